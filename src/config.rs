@@ -1,0 +1,312 @@
+//! The workspace configuration: which environment repositories tollgate looks at and who
+//! the person using it is. Reads `config.yaml` from `--config`, `TOLLGATE_CONFIG` or the
+//! XDG config dir; validates it into types the rest of the program can trust. It never
+//! opens a repository: defaults that need git (the protected branch) are resolved later.
+
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+/// Where the configuration comes from when nothing says otherwise.
+pub const CONFIG_ENV: &str = "TOLLGATE_CONFIG";
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read config {path}: {source}")]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{path}{}: {message}", line.map(|l| format!(":{l}")).unwrap_or_default())]
+    Invalid {
+        path: PathBuf,
+        line: Option<u64>,
+        message: String,
+    },
+    #[error(
+        "no config file at {0}; create one (see README.md, \"Config\"), pass --config PATH, or try `tollgate --demo`"
+    )]
+    Missing(PathBuf),
+    #[error("cannot tell where the config dir is: no home directory; pass --config PATH")]
+    NoHome,
+}
+
+/// The file as written by a person. Unknown keys are refused so that a typo does not
+/// silently fall back to a default.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawConfig {
+    identity: Option<String>,
+    #[serde(default)]
+    repos: Vec<RawRepo>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawRepo {
+    name: String,
+    path: PathBuf,
+    branch: Option<String>,
+    promotions: Option<String>,
+    environments: Option<Vec<RawEnvironment>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawEnvironment {
+    name: String,
+    path: String,
+    #[serde(default)]
+    renderer: Option<Renderer>,
+    namespace: Option<String>,
+}
+
+/// How an environment folder becomes Kubernetes objects.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Renderer {
+    /// Every `*.yaml`/`*.yml` file under the folder, as written.
+    Plain,
+    /// `kubectl kustomize` (or `kustomize build`) on the folder.
+    Kustomize,
+}
+
+/// A validated configuration.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// The file it came from, for messages; `None` for the built-in demo config.
+    pub source: Option<PathBuf>,
+    pub identity: Option<String>,
+    pub repos: Vec<RepoConfig>,
+}
+
+#[derive(Debug, Clone)]
+pub struct RepoConfig {
+    pub name: String,
+    /// Absolute, or relative to the config file's folder.
+    pub path: PathBuf,
+    /// The protected branch; `None` means the repository's HEAD branch.
+    pub branch: Option<String>,
+    /// Glob over branch names (without `refs/heads/`) that are promotions.
+    pub promotions: String,
+    /// `None`: discover each folder under `envs/` at the commit being looked at.
+    pub environments: Option<Vec<EnvironmentConfig>>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EnvironmentConfig {
+    pub name: String,
+    /// Folder inside the repository, without leading or trailing `/`.
+    pub path: String,
+    /// `None`: kustomize when the folder holds a kustomization file, plain otherwise.
+    pub renderer: Option<Renderer>,
+    pub namespace: Option<String>,
+}
+
+pub const DEFAULT_PROMOTIONS: &str = "promote/*";
+
+impl Config {
+    /// The path tollgate reads when neither `--config` nor `TOLLGATE_CONFIG` is given.
+    pub fn default_path() -> Result<PathBuf, ConfigError> {
+        let dirs = directories::ProjectDirs::from("dev", "tollgate", "tollgate")
+            .ok_or(ConfigError::NoHome)?;
+        Ok(dirs.config_dir().join("config.yaml"))
+    }
+
+    /// Load from an explicit path, else `TOLLGATE_CONFIG`, else the XDG default.
+    pub fn locate_and_load(explicit: Option<&Path>) -> Result<Config, ConfigError> {
+        let path = match explicit {
+            Some(p) => p.to_path_buf(),
+            None => match std::env::var_os(CONFIG_ENV) {
+                Some(p) if !p.is_empty() => PathBuf::from(p),
+                _ => Self::default_path()?,
+            },
+        };
+        if !path.exists() {
+            return Err(ConfigError::Missing(path));
+        }
+        Self::load(&path)
+    }
+
+    pub fn load(path: &Path) -> Result<Config, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        Self::parse(&text, path)
+    }
+
+    /// Parse `text` as if read from `path`; relative repo paths resolve against its folder.
+    pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
+        let invalid = |line: Option<u64>, message: String| ConfigError::Invalid {
+            path: path.to_path_buf(),
+            line,
+            message,
+        };
+        let raw: RawConfig = if text.trim().is_empty() {
+            RawConfig {
+                identity: None,
+                repos: Vec::new(),
+            }
+        } else {
+            serde_saphyr::from_str(text).map_err(|e| {
+                invalid(
+                    e.location().map(|l| l.line()),
+                    e.without_snippet().to_string(),
+                )
+            })?
+        };
+        let base = path.parent().unwrap_or(Path::new("."));
+        let line_of = |needle: &str| find_line(text, needle);
+
+        let mut repos: Vec<RepoConfig> = Vec::new();
+        for repo in raw.repos {
+            let name = repo.name.trim().to_string();
+            if name.is_empty() || name.contains(':') || name.contains(char::is_whitespace) {
+                return Err(invalid(
+                    line_of(&format!("name: {}", repo.name)),
+                    format!(
+                        "repos: name {:?} must be non-empty, without spaces or ':' (it is the prefix of promotion ids)",
+                        repo.name
+                    ),
+                ));
+            }
+            if repos.iter().any(|r| r.name == name) {
+                return Err(invalid(
+                    line_of(&format!("name: {name}")),
+                    format!("repos: the name {name:?} is used twice; each repo needs its own"),
+                ));
+            }
+            let environments = match repo.environments {
+                None => None,
+                Some(envs) => {
+                    let mut out: Vec<EnvironmentConfig> = Vec::new();
+                    for env in envs {
+                        let env_path = env.path.trim_matches('/').to_string();
+                        if env_path.is_empty() || env_path.split('/').any(|c| c == "..") {
+                            return Err(invalid(
+                                line_of(&env.path),
+                                format!(
+                                    "repos[{name}].environments[{}]: path {:?} must be a folder inside the repository",
+                                    env.name, env.path
+                                ),
+                            ));
+                        }
+                        if out.iter().any(|e| e.name == env.name) {
+                            return Err(invalid(
+                                line_of(&format!("name: {}", env.name)),
+                                format!(
+                                    "repos[{name}].environments: {:?} is listed twice",
+                                    env.name
+                                ),
+                            ));
+                        }
+                        out.push(EnvironmentConfig {
+                            name: env.name,
+                            path: env_path,
+                            renderer: env.renderer,
+                            namespace: env.namespace,
+                        });
+                    }
+                    Some(out)
+                }
+            };
+            let repo_path = if repo.path.is_absolute() {
+                repo.path
+            } else {
+                base.join(repo.path)
+            };
+            repos.push(RepoConfig {
+                name,
+                path: repo_path,
+                branch: repo.branch,
+                promotions: repo
+                    .promotions
+                    .unwrap_or_else(|| DEFAULT_PROMOTIONS.to_string()),
+                environments,
+            });
+        }
+        Ok(Config {
+            source: Some(path.to_path_buf()),
+            identity: raw.identity,
+            repos,
+        })
+    }
+
+    pub fn repo(&self, name: &str) -> Option<&RepoConfig> {
+        self.repos.iter().find(|r| r.name == name)
+    }
+}
+
+/// The 1-based line of the first occurrence of `needle`, to point a person at the entry a
+/// semantic (not syntactic) error is about.
+fn find_line(text: &str, needle: &str) -> Option<u64> {
+    text.lines()
+        .position(|l| l.contains(needle))
+        .map(|i| i as u64 + 1)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(text: &str) -> Result<Config, ConfigError> {
+        Config::parse(text, Path::new("/etc/tollgate/config.yaml"))
+    }
+
+    #[test]
+    fn full_config_is_read_with_defaults_filled_in() {
+        let config = parse(
+            "identity: \"Dana Ops <dana@example.com>\"\nrepos:\n  - name: shop\n    path: repos/shop.git\n    environments:\n      - { name: production, path: envs/production/, renderer: plain, namespace: shop }\n",
+        )
+        .expect("valid config");
+        assert_eq!(
+            config.identity.as_deref(),
+            Some("Dana Ops <dana@example.com>")
+        );
+        let repo = &config.repos[0];
+        assert_eq!(repo.path, Path::new("/etc/tollgate/repos/shop.git"));
+        assert_eq!(repo.promotions, "promote/*");
+        assert_eq!(repo.branch, None);
+        let env = &repo.environments.as_ref().expect("explicit")[0];
+        assert_eq!(env.path, "envs/production");
+        assert_eq!(env.renderer, Some(Renderer::Plain));
+    }
+
+    #[test]
+    fn unknown_key_names_the_key_and_line() {
+        let err = parse("repos:\n  - name: shop\n    path: /x\n    brnch: main\n")
+            .expect_err("typo must be refused");
+        let text = err.to_string();
+        assert!(text.contains("brnch"), "{text}");
+        assert!(text.contains("config.yaml:4"), "{text}");
+    }
+
+    #[test]
+    fn wrong_type_names_the_line() {
+        let err = parse("repos:\n  - name: shop\n    path: /x\n    environments: 3\n")
+            .expect_err("wrong type");
+        assert!(err.to_string().contains("config.yaml:4"), "{err}");
+    }
+
+    #[test]
+    fn unknown_renderer_is_refused() {
+        let err = parse(
+            "repos:\n  - name: a\n    path: /x\n    environments:\n      - {name: p, path: envs/p, renderer: helm}\n",
+        )
+        .expect_err("helm is not supported");
+        assert!(err.to_string().contains("helm"), "{err}");
+    }
+
+    #[test]
+    fn duplicate_repo_names_are_refused() {
+        let err = parse("repos:\n  - {name: a, path: /x}\n  - {name: a, path: /y}\n")
+            .expect_err("duplicate");
+        assert!(err.to_string().contains("used twice"), "{err}");
+    }
+
+    #[test]
+    fn empty_file_is_an_empty_workspace() {
+        assert!(parse("").expect("empty is fine").repos.is_empty());
+    }
+}

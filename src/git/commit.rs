@@ -1,0 +1,116 @@
+//! What a commit says: who wrote it, who committed it, when, its subject and body, and its
+//! trailers (`Promotion:`, `Approved-by:`, `Merged-by:`, `Reverts:`, `Rollback-to:`,
+//! `Reason:`, `Break-glass:`, `Signed-off-by:` and any other `Key: value` in the last
+//! paragraph). The trailers are how the audit trail lives in git itself.
+
+use gix::ObjectId;
+use serde::Serialize;
+
+use super::{GitError, GixContext, Repo};
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Person {
+    pub name: String,
+    pub email: String,
+    /// Seconds since the Unix epoch.
+    pub time: i64,
+    /// Offset from UTC in seconds, as recorded.
+    #[serde(skip)]
+    pub offset: i32,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Trailer {
+    pub key: String,
+    pub value: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct CommitInfo {
+    pub sha: String,
+    #[serde(skip)]
+    pub id: ObjectId,
+    #[serde(skip)]
+    pub parents: Vec<ObjectId>,
+    pub author: Person,
+    pub committer: Person,
+    pub subject: String,
+    /// The message after the subject, without the trailer paragraph.
+    pub body: String,
+    pub trailers: Vec<Trailer>,
+}
+
+impl CommitInfo {
+    /// Every value of the trailer `key` (compared case-insensitively, as git does).
+    pub fn trailer_values<'a>(&'a self, key: &'a str) -> impl Iterator<Item = &'a str> + 'a {
+        self.trailers
+            .iter()
+            .filter(move |t| t.key.eq_ignore_ascii_case(key))
+            .map(|t| t.value.as_str())
+    }
+}
+
+impl Repo {
+    /// Read and decode a commit.
+    pub fn commit_info(&self, id: ObjectId) -> Result<CommitInfo, GitError> {
+        let commit = self
+            .inner
+            .find_commit(id)
+            .during(&self.name, || format!("read commit {id}"))?;
+        let decoded = commit
+            .decode()
+            .during(&self.name, || format!("decode commit {id}"))?;
+        let person = |sig: gix::actor::SignatureRef<'_>| {
+            let time = sig.time().unwrap_or_default();
+            Person {
+                name: sig.name.to_string().trim().to_string(),
+                email: sig.email.to_string().trim().to_string(),
+                time: time.seconds,
+                offset: time.offset,
+            }
+        };
+        let author = person(
+            decoded
+                .author()
+                .during(&self.name, || format!("read author of {id}"))?,
+        );
+        let committer = person(
+            decoded
+                .committer()
+                .during(&self.name, || format!("read committer of {id}"))?,
+        );
+        let message = decoded.message();
+        let subject = message.summary().to_string();
+        let (body, trailers) = match message.body() {
+            Some(body) => {
+                let trailers = body
+                    .trailers()
+                    .map(|t| Trailer {
+                        key: t.token.to_string(),
+                        value: t.value.to_string(),
+                    })
+                    .collect();
+                (body.without_trailer().to_string().trim().to_string(), trailers)
+            }
+            None => (String::new(), Vec::new()),
+        };
+        Ok(CommitInfo {
+            sha: id.to_string(),
+            id,
+            parents: decoded.parents().collect(),
+            author,
+            committer,
+            subject,
+            body,
+            trailers,
+        })
+    }
+}
+
+/// Format seconds since the epoch as an RFC 3339 UTC timestamp, for JSON and tables.
+pub fn rfc3339(seconds: i64) -> String {
+    gix::date::Time::new(seconds, 0)
+        .format(gix::date::time::format::ISO8601_STRICT)
+        .unwrap_or_else(|_| seconds.to_string())
+        .replace("+00:00", "Z")
+}

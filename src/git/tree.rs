@@ -1,0 +1,121 @@
+//! Reading trees and blobs at a commit: the entry at a path, every file under a folder,
+//! the sub-folders of a folder, and blob contents. Paths are repository-relative with `/`.
+
+use gix::ObjectId;
+use gix::objs::tree::EntryKind;
+
+use super::{GitError, GixContext, Repo};
+
+/// One file found in a tree.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TreeFile {
+    /// Repository-relative path, `/`-separated.
+    pub path: String,
+    pub id: ObjectId,
+}
+
+impl Repo {
+    /// The id of whatever sits at `path` in `tree` (a blob or a tree), `None` if nothing.
+    /// An empty path is the tree itself. This is git's TREESAME test material: two commits
+    /// agree on a path exactly when these ids are equal.
+    pub fn entry_at(&self, tree: ObjectId, path: &str) -> Result<Option<ObjectId>, GitError> {
+        if path.is_empty() {
+            return Ok(Some(tree));
+        }
+        let tree_obj = self
+            .inner
+            .find_tree(tree)
+            .during(&self.name, || format!("read tree {tree}"))?;
+        let entry = tree_obj
+            .lookup_entry(path.split('/').map(str::as_bytes))
+            .during(&self.name, || format!("look up {path} in tree {tree}"))?;
+        Ok(entry.map(|e| e.object_id()))
+    }
+
+    /// Whether `path` is a folder in `tree`.
+    pub fn is_dir(&self, tree: ObjectId, path: &str) -> Result<bool, GitError> {
+        if path.is_empty() {
+            return Ok(true);
+        }
+        let tree_obj = self
+            .inner
+            .find_tree(tree)
+            .during(&self.name, || format!("read tree {tree}"))?;
+        let entry = tree_obj
+            .lookup_entry(path.split('/').map(str::as_bytes))
+            .during(&self.name, || format!("look up {path} in tree {tree}"))?;
+        Ok(entry.is_some_and(|e| e.mode().is_tree()))
+    }
+
+    /// Every blob (regular or executable file) under `dir`, recursively, sorted by path.
+    /// Symlinks and submodules are skipped: they are not manifests.
+    pub fn files_under(&self, tree: ObjectId, dir: &str) -> Result<Vec<TreeFile>, GitError> {
+        let Some(dir_id) = self.entry_at(tree, dir)? else {
+            return Ok(Vec::new());
+        };
+        let dir_tree = match self.inner.find_tree(dir_id) {
+            Ok(t) => t,
+            // A file where a folder was expected: there is nothing under it.
+            Err(_) => return Ok(Vec::new()),
+        };
+        let records = dir_tree
+            .traverse()
+            .breadthfirst
+            .files()
+            .during(&self.name, || format!("list files under {dir}"))?;
+        let prefix = if dir.is_empty() {
+            String::new()
+        } else {
+            format!("{dir}/")
+        };
+        let mut files: Vec<TreeFile> = records
+            .into_iter()
+            .filter(|e| matches!(e.mode.kind(), EntryKind::Blob | EntryKind::BlobExecutable))
+            .map(|e| TreeFile {
+                path: format!("{prefix}{}", e.filepath),
+                id: e.oid,
+            })
+            .collect();
+        files.sort_by(|a, b| a.path.cmp(&b.path));
+        Ok(files)
+    }
+
+    /// The names of the folders directly inside `dir`, sorted.
+    pub fn subdirs(&self, tree: ObjectId, dir: &str) -> Result<Vec<String>, GitError> {
+        let Some(dir_id) = self.entry_at(tree, dir)? else {
+            return Ok(Vec::new());
+        };
+        let Ok(dir_tree) = self.inner.find_tree(dir_id) else {
+            return Ok(Vec::new());
+        };
+        let mut names = Vec::new();
+        for entry in dir_tree.iter() {
+            let entry = entry.during(&self.name, || format!("list {dir}"))?;
+            if entry.mode().is_tree() {
+                names.push(entry.filename().to_string());
+            }
+        }
+        names.sort();
+        Ok(names)
+    }
+
+    /// The bytes of a blob.
+    pub fn blob(&self, id: ObjectId) -> Result<Vec<u8>, GitError> {
+        let blob = self
+            .inner
+            .find_blob(id)
+            .during(&self.name, || format!("read blob {id}"))?;
+        Ok(blob.detach().data)
+    }
+
+    /// The bytes of the file at `path` in `tree`, `None` when there is no file there.
+    pub fn file_at(&self, tree: ObjectId, path: &str) -> Result<Option<Vec<u8>>, GitError> {
+        match self.entry_at(tree, path)? {
+            Some(id) => match self.inner.find_blob(id) {
+                Ok(blob) => Ok(Some(blob.detach().data)),
+                Err(_) => Ok(None),
+            },
+            None => Ok(None),
+        }
+    }
+}

@@ -1,0 +1,13 @@
+//! tollgate: review, approve, merge and roll back promotions to GitOps environment
+//! repositories.
+//!
+//! The library is the whole product minus its faces: configuration, git access through
+//! gix, rendering and diffing of Kubernetes manifests, and the demo workspace. It knows
+//! nothing of terminals or argument parsing; `cli` (and later the TUI) only translate.
+
+pub mod config;
+pub mod environment;
+pub mod git;
+pub mod identity;
+pub mod manifest;
+pub mod render;

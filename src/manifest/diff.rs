@@ -1,0 +1,447 @@
+//! The semantic diff of two sets of rendered objects: added, removed, changed, renamed and
+//! unchanged, keyed by `(group, kind, namespace, name)`. A changed object lists its field
+//! changes (`path`, old → new) and can produce the line diff of its normalised YAML.
+//! `null` and an absent key are the same value, as they are to the API server.
+
+use std::collections::{BTreeMap, HashSet};
+
+use serde::Serialize;
+use serde_json::Value;
+
+use super::object::{ManifestObject, ObjectKey};
+use super::textdiff::{DiffLine, to_yaml, unified};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ChangeKind {
+    Added,
+    Removed,
+    Changed,
+    Renamed,
+    Unchanged,
+}
+
+impl ChangeKind {
+    /// The one-character marker used in lists: `+ − ~ →`.
+    pub fn marker(self) -> &'static str {
+        match self {
+            ChangeKind::Added => "+",
+            ChangeKind::Removed => "-",
+            ChangeKind::Changed => "~",
+            ChangeKind::Renamed => "→",
+            ChangeKind::Unchanged => " ",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct FieldChange {
+    /// `spec.template.spec.containers[0].image`, `metadata.labels["app.kubernetes.io/name"]`.
+    pub path: String,
+    pub old: Option<Value>,
+    pub new: Option<Value>,
+}
+
+impl FieldChange {
+    /// Whether this change is inside a `labels` map (or is one).
+    pub fn is_label(&self) -> bool {
+        self.path.ends_with(".labels") || self.path.contains(".labels[")
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ObjectDiff {
+    #[serde(flatten)]
+    pub key: ObjectKey,
+    pub change: ChangeKind,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub renamed_from: Option<ObjectKey>,
+    /// `extensions/v1beta1 → apps/v1` when the object moved between API group aliases.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub api_version_moved: Option<String>,
+    pub fields: Vec<FieldChange>,
+    #[serde(skip)]
+    pub old: Option<ManifestObject>,
+    #[serde(skip)]
+    pub new: Option<ManifestObject>,
+}
+
+impl ObjectDiff {
+    /// Every field change is a label change.
+    pub fn is_label_only(&self) -> bool {
+        self.change == ChangeKind::Changed
+            && self.api_version_moved.is_none()
+            && !self.fields.is_empty()
+            && self.fields.iter().all(FieldChange::is_label)
+    }
+
+    /// The line diff of the object's normalised YAML (Secret values already fingerprinted).
+    pub fn text_diff(&self, context: usize) -> Vec<DiffLine> {
+        let old = self.old.as_ref().map(|o| to_yaml(&o.value)).unwrap_or_default();
+        let new = self.new.as_ref().map(|o| to_yaml(&o.value)).unwrap_or_default();
+        unified(&old, &new, context)
+    }
+}
+
+/// Every object of both sides, with what happened to it.
+#[derive(Debug, Clone, Default)]
+pub struct RenderedDiff {
+    /// Sorted by key; unchanged objects included (filter on `change`).
+    pub objects: Vec<ObjectDiff>,
+}
+
+impl RenderedDiff {
+    pub fn changed(&self) -> impl Iterator<Item = &ObjectDiff> {
+        self.objects
+            .iter()
+            .filter(|o| o.change != ChangeKind::Unchanged)
+    }
+
+    pub fn count(&self, change: ChangeKind) -> usize {
+        self.objects.iter().filter(|o| o.change == change).count()
+    }
+}
+
+/// API groups that served the same kinds, so that a move between them is one object.
+const GROUP_ALIASES: &[(&str, &str)] = &[
+    ("extensions", "apps"),
+    ("extensions", "networking.k8s.io"),
+    ("extensions", "policy"),
+];
+
+fn groups_are_aliases(a: &str, b: &str) -> bool {
+    GROUP_ALIASES
+        .iter()
+        .any(|(x, y)| (*x == a && *y == b) || (*x == b && *y == a))
+}
+
+/// Compare two object sets. When a key appears twice on one side, the first one counts
+/// (a renderer that emits duplicates is reported by the caller's issues).
+pub fn diff_objects(old: Vec<ManifestObject>, new: Vec<ManifestObject>) -> RenderedDiff {
+    let mut old_by_key: BTreeMap<ObjectKey, ManifestObject> = BTreeMap::new();
+    for object in old {
+        old_by_key.entry(object.key.clone()).or_insert(object);
+    }
+    let mut new_by_key: BTreeMap<ObjectKey, ManifestObject> = BTreeMap::new();
+    for object in new {
+        new_by_key.entry(object.key.clone()).or_insert(object);
+    }
+
+    let mut objects = Vec::new();
+    let mut removed: Vec<ManifestObject> = Vec::new();
+    for (key, old_object) in old_by_key {
+        match new_by_key.remove(&key) {
+            Some(new_object) => objects.push(compare(old_object, new_object)),
+            None => removed.push(old_object),
+        }
+    }
+    let mut added: Vec<ManifestObject> = new_by_key.into_values().collect();
+
+    pair_up(&mut removed, &mut added, &mut objects, |r, a| {
+        r.kind == a.kind
+            && r.namespace == a.namespace
+            && r.name == a.name
+            && groups_are_aliases(&r.group, &a.group)
+    });
+    pair_up(&mut removed, &mut added, &mut objects, |r, a| {
+        r.group == a.group
+            && r.kind == a.kind
+            && r.namespace == a.namespace
+            && names_differ_by_generated_part(&r.name, &a.name)
+    });
+
+    for object in removed {
+        objects.push(ObjectDiff {
+            key: object.key.clone(),
+            change: ChangeKind::Removed,
+            renamed_from: None,
+            api_version_moved: None,
+            fields: Vec::new(),
+            old: Some(object),
+            new: None,
+        });
+    }
+    for object in added {
+        objects.push(ObjectDiff {
+            key: object.key.clone(),
+            change: ChangeKind::Added,
+            renamed_from: None,
+            api_version_moved: None,
+            fields: Vec::new(),
+            old: None,
+            new: Some(object),
+        });
+    }
+    objects.sort_by(|a, b| a.key.cmp(&b.key));
+    RenderedDiff { objects }
+}
+
+/// Match removed and added objects one to one where `related` holds for exactly one
+/// candidate on each side; ambiguous pairs stay added and removed.
+fn pair_up(
+    removed: &mut Vec<ManifestObject>,
+    added: &mut Vec<ManifestObject>,
+    out: &mut Vec<ObjectDiff>,
+    related: impl Fn(&ObjectKey, &ObjectKey) -> bool,
+) {
+    let mut taken_added: HashSet<usize> = HashSet::new();
+    let mut taken_removed: HashSet<usize> = HashSet::new();
+    for (ri, r) in removed.iter().enumerate() {
+        let candidates: Vec<usize> = added
+            .iter()
+            .enumerate()
+            .filter(|(ai, a)| !taken_added.contains(ai) && related(&r.key, &a.key))
+            .map(|(ai, _)| ai)
+            .collect();
+        if let [ai] = candidates[..] {
+            let reverse = removed
+                .iter()
+                .filter(|other| related(&other.key, &added[ai].key))
+                .count();
+            if reverse == 1 {
+                taken_added.insert(ai);
+                taken_removed.insert(ri);
+            }
+        }
+    }
+    if taken_removed.is_empty() {
+        return;
+    }
+    let mut removed_left = Vec::new();
+    let mut pairs: Vec<(ManifestObject, usize)> = Vec::new();
+    for (ri, r) in std::mem::take(removed).into_iter().enumerate() {
+        if taken_removed.contains(&ri) {
+            let ai = added
+                .iter()
+                .enumerate()
+                .position(|(ai, a)| taken_added.contains(&ai) && related(&r.key, &a.key))
+                .expect("every taken removed object has its one taken added partner");
+            pairs.push((r, ai));
+        } else {
+            removed_left.push(r);
+        }
+    }
+    let mut added_slots: Vec<Option<ManifestObject>> =
+        std::mem::take(added).into_iter().map(Some).collect();
+    for (r, ai) in pairs {
+        let a = added_slots[ai]
+            .take()
+            .expect("each added object pairs with one removed object");
+        out.push(compare(r, a));
+    }
+    *removed = removed_left;
+    *added = added_slots.into_iter().flatten().collect();
+}
+
+/// Kustomize generators append a 10-character hash, and `namePrefix`/`nameSuffix` add
+/// a dash-separated part: such names are the same object renamed.
+fn names_differ_by_generated_part(a: &str, b: &str) -> bool {
+    if a == b {
+        return false;
+    }
+    let stripped_a = strip_generated_suffix(a);
+    let stripped_b = strip_generated_suffix(b);
+    if stripped_a == stripped_b {
+        return true;
+    }
+    let affixed = |long: &str, short: &str| {
+        long.ends_with(&format!("-{short}")) || long.starts_with(&format!("{short}-"))
+    };
+    affixed(stripped_a, stripped_b) || affixed(stripped_b, stripped_a)
+}
+
+fn strip_generated_suffix(name: &str) -> &str {
+    match name.rsplit_once('-') {
+        Some((base, hash))
+            if hash.len() == 10
+                && hash
+                    .bytes()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit())
+                && hash.bytes().any(|c| c.is_ascii_digit()) =>
+        {
+            base
+        }
+        _ => name,
+    }
+}
+
+fn compare(old: ManifestObject, new: ManifestObject) -> ObjectDiff {
+    let mut fields = Vec::new();
+    if old.value != new.value {
+        field_changes(&old.value, &new.value, &mut String::new(), &mut fields);
+    }
+    let api_version_moved = (old.key.group != new.key.group)
+        .then(|| format!("{} → {}", old.api_version, new.api_version));
+    let renamed = old.key.name != new.key.name;
+    let change = if renamed {
+        ChangeKind::Renamed
+    } else if fields.is_empty() && api_version_moved.is_none() {
+        ChangeKind::Unchanged
+    } else {
+        ChangeKind::Changed
+    };
+    // The rename itself is the point; `metadata.name` would only repeat it.
+    if renamed {
+        fields.retain(|f| f.path != "metadata.name");
+    }
+    ObjectDiff {
+        key: new.key.clone(),
+        change,
+        renamed_from: renamed.then(|| old.key.clone()),
+        api_version_moved,
+        fields,
+        old: Some(old),
+        new: Some(new),
+    }
+}
+
+fn push_key(path: &mut String, key: &str) {
+    let plain = !key.is_empty()
+        && key
+            .bytes()
+            .all(|c| c.is_ascii_alphanumeric() || c == b'_' || c == b'-');
+    if plain {
+        if !path.is_empty() {
+            path.push('.');
+        }
+        path.push_str(key);
+    } else {
+        path.push('[');
+        path.push_str(&serde_json::to_string(key).expect("a string always serialises"));
+        path.push(']');
+    }
+}
+
+/// Collect the leaf-most differences between `old` and `new` under `path`.
+fn field_changes(old: &Value, new: &Value, path: &mut String, out: &mut Vec<FieldChange>) {
+    if old == new {
+        return;
+    }
+    let len = path.len();
+    match (old, new) {
+        (Value::Object(a), Value::Object(b)) => {
+            for (key, av) in a {
+                let bv = b.get(key).unwrap_or(&Value::Null);
+                push_key(path, key);
+                field_changes(av, bv, path, out);
+                path.truncate(len);
+            }
+            for (key, bv) in b {
+                if !a.contains_key(key) {
+                    push_key(path, key);
+                    field_changes(&Value::Null, bv, path, out);
+                    path.truncate(len);
+                }
+            }
+        }
+        (Value::Array(a), Value::Array(b))
+            if a.len() == b.len() || a.iter().chain(b).all(Value::is_object) =>
+        {
+            for index in 0..a.len().max(b.len()) {
+                path.push_str(&format!("[{index}]"));
+                field_changes(
+                    a.get(index).unwrap_or(&Value::Null),
+                    b.get(index).unwrap_or(&Value::Null),
+                    path,
+                    out,
+                );
+                path.truncate(len);
+            }
+        }
+        _ => out.push(FieldChange {
+            path: path.clone(),
+            old: (!old.is_null()).then(|| old.clone()),
+            new: (!new.is_null()).then(|| new.clone()),
+        }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::manifest::parse_documents;
+
+    fn objects(text: &str) -> Vec<ManifestObject> {
+        parse_documents("t.yaml", text.as_bytes()).objects
+    }
+
+    const API_142: &str = "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: api, namespace: shop}\nspec:\n  replicas: 2\n  template:\n    spec:\n      containers:\n      - {name: api, image: 'ghcr.io/acme/api:1.4.2'}\n";
+
+    #[test]
+    fn image_change_is_one_field_change() {
+        let new = API_142.replace("1.4.2", "1.5.0");
+        let diff = diff_objects(objects(API_142), objects(&new));
+        let changed: Vec<_> = diff.changed().collect();
+        assert_eq!(changed.len(), 1);
+        assert_eq!(changed[0].change, ChangeKind::Changed);
+        assert_eq!(
+            changed[0].fields,
+            [FieldChange {
+                path: "spec.template.spec.containers[0].image".into(),
+                old: Some("ghcr.io/acme/api:1.4.2".into()),
+                new: Some("ghcr.io/acme/api:1.5.0".into()),
+            }]
+        );
+    }
+
+    #[test]
+    fn null_and_absent_are_the_same_value() {
+        let old = "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a, creationTimestamp: null}\n";
+        let new = "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\n";
+        let diff = diff_objects(objects(old), objects(new));
+        assert_eq!(diff.count(ChangeKind::Unchanged), 1);
+    }
+
+    #[test]
+    fn null_to_a_value_is_a_change() {
+        let old = "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\ndata: {x: null}\n";
+        let new = "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\ndata: {x: '1'}\n";
+        let diff = diff_objects(objects(old), objects(new));
+        assert_eq!(diff.count(ChangeKind::Changed), 1);
+    }
+
+    #[test]
+    fn generated_suffix_is_a_rename() {
+        let old = "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: app-config-5g9m6fk7t2}\ndata: {a: '1'}\n";
+        let new = "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: app-config-8h2c4t9b7k}\ndata: {a: '2'}\n";
+        let diff = diff_objects(objects(old), objects(new));
+        let object = &diff.objects[0];
+        assert_eq!(object.change, ChangeKind::Renamed);
+        assert_eq!(
+            object.renamed_from.as_ref().map(|k| k.name.as_str()),
+            Some("app-config-5g9m6fk7t2")
+        );
+        assert_eq!(object.fields.len(), 1, "{:?}", object.fields);
+    }
+
+    #[test]
+    fn api_group_alias_move_is_one_changed_object() {
+        let old = "apiVersion: extensions/v1beta1\nkind: Ingress\nmetadata: {name: web, namespace: a}\n";
+        let new = "apiVersion: networking.k8s.io/v1\nkind: Ingress\nmetadata: {name: web, namespace: a}\n";
+        let diff = diff_objects(objects(old), objects(new));
+        assert_eq!(diff.objects.len(), 1);
+        assert_eq!(diff.objects[0].change, ChangeKind::Changed);
+        assert!(diff.objects[0].api_version_moved.is_some());
+    }
+
+    #[test]
+    fn unrelated_objects_are_added_and_removed() {
+        let old = "apiVersion: v1\nkind: Service\nmetadata: {name: redis}\n";
+        let new = "apiVersion: v1\nkind: Service\nmetadata: {name: postgres}\n";
+        let diff = diff_objects(objects(old), objects(new));
+        assert_eq!(diff.count(ChangeKind::Added), 1);
+        assert_eq!(diff.count(ChangeKind::Removed), 1);
+    }
+
+    #[test]
+    fn label_only_change_is_recognised() {
+        let old = "apiVersion: v1\nkind: Service\nmetadata: {name: a, labels: {app.kubernetes.io/version: '1'}}\n";
+        let new = old.replace("'1'", "'2'");
+        let diff = diff_objects(objects(old), objects(&new));
+        assert!(diff.objects[0].is_label_only());
+        assert_eq!(
+            diff.objects[0].fields[0].path,
+            "metadata.labels[\"app.kubernetes.io/version\"]"
+        );
+    }
+}

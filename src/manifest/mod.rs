@@ -1,0 +1,16 @@
+//! Kubernetes manifests as data: parse multi-document YAML into objects with an identity,
+//! hide Secret values, compare two sets of objects, and summarise what changed. Pure code:
+//! it reads no files and runs no programs (see `render` for that).
+
+pub mod diff;
+pub mod object;
+pub mod parse;
+pub mod redact;
+pub mod scope;
+pub mod summary;
+pub mod textdiff;
+
+pub use diff::{ChangeKind, FieldChange, ObjectDiff, RenderedDiff, diff_objects};
+pub use object::{ManifestObject, ObjectKey, Origin};
+pub use parse::{ManifestIssue, ParsedManifests, parse_documents};
+pub use summary::Summary;

@@ -1,0 +1,286 @@
+//! Multi-document YAML into objects. Documents are split on their `---` / `...` markers
+//! first, so that each one is parsed on its own: a YAML error in one document names its
+//! file and line and does not hide the objects of the others. Empty and comment-only
+//! documents are skipped; `*List` kinds are expanded into their items.
+
+use serde::Serialize;
+use serde_json::Value;
+
+use super::object::{ManifestObject, ObjectKey, Origin, group_of};
+use super::redact::redact_secret;
+
+/// Something wrong with one document or file; the rest still parses.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ManifestIssue {
+    pub file: String,
+    /// 1-based; 0 when the problem is with the whole file.
+    pub line: usize,
+    pub message: String,
+}
+
+impl std::fmt::Display for ManifestIssue {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if self.line == 0 {
+            write!(f, "{}: {}", self.file, self.message)
+        } else {
+            write!(f, "{}:{}: {}", self.file, self.line, self.message)
+        }
+    }
+}
+
+#[derive(Debug, Default, Clone)]
+pub struct ParsedManifests {
+    pub objects: Vec<ManifestObject>,
+    pub issues: Vec<ManifestIssue>,
+}
+
+impl ParsedManifests {
+    pub fn extend(&mut self, other: ParsedManifests) {
+        self.objects.extend(other.objects);
+        self.issues.extend(other.issues);
+    }
+}
+
+/// One YAML document's text and the 1-based line it starts on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Document<'a> {
+    pub text: &'a str,
+    pub line: usize,
+}
+
+/// Split a YAML stream into its documents. A line that starts with `---` (followed by
+/// nothing, a space or a tab) starts a document and a `...` line ends one; YAML forbids
+/// both at column 0 inside any content, so a line scan is exact.
+pub fn split_documents(text: &str) -> Vec<Document<'_>> {
+    let mut docs = Vec::new();
+    let mut start = 0usize;
+    let mut start_line = 1usize;
+    let mut offset = 0usize;
+    for (index, line) in text.split_inclusive('\n').enumerate() {
+        let bare = line.trim_end_matches(['\n', '\r']);
+        let is_start = bare == "---" || bare.starts_with("--- ") || bare.starts_with("---\t");
+        let is_end = bare == "..." || bare.starts_with("... ");
+        if is_start || is_end {
+            docs.push(Document {
+                text: &text[start..offset],
+                line: start_line,
+            });
+            if is_start && bare.len() > 3 {
+                // `--- {inline: content}` carries the document's first content.
+                start = offset + 4;
+            } else {
+                start = offset + line.len();
+            }
+            start_line = if is_start && bare.len() > 3 {
+                index + 1
+            } else {
+                index + 2
+            };
+        }
+        offset += line.len();
+    }
+    docs.push(Document {
+        text: &text[start..],
+        line: start_line,
+    });
+    docs.retain(|d| !is_blank(d.text));
+    docs
+}
+
+/// Only whitespace, comments and directives: nothing to parse.
+fn is_blank(text: &str) -> bool {
+    text.lines().all(|l| {
+        let t = l.trim_start();
+        t.is_empty() || t.starts_with('#') || t.starts_with('%')
+    })
+}
+
+/// Parse every document of `bytes`, read from `file`, into objects.
+pub fn parse_documents(file: &str, bytes: &[u8]) -> ParsedManifests {
+    let mut out = ParsedManifests::default();
+    let text = match std::str::from_utf8(bytes) {
+        Ok(text) => text,
+        Err(e) => {
+            let line = bytes[..e.valid_up_to()]
+                .iter()
+                .filter(|b| **b == b'\n')
+                .count()
+                + 1;
+            out.issues.push(ManifestIssue {
+                file: file.to_string(),
+                line,
+                message: "not UTF-8 text; Kubernetes manifests must be UTF-8".into(),
+            });
+            return out;
+        }
+    };
+    for doc in split_documents(text) {
+        match parse_document(doc.text) {
+            Ok(Value::Null) => {}
+            Ok(value) => add_objects(file, doc.line, value, &mut out),
+            Err(e) => {
+                let line = e
+                    .location()
+                    .map(|l| doc.line + l.line() as usize - 1)
+                    .unwrap_or(doc.line);
+                out.issues.push(ManifestIssue {
+                    file: file.to_string(),
+                    line,
+                    message: format!("YAML does not parse: {}", first_line(&e.to_string())),
+                });
+            }
+        }
+    }
+    out
+}
+
+fn parse_document(text: &str) -> Result<Value, serde_saphyr::Error> {
+    serde_saphyr::from_str::<Value>(text)
+}
+
+fn first_line(message: &str) -> &str {
+    message.lines().next().unwrap_or(message).trim()
+}
+
+fn add_objects(file: &str, line: usize, value: Value, out: &mut ParsedManifests) {
+    let issue = |message: String| ManifestIssue {
+        file: file.to_string(),
+        line,
+        message,
+    };
+    let Value::Object(_) = &value else {
+        out.issues.push(issue(
+            "document is not a mapping, so it is not a Kubernetes object".into(),
+        ));
+        return;
+    };
+    let kind = value.get("kind").and_then(Value::as_str).unwrap_or("");
+    if kind.ends_with("List")
+        && let Some(items) = value.get("items").and_then(Value::as_array)
+    {
+        for item in items.clone() {
+            add_objects(file, line, item, out);
+        }
+        return;
+    }
+    match object_from_value(file, line, value) {
+        Ok(object) => out.objects.push(object),
+        Err(message) => out.issues.push(issue(message)),
+    }
+}
+
+fn object_from_value(file: &str, line: usize, mut value: Value) -> Result<ManifestObject, String> {
+    let api_version = value
+        .get("apiVersion")
+        .and_then(Value::as_str)
+        .ok_or("object has no `apiVersion`")?
+        .to_string();
+    let kind = value
+        .get("kind")
+        .and_then(Value::as_str)
+        .filter(|k| !k.is_empty())
+        .ok_or("object has no `kind`")?
+        .to_string();
+    let metadata = value.get("metadata");
+    let name = metadata
+        .and_then(|m| m.get("name"))
+        .and_then(Value::as_str)
+        .filter(|n| !n.is_empty())
+        .ok_or_else(|| format!("{kind} has no `metadata.name`"))?
+        .to_string();
+    let namespace = metadata
+        .and_then(|m| m.get("namespace"))
+        .and_then(Value::as_str)
+        .filter(|n| !n.is_empty())
+        .map(str::to_string);
+    if kind == "Secret" && group_of(&api_version).is_empty() {
+        redact_secret(&mut value);
+    }
+    Ok(ManifestObject {
+        key: ObjectKey {
+            group: group_of(&api_version).to_string(),
+            kind,
+            namespace,
+            name,
+        },
+        api_version,
+        origin: Origin {
+            file: file.to_string(),
+            line,
+        },
+        value,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn documents_split_on_markers_with_their_lines() {
+        let text = "---\na: 1\n---\n# only a comment\n---\nb: 2\n...\n---\nc: 3\n";
+        let docs = split_documents(text);
+        assert_eq!(docs.len(), 3);
+        assert_eq!((docs[0].text, docs[0].line), ("a: 1\n", 2));
+        assert_eq!((docs[1].text, docs[1].line), ("b: 2\n", 6));
+        assert_eq!((docs[2].text, docs[2].line), ("c: 3\n", 9));
+    }
+
+    #[test]
+    fn marker_followed_by_content_keeps_the_content() {
+        let docs = split_documents("--- {a: 1}\n");
+        assert_eq!(docs.len(), 1);
+        assert_eq!(docs[0].text, "{a: 1}\n");
+    }
+
+    #[test]
+    fn yaml_error_names_its_line_and_other_documents_still_parse() {
+        let text = "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\n---\napiVersion: v1\nkind: [unclosed\n---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: b}\n";
+        let parsed = parse_documents("envs/x/cm.yaml", text.as_bytes());
+        assert_eq!(parsed.objects.len(), 2);
+        assert_eq!(parsed.issues.len(), 1);
+        let issue = &parsed.issues[0];
+        assert_eq!(issue.file, "envs/x/cm.yaml");
+        assert!((5..=7).contains(&issue.line), "{issue}");
+    }
+
+    #[test]
+    fn lists_are_expanded_into_their_items() {
+        let text = "apiVersion: v1\nkind: ConfigMapList\nitems:\n- {apiVersion: v1, kind: ConfigMap, metadata: {name: a}}\n- {apiVersion: v1, kind: ConfigMap, metadata: {name: b}}\n";
+        let parsed = parse_documents("l.yaml", text.as_bytes());
+        let names: Vec<_> = parsed.objects.iter().map(|o| o.key.name.as_str()).collect();
+        assert_eq!(names, ["a", "b"]);
+    }
+
+    #[test]
+    fn missing_kind_or_name_is_an_issue_not_a_panic() {
+        let parsed = parse_documents(
+            "x.yaml",
+            b"apiVersion: v1\nmetadata: {name: a}\n---\napiVersion: v1\nkind: ConfigMap\n",
+        );
+        assert!(parsed.objects.is_empty());
+        let messages: Vec<_> = parsed.issues.iter().map(|i| i.message.clone()).collect();
+        assert!(messages[0].contains("kind"), "{messages:?}");
+        assert!(messages[1].contains("metadata.name"), "{messages:?}");
+    }
+
+    #[test]
+    fn non_utf8_file_is_reported_with_its_line() {
+        let parsed = parse_documents("bad.yaml", b"a: 1\nb: \xff\n");
+        assert_eq!(parsed.issues[0].line, 2);
+        assert!(parsed.issues[0].message.contains("UTF-8"));
+    }
+
+    #[test]
+    fn group_comes_from_api_version() {
+        let parsed = parse_documents(
+            "d.yaml",
+            b"apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: api, namespace: shop}\n",
+        );
+        let key = &parsed.objects[0].key;
+        assert_eq!(
+            (key.group.as_str(), key.namespace.as_deref()),
+            ("apps", Some("shop"))
+        );
+    }
+}

@@ -1,0 +1,124 @@
+//! The line diff of two texts (an object's normalised YAML, or a raw file), grouped into
+//! hunks, each changed line carrying word-level emphasis. Both the CLI and the TUI draw
+//! from this structure; neither recomputes a diff.
+
+use serde::Serialize;
+use serde_json::Value;
+use similar::{ChangeTag, TextDiff};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LineTag {
+    /// `@@ -a,b +c,d @@`
+    Hunk,
+    Context,
+    Added,
+    Removed,
+}
+
+/// A run of text in a line; `emphasized` marks the words that changed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Segment {
+    pub emphasized: bool,
+    pub text: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct DiffLine {
+    pub tag: LineTag,
+    /// 1-based line numbers in the old and new text.
+    pub old: Option<usize>,
+    pub new: Option<usize>,
+    pub segments: Vec<Segment>,
+}
+
+impl DiffLine {
+    pub fn text(&self) -> String {
+        self.segments.iter().map(|s| s.text.as_str()).collect()
+    }
+
+    fn plain(tag: LineTag, text: String) -> DiffLine {
+        DiffLine {
+            tag,
+            old: None,
+            new: None,
+            segments: vec![Segment {
+                emphasized: false,
+                text,
+            }],
+        }
+    }
+}
+
+/// Normalised YAML for an object: what a reviewer reads and what line diffs compare.
+pub fn to_yaml(value: &Value) -> String {
+    serde_saphyr::to_string(value).unwrap_or_else(|e| format!("# cannot show as YAML: {e}\n"))
+}
+
+/// The unified diff of `old` → `new` with `context` lines around each change.
+pub fn unified(old: &str, new: &str, context: usize) -> Vec<DiffLine> {
+    let diff = TextDiff::from_lines(old, new);
+    let mut lines = Vec::new();
+    for group in diff.grouped_ops(context) {
+        let (Some(first), Some(last)) = (group.first(), group.last()) else {
+            continue;
+        };
+        let old_range = first.old_range().start..last.old_range().end;
+        let new_range = first.new_range().start..last.new_range().end;
+        lines.push(DiffLine::plain(
+            LineTag::Hunk,
+            format!(
+                "@@ -{},{} +{},{} @@",
+                old_range.start + 1,
+                old_range.len(),
+                new_range.start + 1,
+                new_range.len()
+            ),
+        ));
+        for op in &group {
+            for change in diff.iter_inline_changes(op) {
+                let tag = match change.tag() {
+                    ChangeTag::Equal => LineTag::Context,
+                    ChangeTag::Insert => LineTag::Added,
+                    ChangeTag::Delete => LineTag::Removed,
+                };
+                let segments = change
+                    .iter_strings_lossy()
+                    .map(|(emphasized, text)| Segment {
+                        emphasized: emphasized && tag != LineTag::Context,
+                        text: text.trim_end_matches(['\n', '\r']).to_string(),
+                    })
+                    .filter(|s| !s.text.is_empty())
+                    .collect();
+                lines.push(DiffLine {
+                    tag,
+                    old: change.old_index().map(|i| i + 1),
+                    new: change.new_index().map(|i| i + 1),
+                    segments,
+                });
+            }
+        }
+    }
+    lines
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn changed_word_is_emphasized() {
+        let lines = unified("image: api:1.4.2\nreplicas: 2\n", "image: api:1.5.0\nreplicas: 2\n", 3);
+        assert_eq!(lines[0].tag, LineTag::Hunk);
+        let removed = lines.iter().find(|l| l.tag == LineTag::Removed).expect("removed line");
+        assert_eq!(removed.text(), "image: api:1.4.2");
+        assert!(removed.segments.iter().any(|s| s.emphasized && s.text.contains("1.4.2")));
+        let added = lines.iter().find(|l| l.tag == LineTag::Added).expect("added line");
+        assert_eq!(added.new, Some(1));
+    }
+
+    #[test]
+    fn equal_texts_have_no_lines() {
+        assert!(unified("a\n", "a\n", 3).is_empty());
+    }
+}

@@ -1,0 +1,180 @@
+//! The paths an environment's render reads at a commit: its folder, and for kustomize the
+//! in-repo closure of `resources`, `components`, `bases`, patches, generator files and the
+//! rest, followed recursively. A commit changed an environment exactly when one of these
+//! paths differs from its parent's.
+
+use std::collections::BTreeSet;
+
+use gix::ObjectId;
+use serde_json::Value;
+
+use crate::config::Renderer;
+use crate::environment::{Environment, kustomization_in, resolve};
+use crate::git::{GitError, Repo};
+
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Inputs {
+    /// Folders and files, repository-relative; the environment folder first.
+    pub paths: Vec<String>,
+    /// Kustomization files in the closure with the blob id they had: when one of them
+    /// changes, the closure must be computed again.
+    pub kustomizations: Vec<(String, ObjectId)>,
+    /// Folders kustomize was told to read whose kustomization file is missing.
+    pub missing: Vec<String>,
+}
+
+/// The inputs of `env` at `tree`.
+pub fn inputs_of(repo: &Repo, tree: ObjectId, env: &Environment) -> Result<Inputs, GitError> {
+    let mut inputs = Inputs {
+        paths: vec![env.path.clone()],
+        ..Inputs::default()
+    };
+    if env.renderer == Renderer::Kustomize {
+        let mut closure = Closure::default();
+        closure.visit_dir(repo, tree, &env.path)?;
+        let inside = |p: &str| p == env.path || p.starts_with(&format!("{}/", env.path));
+        inputs
+            .paths
+            .extend(closure.files.iter().filter(|p| !inside(p)).cloned());
+        inputs.kustomizations = closure.kustomizations;
+        inputs.missing = closure.missing;
+    }
+    Ok(inputs)
+}
+
+/// Folders with a kustomization and the files they name, as kustomize would read them.
+#[derive(Debug, Default)]
+pub struct Closure {
+    pub dirs: BTreeSet<String>,
+    pub files: BTreeSet<String>,
+    pub kustomizations: Vec<(String, ObjectId)>,
+    pub missing: Vec<String>,
+}
+
+/// Keys whose entries are files or kustomization folders.
+const PATH_LISTS: &[&str] = &[
+    "resources",
+    "bases",
+    "components",
+    "crds",
+    "configurations",
+    "generators",
+    "transformers",
+    "validators",
+    "patchesStrategicMerge",
+];
+
+/// Keys whose entries are maps with a `path:`.
+const PATH_MAPS: &[&str] = &["patches", "patchesJson6902", "replacements"];
+
+impl Closure {
+    pub fn visit_dir(&mut self, repo: &Repo, tree: ObjectId, dir: &str) -> Result<(), GitError> {
+        if !self.dirs.insert(dir.to_string()) {
+            return Ok(());
+        }
+        let Some(file) = kustomization_in(repo, tree, dir)? else {
+            self.missing.push(dir.to_string());
+            return Ok(());
+        };
+        let id = repo
+            .entry_at(tree, &file)?
+            .expect("kustomization_in found this file");
+        self.files.insert(file.clone());
+        self.kustomizations.push((file, id));
+        let Ok(kustomization) = serde_saphyr::from_slice::<Value>(&repo.blob(id)?) else {
+            // kustomize will say what is wrong with it when it renders.
+            return Ok(());
+        };
+        for reference in referenced_paths(&kustomization) {
+            if is_remote(&reference) {
+                continue;
+            }
+            let Some(path) = resolve(dir, &reference) else {
+                continue;
+            };
+            if repo.is_dir(tree, &path)? {
+                self.visit_dir(repo, tree, &path)?;
+            } else {
+                self.files.insert(path);
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Every local path a kustomization names.
+fn referenced_paths(kustomization: &Value) -> Vec<String> {
+    let mut out = Vec::new();
+    let strings = |v: &Value| -> Vec<String> {
+        v.as_array()
+            .map(|a| a.iter().filter_map(Value::as_str).map(str::to_string).collect())
+            .unwrap_or_default()
+    };
+    for key in PATH_LISTS {
+        if let Some(list) = kustomization.get(key) {
+            // Inline patches are YAML text, not paths.
+            out.extend(strings(list).into_iter().filter(|s| !s.contains('\n')));
+        }
+    }
+    for key in PATH_MAPS {
+        for entry in kustomization.get(key).and_then(Value::as_array).into_iter().flatten() {
+            if let Some(path) = entry.get("path").and_then(Value::as_str) {
+                out.push(path.to_string());
+            }
+        }
+    }
+    for key in ["configMapGenerator", "secretGenerator"] {
+        for generator in kustomization.get(key).and_then(Value::as_array).into_iter().flatten() {
+            for file in generator.get("files").map(strings).unwrap_or_default() {
+                // `key=path` names the key explicitly.
+                let path = file.split_once('=').map(|(_, p)| p).unwrap_or(&file);
+                out.push(path.to_string());
+            }
+            out.extend(generator.get("envs").map(strings).unwrap_or_default());
+            if let Some(env) = generator.get("env").and_then(Value::as_str) {
+                out.push(env.to_string());
+            }
+        }
+    }
+    if let Some(path) = kustomization
+        .get("openapi")
+        .and_then(|o| o.get("path"))
+        .and_then(Value::as_str)
+    {
+        out.push(path.to_string());
+    }
+    out
+}
+
+fn is_remote(reference: &str) -> bool {
+    reference.contains("://")
+        || reference.starts_with("git@")
+        || reference.starts_with("github.com/")
+        || reference.contains("?ref=")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_kind_of_reference_is_found() {
+        let k: Value = serde_saphyr::from_str(
+            "resources: [../../base, https://github.com/x/y, deploy.yaml]\ncomponents: [../../components/x]\npatches:\n- path: patch.yaml\n- patch: |\n    a: b\nconfigMapGenerator:\n- name: c\n  files: [app.properties, key=other.txt]\n  envs: [x.env]\n",
+        )
+        .expect("valid YAML");
+        let paths = referenced_paths(&k);
+        for expected in [
+            "../../base",
+            "deploy.yaml",
+            "../../components/x",
+            "patch.yaml",
+            "app.properties",
+            "other.txt",
+            "x.env",
+        ] {
+            assert!(paths.iter().any(|p| p == expected), "{expected} in {paths:?}");
+        }
+        assert!(paths.iter().filter(|p| is_remote(p)).count() == 1);
+    }
+}

@@ -1,0 +1,132 @@
+//! Kustomize rendering: write the environment's closure from git into a temp dir and run
+//! `kubectl kustomize` (or `kustomize build`) on it. Only what the render reads is
+//! written: each kustomization folder's own files and every file the closure names.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use gix::ObjectId;
+
+use super::inputs::Closure;
+use super::{RenderError, Rendered};
+use crate::environment::Environment;
+use crate::git::Repo;
+use crate::manifest::parse::{ManifestIssue, parse_documents};
+
+/// The program that renders kustomizations here, and the arguments before the folder.
+fn kustomize_command() -> Option<(PathBuf, &'static [&'static str])> {
+    if let Some(kubectl) = find_on_path("kubectl") {
+        return Some((kubectl, &["kustomize"]));
+    }
+    find_on_path("kustomize").map(|k| (k, &["build"][..]))
+}
+
+fn find_on_path(program: &str) -> Option<PathBuf> {
+    let path = std::env::var_os("PATH")?;
+    std::env::split_paths(&path)
+        .map(|dir| dir.join(program))
+        .find(|candidate| candidate.is_file())
+}
+
+pub fn render(repo: &Repo, tree: ObjectId, env: &Environment) -> Result<Rendered, RenderError> {
+    let io = |source| RenderError::Io {
+        env: env.name.clone(),
+        source,
+    };
+    let mut closure = Closure::default();
+    closure.visit_dir(repo, tree, &env.path)?;
+    let mut rendered = Rendered::default();
+    for dir in &closure.missing {
+        rendered.issues.push(ManifestIssue {
+            file: dir.clone(),
+            line: 0,
+            message: "kustomize is told to read this folder, but it has no kustomization file"
+                .into(),
+        });
+    }
+    let (program, args) = kustomize_command().ok_or_else(|| RenderError::NoKustomize {
+        env: env.name.clone(),
+    })?;
+
+    let workdir = tempfile::Builder::new()
+        .prefix("tollgate-render-")
+        .tempdir()
+        .map_err(io)?;
+    materialise(repo, tree, &closure, workdir.path()).map_err(|e| match e {
+        Materialise::Git(g) => RenderError::Git(g),
+        Materialise::Io(e) => io(e),
+    })?;
+
+    let output = Command::new(&program)
+        .args(args)
+        .arg(workdir.path().join(&env.path))
+        .env_remove("KUBECONFIG")
+        .output()
+        .map_err(io)?;
+    let program_name = format!(
+        "{} {}",
+        program.file_name().map(|n| n.to_string_lossy()).unwrap_or_default(),
+        args.join(" ")
+    );
+    if !output.status.success() {
+        let stderr = String::from_utf8_lossy(&output.stderr)
+            .replace(&format!("{}/", workdir.path().display()), "")
+            .trim()
+            .to_string();
+        return Err(RenderError::Kustomize {
+            env: env.name.clone(),
+            program: format!("{program_name} {}", env.path),
+            stderr,
+        });
+    }
+    let source = format!("{program_name} {}", env.path);
+    rendered.extend(parse_documents(&source, &output.stdout));
+    Ok(rendered)
+}
+
+enum Materialise {
+    Git(crate::git::GitError),
+    Io(std::io::Error),
+}
+
+impl From<crate::git::GitError> for Materialise {
+    fn from(e: crate::git::GitError) -> Self {
+        Materialise::Git(e)
+    }
+}
+
+impl From<std::io::Error> for Materialise {
+    fn from(e: std::io::Error) -> Self {
+        Materialise::Io(e)
+    }
+}
+
+fn materialise(repo: &Repo, tree: ObjectId, closure: &Closure, root: &Path) -> Result<(), Materialise> {
+    let write = |path: &str, id: ObjectId| -> Result<(), Materialise> {
+        let target = root.join(path);
+        if let Some(parent) = target.parent() {
+            std::fs::create_dir_all(parent)?;
+        }
+        std::fs::write(target, repo.blob(id)?)?;
+        Ok(())
+    };
+    for dir in &closure.dirs {
+        std::fs::create_dir_all(root.join(dir))?;
+        for file in repo.files_under(tree, dir)? {
+            // Only the folder's own files; sub-folders are written when referenced.
+            let inside = &file.path[dir.len()..].trim_start_matches('/');
+            if !inside.contains('/') {
+                write(&file.path, file.id)?;
+            }
+        }
+    }
+    for path in &closure.files {
+        if let Some(id) = repo.entry_at(tree, path)? {
+            if repo.is_dir(tree, path)? {
+                continue;
+            }
+            write(path, id)?;
+        }
+    }
+    Ok(())
+}

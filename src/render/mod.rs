@@ -1,0 +1,70 @@
+//! Turning an environment at a commit into Kubernetes objects. Plain environments are
+//! every `*.yaml`/`*.yml` file under the folder, sorted by path; kustomize environments
+//! are materialised from git into a temp dir (only what the render reads) and rendered by
+//! `kubectl kustomize` or `kustomize build`. Also knows which paths a render reads
+//! (its *inputs*), which is what an environment's history is made of.
+
+pub mod inputs;
+pub mod kustomize;
+
+use gix::ObjectId;
+
+use crate::config::Renderer;
+use crate::environment::Environment;
+use crate::git::{GitError, Repo};
+use crate::manifest::parse::{ParsedManifests, parse_documents};
+use crate::manifest::scope::assign_namespaces;
+
+pub use inputs::{Inputs, inputs_of};
+
+#[derive(Debug, thiserror::Error)]
+pub enum RenderError {
+    #[error(transparent)]
+    Git(#[from] GitError),
+    #[error(
+        "environment {env} needs kustomize, but neither `kubectl` nor `kustomize` is on PATH; install kubectl (it bundles kustomize)"
+    )]
+    NoKustomize { env: String },
+    #[error("environment {env}: `{program}` failed: {stderr}")]
+    Kustomize {
+        env: String,
+        program: String,
+        stderr: String,
+    },
+    #[error("environment {env}: cannot prepare the render in a temp dir: {source}")]
+    Io {
+        env: String,
+        source: std::io::Error,
+    },
+}
+
+/// What an environment renders to at one commit. `issues` are documents that could not
+/// be read; everything else is still there.
+pub type Rendered = ParsedManifests;
+
+/// Whether a file name is a manifest a plain environment renders.
+pub fn is_manifest_file(path: &str) -> bool {
+    path.ends_with(".yaml") || path.ends_with(".yml")
+}
+
+/// Render `env` as it is in `tree`.
+pub fn render(repo: &Repo, tree: ObjectId, env: &Environment) -> Result<Rendered, RenderError> {
+    let mut rendered = match env.renderer {
+        Renderer::Plain => render_plain(repo, tree, env)?,
+        Renderer::Kustomize => kustomize::render(repo, tree, env)?,
+    };
+    assign_namespaces(&mut rendered.objects, env.namespace.as_deref());
+    Ok(rendered)
+}
+
+fn render_plain(repo: &Repo, tree: ObjectId, env: &Environment) -> Result<Rendered, RenderError> {
+    let mut rendered = ParsedManifests::default();
+    for file in repo.files_under(tree, &env.path)? {
+        if !is_manifest_file(&file.path) {
+            continue;
+        }
+        let bytes = repo.blob(file.id)?;
+        rendered.extend(parse_documents(&file.path, &bytes));
+    }
+    Ok(rendered)
+}
