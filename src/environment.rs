@@ -12,7 +12,8 @@ use crate::git::{GitError, Repo};
 pub const ENVS_DIR: &str = "envs";
 
 /// File names kustomize accepts for a kustomization, in its order of preference.
-pub const KUSTOMIZATION_FILES: &[&str] = &["kustomization.yaml", "kustomization.yml", "Kustomization"];
+pub const KUSTOMIZATION_FILES: &[&str] =
+    &["kustomization.yaml", "kustomization.yml", "Kustomization"];
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Environment {
@@ -60,7 +61,11 @@ pub fn environments_at(
 }
 
 /// The kustomization file in `dir`, if there is one.
-pub fn kustomization_in(repo: &Repo, tree: ObjectId, dir: &str) -> Result<Option<String>, GitError> {
+pub fn kustomization_in(
+    repo: &Repo,
+    tree: ObjectId,
+    dir: &str,
+) -> Result<Option<String>, GitError> {
     for file in KUSTOMIZATION_FILES {
         let path = join(dir, file);
         if repo.entry_at(tree, &path)?.is_some() && !repo.is_dir(tree, &path)? {
@@ -111,7 +116,10 @@ mod tests {
     #[test]
     fn relative_paths_resolve_inside_the_repository() {
         assert_eq!(resolve("envs/prod", "../../base").as_deref(), Some("base"));
-        assert_eq!(resolve("envs/prod", "./patch.yaml").as_deref(), Some("envs/prod/patch.yaml"));
+        assert_eq!(
+            resolve("envs/prod", "./patch.yaml").as_deref(),
+            Some("envs/prod/patch.yaml")
+        );
         assert_eq!(resolve("envs", "../../x"), None);
     }
 }

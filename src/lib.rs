@@ -5,9 +5,14 @@
 //! gix, rendering and diffing of Kubernetes manifests, and the demo workspace. It knows
 //! nothing of terminals or argument parsing; `cli` (and later the TUI) only translate.
 
+pub mod cli;
 pub mod config;
+pub mod demo;
 pub mod environment;
 pub mod git;
+pub mod history;
 pub mod identity;
 pub mod manifest;
+pub mod raw_diff;
 pub mod render;
+pub mod workspace;

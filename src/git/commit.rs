@@ -12,7 +12,8 @@ use super::{GitError, GixContext, Repo};
 pub struct Person {
     pub name: String,
     pub email: String,
-    /// Seconds since the Unix epoch.
+    /// Seconds since the Unix epoch; RFC 3339 in JSON.
+    #[serde(serialize_with = "serialize_time")]
     pub time: i64,
     /// Offset from UTC in seconds, as recorded.
     #[serde(skip)]
@@ -90,7 +91,10 @@ impl Repo {
                         value: t.value.to_string(),
                     })
                     .collect();
-                (body.without_trailer().to_string().trim().to_string(), trailers)
+                (
+                    body.without_trailer().to_string().trim().to_string(),
+                    trailers,
+                )
             }
             None => (String::new(), Vec::new()),
         };
@@ -105,6 +109,10 @@ impl Repo {
             trailers,
         })
     }
+}
+
+fn serialize_time<S: serde::Serializer>(seconds: &i64, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(&rfc3339(*seconds))
 }
 
 /// Format seconds since the epoch as an RFC 3339 UTC timestamp, for JSON and tables.

@@ -16,7 +16,9 @@ pub use commit::{CommitInfo, Person, Trailer};
 
 #[derive(Debug, thiserror::Error)]
 pub enum GitError {
-    #[error("{path} is not a git repository ({message}); check `path:` for this repo in the config")]
+    #[error(
+        "{path} is not a git repository ({message}); check `path:` for this repo in the config"
+    )]
     NotARepository { path: PathBuf, message: String },
     #[error("repo {repo}: branch {branch:?} does not exist; check `branch:` in the config")]
     UnknownBranch { repo: String, branch: String },

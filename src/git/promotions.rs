@@ -74,7 +74,11 @@ impl Repo {
     }
 
     /// The commits reachable from `head` but not from `base`, newest first.
-    pub fn commits_between(&self, base: ObjectId, head: ObjectId) -> Result<Vec<CommitInfo>, GitError> {
+    pub fn commits_between(
+        &self,
+        base: ObjectId,
+        head: ObjectId,
+    ) -> Result<Vec<CommitInfo>, GitError> {
         let walk = self
             .inner
             .rev_walk([head])

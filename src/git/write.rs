@@ -60,9 +60,7 @@ impl Repo {
                 }
             }
         }
-        let id = editor
-            .write()
-            .during(&self.name, || "write tree".into())?;
+        let id = editor.write().during(&self.name, || "write tree".into())?;
         Ok(id.detach())
     }
 

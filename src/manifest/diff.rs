@@ -77,8 +77,16 @@ impl ObjectDiff {
 
     /// The line diff of the object's normalised YAML (Secret values already fingerprinted).
     pub fn text_diff(&self, context: usize) -> Vec<DiffLine> {
-        let old = self.old.as_ref().map(|o| to_yaml(&o.value)).unwrap_or_default();
-        let new = self.new.as_ref().map(|o| to_yaml(&o.value)).unwrap_or_default();
+        let old = self
+            .old
+            .as_ref()
+            .map(|o| to_yaml(&o.value))
+            .unwrap_or_default();
+        let new = self
+            .new
+            .as_ref()
+            .map(|o| to_yaml(&o.value))
+            .unwrap_or_default();
         unified(&old, &new, context)
     }
 }
@@ -416,7 +424,8 @@ mod tests {
 
     #[test]
     fn api_group_alias_move_is_one_changed_object() {
-        let old = "apiVersion: extensions/v1beta1\nkind: Ingress\nmetadata: {name: web, namespace: a}\n";
+        let old =
+            "apiVersion: extensions/v1beta1\nkind: Ingress\nmetadata: {name: web, namespace: a}\n";
         let new = "apiVersion: networking.k8s.io/v1\nkind: Ingress\nmetadata: {name: web, namespace: a}\n";
         let diff = diff_objects(objects(old), objects(new));
         assert_eq!(diff.objects.len(), 1);

@@ -84,6 +84,17 @@ pub fn split_documents(text: &str) -> Vec<Document<'_>> {
         line: start_line,
     });
     docs.retain(|d| !is_blank(d.text));
+    for doc in &mut docs {
+        // Point at the first line with content, not at a leading comment.
+        doc.line += doc
+            .text
+            .lines()
+            .take_while(|l| {
+                let t = l.trim_start();
+                t.is_empty() || t.starts_with('#')
+            })
+            .count();
+    }
     docs
 }
 

@@ -45,6 +45,51 @@ pub fn redact_secret(secret: &mut Value) {
     }
 }
 
+/// A raw manifest file with every Secret document replaced by its redacted, normalised
+/// form. A document that does not parse but looks like a Secret is hidden entirely: when
+/// in doubt, show less.
+pub fn redact_raw_text(text: &str) -> String {
+    let docs = super::parse::split_documents(text);
+    if !docs.iter().any(|d| looks_like_secret(d.text)) {
+        return text.to_string();
+    }
+    let mut out = String::new();
+    for (index, doc) in docs.iter().enumerate() {
+        if index > 0 {
+            out.push_str("---\n");
+        }
+        if !looks_like_secret(doc.text) {
+            out.push_str(doc.text);
+            continue;
+        }
+        match serde_saphyr::from_str::<Value>(doc.text) {
+            Ok(mut value) => {
+                redact_any_secret(&mut value);
+                out.push_str(&super::textdiff::to_yaml(&value));
+            }
+            Err(_) => out.push_str("# a Secret document that does not parse is hidden\n"),
+        }
+    }
+    out
+}
+
+fn looks_like_secret(text: &str) -> bool {
+    text.contains("Secret")
+}
+
+/// Redact a Secret, or each Secret inside a `*List`.
+fn redact_any_secret(value: &mut Value) {
+    match value.get("kind").and_then(Value::as_str) {
+        Some("Secret") => redact_secret(value),
+        Some(kind) if kind.ends_with("List") => {
+            if let Some(Value::Array(items)) = value.get_mut("items") {
+                items.iter_mut().for_each(redact_any_secret);
+            }
+        }
+        _ => {}
+    }
+}
+
 fn scalar_bytes(value: &Value) -> Vec<u8> {
     match value {
         Value::String(s) => s.as_bytes().to_vec(),
@@ -58,6 +103,16 @@ mod tests {
     use serde_json::json;
 
     #[test]
+    fn raw_text_keeps_other_documents_and_hides_secret_values() {
+        let text = "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\n---\napiVersion: v1\nkind: Secret\nmetadata: {name: s}\nstringData: {token: abc123xyz}\n---\nkind: Secret\nstringData: {token: [broken\n";
+        let out = redact_raw_text(text);
+        assert!(out.contains("kind: ConfigMap"));
+        assert!(!out.contains("abc123xyz"), "{out}");
+        assert!(!out.contains("broken"), "{out}");
+        assert!(out.contains("does not parse is hidden"));
+    }
+
+    #[test]
     fn data_and_string_data_show_the_same_fingerprint_for_the_same_value() {
         let mut secret = json!({
             "kind": "Secret",
@@ -67,7 +122,10 @@ mod tests {
         });
         redact_secret(&mut secret);
         let text = secret.to_string();
-        assert!(!text.contains("hunter2") && !text.contains("aHVudGVyMg"), "{text}");
+        assert!(
+            !text.contains("hunter2") && !text.contains("aHVudGVyMg"),
+            "{text}"
+        );
         assert_eq!(secret["data"]["password"], secret["stringData"]["password"]);
         assert!(
             secret["data"]["password"]

@@ -17,10 +17,19 @@ const CLUSTER_SCOPED: &[(&str, &str)] = &[
     ("rbac.authorization.k8s.io", "ClusterRoleBinding"),
     ("apiextensions.k8s.io", "CustomResourceDefinition"),
     ("apiregistration.k8s.io", "APIService"),
-    ("admissionregistration.k8s.io", "MutatingWebhookConfiguration"),
-    ("admissionregistration.k8s.io", "ValidatingWebhookConfiguration"),
+    (
+        "admissionregistration.k8s.io",
+        "MutatingWebhookConfiguration",
+    ),
+    (
+        "admissionregistration.k8s.io",
+        "ValidatingWebhookConfiguration",
+    ),
     ("admissionregistration.k8s.io", "ValidatingAdmissionPolicy"),
-    ("admissionregistration.k8s.io", "ValidatingAdmissionPolicyBinding"),
+    (
+        "admissionregistration.k8s.io",
+        "ValidatingAdmissionPolicyBinding",
+    ),
     ("storage.k8s.io", "StorageClass"),
     ("storage.k8s.io", "CSIDriver"),
     ("storage.k8s.io", "CSINode"),
@@ -72,7 +81,9 @@ fn custom_cluster_kinds(objects: &[ManifestObject]) -> HashSet<(String, String)>
 
 /// Whether an object of this kind is namespaced, as far as tollgate can tell.
 pub fn is_namespaced(group: &str, kind: &str) -> bool {
-    !CLUSTER_SCOPED.iter().any(|(g, k)| *g == group && *k == kind)
+    !CLUSTER_SCOPED
+        .iter()
+        .any(|(g, k)| *g == group && *k == kind)
 }
 
 #[cfg(test)]
@@ -98,6 +109,12 @@ mod tests {
         )
         .objects;
         assign_namespaces(&mut objects, None);
-        assert_eq!(objects[0].value.get("metadata").and_then(|m| m.get("namespace")), None::<&Value>);
+        assert_eq!(
+            objects[0]
+                .value
+                .get("metadata")
+                .and_then(|m| m.get("namespace")),
+            None::<&Value>
+        );
     }
 }

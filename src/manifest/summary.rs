@@ -58,6 +58,8 @@ pub struct Summary {
     pub renamed: BTreeMap<String, usize>,
     /// Changed objects, including the label-only ones.
     pub changed: usize,
+    /// Changed objects that changed more than labels, by kind.
+    pub changed_by_kind: BTreeMap<String, usize>,
     pub label_only: usize,
     pub unchanged: usize,
 }
@@ -75,6 +77,8 @@ impl Summary {
                     summary.changed += 1;
                     if object.is_label_only() {
                         summary.label_only += 1;
+                    } else {
+                        *summary.changed_by_kind.entry(kind).or_default() += 1;
                     }
                 }
                 ChangeKind::Unchanged => summary.unchanged += 1,
@@ -117,15 +121,14 @@ impl Summary {
             ));
         }
         let counts = |sign: &str, map: &BTreeMap<String, usize>| -> Vec<String> {
-            map.iter().map(|(kind, n)| format!("{sign}{n} {kind}")).collect()
+            map.iter()
+                .map(|(kind, n)| format!("{sign}{n} {kind}"))
+                .collect()
         };
         parts.extend(counts("+", &self.added));
         parts.extend(counts("-", &self.removed));
         parts.extend(counts("→", &self.renamed));
-        let substantive = self.changed - self.label_only;
-        if substantive > 0 {
-            parts.push(format!("~{substantive} changed"));
-        }
+        parts.extend(counts("~", &self.changed_by_kind));
         if self.label_only > 0 {
             parts.push(format!("{} label-only", self.label_only));
         }
@@ -217,8 +220,11 @@ mod tests {
     #[test]
     fn image_and_replica_changes_are_named() {
         let old = "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: api, namespace: shop}\nspec:\n  replicas: 2\n  template:\n    spec:\n      containers:\n      - {name: api, image: 'ghcr.io/acme/api:1.4.2'}\n";
-        let new = old.replace("1.4.2", "1.5.0").replace("replicas: 2", "replicas: 4");
-        let extra = "---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: flags, namespace: shop}\n";
+        let new = old
+            .replace("1.4.2", "1.5.0")
+            .replace("replicas: 2", "replicas: 4");
+        let extra =
+            "---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: flags, namespace: shop}\n";
         let diff = diff_objects(
             parse_documents("a", old.as_bytes()).objects,
             parse_documents("a", format!("{new}{extra}").as_bytes()).objects,
@@ -230,7 +236,7 @@ mod tests {
         );
         assert_eq!(
             summary.one_line(),
-            "api: api:1.4.2 → 1.5.0; Deployment/shop/api replicas 2 → 4; +1 ConfigMap; ~1 changed"
+            "api: api:1.4.2 → 1.5.0; Deployment/shop/api replicas 2 → 4; +1 ConfigMap; ~1 Deployment"
         );
     }
 }

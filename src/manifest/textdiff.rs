@@ -108,12 +108,27 @@ mod tests {
 
     #[test]
     fn changed_word_is_emphasized() {
-        let lines = unified("image: api:1.4.2\nreplicas: 2\n", "image: api:1.5.0\nreplicas: 2\n", 3);
+        let lines = unified(
+            "image: api:1.4.2\nreplicas: 2\n",
+            "image: api:1.5.0\nreplicas: 2\n",
+            3,
+        );
         assert_eq!(lines[0].tag, LineTag::Hunk);
-        let removed = lines.iter().find(|l| l.tag == LineTag::Removed).expect("removed line");
+        let removed = lines
+            .iter()
+            .find(|l| l.tag == LineTag::Removed)
+            .expect("removed line");
         assert_eq!(removed.text(), "image: api:1.4.2");
-        assert!(removed.segments.iter().any(|s| s.emphasized && s.text.contains("1.4.2")));
-        let added = lines.iter().find(|l| l.tag == LineTag::Added).expect("added line");
+        assert!(
+            removed
+                .segments
+                .iter()
+                .any(|s| s.emphasized && s.text.contains("1.4.2"))
+        );
+        let added = lines
+            .iter()
+            .find(|l| l.tag == LineTag::Added)
+            .expect("added line");
         assert_eq!(added.new, Some(1));
     }
 

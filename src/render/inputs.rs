@@ -21,6 +21,8 @@ pub struct Inputs {
     pub kustomizations: Vec<(String, ObjectId)>,
     /// Folders kustomize was told to read whose kustomization file is missing.
     pub missing: Vec<String>,
+    /// Files whose content is secret (read by a `secretGenerator`).
+    pub secret_files: Vec<String>,
 }
 
 /// The inputs of `env` at `tree`.
@@ -38,6 +40,7 @@ pub fn inputs_of(repo: &Repo, tree: ObjectId, env: &Environment) -> Result<Input
             .extend(closure.files.iter().filter(|p| !inside(p)).cloned());
         inputs.kustomizations = closure.kustomizations;
         inputs.missing = closure.missing;
+        inputs.secret_files = closure.secret_files.into_iter().collect();
     }
     Ok(inputs)
 }
@@ -49,6 +52,8 @@ pub struct Closure {
     pub files: BTreeSet<String>,
     pub kustomizations: Vec<(String, ObjectId)>,
     pub missing: Vec<String>,
+    /// Files a `secretGenerator` reads: their content is secret and never shown.
+    pub secret_files: BTreeSet<String>,
 }
 
 /// Keys whose entries are files or kustomization folders.
@@ -85,7 +90,7 @@ impl Closure {
             // kustomize will say what is wrong with it when it renders.
             return Ok(());
         };
-        for reference in referenced_paths(&kustomization) {
+        for (reference, secret) in referenced_paths(&kustomization) {
             if is_remote(&reference) {
                 continue;
             }
@@ -95,6 +100,9 @@ impl Closure {
             if repo.is_dir(tree, &path)? {
                 self.visit_dir(repo, tree, &path)?;
             } else {
+                if secret {
+                    self.secret_files.insert(path.clone());
+                }
                 self.files.insert(path);
             }
         }
@@ -102,37 +110,60 @@ impl Closure {
     }
 }
 
-/// Every local path a kustomization names.
-fn referenced_paths(kustomization: &Value) -> Vec<String> {
-    let mut out = Vec::new();
+/// Every local path a kustomization names, and whether a `secretGenerator` reads it.
+fn referenced_paths(kustomization: &Value) -> Vec<(String, bool)> {
+    let mut out: Vec<(String, bool)> = Vec::new();
     let strings = |v: &Value| -> Vec<String> {
         v.as_array()
-            .map(|a| a.iter().filter_map(Value::as_str).map(str::to_string).collect())
+            .map(|a| {
+                a.iter()
+                    .filter_map(Value::as_str)
+                    .map(str::to_string)
+                    .collect()
+            })
             .unwrap_or_default()
     };
     for key in PATH_LISTS {
         if let Some(list) = kustomization.get(key) {
             // Inline patches are YAML text, not paths.
-            out.extend(strings(list).into_iter().filter(|s| !s.contains('\n')));
+            out.extend(
+                strings(list)
+                    .into_iter()
+                    .filter(|s| !s.contains('\n'))
+                    .map(|s| (s, false)),
+            );
         }
     }
     for key in PATH_MAPS {
-        for entry in kustomization.get(key).and_then(Value::as_array).into_iter().flatten() {
+        for entry in kustomization
+            .get(key)
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+        {
             if let Some(path) = entry.get("path").and_then(Value::as_str) {
-                out.push(path.to_string());
+                out.push((path.to_string(), false));
             }
         }
     }
     for key in ["configMapGenerator", "secretGenerator"] {
-        for generator in kustomization.get(key).and_then(Value::as_array).into_iter().flatten() {
+        let secret = key == "secretGenerator";
+        for generator in kustomization
+            .get(key)
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+        {
             for file in generator.get("files").map(strings).unwrap_or_default() {
                 // `key=path` names the key explicitly.
                 let path = file.split_once('=').map(|(_, p)| p).unwrap_or(&file);
-                out.push(path.to_string());
+                out.push((path.to_string(), secret));
             }
-            out.extend(generator.get("envs").map(strings).unwrap_or_default());
+            for env in generator.get("envs").map(strings).unwrap_or_default() {
+                out.push((env, secret));
+            }
             if let Some(env) = generator.get("env").and_then(Value::as_str) {
-                out.push(env.to_string());
+                out.push((env.to_string(), secret));
             }
         }
     }
@@ -141,7 +172,7 @@ fn referenced_paths(kustomization: &Value) -> Vec<String> {
         .and_then(|o| o.get("path"))
         .and_then(Value::as_str)
     {
-        out.push(path.to_string());
+        out.push((path.to_string(), false));
     }
     out
 }
@@ -163,7 +194,7 @@ mod tests {
             "resources: [../../base, https://github.com/x/y, deploy.yaml]\ncomponents: [../../components/x]\npatches:\n- path: patch.yaml\n- patch: |\n    a: b\nconfigMapGenerator:\n- name: c\n  files: [app.properties, key=other.txt]\n  envs: [x.env]\n",
         )
         .expect("valid YAML");
-        let paths = referenced_paths(&k);
+        let paths: Vec<String> = referenced_paths(&k).into_iter().map(|(p, _)| p).collect();
         for expected in [
             "../../base",
             "deploy.yaml",
@@ -173,7 +204,10 @@ mod tests {
             "other.txt",
             "x.env",
         ] {
-            assert!(paths.iter().any(|p| p == expected), "{expected} in {paths:?}");
+            assert!(
+                paths.iter().any(|p| p == expected),
+                "{expected} in {paths:?}"
+            );
         }
         assert!(paths.iter().filter(|p| is_remote(p)).count() == 1);
     }

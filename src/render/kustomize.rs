@@ -65,14 +65,17 @@ pub fn render(repo: &Repo, tree: ObjectId, env: &Environment) -> Result<Rendered
         .map_err(io)?;
     let program_name = format!(
         "{} {}",
-        program.file_name().map(|n| n.to_string_lossy()).unwrap_or_default(),
+        program
+            .file_name()
+            .map(|n| n.to_string_lossy())
+            .unwrap_or_default(),
         args.join(" ")
     );
     if !output.status.success() {
-        let stderr = String::from_utf8_lossy(&output.stderr)
-            .replace(&format!("{}/", workdir.path().display()), "")
-            .trim()
-            .to_string();
+        let stderr = readable_error(
+            &String::from_utf8_lossy(&output.stderr)
+                .replace(&format!("{}/", workdir.path().display()), ""),
+        );
         return Err(RenderError::Kustomize {
             env: env.name.clone(),
             program: format!("{program_name} {}", env.path),
@@ -82,6 +85,16 @@ pub fn render(repo: &Repo, tree: ObjectId, env: &Environment) -> Result<Rendered
     let source = format!("{program_name} {}", env.path);
     rendered.extend(parse_documents(&source, &output.stdout));
     Ok(rendered)
+}
+
+/// kubectl wraps kustomize's message in a klog line (`E1126 16:38:39 … err="…"`); keep
+/// the message a person needs.
+fn readable_error(stderr: &str) -> String {
+    let stderr = stderr.trim();
+    match stderr.split_once("err=\"") {
+        Some((_, rest)) => rest.trim_end().trim_end_matches('"').replace("\\\"", "\""),
+        None => stderr.to_string(),
+    }
 }
 
 enum Materialise {
@@ -101,7 +114,12 @@ impl From<std::io::Error> for Materialise {
     }
 }
 
-fn materialise(repo: &Repo, tree: ObjectId, closure: &Closure, root: &Path) -> Result<(), Materialise> {
+fn materialise(
+    repo: &Repo,
+    tree: ObjectId,
+    closure: &Closure,
+    root: &Path,
+) -> Result<(), Materialise> {
     let write = |path: &str, id: ObjectId| -> Result<(), Materialise> {
         let target = root.join(path);
         if let Some(parent) = target.parent() {

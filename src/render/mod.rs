@@ -32,10 +32,7 @@ pub enum RenderError {
         stderr: String,
     },
     #[error("environment {env}: cannot prepare the render in a temp dir: {source}")]
-    Io {
-        env: String,
-        source: std::io::Error,
-    },
+    Io { env: String, source: std::io::Error },
 }
 
 /// What an environment renders to at one commit. `issues` are documents that could not
@@ -48,7 +45,13 @@ pub fn is_manifest_file(path: &str) -> bool {
 }
 
 /// Render `env` as it is in `tree`.
+///
+/// An environment whose folder does not exist at `tree` renders to nothing: that is
+/// what it deploys there, and it lets a diff show the environment being created.
 pub fn render(repo: &Repo, tree: ObjectId, env: &Environment) -> Result<Rendered, RenderError> {
+    if repo.entry_at(tree, &env.path)?.is_none() {
+        return Ok(Rendered::default());
+    }
     let mut rendered = match env.renderer {
         Renderer::Plain => render_plain(repo, tree, env)?,
         Renderer::Kustomize => kustomize::render(repo, tree, env)?,

@@ -1,0 +1,209 @@
+//! `tollgate diff`: the rendered diff of a promotion or of a revision range.
+
+use gix::ObjectId;
+use serde::Serialize;
+use serde_json::Value;
+
+use super::DiffArgs;
+use super::output::{Output, Style};
+use crate::config::Config;
+use crate::manifest::parse::ManifestIssue;
+use crate::manifest::{ObjectDiff, Summary};
+use crate::raw_diff::FileDiff;
+use crate::workspace::{ConfigExt, EnvironmentDiff, OpenRepo, parse_promotion_id};
+
+/// What to compare, resolved to commits.
+pub(super) struct Comparison {
+    pub open: OpenRepo,
+    pub old: Option<ObjectId>,
+    pub new: ObjectId,
+    pub title: String,
+}
+
+fn resolve(config: &Config, args: &DiffArgs) -> anyhow::Result<Comparison> {
+    if let Some((old, new)) = args.target.split_once("..") {
+        let open = OpenRepo::open(config.pick_repo(args.repo.as_deref())?)?;
+        let old_id = open.repo.resolve(old)?;
+        let new_id = open.repo.resolve(new)?;
+        return Ok(Comparison {
+            title: format!("{}: {old}..{new}", open.name()),
+            open,
+            old: Some(old_id),
+            new: new_id,
+        });
+    }
+    let (repo, branch) = parse_promotion_id(&args.target)?;
+    let open = OpenRepo::open(config.pick_repo(Some(repo))?)?;
+    let promotion = open.promotion(branch)?;
+    Ok(Comparison {
+        title: format!("{}  {}", promotion.id, promotion.title),
+        old: promotion.branch.merge_base,
+        new: promotion.branch.head,
+        open,
+    })
+}
+
+pub fn run(config: &Config, args: &DiffArgs, out: &Output) -> anyhow::Result<()> {
+    let comparison = resolve(config, args)?;
+    let Comparison {
+        open,
+        old,
+        new,
+        title,
+    } = &comparison;
+    if args.raw {
+        let envs = open.raw_diff(*old, *new, args.env.as_deref())?;
+        if out.json {
+            #[derive(Serialize)]
+            struct RawEnv<'a> {
+                name: &'a str,
+                files: &'a [FileDiff],
+            }
+            let list: Vec<RawEnv> = envs
+                .iter()
+                .map(|(name, files)| RawEnv { name, files })
+                .collect();
+            return out.print_json(&serde_json::json!({ "environments": list }));
+        }
+        let mut text = format!("{}\n", out.paint(Style::Bold, title));
+        for (name, files) in &envs {
+            text.push_str(&format!(
+                "\n{}\n",
+                out.paint(Style::Bold, &format!("environment {name}"))
+            ));
+            for file in files {
+                text.push_str(&format!("--- a/{0}\n+++ b/{0}\n", file.path));
+                text.push_str(&out.diff_lines(&file.lines, ""));
+            }
+        }
+        return out.print(&text);
+    }
+    let envs = open.diff(*old, *new, args.env.as_deref())?;
+    if out.json {
+        return out.print_json(&DiffJson::new(open.name(), *old, *new, &envs));
+    }
+    let mut text = format!("{}\n", out.paint(Style::Bold, title));
+    if envs.is_empty() {
+        text.push_str("no environment changed\n");
+    }
+    for env in &envs {
+        text.push_str(&environment_text(out, env));
+    }
+    out.print(&text)
+}
+
+/// The text form of one environment's diff, shared with `show`.
+pub(super) fn environment_text(out: &Output, env: &EnvironmentDiff) -> String {
+    let mut text = format!(
+        "\n{}  {}\n",
+        out.paint(Style::Bold, &format!("environment {}", env.name)),
+        env.summary.one_line()
+    );
+    for error in &env.render_errors {
+        text.push_str(&out.paint(Style::Warn, &format!("  render failed: {error}\n")));
+    }
+    for issue in &env.issues {
+        text.push_str(&out.paint(Style::Warn, &format!("  ! {issue}\n")));
+    }
+    for object in env.diff.changed() {
+        text.push_str(&object_text(out, object));
+    }
+    text
+}
+
+fn object_text(out: &Output, object: &ObjectDiff) -> String {
+    let style = match object.change {
+        crate::manifest::ChangeKind::Added => Style::Added,
+        crate::manifest::ChangeKind::Removed => Style::Removed,
+        _ => Style::Bold,
+    };
+    let origin = object
+        .new
+        .as_ref()
+        .or(object.old.as_ref())
+        .map(|o| format!("{}:{}", o.origin.file, o.origin.line))
+        .unwrap_or_default();
+    let mut text = format!(
+        "  {} {}   {}\n",
+        out.paint(style, object.change.marker()),
+        out.paint(style, &object.key.to_string()),
+        out.paint(Style::Dim, &origin)
+    );
+    if let Some(from) = &object.renamed_from {
+        text.push_str(&format!("      renamed from {from}\n"));
+    }
+    if let Some(moved) = &object.api_version_moved {
+        text.push_str(&format!("      apiVersion moved: {moved}\n"));
+    }
+    if matches!(
+        object.change,
+        crate::manifest::ChangeKind::Changed | crate::manifest::ChangeKind::Renamed
+    ) {
+        for field in &object.fields {
+            text.push_str(&format!(
+                "      {}: {} → {}\n",
+                field.path,
+                show_value(field.old.as_ref()),
+                show_value(field.new.as_ref())
+            ));
+        }
+        text.push_str(&out.diff_lines(&object.text_diff(3), "      "));
+    }
+    text
+}
+
+fn show_value(value: Option<&Value>) -> String {
+    let text = match value {
+        None => "(absent)".to_string(),
+        Some(Value::String(s)) => s.clone(),
+        Some(other) => other.to_string(),
+    };
+    let one_line = text.replace('\n', "⏎");
+    if one_line.chars().count() > 100 {
+        format!("{}…", one_line.chars().take(99).collect::<String>())
+    } else {
+        one_line
+    }
+}
+
+#[derive(Serialize)]
+pub(super) struct DiffJson<'a> {
+    repo: &'a str,
+    from: Option<String>,
+    to: String,
+    environments: Vec<EnvironmentJson<'a>>,
+}
+
+#[derive(Serialize)]
+struct EnvironmentJson<'a> {
+    name: &'a str,
+    objects: Vec<&'a ObjectDiff>,
+    summary: &'a Summary,
+    issues: &'a [ManifestIssue],
+    render_errors: &'a [String],
+}
+
+impl<'a> DiffJson<'a> {
+    pub(super) fn new(
+        repo: &'a str,
+        old: Option<ObjectId>,
+        new: ObjectId,
+        envs: &'a [EnvironmentDiff],
+    ) -> DiffJson<'a> {
+        DiffJson {
+            repo,
+            from: old.map(|o| o.to_string()),
+            to: new.to_string(),
+            environments: envs
+                .iter()
+                .map(|e| EnvironmentJson {
+                    name: &e.name,
+                    objects: e.diff.changed().collect(),
+                    summary: &e.summary,
+                    issues: &e.issues,
+                    render_errors: &e.render_errors,
+                })
+                .collect(),
+        }
+    }
+}

@@ -1,0 +1,110 @@
+//! `tollgate list`: pending promotions across the configured repos.
+
+use super::RepoArg;
+use super::output::{Output, Style, age, cell};
+use crate::config::Config;
+use crate::git::commit::rfc3339;
+use crate::workspace::{AuthorRow, ConfigExt, OpenRepo, PromotionRow};
+
+pub fn run(config: &Config, args: &RepoArg, out: &Output) -> anyhow::Result<()> {
+    let mut rows = Vec::new();
+    let mut failures = Vec::new();
+    for repo_config in config.repos_named(args.repo.as_deref())? {
+        // One repo that cannot be read must not hide the others.
+        let result = OpenRepo::open(repo_config).and_then(|open| {
+            let promotions = open.promotions()?;
+            let mut with_summary = Vec::new();
+            for promotion in promotions {
+                let summary =
+                    match open.diff(promotion.branch.merge_base, promotion.branch.head, None) {
+                        Ok(envs) => {
+                            let several = envs.len() > 1;
+                            envs.iter()
+                                .map(|e| {
+                                    let line = if e.render_errors.is_empty() {
+                                        e.summary.one_line()
+                                    } else {
+                                        "render failed".to_string()
+                                    };
+                                    if several {
+                                        format!("{}: {line}", e.name)
+                                    } else {
+                                        line
+                                    }
+                                })
+                                .collect::<Vec<_>>()
+                                .join(" | ")
+                        }
+                        Err(e) => format!("diff failed: {e}"),
+                    };
+                with_summary.push((promotion, summary));
+            }
+            Ok(with_summary)
+        });
+        match result {
+            Ok(list) => rows.extend(list),
+            Err(e) => failures.push(format!("{}: {e}", repo_config.name)),
+        }
+    }
+    rows.sort_by_key(|(p, _)| std::cmp::Reverse(p.author.time));
+
+    if out.json {
+        let json: Vec<PromotionRow> = rows
+            .iter()
+            .map(|(p, summary)| PromotionRow {
+                id: &p.id,
+                repo: &p.repo,
+                branch: &p.branch.branch,
+                title: &p.title,
+                author: AuthorRow {
+                    name: &p.author.name,
+                    email: &p.author.email,
+                },
+                created: rfc3339(p.author.time),
+                head: p.branch.head.to_string(),
+                base: p.branch.base.to_string(),
+                environments: &p.environments,
+                summary: summary.clone(),
+            })
+            .collect();
+        out.print_json(&json)?;
+    } else {
+        let mut text = String::new();
+        if rows.is_empty() && failures.is_empty() {
+            text.push_str("no pending promotions\n");
+        } else if !rows.is_empty() {
+            text.push_str(&out.paint(
+                Style::Bold,
+                &format!(
+                    "{}  {}  {}  {}  {}  {}",
+                    cell("ID", 44),
+                    cell("ENVIRONMENTS", 22),
+                    cell("TITLE", 40),
+                    cell("AUTHOR", 12),
+                    cell("AGE", 4),
+                    "SUMMARY"
+                ),
+            ));
+            text.push('\n');
+        }
+        for (p, summary) in &rows {
+            text.push_str(&format!(
+                "{}  {}  {}  {}  {}  {}\n",
+                cell(&p.id, 44),
+                cell(&p.environments.join(","), 22),
+                cell(&p.title, 40),
+                cell(&p.author.name, 12),
+                cell(&age(p.author.time), 4),
+                summary
+            ));
+        }
+        out.print(&text)?;
+    }
+    for failure in &failures {
+        eprintln!("tollgate: {failure}");
+    }
+    if !failures.is_empty() {
+        anyhow::bail!("{} of the repos could not be read", failures.len());
+    }
+    Ok(())
+}

@@ -1,0 +1,157 @@
+//! The command-line face: parse arguments, call the library, print text or JSON. No
+//! logic lives here that the TUI would need too.
+
+mod diff;
+mod history;
+mod list;
+mod output;
+mod show;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Args, Parser, Subcommand};
+
+use crate::config::Config;
+pub use output::Output;
+
+/// Review, approve, merge and roll back promotions to GitOps environment repositories.
+#[derive(Debug, Parser)]
+#[command(name = "tollgate", version, about, propagate_version = true)]
+pub struct Cli {
+    /// Config file (default: $TOLLGATE_CONFIG, else config.yaml in the XDG config dir).
+    #[arg(long, global = true, value_name = "PATH")]
+    pub config: Option<PathBuf>,
+    /// Print JSON instead of text.
+    #[arg(long, global = true)]
+    pub json: bool,
+    /// No colour (also off when output is not a terminal, or NO_COLOR is set).
+    #[arg(long, global = true)]
+    pub no_color: bool,
+    /// Use the demo workspace (created in the data dir on first use).
+    #[arg(long, global = true)]
+    pub demo: bool,
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Pending promotions across the configured repos.
+    List(RepoArg),
+    /// Rendered diff of a promotion (REPO:BRANCH) or of two revisions (REV..REV).
+    Diff(DiffArgs),
+    /// Commits that changed an environment, newest first.
+    History(HistoryArgs),
+    /// A commit with its rendered diff against its first parent.
+    Show(ShowArgs),
+    /// The demo workspace.
+    #[command(subcommand)]
+    Demo(DemoCommand),
+}
+
+#[derive(Debug, Args)]
+pub struct RepoArg {
+    /// Only this repo.
+    #[arg(long)]
+    pub repo: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct DiffArgs {
+    /// A promotion id (REPO:BRANCH) or a revision range (REV..REV).
+    pub target: String,
+    /// The repo a revision range is in (needed when several are configured).
+    #[arg(long)]
+    pub repo: Option<String>,
+    /// Only this environment.
+    #[arg(long)]
+    pub env: Option<String>,
+    /// The file diff of the environment's inputs instead of the rendered diff.
+    #[arg(long)]
+    pub raw: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct HistoryArgs {
+    #[arg(long)]
+    pub repo: Option<String>,
+    /// Only commits that changed this environment.
+    #[arg(long)]
+    pub env: Option<String>,
+    /// At most this many entries.
+    #[arg(long, value_name = "N")]
+    pub limit: Option<usize>,
+    /// Only commits that changed the rendered objects (renders each candidate).
+    #[arg(long, conflicts_with = "path_only")]
+    pub rendered: bool,
+    /// Only commits that changed the environment's folder itself.
+    #[arg(long)]
+    pub path_only: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ShowArgs {
+    /// A commit (sha, prefix, branch, `main~2`).
+    pub commit: String,
+    #[arg(long)]
+    pub repo: Option<String>,
+    /// Only this environment.
+    #[arg(long)]
+    pub env: Option<String>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum DemoCommand {
+    /// Write the demo workspace (config.yaml and two environment repos) into DIR.
+    Init {
+        /// An empty or new folder.
+        dir: PathBuf,
+    },
+}
+
+/// Run a parsed command line; errors are printed with their whole chain.
+pub fn run(cli: Cli) -> ExitCode {
+    let out = Output::new(cli.json, cli.no_color);
+    match dispatch(&cli, &out) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            if is_broken_pipe(&err) {
+                return ExitCode::SUCCESS;
+            }
+            out.error(&err);
+            ExitCode::from(1)
+        }
+    }
+}
+
+fn is_broken_pipe(err: &anyhow::Error) -> bool {
+    err.chain().any(|cause| {
+        cause
+            .downcast_ref::<std::io::Error>()
+            .is_some_and(|e| e.kind() == std::io::ErrorKind::BrokenPipe)
+    })
+}
+
+fn load_config(cli: &Cli) -> anyhow::Result<Config> {
+    if cli.demo {
+        let path = crate::demo::ensure_default()?;
+        return Ok(Config::load(&path)?);
+    }
+    Ok(Config::locate_and_load(cli.config.as_deref())?)
+}
+
+fn dispatch(cli: &Cli, out: &Output) -> anyhow::Result<()> {
+    match &cli.command {
+        Some(Command::Demo(DemoCommand::Init { dir })) => {
+            let config = crate::demo::init(dir)?;
+            out.demo_created(&config)
+        }
+        Some(Command::List(args)) => list::run(&load_config(cli)?, args, out),
+        Some(Command::Diff(args)) => diff::run(&load_config(cli)?, args, out),
+        Some(Command::History(args)) => history::run(&load_config(cli)?, args, out),
+        Some(Command::Show(args)) => show::run(&load_config(cli)?, args, out),
+        // Until the TUI lands, tollgate without a command lists the pending promotions.
+        None => list::run(&load_config(cli)?, &RepoArg { repo: None }, out),
+    }
+}

@@ -1,0 +1,291 @@
+//! An environment's history is its *rendered* history: the commits that changed the
+//! inputs its render reads (its folder and, for kustomize, the in-repo closure), newest
+//! first, streamed one entry at a time. `PathOnly` looks at the folder alone; `Rendered`
+//! also renders both sides and keeps only commits whose objects changed.
+//!
+//! "Changed" is git's TREESAME test against the first parent: the entry id at each input
+//! path is compared, so a commit is judged without reading any file content.
+
+use std::collections::HashMap;
+use std::ops::ControlFlow;
+
+use gix::ObjectId;
+use serde::Serialize;
+
+use crate::config::Renderer;
+use crate::environment::Environment;
+use crate::git::{CommitInfo, GitError, GixContext};
+use crate::manifest::{ChangeKind, ManifestObject, ObjectKey, diff_objects};
+use crate::render::{Inputs, inputs_of, render};
+use crate::workspace::{OpenRepo, WorkspaceError};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum HistoryMode {
+    /// Commits that changed the environment's folder or anything its render reads.
+    #[default]
+    Inputs,
+    /// Commits that changed the environment's folder.
+    PathOnly,
+    /// Commits that changed the rendered objects.
+    Rendered,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ObjectChange {
+    #[serde(flatten)]
+    pub key: ObjectKey,
+    pub change: ChangeKind,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct HistoryEntry {
+    #[serde(flatten)]
+    pub commit: CommitInfo,
+    pub environments: Vec<String>,
+    /// `Rendered` mode: what changed, per environment, in the order of `environments`.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub objects: Vec<EnvironmentObjects>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct EnvironmentObjects {
+    pub environment: String,
+    pub changes: Vec<ObjectChange>,
+    /// Set when a side could not be rendered: the entry is kept and marked.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub render_error: Option<String>,
+}
+
+/// One environment being followed through the walk.
+struct Tracked {
+    env: Environment,
+    inputs: Inputs,
+}
+
+/// Entry ids of paths in one tree, so that a parent looked at for one commit is not
+/// looked at again when it becomes the commit.
+struct TreeEntries {
+    tree: ObjectId,
+    ids: HashMap<String, Option<ObjectId>>,
+}
+
+impl TreeEntries {
+    fn new(tree: ObjectId) -> Self {
+        TreeEntries {
+            tree,
+            ids: HashMap::new(),
+        }
+    }
+
+    fn get(&mut self, open: &OpenRepo, path: &str) -> Result<Option<ObjectId>, GitError> {
+        if let Some(id) = self.ids.get(path) {
+            return Ok(*id);
+        }
+        let id = open.repo.entry_at(self.tree, path)?;
+        self.ids.insert(path.to_string(), id);
+        Ok(id)
+    }
+}
+
+/// Walk the protected branch newest first and call `on_entry` for each commit that
+/// changed `env` (or any environment when `None`), until it says stop or `limit` entries.
+pub fn walk_history(
+    open: &OpenRepo,
+    env: Option<&str>,
+    mode: HistoryMode,
+    limit: Option<usize>,
+    mut on_entry: impl FnMut(HistoryEntry) -> ControlFlow<()>,
+) -> Result<(), WorkspaceError> {
+    let tip = open.tip()?;
+    let tip_tree = open.repo.tree_of(tip)?;
+    let all = open.environments_at(Some(tip))?;
+    let envs: Vec<Environment> = match env {
+        None => all,
+        Some(name) => match all.iter().find(|e| e.name == name) {
+            Some(e) => vec![e.clone()],
+            None => {
+                return Err(WorkspaceError::UnknownEnvironment {
+                    repo: open.name().to_string(),
+                    env: name.to_string(),
+                    known: all
+                        .iter()
+                        .map(|e| e.name.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", "),
+                });
+            }
+        },
+    };
+    let mut tracked: Vec<Tracked> = envs
+        .into_iter()
+        .map(|env| {
+            let mut env = env;
+            if mode == HistoryMode::PathOnly {
+                // The folder alone: no closure to follow.
+                env.renderer = Renderer::Plain;
+            }
+            let inputs = inputs_of(&open.repo, tip_tree, &env)?;
+            Ok(Tracked { env, inputs })
+        })
+        .collect::<Result<_, GitError>>()?;
+    let render_mode_envs: Vec<Environment> = open.environments_at(Some(tip))?;
+
+    let walk = open
+        .repo
+        .inner
+        .rev_walk([tip])
+        .sorting(gix::revision::walk::Sorting::ByCommitTime(
+            gix::traverse::commit::simple::CommitTimeOrder::NewestFirst,
+        ))
+        .all()
+        .during(open.name(), || format!("walk {}", open.branch))?;
+
+    let mut emitted = 0usize;
+    let mut previous_parent: Option<TreeEntries> = None;
+    let mut render_cache = RenderCache::default();
+    for info in walk {
+        if limit.is_some_and(|l| emitted >= l) {
+            break;
+        }
+        let info = info.during(open.name(), || format!("walk {}", open.branch))?;
+        let commit = open
+            .repo
+            .inner
+            .find_commit(info.id)
+            .during(open.name(), || format!("read commit {}", info.id))?;
+        let tree = commit
+            .tree_id()
+            .during(open.name(), || format!("read tree of {}", info.id))?
+            .detach();
+        let parent = info.parent_ids.first().copied();
+        let parent_tree = match parent {
+            Some(p) => open.repo.tree_of(p)?,
+            None => ObjectId::empty_tree(gix::hash::Kind::Sha1),
+        };
+        if tree == parent_tree {
+            continue;
+        }
+        let mut here = match previous_parent.take() {
+            Some(entries) if entries.tree == tree => entries,
+            _ => TreeEntries::new(tree),
+        };
+        let mut there = TreeEntries::new(parent_tree);
+
+        let mut touched = Vec::new();
+        for t in &mut tracked {
+            if t.env.renderer == Renderer::Kustomize {
+                let mut stale = false;
+                for (path, id) in &t.inputs.kustomizations {
+                    if here.get(open, path)? != Some(*id) {
+                        stale = true;
+                        break;
+                    }
+                }
+                if stale {
+                    t.inputs = inputs_of(&open.repo, tree, &t.env)?;
+                }
+            }
+            for path in &t.inputs.paths {
+                if here.get(open, path)? != there.get(open, path)? {
+                    touched.push(t.env.name.clone());
+                    break;
+                }
+            }
+        }
+        previous_parent = Some(there);
+        if touched.is_empty() {
+            continue;
+        }
+
+        let mut objects = Vec::new();
+        if mode == HistoryMode::Rendered {
+            let mut kept = Vec::new();
+            for name in touched {
+                let Some(env) = render_mode_envs.iter().find(|e| e.name == name) else {
+                    continue;
+                };
+                let (changes, render_error) = render_cache.changes(open, env, parent_tree, tree)?;
+                if !changes.is_empty() || render_error.is_some() {
+                    objects.push(EnvironmentObjects {
+                        environment: name.clone(),
+                        changes,
+                        render_error,
+                    });
+                    kept.push(name);
+                }
+            }
+            touched = kept;
+            if touched.is_empty() {
+                continue;
+            }
+        }
+        let entry = HistoryEntry {
+            commit: open.repo.commit_info(info.id)?,
+            environments: touched,
+            objects,
+        };
+        emitted += 1;
+        if on_entry(entry).is_break() {
+            break;
+        }
+    }
+    Ok(())
+}
+
+/// Renders of recent trees: walking newest first, a commit's parent is usually the next
+/// commit looked at, so its render is needed twice.
+/// An environment's objects at one tree, or why it could not be rendered.
+type RenderOutcome = Result<Vec<ManifestObject>, String>;
+
+#[derive(Default)]
+struct RenderCache {
+    recent: Vec<((String, ObjectId), RenderOutcome)>,
+}
+
+impl RenderCache {
+    fn rendered(
+        &mut self,
+        open: &OpenRepo,
+        env: &Environment,
+        tree: ObjectId,
+    ) -> Result<RenderOutcome, GitError> {
+        let key = (env.name.clone(), tree);
+        if let Some((_, value)) = self.recent.iter().find(|(k, _)| *k == key) {
+            return Ok(value.clone());
+        }
+        let value = match render(&open.repo, tree, env) {
+            Ok(r) => Ok(r.objects),
+            Err(crate::render::RenderError::Git(e)) => return Err(e),
+            Err(e) => Err(e.to_string()),
+        };
+        if self.recent.len() >= 8 {
+            let _oldest = self.recent.remove(0);
+        }
+        self.recent.push((key, value.clone()));
+        Ok(value)
+    }
+
+    fn changes(
+        &mut self,
+        open: &OpenRepo,
+        env: &Environment,
+        old_tree: ObjectId,
+        new_tree: ObjectId,
+    ) -> Result<(Vec<ObjectChange>, Option<String>), GitError> {
+        let old = self.rendered(open, env, old_tree)?;
+        let new = self.rendered(open, env, new_tree)?;
+        match (old, new) {
+            (Ok(old), Ok(new)) => Ok((
+                diff_objects(old, new)
+                    .changed()
+                    .map(|o| ObjectChange {
+                        key: o.key.clone(),
+                        change: o.change,
+                    })
+                    .collect(),
+                None,
+            )),
+            (Err(e), _) | (_, Err(e)) => Ok((Vec::new(), Some(e))),
+        }
+    }
+}

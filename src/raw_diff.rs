@@ -1,0 +1,96 @@
+//! The file-level diff of an environment's inputs between two commits: what `--raw`
+//! shows next to the rendered diff. Secret documents are redacted before diffing, and
+//! files a `secretGenerator` reads are shown only as fingerprints.
+
+use std::collections::BTreeMap;
+
+use gix::ObjectId;
+use serde::Serialize;
+
+use crate::environment::Environment;
+use crate::git::{GitError, Repo};
+use crate::manifest::redact::{fingerprint, redact_raw_text};
+use crate::manifest::textdiff::{DiffLine, unified};
+use crate::render::{inputs_of, is_manifest_file};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum FileStatus {
+    Added,
+    Removed,
+    Modified,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct FileDiff {
+    pub path: String,
+    pub status: FileStatus,
+    pub lines: Vec<DiffLine>,
+}
+
+/// Files of `env`'s inputs that differ between two trees, with their line diffs.
+pub fn raw_diff(
+    repo: &Repo,
+    env_old: Option<&Environment>,
+    old_tree: ObjectId,
+    env_new: Option<&Environment>,
+    new_tree: ObjectId,
+) -> Result<Vec<FileDiff>, GitError> {
+    let mut old_files: BTreeMap<String, ObjectId> = BTreeMap::new();
+    let mut new_files: BTreeMap<String, ObjectId> = BTreeMap::new();
+    let mut secret_files: Vec<String> = Vec::new();
+    for (env, tree, files) in [
+        (env_old, old_tree, &mut old_files),
+        (env_new, new_tree, &mut new_files),
+    ] {
+        let Some(env) = env else { continue };
+        let inputs = inputs_of(repo, tree, env)?;
+        secret_files.extend(inputs.secret_files);
+        for path in &inputs.paths {
+            for file in repo.files_under(tree, path)? {
+                files.insert(file.path, file.id);
+            }
+            if !repo.is_dir(tree, path)?
+                && let Some(id) = repo.entry_at(tree, path)?
+            {
+                files.insert(path.clone(), id);
+            }
+        }
+    }
+    let mut paths: Vec<&String> = old_files.keys().chain(new_files.keys()).collect();
+    paths.sort();
+    paths.dedup();
+    let mut out = Vec::new();
+    for path in paths {
+        let (old, new) = (old_files.get(path), new_files.get(path));
+        if old == new {
+            continue;
+        }
+        let secret = secret_files.contains(path);
+        let text = |id: Option<&ObjectId>| -> Result<String, GitError> {
+            let Some(id) = id else {
+                return Ok(String::new());
+            };
+            let bytes = repo.blob(*id)?;
+            Ok(if secret {
+                format!("(secret generator input) {}\n", fingerprint(&bytes))
+            } else {
+                match String::from_utf8(bytes) {
+                    Ok(text) if is_manifest_file(path) => redact_raw_text(&text),
+                    Ok(text) => text,
+                    Err(e) => format!("(binary or non-UTF-8 file) {}\n", fingerprint(e.as_bytes())),
+                }
+            })
+        };
+        out.push(FileDiff {
+            path: path.clone(),
+            status: match (old, new) {
+                (None, _) => FileStatus::Added,
+                (_, None) => FileStatus::Removed,
+                _ => FileStatus::Modified,
+            },
+            lines: unified(&text(old)?, &text(new)?, 3),
+        });
+    }
+    Ok(out)
+}

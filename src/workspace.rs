@@ -1,0 +1,392 @@
+//! The workspace: the configured repositories opened, with their protected branch and
+//! environments resolved. This is the library's front door for the CLI and the TUI:
+//! pending promotions, rendered diffs between any two commits, and commit details.
+
+use gix::ObjectId;
+use serde::Serialize;
+
+use crate::config::{Config, RepoConfig};
+use crate::environment::{Environment, environments_at};
+use crate::git::promotions::PromotionBranch;
+use crate::git::{CommitInfo, GitError, Person, Repo};
+use crate::manifest::parse::ManifestIssue;
+use crate::manifest::{RenderedDiff, Summary, diff_objects};
+use crate::raw_diff::{FileDiff, raw_diff};
+use crate::render::{RenderError, inputs_of, render};
+
+#[derive(Debug, thiserror::Error)]
+pub enum WorkspaceError {
+    #[error("no repo named {name:?} in the config; configured: {known}")]
+    UnknownRepo { name: String, known: String },
+    #[error("the config lists no repos; add one under `repos:` (see README.md)")]
+    NoRepos,
+    #[error("several repos are configured ({known}); say which with --repo")]
+    AmbiguousRepo { known: String },
+    #[error("{id:?} is not a promotion id; write it as REPO:BRANCH (see `tollgate list`)")]
+    BadPromotionId { id: String },
+    #[error(
+        "repo {repo}: no pending promotion on branch {branch:?}; `tollgate list` shows the pending ones"
+    )]
+    UnknownPromotion { repo: String, branch: String },
+    #[error("repo {repo}: no environment named {env:?}; it has: {known}")]
+    UnknownEnvironment {
+        repo: String,
+        env: String,
+        known: String,
+    },
+    #[error(transparent)]
+    Git(#[from] GitError),
+    #[error(transparent)]
+    Render(#[from] RenderError),
+}
+
+/// A configured repository, opened.
+pub struct OpenRepo {
+    pub config: RepoConfig,
+    pub repo: Repo,
+    /// The protected branch, resolved.
+    pub branch: String,
+}
+
+impl OpenRepo {
+    pub fn open(config: &RepoConfig) -> Result<OpenRepo, WorkspaceError> {
+        let repo = Repo::open(&config.name, &config.path)?;
+        let branch = repo.protected_branch(config.branch.as_deref())?;
+        Ok(OpenRepo {
+            config: config.clone(),
+            repo,
+            branch,
+        })
+    }
+
+    pub fn name(&self) -> &str {
+        &self.config.name
+    }
+
+    pub fn tip(&self) -> Result<ObjectId, WorkspaceError> {
+        Ok(self.repo.branch_head(&self.branch)?)
+    }
+
+    /// Environments as they are at `commit`.
+    pub fn environments_at(
+        &self,
+        commit: Option<ObjectId>,
+    ) -> Result<Vec<Environment>, WorkspaceError> {
+        let tree = self.tree_or_empty(commit)?;
+        Ok(environments_at(
+            &self.repo,
+            tree,
+            self.config.environments.as_deref(),
+        )?)
+    }
+
+    fn tree_or_empty(&self, commit: Option<ObjectId>) -> Result<ObjectId, WorkspaceError> {
+        Ok(match commit {
+            Some(c) => self.repo.tree_of(c)?,
+            None => ObjectId::empty_tree(gix::hash::Kind::Sha1),
+        })
+    }
+
+    /// The environments of both commits (by name, newest definition first).
+    fn environments_of_both(
+        &self,
+        old: Option<ObjectId>,
+        new: Option<ObjectId>,
+    ) -> Result<Vec<Environment>, WorkspaceError> {
+        let mut envs = self.environments_at(new)?;
+        for env in self.environments_at(old)? {
+            if !envs.iter().any(|e| e.name == env.name) {
+                envs.push(env);
+            }
+        }
+        Ok(envs)
+    }
+
+    /// Names of the environments whose inputs differ between `old` and `new`.
+    pub fn environments_touched(
+        &self,
+        old: Option<ObjectId>,
+        new: ObjectId,
+    ) -> Result<Vec<String>, WorkspaceError> {
+        let old_tree = self.tree_or_empty(old)?;
+        let new_tree = self.repo.tree_of(new)?;
+        let mut touched = Vec::new();
+        for env in self.environments_of_both(old, Some(new))? {
+            let mut paths = inputs_of(&self.repo, new_tree, &env)?.paths;
+            paths.extend(inputs_of(&self.repo, old_tree, &env)?.paths);
+            paths.sort();
+            paths.dedup();
+            for path in paths {
+                if self.repo.entry_at(old_tree, &path)? != self.repo.entry_at(new_tree, &path)? {
+                    touched.push(env.name.clone());
+                    break;
+                }
+            }
+        }
+        Ok(touched)
+    }
+
+    /// The rendered diff of every environment whose inputs differ between two commits
+    /// (`old = None`: against nothing), or of `only` when given.
+    pub fn diff(
+        &self,
+        old: Option<ObjectId>,
+        new: ObjectId,
+        only: Option<&str>,
+    ) -> Result<Vec<EnvironmentDiff>, WorkspaceError> {
+        let envs = self.environments_of_both(old, Some(new))?;
+        let names: Vec<String> = match only {
+            Some(name) => {
+                if !envs.iter().any(|e| e.name == name) {
+                    return Err(WorkspaceError::UnknownEnvironment {
+                        repo: self.name().to_string(),
+                        env: name.to_string(),
+                        known: envs
+                            .iter()
+                            .map(|e| e.name.as_str())
+                            .collect::<Vec<_>>()
+                            .join(", "),
+                    });
+                }
+                vec![name.to_string()]
+            }
+            None => self.environments_touched(old, new)?,
+        };
+        let old_tree = self.tree_or_empty(old)?;
+        let new_tree = self.repo.tree_of(new)?;
+        let old_envs = self.environments_at(old)?;
+        let new_envs = self.environments_at(Some(new))?;
+        let mut out = Vec::new();
+        for name in names {
+            out.push(self.diff_environment(&name, &old_envs, old_tree, &new_envs, new_tree)?);
+        }
+        Ok(out)
+    }
+
+    fn diff_environment(
+        &self,
+        name: &str,
+        old_envs: &[Environment],
+        old_tree: ObjectId,
+        new_envs: &[Environment],
+        new_tree: ObjectId,
+    ) -> Result<EnvironmentDiff, WorkspaceError> {
+        let side = |envs: &[Environment], tree| -> Result<Side, WorkspaceError> {
+            match envs.iter().find(|e| e.name == name) {
+                None => Ok(Side::default()),
+                Some(env) => match render(&self.repo, tree, env) {
+                    Ok(r) => Ok(Side {
+                        objects: r.objects,
+                        issues: r.issues,
+                        error: None,
+                    }),
+                    Err(RenderError::Git(e)) => Err(e.into()),
+                    Err(e) => Ok(Side {
+                        error: Some(e.to_string()),
+                        ..Side::default()
+                    }),
+                },
+            }
+        };
+        let old = side(old_envs, old_tree)?;
+        let new = side(new_envs, new_tree)?;
+        let render_errors: Vec<String> = [old.error, new.error].into_iter().flatten().collect();
+        let diff = if render_errors.is_empty() {
+            diff_objects(old.objects, new.objects)
+        } else {
+            // Showing everything as added or removed because one side failed would lie.
+            RenderedDiff::default()
+        };
+        let summary = Summary::of(&diff);
+        let mut issues = old.issues;
+        issues.extend(new.issues);
+        issues.dedup();
+        Ok(EnvironmentDiff {
+            name: name.to_string(),
+            diff,
+            summary,
+            issues,
+            render_errors,
+        })
+    }
+
+    /// The file diff of each environment's inputs between two commits (see `diff` for
+    /// which environments).
+    pub fn raw_diff(
+        &self,
+        old: Option<ObjectId>,
+        new: ObjectId,
+        only: Option<&str>,
+    ) -> Result<Vec<(String, Vec<FileDiff>)>, WorkspaceError> {
+        let names: Vec<String> = match only {
+            Some(name) => vec![name.to_string()],
+            None => self.environments_touched(old, new)?,
+        };
+        let old_tree = self.tree_or_empty(old)?;
+        let new_tree = self.repo.tree_of(new)?;
+        let old_envs = self.environments_at(old)?;
+        let new_envs = self.environments_at(Some(new))?;
+        let mut out = Vec::new();
+        for name in names {
+            let find = |envs: &[Environment]| envs.iter().find(|e| e.name == name).cloned();
+            let (old_env, new_env) = (find(&old_envs), find(&new_envs));
+            if old_env.is_none() && new_env.is_none() {
+                return Err(WorkspaceError::UnknownEnvironment {
+                    repo: self.name().to_string(),
+                    env: name,
+                    known: new_envs
+                        .iter()
+                        .map(|e| e.name.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", "),
+                });
+            }
+            let files = raw_diff(
+                &self.repo,
+                old_env.as_ref(),
+                old_tree,
+                new_env.as_ref(),
+                new_tree,
+            )?;
+            out.push((name, files));
+        }
+        Ok(out)
+    }
+
+    /// Pending promotions of this repo, with the environments they touch.
+    pub fn promotions(&self) -> Result<Vec<Promotion>, WorkspaceError> {
+        let branches = self
+            .repo
+            .promotion_branches(&self.branch, &self.config.promotions)?;
+        branches
+            .into_iter()
+            .map(|branch| {
+                let environments = self.environments_touched(branch.merge_base, branch.head)?;
+                Ok(Promotion {
+                    id: format!("{}:{}", self.name(), branch.branch),
+                    repo: self.name().to_string(),
+                    title: branch.info.subject.clone(),
+                    author: branch.info.author.clone(),
+                    environments,
+                    branch,
+                })
+            })
+            .collect()
+    }
+
+    /// The pending promotion on `branch`.
+    pub fn promotion(&self, branch: &str) -> Result<Promotion, WorkspaceError> {
+        self.promotions()?
+            .into_iter()
+            .find(|p| p.branch.branch == branch)
+            .ok_or_else(|| WorkspaceError::UnknownPromotion {
+                repo: self.name().to_string(),
+                branch: branch.to_string(),
+            })
+    }
+}
+
+#[derive(Default)]
+struct Side {
+    objects: Vec<crate::manifest::ManifestObject>,
+    issues: Vec<ManifestIssue>,
+    error: Option<String>,
+}
+
+/// One environment's rendered diff between two commits.
+#[derive(Debug, Clone)]
+pub struct EnvironmentDiff {
+    pub name: String,
+    pub diff: RenderedDiff,
+    pub summary: Summary,
+    /// Documents that could not be read, on either side; the rest is diffed.
+    pub issues: Vec<ManifestIssue>,
+    /// A side that could not be rendered at all; the diff is then empty.
+    pub render_errors: Vec<String>,
+}
+
+/// A proposed change to the protected branch.
+#[derive(Debug, Clone)]
+pub struct Promotion {
+    /// `REPO:BRANCH`
+    pub id: String,
+    pub repo: String,
+    pub title: String,
+    pub author: Person,
+    pub environments: Vec<String>,
+    pub branch: PromotionBranch,
+}
+
+impl Promotion {
+    pub fn head_commit(&self) -> &CommitInfo {
+        &self.branch.info
+    }
+}
+
+/// Split `REPO:BRANCH`.
+pub fn parse_promotion_id(id: &str) -> Result<(&str, &str), WorkspaceError> {
+    match id.split_once(':') {
+        Some((repo, branch)) if !repo.is_empty() && !branch.is_empty() => Ok((repo, branch)),
+        _ => Err(WorkspaceError::BadPromotionId { id: id.to_string() }),
+    }
+}
+
+/// Config-level helpers that pick repositories.
+pub trait ConfigExt {
+    fn pick_repo(&self, name: Option<&str>) -> Result<&RepoConfig, WorkspaceError>;
+    fn repos_named(&self, name: Option<&str>) -> Result<Vec<&RepoConfig>, WorkspaceError>;
+}
+
+impl ConfigExt for Config {
+    /// The repo named `name`, or the only one when there is just one.
+    fn pick_repo(&self, name: Option<&str>) -> Result<&RepoConfig, WorkspaceError> {
+        let known = || {
+            self.repos
+                .iter()
+                .map(|r| r.name.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        match name {
+            Some(name) => self.repo(name).ok_or_else(|| WorkspaceError::UnknownRepo {
+                name: name.to_string(),
+                known: known(),
+            }),
+            None => match self.repos.as_slice() {
+                [] => Err(WorkspaceError::NoRepos),
+                [only] => Ok(only),
+                _ => Err(WorkspaceError::AmbiguousRepo { known: known() }),
+            },
+        }
+    }
+
+    /// The repo named `name`, or all of them.
+    fn repos_named(&self, name: Option<&str>) -> Result<Vec<&RepoConfig>, WorkspaceError> {
+        match name {
+            Some(_) => Ok(vec![self.pick_repo(name)?]),
+            None if self.repos.is_empty() => Err(WorkspaceError::NoRepos),
+            None => Ok(self.repos.iter().collect()),
+        }
+    }
+}
+
+/// A JSON-friendly view of a promotion for `list`.
+#[derive(Debug, Serialize)]
+pub struct PromotionRow<'a> {
+    pub id: &'a str,
+    pub repo: &'a str,
+    pub branch: &'a str,
+    pub title: &'a str,
+    pub author: AuthorRow<'a>,
+    pub created: String,
+    pub head: String,
+    pub base: String,
+    pub environments: &'a [String],
+    pub summary: String,
+}
+
+#[derive(Debug, Serialize)]
+pub struct AuthorRow<'a> {
+    pub name: &'a str,
+    pub email: &'a str,
+}
