@@ -135,20 +135,15 @@ fn object_text(out: &Output, object: &ObjectDiff) -> String {
     if let Some(moved) = &object.api_version_moved {
         text.push_str(&format!("      apiVersion moved: {moved}\n"));
     }
-    if matches!(
-        object.change,
-        crate::manifest::ChangeKind::Changed | crate::manifest::ChangeKind::Renamed
-    ) {
-        for field in &object.fields {
-            text.push_str(&format!(
-                "      {}: {} → {}\n",
-                field.path,
-                show_value(field.old.as_ref()),
-                show_value(field.new.as_ref())
-            ));
-        }
-        text.push_str(&out.diff_lines(&object.text_diff(3), "      "));
+    for field in &object.fields {
+        text.push_str(&format!(
+            "      {}: {} → {}\n",
+            field.path,
+            show_value(field.old.as_ref()),
+            show_value(field.new.as_ref())
+        ));
     }
+    text.push_str(&out.diff_lines(&object.text_diff(3), "      "));
     text
 }
 

@@ -45,7 +45,8 @@ pub struct FieldChange {
 impl FieldChange {
     /// Whether this change is inside a `labels` map (or is one).
     pub fn is_label(&self) -> bool {
-        self.path.ends_with(".labels") || self.path.contains(".labels[")
+        let path = format!(".{}", self.path);
+        path.ends_with(".labels") || path.contains(".labels.") || path.contains(".labels[")
     }
 }
 
@@ -440,6 +441,29 @@ mod tests {
         let diff = diff_objects(objects(old), objects(new));
         assert_eq!(diff.count(ChangeKind::Added), 1);
         assert_eq!(diff.count(ChangeKind::Removed), 1);
+    }
+
+    #[test]
+    fn label_paths_are_recognised_in_every_spelling() {
+        let field = |path: &str| FieldChange {
+            path: path.into(),
+            old: None,
+            new: None,
+        };
+        for path in [
+            "metadata.labels.version",
+            "metadata.labels[\"app.kubernetes.io/version\"]",
+            "spec.template.metadata.labels",
+        ] {
+            assert!(field(path).is_label(), "{path}");
+        }
+        for path in [
+            "spec.selector.matchLabels.app",
+            "metadata.labelsx",
+            "data.labels-config",
+        ] {
+            assert!(!field(path).is_label(), "{path}");
+        }
     }
 
     #[test]

@@ -1,0 +1,244 @@
+//! Helpers shared by the integration tests: running the binary, building environment
+//! repositories with gix (through tollgate's own writer), and checking for programs.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use tollgate::git::Repo;
+use tollgate::git::write::{FileChange, Signature};
+
+/// The binary under test, with an environment that does not leak the developer's setup.
+pub fn tollgate(home: &Path) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_tollgate"));
+    command
+        .env("HOME", home)
+        .env("XDG_CONFIG_HOME", home.join("config"))
+        .env("XDG_DATA_HOME", home.join("data"))
+        .env("XDG_CACHE_HOME", home.join("cache"))
+        .env_remove("TOLLGATE_CONFIG")
+        .env_remove("TOLLGATE_IDENTITY")
+        .env("NO_COLOR", "1");
+    command
+}
+
+pub struct Run {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Run {
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_str(&self.stdout).unwrap_or_else(|e| {
+            panic!(
+                "stdout is not JSON ({e}):\n{}\nstderr:\n{}",
+                self.stdout, self.stderr
+            )
+        })
+    }
+
+    #[track_caller]
+    pub fn ok(self) -> Run {
+        assert_eq!(
+            self.code, 0,
+            "exit code; stderr:\n{}\nstdout:\n{}",
+            self.stderr, self.stdout
+        );
+        self
+    }
+}
+
+pub fn run(command: &mut Command) -> Run {
+    let Output {
+        status,
+        stdout,
+        stderr,
+    } = command.output().expect("the tollgate binary runs");
+    Run {
+        code: status.code().unwrap_or(-1),
+        stdout: String::from_utf8(stdout).expect("stdout is UTF-8"),
+        stderr: String::from_utf8(stderr).expect("stderr is UTF-8"),
+    }
+}
+
+/// Run tollgate with `--config config` and `args`.
+pub fn tollgate_with(home: &Path, config: &Path, args: &[&str]) -> Run {
+    run(tollgate(home).arg("--config").arg(config).args(args))
+}
+
+/// Whether kubectl or kustomize can render kustomizations here. Says loudly when not, and
+/// fails instead when CI demands every tool (`TOLLGATE_REQUIRE_TOOLS`).
+pub fn kustomize_available(test: &str) -> bool {
+    let found = ["kubectl", "kustomize"].iter().any(|program| {
+        std::env::var_os("PATH")
+            .map(|path| std::env::split_paths(&path).any(|dir| dir.join(program).is_file()))
+            .unwrap_or(false)
+    });
+    if !found {
+        if std::env::var_os("TOLLGATE_REQUIRE_TOOLS").is_some() {
+            panic!("{test}: kubectl (or kustomize) is required here but not installed");
+        }
+        eprintln!("SKIPPED {test}: neither kubectl nor kustomize is on PATH");
+    }
+    found
+}
+
+pub fn corpus() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus")
+}
+
+/// Builds an environment repository commit by commit, on a fixed clock.
+pub struct EnvRepoBuilder {
+    pub path: PathBuf,
+    pub repo: Repo,
+    pub head: Option<gix::ObjectId>,
+    clock: i64,
+}
+
+impl EnvRepoBuilder {
+    /// A new bare repository at `path` whose HEAD is `main`.
+    pub fn new(path: &Path) -> EnvRepoBuilder {
+        gix::init_bare(path).expect("init bare repository");
+        std::fs::write(path.join("HEAD"), "ref: refs/heads/main\n").expect("write HEAD");
+        EnvRepoBuilder {
+            path: path.to_path_buf(),
+            repo: Repo::open("test", path).expect("open the new repository"),
+            head: None,
+            clock: 1_790_000_000,
+        }
+    }
+
+    fn signature(&mut self, who: &str) -> Signature {
+        self.clock += 3600;
+        Signature {
+            name: who.to_string(),
+            email: format!("{}@example.com", who.to_lowercase()),
+            time: self.clock,
+        }
+    }
+
+    /// Commit `changes` (path → Some(content) writes, None deletes) on top of `parent`.
+    pub fn commit_on(
+        &mut self,
+        parent: Option<gix::ObjectId>,
+        changes: &[(&str, Option<&[u8]>)],
+        who: &str,
+        message: &str,
+    ) -> gix::ObjectId {
+        let base = match parent {
+            Some(p) => self.repo.tree_of(p).expect("parent tree"),
+            None => gix::ObjectId::empty_tree(gix::hash::Kind::Sha1),
+        };
+        let changes: Vec<FileChange> = changes
+            .iter()
+            .map(|(path, content)| FileChange {
+                path: path.to_string(),
+                content: content.map(<[u8]>::to_vec),
+            })
+            .collect();
+        let tree = self.repo.write_tree(base, &changes).expect("write tree");
+        let sig = self.signature(who);
+        self.repo
+            .write_commit(
+                tree,
+                &parent.into_iter().collect::<Vec<_>>(),
+                &sig,
+                &sig,
+                message,
+            )
+            .expect("write commit")
+    }
+
+    /// Commit onto main and move main.
+    pub fn commit(
+        &mut self,
+        changes: &[(&str, Option<&[u8]>)],
+        who: &str,
+        message: &str,
+    ) -> gix::ObjectId {
+        let id = self.commit_on(self.head, changes, who, message);
+        let sig = self.signature(who);
+        self.repo
+            .update_ref("refs/heads/main", self.head, id, "test", &sig)
+            .expect("move main");
+        self.head = Some(id);
+        id
+    }
+
+    /// Commit text files onto main.
+    pub fn commit_files(
+        &mut self,
+        files: &[(&str, &str)],
+        who: &str,
+        message: &str,
+    ) -> gix::ObjectId {
+        let changes: Vec<(&str, Option<&[u8]>)> = files
+            .iter()
+            .map(|(p, c)| (*p, Some(c.as_bytes())))
+            .collect();
+        self.commit(&changes, who, message)
+    }
+
+    /// A branch from main's tip with one commit.
+    pub fn branch(
+        &mut self,
+        name: &str,
+        files: &[(&str, &str)],
+        who: &str,
+        message: &str,
+    ) -> gix::ObjectId {
+        let changes: Vec<(&str, Option<&[u8]>)> = files
+            .iter()
+            .map(|(p, c)| (*p, Some(c.as_bytes())))
+            .collect();
+        let id = self.commit_on(self.head, &changes, who, message);
+        let sig = self.signature(who);
+        self.repo
+            .update_ref(&format!("refs/heads/{name}"), None, id, "test", &sig)
+            .expect("create branch");
+        id
+    }
+
+    /// A config file for this repository next to it, with `environments` as YAML text
+    /// (empty: discovered under `envs/`).
+    pub fn write_config(&self, dir: &Path, environments: &str) -> PathBuf {
+        let mut text = format!(
+            "repos:\n  - name: test\n    path: {}\n",
+            self.path.display()
+        );
+        if !environments.is_empty() {
+            text.push_str("    environments:\n");
+            text.push_str(environments);
+        }
+        let path = dir.join("config.yaml");
+        std::fs::write(&path, text).expect("write config");
+        path
+    }
+}
+
+/// Every file under `dir` as (path relative to `dir`, content), sorted.
+pub fn files_in(dir: &Path) -> Vec<(String, Vec<u8>)> {
+    fn walk(root: &Path, dir: &Path, out: &mut Vec<(String, Vec<u8>)>) {
+        let mut entries: Vec<_> = std::fs::read_dir(dir)
+            .expect("read corpus dir")
+            .flatten()
+            .collect();
+        entries.sort_by_key(|e| e.path());
+        for entry in entries {
+            let path = entry.path();
+            if path.is_dir() {
+                walk(root, &path, out);
+            } else {
+                let rel = path
+                    .strip_prefix(root)
+                    .expect("under root")
+                    .to_string_lossy()
+                    .to_string();
+                out.push((rel, std::fs::read(&path).expect("read corpus file")));
+            }
+        }
+    }
+    let mut out = Vec::new();
+    walk(dir, dir, &mut out);
+    out
+}

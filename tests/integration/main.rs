@@ -1,0 +1,8 @@
+//! Integration tests: real git repositories in temp dirs, the `tollgate` binary as a
+//! process, and the shared corpus of real Kubernetes manifests.
+
+mod common;
+mod corpus;
+mod demo;
+
+mod secrets;
