@@ -130,14 +130,20 @@ pub fn parse_documents(file: &str, bytes: &[u8]) -> ParsedManifests {
             Ok(Value::Null) => {}
             Ok(value) => add_objects(file, doc.line, value, &mut out),
             Err(e) => {
-                let line = e
-                    .location()
+                let location = e.location();
+                let line = location
                     .map(|l| doc.line + l.line() as usize - 1)
                     .unwrap_or(doc.line);
+                let column = location
+                    .map(|l| format!(" (column {})", l.column()))
+                    .unwrap_or_default();
                 out.issues.push(ManifestIssue {
                     file: file.to_string(),
                     line,
-                    message: format!("YAML does not parse: {}", first_line(&e.to_string())),
+                    message: format!(
+                        "YAML does not parse{column}: {}",
+                        bare_message(&e.to_string())
+                    ),
                 });
             }
         }
@@ -149,8 +155,18 @@ fn parse_document(text: &str) -> Result<Value, serde_saphyr::Error> {
     serde_saphyr::from_str::<Value>(text)
 }
 
-fn first_line(message: &str) -> &str {
-    message.lines().next().unwrap_or(message).trim()
+/// The parser's message without its own `error: line N column M:` prefix, which counts
+/// lines from the start of the document rather than the file.
+fn bare_message(message: &str) -> &str {
+    let first = message.lines().next().unwrap_or(message).trim();
+    let first = first.strip_prefix("error: ").unwrap_or(first);
+    match first.strip_prefix("line ") {
+        Some(rest) => match rest.split_once(": ") {
+            Some((position, text)) if position.contains("column") => text,
+            _ => first,
+        },
+        None => first,
+    }
 }
 
 fn add_objects(file: &str, line: usize, value: Value, out: &mut ParsedManifests) {

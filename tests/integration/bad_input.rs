@@ -1,0 +1,322 @@
+//! Bad input gets a clear, specific error or a clearly marked partial result, never a
+//! panic, and never a changed repository.
+
+use tempfile::TempDir;
+
+use crate::common::{EnvRepoBuilder, kustomize_available, run, tollgate, tollgate_with};
+
+const CM: &str = "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: good}\ndata: {a: '1'}\n";
+
+fn repo_with(files: &[(&str, &str)]) -> (TempDir, EnvRepoBuilder, std::path::PathBuf) {
+    let home = TempDir::new().expect("temp dir");
+    let mut repo = EnvRepoBuilder::new(&home.path().join("env.git"));
+    repo.commit_files(&[("envs/prod/good.yaml", CM)], "Alice", "start");
+    if !files.is_empty() {
+        repo.commit_files(files, "Bob", "change");
+    }
+    let config = repo.write_config(home.path(), "");
+    (home, repo, config)
+}
+
+#[track_caller]
+fn fails_with(result: crate::common::Run, needle: &str) {
+    assert_eq!(
+        result.code, 1,
+        "stdout: {}\nstderr: {}",
+        result.stdout, result.stderr
+    );
+    assert!(
+        result.stderr.contains(needle),
+        "stderr should say {needle:?}:\n{}",
+        result.stderr
+    );
+    assert!(!result.stderr.contains("panicked"), "{}", result.stderr);
+}
+
+#[test]
+fn unknown_repo_branch_and_commit_are_named() {
+    let (home, mut repo, config) = repo_with(&[]);
+    repo.branch(
+        "promote/x",
+        &[("envs/prod/good.yaml", &CM.replace("'1'", "'2'"))],
+        "Bob",
+        "x",
+    );
+    fails_with(
+        tollgate_with(home.path(), &config, &["diff", "nope:promote/x"]),
+        "no repo named \"nope\"",
+    );
+    fails_with(
+        tollgate_with(home.path(), &config, &["diff", "test:promote/gone"]),
+        "no pending promotion on branch \"promote/gone\"",
+    );
+    fails_with(
+        tollgate_with(home.path(), &config, &["show", "deadbeef"]),
+        "\"deadbeef\" is not a commit",
+    );
+    fails_with(
+        tollgate_with(home.path(), &config, &["diff", "main..nope"]),
+        "\"nope\" is not a commit",
+    );
+    fails_with(
+        tollgate_with(home.path(), &config, &["history", "--env", "qa"]),
+        "no environment named \"qa\"",
+    );
+    fails_with(
+        tollgate_with(home.path(), &config, &["diff", "no-colon"]),
+        "REPO:BRANCH",
+    );
+    // The promotion itself still works.
+    let ok = tollgate_with(home.path(), &config, &["diff", "test:promote/x", "--json"])
+        .ok()
+        .json();
+    assert_eq!(ok["environments"][0]["objects"][0]["name"], "good");
+}
+
+#[test]
+fn configured_branch_that_does_not_exist() {
+    let (home, repo, _) = repo_with(&[]);
+    let config = home.path().join("c.yaml");
+    std::fs::write(
+        &config,
+        format!(
+            "repos:\n  - name: t\n    path: {}\n    branch: trunk\n",
+            repo.path.display()
+        ),
+    )
+    .expect("write");
+    fails_with(
+        tollgate_with(home.path(), &config, &["history"]),
+        "branch \"trunk\" does not exist",
+    );
+}
+
+#[test]
+fn a_repo_that_is_not_a_git_repository_does_not_hide_the_others() {
+    let (home, mut repo, _) = repo_with(&[]);
+    repo.branch(
+        "promote/x",
+        &[("envs/prod/good.yaml", &CM.replace("'1'", "'2'"))],
+        "Bob",
+        "x",
+    );
+    let config = home.path().join("c.yaml");
+    let not_git = home.path().join("plain-folder");
+    std::fs::create_dir(&not_git).expect("mkdir");
+    std::fs::write(
+        &config,
+        format!(
+            "repos:\n  - name: broken\n    path: {}\n  - name: good\n    path: {}\n",
+            not_git.display(),
+            repo.path.display()
+        ),
+    )
+    .expect("write");
+    let result = tollgate_with(home.path(), &config, &["list"]);
+    assert!(
+        result.stdout.contains("good:promote/x"),
+        "{}",
+        result.stdout
+    );
+    fails_with(result, "is not a git repository");
+}
+
+#[test]
+fn config_errors_name_file_line_and_key() {
+    let home = TempDir::new().expect("temp dir");
+    let config = home.path().join("config.yaml");
+    for (text, needle) in [
+        (
+            "repos:\n  - name: a\n    path: /x\n    promotion: x\n",
+            "config.yaml:4",
+        ),
+        (
+            "repos:\n  - name: a\n    path: /x\n    promotion: x\n",
+            "promotion",
+        ),
+        ("repos: 7\n", "config.yaml:1"),
+        ("repos:\n  - name: a\n", "path"),
+        ("identity: [a\n", "config.yaml:1"),
+    ] {
+        std::fs::write(&config, text).expect("write");
+        fails_with(tollgate_with(home.path(), &config, &["list"]), needle);
+    }
+    fails_with(
+        tollgate_with(home.path(), &home.path().join("missing.yaml"), &["list"]),
+        "no config file at",
+    );
+}
+
+#[test]
+fn usage_errors_exit_with_two() {
+    let home = TempDir::new().expect("temp dir");
+    assert_eq!(
+        run(tollgate(home.path()).args(["history", "--rendered", "--path-only"])).code,
+        2
+    );
+    assert_eq!(run(tollgate(home.path()).args(["frobnicate"])).code, 2);
+}
+
+#[test]
+fn broken_documents_are_reported_and_the_rest_still_diffs() {
+    let (home, _repo, config) = repo_with(&[
+        ("envs/prod/good.yaml", &CM.replace("'1'", "'2'")),
+        (
+            "envs/prod/broken.yaml",
+            "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: b}\n---\napiVersion: v1\nkind: [oops\n",
+        ),
+        (
+            "envs/prod/nokind.yaml",
+            "apiVersion: v1\nmetadata: {name: c}\n---\napiVersion: v1\nkind: ConfigMap\nmetadata: {}\n",
+        ),
+    ]);
+    let json = tollgate_with(home.path(), &config, &["diff", "HEAD~1..HEAD", "--json"])
+        .ok()
+        .json();
+    let env = &json["environments"][0];
+    let issues: Vec<String> = env["issues"]
+        .as_array()
+        .expect("issues")
+        .iter()
+        .map(|i| {
+            format!(
+                "{}:{}: {}",
+                i["file"].as_str().unwrap_or(""),
+                i["line"],
+                i["message"].as_str().unwrap_or("")
+            )
+        })
+        .collect();
+    assert!(
+        issues
+            .iter()
+            .any(|i| i.starts_with("envs/prod/broken.yaml:") && i.contains("YAML")),
+        "{issues:?}"
+    );
+    assert!(
+        issues
+            .iter()
+            .any(|i| i.starts_with("envs/prod/nokind.yaml:1:") && i.contains("kind")),
+        "{issues:?}"
+    );
+    assert!(
+        issues
+            .iter()
+            .any(|i| i.starts_with("envs/prod/nokind.yaml:4:") && i.contains("metadata.name")),
+        "{issues:?}"
+    );
+    let names: Vec<&str> = env["objects"]
+        .as_array()
+        .expect("objects")
+        .iter()
+        .map(|o| o["name"].as_str().unwrap_or(""))
+        .collect();
+    assert_eq!(names, ["b", "good"], "objects of good documents still diff");
+    let text = tollgate_with(home.path(), &config, &["diff", "HEAD~1..HEAD"])
+        .ok()
+        .stdout;
+    assert!(text.contains("! envs/prod/broken.yaml:"), "{text}");
+}
+
+#[test]
+fn non_utf8_file_is_reported_with_its_line() {
+    let home = TempDir::new().expect("temp dir");
+    let mut repo = EnvRepoBuilder::new(&home.path().join("env.git"));
+    repo.commit_files(&[("envs/prod/good.yaml", CM)], "Alice", "start");
+    repo.commit(
+        &[(
+            "envs/prod/latin1.yaml",
+            Some(b"apiVersion: v1\nkind: ConfigMap\nmetadata: {name: caf\xe9}\n"),
+        )],
+        "Bob",
+        "latin-1",
+    );
+    let config = repo.write_config(home.path(), "");
+    let json = tollgate_with(home.path(), &config, &["diff", "HEAD~1..HEAD", "--json"])
+        .ok()
+        .json();
+    let issue = &json["environments"][0]["issues"][0];
+    assert_eq!(issue["file"], "envs/prod/latin1.yaml");
+    assert_eq!(issue["line"], 3);
+    assert!(
+        issue["message"]
+            .as_str()
+            .expect("message")
+            .contains("UTF-8")
+    );
+}
+
+#[test]
+fn a_hundred_megabyte_manifest_is_a_marked_partial_result() {
+    let big = format!(
+        "apiVersion: v1\nkind: ConfigMap\nmetadata: {{name: huge}}\ndata:\n  blob: {}\n",
+        "x".repeat(100 * 1024 * 1024)
+    );
+    let (home, _repo, config) = repo_with(&[
+        ("envs/prod/huge.yaml", &big),
+        ("envs/prod/good.yaml", &CM.replace("'1'", "'2'")),
+    ]);
+    let result = tollgate_with(home.path(), &config, &["diff", "HEAD~1..HEAD", "--json"]).ok();
+    let json = result.json();
+    let env = &json["environments"][0];
+    let names: Vec<&str> = env["objects"]
+        .as_array()
+        .expect("objects")
+        .iter()
+        .map(|o| o["name"].as_str().unwrap_or(""))
+        .collect();
+    assert!(names.contains(&"good"), "{names:?}");
+    let issue = &env["issues"][0];
+    assert_eq!(issue["file"], "envs/prod/huge.yaml", "{issue}");
+    assert!(
+        result.stdout.len() < 1024 * 1024,
+        "the 100 MB value is not echoed"
+    );
+}
+
+#[test]
+fn kustomization_with_a_missing_file_is_a_clear_render_error() {
+    if !kustomize_available("kustomization_with_a_missing_file_is_a_clear_render_error") {
+        return;
+    }
+    let home = TempDir::new().expect("temp dir");
+    let mut repo = EnvRepoBuilder::new(&home.path().join("env.git"));
+    repo.commit_files(
+        &[
+            ("envs/prod/kustomization.yaml", "resources:\n  - cm.yaml\n"),
+            ("envs/prod/cm.yaml", CM),
+        ],
+        "Alice",
+        "start",
+    );
+    repo.commit_files(
+        &[(
+            "envs/prod/kustomization.yaml",
+            "resources:\n  - cm.yaml\n  - missing.yaml\n",
+        )],
+        "Bob",
+        "break it",
+    );
+    let config = repo.write_config(home.path(), "");
+    let json = tollgate_with(home.path(), &config, &["diff", "HEAD~1..HEAD", "--json"])
+        .ok()
+        .json();
+    let env = &json["environments"][0];
+    let errors = env["render_errors"].as_array().expect("errors");
+    assert_eq!(errors.len(), 1, "{env}");
+    let error = errors[0].as_str().expect("text");
+    assert!(error.contains("missing.yaml"), "{error}");
+    assert!(
+        !error.contains("tollgate-render-"),
+        "the temp dir is not shown: {error}"
+    );
+    assert_eq!(
+        env["objects"],
+        serde_json::json!([]),
+        "a failed render is not shown as everything removed"
+    );
+    let text = tollgate_with(home.path(), &config, &["diff", "HEAD~1..HEAD"])
+        .ok()
+        .stdout;
+    assert!(text.contains("render failed"), "{text}");
+}

@@ -1,0 +1,193 @@
+//! An environment's history is the history of what it renders from: a commit that only
+//! touches a kustomize base is in the history of every overlay that uses it, and a commit
+//! that changes nothing rendered is absent from `--rendered`.
+
+use tempfile::TempDir;
+
+use crate::common::{EnvRepoBuilder, kustomize_available, tollgate_with};
+
+const DEPLOY: &str = "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: api\nspec:\n  template:\n    spec:\n      containers:\n      - name: api\n        image: ghcr.io/acme/api:1.0.0\n";
+
+fn overlay(namespace: &str, extra: &str) -> String {
+    format!("resources:\n  - ../../base\n{extra}namespace: {namespace}\n")
+}
+
+struct Fixture {
+    home: TempDir,
+    config: std::path::PathBuf,
+}
+
+fn fixture() -> Fixture {
+    let home = TempDir::new().expect("temp dir");
+    let mut repo = EnvRepoBuilder::new(&home.path().join("env.git"));
+    repo.commit_files(
+        &[
+            ("base/kustomization.yaml", "resources:\n  - deploy.yaml\n"),
+            ("base/deploy.yaml", DEPLOY),
+            ("envs/staging/kustomization.yaml", &overlay("staging", "")),
+            (
+                "envs/production/kustomization.yaml",
+                &overlay("production", ""),
+            ),
+            ("envs/production/NOTES.md", "# production\n"),
+            (
+                "envs/dev/cm.yaml",
+                "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: dev}\n",
+            ),
+        ],
+        "Alice",
+        "Bootstrap",
+    );
+    repo.commit_files(
+        &[("base/deploy.yaml", &DEPLOY.replace("1.0.0", "1.1.0"))],
+        "Bob",
+        "Bump api in base",
+    );
+    repo.commit_files(
+        &[(
+            "envs/production/NOTES.md",
+            "# production\n\non call: #ops\n",
+        )],
+        "Carol",
+        "Edit production notes",
+    );
+    repo.commit_files(
+        &[(
+            "envs/dev/cm.yaml",
+            "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: dev}\ndata: {a: b}\n",
+        )],
+        "Bob",
+        "Tune dev",
+    );
+    repo.commit_files(
+        &[
+            ("components/extra/kustomization.yaml", "apiVersion: kustomize.config.k8s.io/v1alpha1\nkind: Component\nresources:\n  - cm.yaml\n"),
+            ("components/extra/cm.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: extra}\ndata: {level: '1'}\n"),
+            ("envs/production/kustomization.yaml", &overlay("production", "components:\n  - ../../components/extra\n")),
+        ],
+        "Alice",
+        "Add the extra component to production",
+    );
+    repo.commit_files(
+        &[(
+            "components/extra/cm.yaml",
+            "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: extra}\ndata: {level: '2'}\n",
+        )],
+        "Bob",
+        "Raise the extra level",
+    );
+    repo.commit_files(&[("README.md", "unrelated\n")], "Alice", "Readme");
+    let config = repo.write_config(home.path(), "");
+    Fixture { home, config }
+}
+
+fn subjects(f: &Fixture, args: &[&str]) -> Vec<String> {
+    let mut all = vec!["history"];
+    all.extend_from_slice(args);
+    all.push("--json");
+    tollgate_with(f.home.path(), &f.config, &all)
+        .ok()
+        .json()
+        .as_array()
+        .expect("array")
+        .iter()
+        .map(|e| e["subject"].as_str().expect("subject").to_string())
+        .collect()
+}
+
+#[test]
+fn base_only_commit_is_in_the_history_of_every_overlay_using_it() {
+    let f = fixture();
+    assert_eq!(
+        subjects(&f, &["--env", "staging"]),
+        ["Bump api in base", "Bootstrap"]
+    );
+    assert_eq!(
+        subjects(&f, &["--env", "production"]),
+        [
+            "Raise the extra level",
+            "Add the extra component to production",
+            "Edit production notes",
+            "Bump api in base",
+            "Bootstrap"
+        ]
+    );
+    assert_eq!(subjects(&f, &["--env", "dev"]), ["Tune dev", "Bootstrap"]);
+}
+
+#[test]
+fn path_only_history_is_the_folder_alone() {
+    let f = fixture();
+    assert_eq!(
+        subjects(&f, &["--env", "production", "--path-only"]),
+        [
+            "Add the extra component to production",
+            "Edit production notes",
+            "Bootstrap"
+        ]
+    );
+}
+
+#[test]
+fn rendered_history_leaves_out_commits_that_change_nothing_deployed() {
+    if !kustomize_available("rendered_history_leaves_out_commits_that_change_nothing_deployed") {
+        return;
+    }
+    let f = fixture();
+    let history = tollgate_with(
+        f.home.path(),
+        &f.config,
+        &["history", "--env", "production", "--rendered", "--json"],
+    )
+    .ok()
+    .json();
+    let entries = history.as_array().expect("array");
+    let subjects: Vec<&str> = entries
+        .iter()
+        .map(|e| e["subject"].as_str().expect("subject"))
+        .collect();
+    assert_eq!(
+        subjects,
+        [
+            "Raise the extra level",
+            "Add the extra component to production",
+            "Bump api in base",
+            "Bootstrap"
+        ]
+    );
+    let bump = &entries[2]["objects"][0];
+    assert_eq!(bump["environment"], "production");
+    assert_eq!(bump["changes"][0]["kind"], "Deployment");
+    assert_eq!(bump["changes"][0]["namespace"], "production");
+    assert_eq!(bump["changes"][0]["change"], "changed");
+}
+
+#[test]
+fn all_environments_and_a_limit() {
+    let f = fixture();
+    let entries = tollgate_with(
+        f.home.path(),
+        &f.config,
+        &["history", "--limit", "3", "--json"],
+    )
+    .ok()
+    .json();
+    let entries = entries.as_array().expect("array");
+    assert_eq!(entries.len(), 3);
+    assert_eq!(entries[0]["subject"], "Raise the extra level");
+    assert_eq!(
+        entries[0]["environments"],
+        serde_json::json!(["production"])
+    );
+    let text = tollgate_with(f.home.path(), &f.config, &["history"])
+        .ok()
+        .stdout;
+    assert!(
+        text.contains("[production,staging]") && text.contains("Bump api in base"),
+        "{text}"
+    );
+    assert!(
+        !text.contains("Readme"),
+        "a commit touching no environment is not listed"
+    );
+}

@@ -1,8 +1,10 @@
 //! Integration tests: real git repositories in temp dirs, the `tollgate` binary as a
 //! process, and the shared corpus of real Kubernetes manifests.
 
+mod bad_input;
 mod common;
 mod corpus;
 mod demo;
+mod history;
 
 mod secrets;
