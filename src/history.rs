@@ -8,6 +8,7 @@
 
 use std::collections::HashMap;
 use std::ops::ControlFlow;
+use std::path::Path;
 
 use gix::ObjectId;
 use serde::Serialize;
@@ -15,6 +16,7 @@ use serde::Serialize;
 use crate::config::Renderer;
 use crate::environment::Environment;
 use crate::git::{CommitInfo, GitError, GixContext};
+use crate::history_index::{HistoryIndex, index_path};
 use crate::manifest::{ChangeKind, ManifestObject, ObjectKey, diff_objects};
 use crate::render::{Inputs, inputs_of, render};
 use crate::workspace::{OpenRepo, WorkspaceError};
@@ -87,20 +89,36 @@ impl TreeEntries {
     }
 }
 
+/// The persistent history index's folder in the XDG cache dir.
+pub fn default_index_dir() -> Option<std::path::PathBuf> {
+    directories::ProjectDirs::from("dev", "tollgate", "tollgate")
+        .map(|dirs| dirs.cache_dir().join("history"))
+}
+
+/// What to walk for.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct HistoryQuery<'a> {
+    /// One environment, or every environment when `None`.
+    pub env: Option<&'a str>,
+    pub mode: HistoryMode,
+    /// At most this many entries.
+    pub limit: Option<usize>,
+    /// Folder of the persistent history index; `None` walks without one.
+    pub index_dir: Option<&'a Path>,
+}
+
 /// Walk the protected branch newest first and call `on_entry` for each commit that
-/// changed `env` (or any environment when `None`), until it says stop or `limit` entries.
+/// changed the environment(s), until it says stop or `limit` entries were given.
 pub fn walk_history(
     open: &OpenRepo,
-    env: Option<&str>,
-    mode: HistoryMode,
-    limit: Option<usize>,
+    query: &HistoryQuery<'_>,
     mut on_entry: impl FnMut(HistoryEntry) -> ControlFlow<()>,
 ) -> Result<(), WorkspaceError> {
     let tip = open.tip()?;
     let tip_tree = open.repo.tree_of(tip)?;
     let all = open.environments_at(Some(tip))?;
-    let envs: Vec<Environment> = match env {
-        None => all,
+    let envs: Vec<Environment> = match query.env {
+        None => all.clone(),
         Some(name) => match all.iter().find(|e| e.name == name) {
             Some(e) => vec![e.clone()],
             None => {
@@ -116,120 +134,218 @@ pub fn walk_history(
             }
         },
     };
-    let mut tracked: Vec<Tracked> = envs
-        .into_iter()
-        .map(|env| {
-            let mut env = env;
-            if mode == HistoryMode::PathOnly {
-                // The folder alone: no closure to follow.
-                env.renderer = Renderer::Plain;
-            }
-            let inputs = inputs_of(&open.repo, tip_tree, &env)?;
-            Ok(Tracked { env, inputs })
-        })
-        .collect::<Result<_, GitError>>()?;
-    let render_mode_envs: Vec<Environment> = open.environments_at(Some(tip))?;
-
-    let walk = open
-        .repo
-        .inner
-        .rev_walk([tip])
-        .sorting(gix::revision::walk::Sorting::ByCommitTime(
-            gix::traverse::commit::simple::CommitTimeOrder::NewestFirst,
-        ))
-        .all()
-        .during(open.name(), || format!("walk {}", open.branch))?;
+    let mut walker = Walker {
+        open,
+        mode: query.mode,
+        tracked: envs
+            .into_iter()
+            .map(|mut env| {
+                if query.mode == HistoryMode::PathOnly {
+                    // The folder alone: no closure to follow.
+                    env.renderer = Renderer::Plain;
+                }
+                let inputs = inputs_of(&open.repo, tip_tree, &env)?;
+                Ok(Tracked { env, inputs })
+            })
+            .collect::<Result<_, GitError>>()?,
+        render_envs: all,
+        render_cache: RenderCache::default(),
+    };
 
     let mut emitted = 0usize;
-    let mut previous_parent: Option<TreeEntries> = None;
-    let mut render_cache = RenderCache::default();
-    for info in walk {
-        if limit.is_some_and(|l| emitted >= l) {
-            break;
+    let mut emit = |id: ObjectId, environments: Vec<String>, objects: Vec<EnvironmentObjects>| {
+        if query.limit.is_some_and(|l| emitted >= l) {
+            return Ok(ControlFlow::Break(()));
         }
-        let info = info.during(open.name(), || format!("walk {}", open.branch))?;
-        let commit = open
-            .repo
-            .inner
-            .find_commit(info.id)
-            .during(open.name(), || format!("read commit {}", info.id))?;
-        let tree = commit
-            .tree_id()
-            .during(open.name(), || format!("read tree of {}", info.id))?
-            .detach();
-        let parent = info.parent_ids.first().copied();
-        let parent_tree = match parent {
-            Some(p) => open.repo.tree_of(p)?,
-            None => ObjectId::empty_tree(gix::hash::Kind::Sha1),
-        };
-        if tree == parent_tree {
-            continue;
-        }
-        let mut here = match previous_parent.take() {
-            Some(entries) if entries.tree == tree => entries,
-            _ => TreeEntries::new(tree),
-        };
-        let mut there = TreeEntries::new(parent_tree);
-
-        let mut touched = Vec::new();
-        for t in &mut tracked {
-            if t.env.renderer == Renderer::Kustomize {
-                let mut stale = false;
-                for (path, id) in &t.inputs.kustomizations {
-                    if here.get(open, path)? != Some(*id) {
-                        stale = true;
-                        break;
-                    }
-                }
-                if stale {
-                    t.inputs = inputs_of(&open.repo, tree, &t.env)?;
-                }
-            }
-            for path in &t.inputs.paths {
-                if here.get(open, path)? != there.get(open, path)? {
-                    touched.push(t.env.name.clone());
-                    break;
-                }
-            }
-        }
-        previous_parent = Some(there);
-        if touched.is_empty() {
-            continue;
-        }
-
-        let mut objects = Vec::new();
-        if mode == HistoryMode::Rendered {
-            let mut kept = Vec::new();
-            for name in touched {
-                let Some(env) = render_mode_envs.iter().find(|e| e.name == name) else {
-                    continue;
-                };
-                let (changes, render_error) = render_cache.changes(open, env, parent_tree, tree)?;
-                if !changes.is_empty() || render_error.is_some() {
-                    objects.push(EnvironmentObjects {
-                        environment: name.clone(),
-                        changes,
-                        render_error,
-                    });
-                    kept.push(name);
-                }
-            }
-            touched = kept;
-            if touched.is_empty() {
-                continue;
-            }
-        }
+        emitted += 1;
         let entry = HistoryEntry {
-            commit: open.repo.commit_info(info.id)?,
-            environments: touched,
+            commit: open.repo.commit_info(id)?,
+            environments,
             objects,
         };
-        emitted += 1;
-        if on_entry(entry).is_break() {
+        Ok::<_, GitError>(on_entry(entry))
+    };
+
+    let indexed = match (query.index_dir, &walker.tracked[..]) {
+        (Some(dir), [one]) if query.mode != HistoryMode::Rendered => Some(index_path(
+            dir,
+            &format!(
+                "{}\0{:?}\0{}\0{}\0{:?}",
+                open.config
+                    .path
+                    .canonicalize()
+                    .unwrap_or_else(|_| open.config.path.clone())
+                    .display(),
+                query.mode,
+                one.env.name,
+                one.env.path,
+                one.env.renderer
+            ),
+        )),
+        _ => None,
+    };
+    let Some(index_file) = indexed else {
+        walker.scan(tip, None, &mut |id, envs, objects| emit(id, envs, objects))?;
+        return Ok(());
+    };
+    let name = walker.tracked[0].env.name.clone();
+    let known = HistoryIndex::load(&index_file).filter(|index| {
+        index.tip == tip || open.repo.merge_base(index.tip, tip).ok().flatten() == Some(index.tip)
+    });
+    let commits = match known {
+        Some(index) => {
+            // Only the commits on top of the indexed tip need a look.
+            let mut commits = Vec::new();
+            if index.tip != tip {
+                walker.scan(tip, Some(index.tip), &mut |id, _, _| {
+                    commits.push(id);
+                    Ok(ControlFlow::Continue(()))
+                })?;
+            }
+            commits.extend(index.commits);
+            commits
+        }
+        None if query.limit.is_some() => {
+            // A first page should not wait for the whole walk; the index is written by
+            // the first look that goes all the way.
+            walker.scan(tip, None, &mut |id, envs, objects| emit(id, envs, objects))?;
+            return Ok(());
+        }
+        None => {
+            let mut commits = Vec::new();
+            let mut stopped = false;
+            walker.scan(tip, None, &mut |id, envs, objects| {
+                commits.push(id);
+                let flow = emit(id, envs, objects)?;
+                stopped |= flow.is_break();
+                Ok(flow)
+            })?;
+            if !stopped {
+                save_index(&index_file, tip, commits);
+            }
+            return Ok(());
+        }
+    };
+    let index = HistoryIndex { tip, commits };
+    for id in &index.commits {
+        if emit(*id, vec![name.clone()], Vec::new())?.is_break() {
             break;
         }
     }
+    save_index(&index_file, tip, index.commits);
     Ok(())
+}
+
+/// The index is a cache: failing to write it costs speed next time, nothing else.
+fn save_index(path: &Path, tip: ObjectId, commits: Vec<ObjectId>) {
+    let _ = HistoryIndex { tip, commits }.save(path);
+}
+
+/// The state of one walk: the environments followed and what it has rendered.
+struct Walker<'a> {
+    open: &'a OpenRepo,
+    mode: HistoryMode,
+    tracked: Vec<Tracked>,
+    render_envs: Vec<Environment>,
+    render_cache: RenderCache,
+}
+
+type OnTouched<'f> = dyn FnMut(ObjectId, Vec<String>, Vec<EnvironmentObjects>) -> Result<ControlFlow<()>, GitError>
+    + 'f;
+
+impl Walker<'_> {
+    /// Walk from `tip` (not past `hidden`), newest first, and report each commit that
+    /// changed a tracked environment.
+    fn scan(
+        &mut self,
+        tip: ObjectId,
+        hidden: Option<ObjectId>,
+        on_touched: &mut OnTouched<'_>,
+    ) -> Result<(), GitError> {
+        let open = self.open;
+        let walk = open
+            .repo
+            .inner
+            .rev_walk([tip])
+            .sorting(gix::revision::walk::Sorting::ByCommitTime(
+                gix::traverse::commit::simple::CommitTimeOrder::NewestFirst,
+            ))
+            .with_hidden(hidden)
+            .all()
+            .during(open.name(), || format!("walk {}", open.branch))?;
+
+        let mut previous_parent: Option<TreeEntries> = None;
+        for info in walk {
+            let info = info.during(open.name(), || format!("walk {}", open.branch))?;
+            let tree = open.repo.tree_of(info.id)?;
+            let parent_tree = match info.parent_ids.first() {
+                Some(p) => open.repo.tree_of(*p)?,
+                None => ObjectId::empty_tree(gix::hash::Kind::Sha1),
+            };
+            if tree == parent_tree {
+                continue;
+            }
+            let mut here = match previous_parent.take() {
+                Some(entries) if entries.tree == tree => entries,
+                _ => TreeEntries::new(tree),
+            };
+            let mut there = TreeEntries::new(parent_tree);
+
+            let mut touched = Vec::new();
+            for t in &mut self.tracked {
+                if t.env.renderer == Renderer::Kustomize {
+                    let mut stale = false;
+                    for (path, id) in &t.inputs.kustomizations {
+                        if here.get(open, path)? != Some(*id) {
+                            stale = true;
+                            break;
+                        }
+                    }
+                    if stale {
+                        t.inputs = inputs_of(&open.repo, tree, &t.env)?;
+                    }
+                }
+                for path in &t.inputs.paths {
+                    if here.get(open, path)? != there.get(open, path)? {
+                        touched.push(t.env.name.clone());
+                        break;
+                    }
+                }
+            }
+            previous_parent = Some(there);
+            if touched.is_empty() {
+                continue;
+            }
+
+            let mut objects = Vec::new();
+            if self.mode == HistoryMode::Rendered {
+                let mut kept = Vec::new();
+                for name in touched {
+                    let Some(env) = self.render_envs.iter().find(|e| e.name == name) else {
+                        continue;
+                    };
+                    let (changes, render_error) =
+                        self.render_cache.changes(open, env, parent_tree, tree)?;
+                    if !changes.is_empty() || render_error.is_some() {
+                        objects.push(EnvironmentObjects {
+                            environment: name.clone(),
+                            changes,
+                            render_error,
+                        });
+                        kept.push(name);
+                    }
+                }
+                touched = kept;
+                if touched.is_empty() {
+                    continue;
+                }
+            }
+            if on_touched(info.id, touched, objects)?.is_break() {
+                break;
+            }
+        }
+        Ok(())
+    }
 }
 
 /// Renders of recent trees: walking newest first, a commit's parent is usually the next

@@ -11,6 +11,7 @@ pub mod demo;
 pub mod environment;
 pub mod git;
 pub mod history;
+pub mod history_index;
 pub mod identity;
 pub mod manifest;
 pub mod raw_diff;

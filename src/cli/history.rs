@@ -8,7 +8,7 @@ use super::HistoryArgs;
 use super::output::{Output, Style, cell};
 use crate::config::Config;
 use crate::git::commit::rfc3339;
-use crate::history::{HistoryEntry, HistoryMode, walk_history};
+use crate::history::{HistoryEntry, HistoryMode, HistoryQuery, walk_history};
 use crate::workspace::{ConfigExt, OpenRepo};
 
 pub fn run(config: &Config, args: &HistoryArgs, out: &Output) -> anyhow::Result<()> {
@@ -26,7 +26,14 @@ pub fn run(config: &Config, args: &HistoryArgs, out: &Output) -> anyhow::Result<
     if out.json {
         writeln!(stdout, "[")?;
     }
-    walk_history(&open, args.env.as_deref(), mode, args.limit, |entry| {
+    let index_dir = crate::history::default_index_dir();
+    let query = HistoryQuery {
+        env: args.env.as_deref(),
+        mode,
+        limit: args.limit,
+        index_dir: index_dir.as_deref(),
+    };
+    walk_history(&open, &query, |entry| {
         let text = if out.json {
             let json = serde_json::to_string_pretty(&entry).unwrap_or_default();
             let indented = json.replace('\n', "\n  ");

@@ -15,6 +15,7 @@ fn overlay(namespace: &str, extra: &str) -> String {
 struct Fixture {
     home: TempDir,
     config: std::path::PathBuf,
+    repo: EnvRepoBuilder,
 }
 
 fn fixture() -> Fixture {
@@ -78,7 +79,7 @@ fn fixture() -> Fixture {
     );
     repo.commit_files(&[("README.md", "unrelated\n")], "Alice", "Readme");
     let config = repo.write_config(home.path(), "");
-    Fixture { home, config }
+    Fixture { home, config, repo }
 }
 
 fn subjects(f: &Fixture, args: &[&str]) -> Vec<String> {
@@ -189,5 +190,63 @@ fn all_environments_and_a_limit() {
     assert!(
         !text.contains("Readme"),
         "a commit touching no environment is not listed"
+    );
+}
+
+#[test]
+fn the_index_serves_the_second_look_and_follows_new_commits() {
+    let mut f = fixture();
+    let first = subjects(&f, &["--env", "production"]);
+    let index_dir = f.home.path().join("cache/tollgate/history");
+    let files: Vec<_> = std::fs::read_dir(&index_dir)
+        .expect("index written")
+        .flatten()
+        .collect();
+    assert_eq!(files.len(), 1, "one index for one environment and mode");
+    assert_eq!(
+        subjects(&f, &["--env", "production"]),
+        first,
+        "served from the index"
+    );
+
+    f.repo.commit_files(
+        &[("base/deploy.yaml", &DEPLOY.replace("1.0.0", "2.0.0"))],
+        "Carol",
+        "Bump api again",
+    );
+    let after = subjects(&f, &["--env", "production"]);
+    assert_eq!(after[0], "Bump api again");
+    assert_eq!(&after[1..], &first[..]);
+
+    // History rewritten under the index (a force-push): the index no longer applies.
+    let bootstrap = f.repo.repo.resolve("main~7").expect("the first commit");
+    let rewritten = f.repo.commit_on(
+        Some(bootstrap),
+        &[("envs/production/NOTES.md", Some(b"new\n"))],
+        "Dana",
+        "Rewritten",
+    );
+    let sig = tollgate::git::write::Signature {
+        name: "t".into(),
+        email: "t@e".into(),
+        time: 0,
+    };
+    let tip = f.repo.head;
+    f.repo
+        .repo
+        .update_ref("refs/heads/main", tip, rewritten, "force", &sig)
+        .expect("force-move main");
+    assert_eq!(
+        subjects(&f, &["--env", "production"]),
+        ["Rewritten", "Bootstrap"]
+    );
+
+    // A damaged index is ignored, not trusted.
+    for file in std::fs::read_dir(&index_dir).expect("index dir").flatten() {
+        std::fs::write(file.path(), b"garbage").expect("damage");
+    }
+    assert_eq!(
+        subjects(&f, &["--env", "production"]),
+        ["Rewritten", "Bootstrap"]
     );
 }
