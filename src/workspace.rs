@@ -171,10 +171,10 @@ impl OpenRepo {
         new_envs: &[Environment],
         new_tree: ObjectId,
     ) -> Result<EnvironmentDiff, WorkspaceError> {
-        let side = |envs: &[Environment], tree| -> Result<Side, WorkspaceError> {
+        let side = |repo: &Repo, envs: &[Environment], tree| -> Result<Side, WorkspaceError> {
             match envs.iter().find(|e| e.name == name) {
                 None => Ok(Side::default()),
-                Some(env) => match render(&self.repo, tree, env) {
+                Some(env) => match render(repo, tree, env) {
                     Ok(r) => Ok(Side {
                         objects: r.objects,
                         issues: r.issues,
@@ -188,8 +188,16 @@ impl OpenRepo {
                 },
             }
         };
-        let old = side(old_envs, old_tree)?;
-        let new = side(new_envs, new_tree)?;
+        // Parsing YAML is most of a diff's time: render the two sides on two threads,
+        // each with its own handle on the repository.
+        let other = self.repo.handle();
+        let side = &side;
+        let (old, new) = std::thread::scope(|scope| {
+            let old = scope.spawn(move || side(&other, old_envs, old_tree));
+            let new = side(&self.repo, new_envs, new_tree);
+            (old.join().expect("rendering does not panic"), new)
+        });
+        let (old, new) = (old?, new?);
         let render_errors: Vec<String> = [old.error, new.error].into_iter().flatten().collect();
         let diff = if render_errors.is_empty() {
             diff_objects(old.objects, new.objects)

@@ -74,7 +74,11 @@ impl Repo {
     /// Open the repository at `path` (a work tree or a bare repository). The config and
     /// environment variables of the process do not redirect it elsewhere.
     pub fn open(name: &str, path: &Path) -> Result<Repo, GitError> {
-        let mut inner = gix::open_opts(path, gix::open::Options::isolated()).map_err(|e| {
+        // History walks decode the same delta bases again and again; git's own default
+        // cache (a 64-entry list) spends more time searching than it saves.
+        let options = gix::open::Options::isolated()
+            .config_overrides(["core.deltaBaseCacheLimit=96m"]);
+        let mut inner = gix::open_opts(path, options).map_err(|e| {
             GitError::NotARepository {
                 path: path.to_path_buf(),
                 message: e.to_string(),
@@ -86,6 +90,14 @@ impl Repo {
             name: name.to_string(),
             inner,
         })
+    }
+
+    /// Another handle on the same repository, for use on another thread.
+    pub fn handle(&self) -> Repo {
+        Repo {
+            name: self.name.clone(),
+            inner: self.inner.clone(),
+        }
     }
 
     /// The protected branch: `configured`, else the branch HEAD points to.

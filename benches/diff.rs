@@ -1,0 +1,38 @@
+//! The parts of a rendered diff, on argo-cd's install.yaml (../shared/corpus):
+//! parsing one version, diffing two parsed versions, and the summary.
+//! `cargo bench --bench diff`; figures in docs/performance.md.
+
+use std::hint::black_box;
+use std::path::PathBuf;
+
+use criterion::{Criterion, criterion_group, criterion_main};
+use tollgate::manifest::{Summary, diff_objects, parse_documents};
+
+fn corpus(path: &str) -> Vec<u8> {
+    let file = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus").join(path);
+    std::fs::read(&file).unwrap_or_else(|e| panic!("{}: {e}", file.display()))
+}
+
+fn argo_cd(c: &mut Criterion) {
+    let old = corpus("argo-cd/v2.14.0/manifests/install.yaml");
+    let new = corpus("argo-cd/v3.0.0/manifests/install.yaml");
+    let mut group = c.benchmark_group("argo-cd v2.14.0 → v3.0.0");
+    group.sample_size(20);
+    group.bench_function("parse one version (1.4 MB)", |b| {
+        b.iter(|| parse_documents("install.yaml", black_box(&old)))
+    });
+    let old_objects = parse_documents("install.yaml", &old).objects;
+    let new_objects = parse_documents("install.yaml", &new).objects;
+    group.bench_function("diff parsed objects", |b| {
+        b.iter(|| diff_objects(black_box(old_objects.clone()), black_box(new_objects.clone())))
+    });
+    let diff = diff_objects(old_objects.clone(), new_objects.clone());
+    group.bench_function("summary", |b| b.iter(|| Summary::of(black_box(&diff))));
+    group.bench_function("JSON of the changed objects", |b| {
+        b.iter(|| serde_json::to_vec(&diff.changed().collect::<Vec<_>>()))
+    });
+    group.finish();
+}
+
+criterion_group!(benches, argo_cd);
+criterion_main!(benches);
