@@ -9,7 +9,9 @@ use criterion::{Criterion, criterion_group, criterion_main};
 use tollgate::manifest::{Summary, diff_objects, parse_documents};
 
 fn corpus(path: &str) -> Vec<u8> {
-    let file = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus").join(path);
+    let file = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../shared/corpus")
+        .join(path);
     std::fs::read(&file).unwrap_or_else(|e| panic!("{}: {e}", file.display()))
 }
 
@@ -24,7 +26,12 @@ fn argo_cd(c: &mut Criterion) {
     let old_objects = parse_documents("install.yaml", &old).objects;
     let new_objects = parse_documents("install.yaml", &new).objects;
     group.bench_function("diff parsed objects", |b| {
-        b.iter(|| diff_objects(black_box(old_objects.clone()), black_box(new_objects.clone())))
+        b.iter(|| {
+            diff_objects(
+                black_box(old_objects.clone()),
+                black_box(new_objects.clone()),
+            )
+        })
     });
     let diff = diff_objects(old_objects.clone(), new_objects.clone());
     group.bench_function("summary", |b| b.iter(|| Summary::of(black_box(&diff))));

@@ -76,13 +76,11 @@ impl Repo {
     pub fn open(name: &str, path: &Path) -> Result<Repo, GitError> {
         // History walks decode the same delta bases again and again; git's own default
         // cache (a 64-entry list) spends more time searching than it saves.
-        let options = gix::open::Options::isolated()
-            .config_overrides(["core.deltaBaseCacheLimit=96m"]);
-        let mut inner = gix::open_opts(path, options).map_err(|e| {
-            GitError::NotARepository {
-                path: path.to_path_buf(),
-                message: e.to_string(),
-            }
+        let options =
+            gix::open::Options::isolated().config_overrides(["core.deltaBaseCacheLimit=96m"]);
+        let mut inner = gix::open_opts(path, options).map_err(|e| GitError::NotARepository {
+            path: path.to_path_buf(),
+            message: e.to_string(),
         })?;
         // Walks look at the same trees again and again (TREESAME tests per input path).
         inner.object_cache_size_if_unset(64 * 1024 * 1024);
