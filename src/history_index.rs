@@ -33,7 +33,7 @@ impl HistoryIndex {
     pub fn load(path: &Path) -> Option<HistoryIndex> {
         let bytes = std::fs::read(path).ok()?;
         let rest = bytes.strip_prefix(MAGIC.as_slice())?;
-        if rest.len() < ID_LEN || (rest.len() - ID_LEN) % ID_LEN != 0 {
+        if rest.len() < ID_LEN || !(rest.len() - ID_LEN).is_multiple_of(ID_LEN) {
             return None;
         }
         let (tip, commits) = rest.split_at(ID_LEN);

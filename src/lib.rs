@@ -16,4 +16,5 @@ pub mod identity;
 pub mod manifest;
 pub mod raw_diff;
 pub mod render;
+pub mod tui;
 pub mod workspace;

@@ -282,6 +282,22 @@ impl OpenRepo {
             .collect()
     }
 
+    /// Pending promotions with the one-line summary of their rendered change (per
+    /// environment when they touch several). A promotion whose diff fails says so in its
+    /// summary instead of hiding the others.
+    pub fn promotions_with_summaries(&self) -> Result<Vec<(Promotion, String)>, WorkspaceError> {
+        let mut out = Vec::new();
+        for promotion in self.promotions()? {
+            let summary = match self.diff(promotion.branch.merge_base, promotion.branch.head, None)
+            {
+                Ok(envs) => summary_line(&envs),
+                Err(e) => format!("diff failed: {e}"),
+            };
+            out.push((promotion, summary));
+        }
+        Ok(out)
+    }
+
     /// The pending promotion on `branch`.
     pub fn promotion(&self, branch: &str) -> Result<Promotion, WorkspaceError> {
         self.promotions()?
@@ -292,6 +308,27 @@ impl OpenRepo {
                 branch: branch.to_string(),
             })
     }
+}
+
+/// One line for several environment diffs: `production: …; staging: …` when there are
+/// several, the summary alone when there is one.
+pub fn summary_line(envs: &[EnvironmentDiff]) -> String {
+    let several = envs.len() > 1;
+    envs.iter()
+        .map(|e| {
+            let line = if e.render_errors.is_empty() {
+                e.summary.one_line()
+            } else {
+                "render failed".to_string()
+            };
+            if several {
+                format!("{}: {line}", e.name)
+            } else {
+                line
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(" | ")
 }
 
 #[derive(Default)]

@@ -11,36 +11,7 @@ pub fn run(config: &Config, args: &RepoArg, out: &Output) -> anyhow::Result<()> 
     let mut failures = Vec::new();
     for repo_config in config.repos_named(args.repo.as_deref())? {
         // One repo that cannot be read must not hide the others.
-        let result = OpenRepo::open(repo_config).and_then(|open| {
-            let promotions = open.promotions()?;
-            let mut with_summary = Vec::new();
-            for promotion in promotions {
-                let summary =
-                    match open.diff(promotion.branch.merge_base, promotion.branch.head, None) {
-                        Ok(envs) => {
-                            let several = envs.len() > 1;
-                            envs.iter()
-                                .map(|e| {
-                                    let line = if e.render_errors.is_empty() {
-                                        e.summary.one_line()
-                                    } else {
-                                        "render failed".to_string()
-                                    };
-                                    if several {
-                                        format!("{}: {line}", e.name)
-                                    } else {
-                                        line
-                                    }
-                                })
-                                .collect::<Vec<_>>()
-                                .join(" | ")
-                        }
-                        Err(e) => format!("diff failed: {e}"),
-                    };
-                with_summary.push((promotion, summary));
-            }
-            Ok(with_summary)
-        });
+        let result = OpenRepo::open(repo_config).and_then(|open| open.promotions_with_summaries());
         match result {
             Ok(list) => rows.extend(list),
             Err(e) => failures.push(format!("{}: {e}", repo_config.name)),

@@ -7,6 +7,7 @@ mod list;
 mod output;
 mod show;
 
+use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -151,7 +152,10 @@ fn dispatch(cli: &Cli, out: &Output) -> anyhow::Result<()> {
         Some(Command::Diff(args)) => diff::run(&load_config(cli)?, args, out),
         Some(Command::History(args)) => history::run(&load_config(cli)?, args, out),
         Some(Command::Show(args)) => show::run(&load_config(cli)?, args, out),
-        // Until the TUI lands, tollgate without a command lists the pending promotions.
+        // The TUI needs a terminal; piped, tollgate lists the pending promotions instead.
+        None if std::io::stdout().is_terminal() && std::io::stdin().is_terminal() && !cli.json => {
+            crate::tui::run(load_config(cli)?)
+        }
         None => list::run(&load_config(cli)?, &RepoArg { repo: None }, out),
     }
 }

@@ -320,3 +320,41 @@ fn kustomization_with_a_missing_file_is_a_clear_render_error() {
         .stdout;
     assert!(text.contains("render failed"), "{text}");
 }
+
+#[test]
+fn missing_kustomize_binary_is_named() {
+    let home = TempDir::new().expect("temp dir");
+    let mut repo = EnvRepoBuilder::new(&home.path().join("env.git"));
+    repo.commit_files(
+        &[
+            ("envs/prod/kustomization.yaml", "resources:\n  - cm.yaml\n"),
+            ("envs/prod/cm.yaml", CM),
+        ],
+        "Alice",
+        "start",
+    );
+    repo.commit_files(
+        &[("envs/prod/cm.yaml", &CM.replace("'1'", "'2'"))],
+        "Bob",
+        "change",
+    );
+    let config = repo.write_config(home.path(), "");
+    let empty_path = home.path().join("no-tools");
+    std::fs::create_dir(&empty_path).expect("mkdir");
+    let result = crate::common::run(
+        tollgate(home.path())
+            .env("PATH", &empty_path)
+            .arg("--config")
+            .arg(&config)
+            .args(["diff", "HEAD~1..HEAD", "--json"]),
+    )
+    .ok();
+    let json = result.json();
+    let error = json["environments"][0]["render_errors"][0]
+        .as_str()
+        .expect("a render error");
+    assert!(
+        error.contains("kubectl") && error.contains("kustomize"),
+        "{error}"
+    );
+}

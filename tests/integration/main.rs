@@ -8,3 +8,5 @@ mod demo;
 mod history;
 
 mod secrets;
+mod tmux;
+mod tui;

@@ -1,0 +1,310 @@
+//! One key map: `(context, key) → action`. The event loop looks keys up here, and the
+//! help overlay and the status bar's hints are drawn from the same table, so what the
+//! help says is what the keys do.
+
+use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+
+/// What a key asks for, by name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Action {
+    Quit,
+    ToggleHelp,
+    Back,
+    Up,
+    Down,
+    Top,
+    Bottom,
+    PageUp,
+    PageDown,
+    HalfPageUp,
+    HalfPageDown,
+    Open,
+    StartFilter,
+    CycleSort,
+    SwitchPane,
+    NextObject,
+    PreviousObject,
+    NextTab,
+    PreviousTab,
+    Reload,
+}
+
+/// Where a binding applies. `Global` bindings apply everywhere unless a more specific
+/// context binds the same key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Context {
+    Global,
+    Inbox,
+    Promotion,
+}
+
+pub struct Binding {
+    pub context: Context,
+    pub code: KeyCode,
+    pub modifiers: KeyModifiers,
+    pub action: Action,
+    /// How the key is written in help and hints.
+    pub keys: &'static str,
+    pub help: &'static str,
+    /// The one-word hint in the status bar, for the keys worth a hint there.
+    pub hint: Option<&'static str>,
+}
+
+const fn bind(
+    context: Context,
+    code: KeyCode,
+    action: Action,
+    keys: &'static str,
+    help: &'static str,
+    hint: Option<&'static str>,
+) -> Binding {
+    Binding {
+        context,
+        code,
+        modifiers: KeyModifiers::NONE,
+        action,
+        keys,
+        help,
+        hint,
+    }
+}
+
+const fn ctrl(
+    context: Context,
+    c: char,
+    action: Action,
+    keys: &'static str,
+    help: &'static str,
+) -> Binding {
+    Binding {
+        context,
+        code: KeyCode::Char(c),
+        modifiers: KeyModifiers::CONTROL,
+        action,
+        keys,
+        help,
+        hint: None,
+    }
+}
+
+use Action as A;
+use Context as C;
+use KeyCode as K;
+
+/// Every binding; the first match wins, context-specific ones are listed before global ones.
+pub const BINDINGS: &[Binding] = &[
+    bind(
+        C::Inbox,
+        K::Enter,
+        A::Open,
+        "enter",
+        "open the promotion",
+        Some("open"),
+    ),
+    bind(
+        C::Inbox,
+        K::Char('/'),
+        A::StartFilter,
+        "/",
+        "filter as you type",
+        Some("filter"),
+    ),
+    bind(
+        C::Inbox,
+        K::Char('s'),
+        A::CycleSort,
+        "s",
+        "sort by age, repo, environment",
+        Some("sort"),
+    ),
+    bind(
+        C::Inbox,
+        K::Char('R'),
+        A::Reload,
+        "R",
+        "reload every repo",
+        None,
+    ),
+    bind(
+        C::Promotion,
+        K::Tab,
+        A::SwitchPane,
+        "tab",
+        "switch between object list and diff",
+        Some("pane"),
+    ),
+    bind(
+        C::Promotion,
+        K::Char(']'),
+        A::NextObject,
+        "]",
+        "next object",
+        Some("next"),
+    ),
+    bind(
+        C::Promotion,
+        K::Char('['),
+        A::PreviousObject,
+        "[",
+        "previous object",
+        Some("prev"),
+    ),
+    bind(
+        C::Promotion,
+        K::Char('l'),
+        A::NextTab,
+        "l →",
+        "next tab (diff, commits, description)",
+        Some("tab"),
+    ),
+    bind(C::Promotion, K::Right, A::NextTab, "l →", "next tab", None),
+    bind(
+        C::Promotion,
+        K::Char('h'),
+        A::PreviousTab,
+        "h ←",
+        "previous tab",
+        None,
+    ),
+    bind(
+        C::Promotion,
+        K::Left,
+        A::PreviousTab,
+        "h ←",
+        "previous tab",
+        None,
+    ),
+    bind(
+        C::Promotion,
+        K::Esc,
+        A::Back,
+        "esc",
+        "back to the inbox",
+        Some("back"),
+    ),
+    bind(C::Global, K::Char('q'), A::Quit, "q", "quit", Some("quit")),
+    bind(
+        C::Global,
+        K::Char('?'),
+        A::ToggleHelp,
+        "?",
+        "show or hide this help",
+        Some("help"),
+    ),
+    bind(C::Global, K::Char('j'), A::Down, "j ↓", "down", None),
+    bind(C::Global, K::Down, A::Down, "j ↓", "down", None),
+    bind(C::Global, K::Char('k'), A::Up, "k ↑", "up", None),
+    bind(C::Global, K::Up, A::Up, "k ↑", "up", None),
+    bind(C::Global, K::Char('g'), A::Top, "g", "first row", None),
+    bind(C::Global, K::Home, A::Top, "g", "first row", None),
+    bind(C::Global, K::Char('G'), A::Bottom, "G", "last row", None),
+    bind(C::Global, K::End, A::Bottom, "G", "last row", None),
+    bind(C::Global, K::PageUp, A::PageUp, "pgup", "page up", None),
+    bind(
+        C::Global,
+        K::PageDown,
+        A::PageDown,
+        "pgdn",
+        "page down",
+        None,
+    ),
+    ctrl(C::Global, 'u', A::HalfPageUp, "ctrl-u", "half a page up"),
+    ctrl(
+        C::Global,
+        'd',
+        A::HalfPageDown,
+        "ctrl-d",
+        "half a page down",
+    ),
+    ctrl(C::Global, 'c', A::Quit, "ctrl-c", "quit"),
+    bind(
+        C::Global,
+        K::Esc,
+        A::Back,
+        "esc",
+        "back, or close help",
+        None,
+    ),
+];
+
+/// The action `key` means in `context`.
+pub fn action_for(context: Context, key: &KeyEvent) -> Option<Action> {
+    // Shifted letters arrive as upper-case chars, some terminals with SHIFT set.
+    let modifiers = key.modifiers - KeyModifiers::SHIFT;
+    let matches = |b: &&Binding| b.code == key.code && b.modifiers == modifiers;
+    BINDINGS
+        .iter()
+        .filter(|b| b.context == context)
+        .find(matches)
+        .or_else(|| {
+            BINDINGS
+                .iter()
+                .filter(|b| b.context == Context::Global)
+                .find(matches)
+        })
+        .map(|b| b.action)
+}
+
+/// The bindings the help overlay lists for `context`: its own, then the global ones,
+/// one line per distinct help text.
+pub fn help_for(context: Context) -> Vec<(&'static str, &'static str)> {
+    let mut lines: Vec<(&'static str, &'static str)> = Vec::new();
+    for binding in BINDINGS
+        .iter()
+        .filter(|b| b.context == context)
+        .chain(BINDINGS.iter().filter(|b| b.context == Context::Global))
+    {
+        if !lines.iter().any(|(keys, _)| *keys == binding.keys) {
+            lines.push((binding.keys, binding.help));
+        }
+    }
+    lines
+}
+
+/// The short hints of the status bar for `context`.
+pub fn hints_for(context: Context) -> Vec<(&'static str, &'static str)> {
+    BINDINGS
+        .iter()
+        .filter(|b| b.context == context || b.context == Context::Global)
+        .filter_map(|b| b.hint.map(|hint| (b.keys, hint)))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn key(code: KeyCode) -> KeyEvent {
+        KeyEvent::new(code, KeyModifiers::NONE)
+    }
+
+    #[test]
+    fn context_bindings_win_over_global_ones() {
+        assert_eq!(
+            action_for(Context::Promotion, &key(KeyCode::Esc)),
+            Some(Action::Back)
+        );
+        assert_eq!(
+            action_for(Context::Inbox, &key(KeyCode::Char('j'))),
+            Some(Action::Down)
+        );
+        assert_eq!(action_for(Context::Inbox, &key(KeyCode::Char(']'))), None);
+    }
+
+    #[test]
+    fn shifted_letters_match_with_or_without_the_shift_flag() {
+        let shifted = KeyEvent::new(KeyCode::Char('G'), KeyModifiers::SHIFT);
+        assert_eq!(action_for(Context::Inbox, &shifted), Some(Action::Bottom));
+        assert_eq!(
+            action_for(Context::Inbox, &key(KeyCode::Char('G'))),
+            Some(Action::Bottom)
+        );
+    }
+
+    #[test]
+    fn help_lists_every_action_of_the_context_once() {
+        let help = help_for(Context::Promotion);
+        assert!(help.iter().any(|(k, _)| *k == "]"));
+        assert_eq!(help.iter().filter(|(k, _)| *k == "j ↓").count(), 1);
+    }
+}

@@ -1,0 +1,161 @@
+//! The terminal UI: an event loop that turns keys, mouse and finished work into state
+//! changes and draws the state. Slow work (git, rendering) runs on tokio's blocking pool
+//! and comes back as a message carrying its request id; the loop never waits on it.
+//! The terminal is restored on quit, on error and on panic.
+
+pub mod app;
+pub mod keys;
+pub mod layout;
+pub mod theme;
+pub mod view;
+pub mod work;
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use ratatui::crossterm::event::{self, DisableMouseCapture, EnableMouseCapture, Event};
+use ratatui::crossterm::execute;
+use tokio::sync::mpsc;
+
+use crate::config::Config;
+use crate::identity::Identity;
+use app::App;
+use theme::Theme;
+use work::{Command, Outcome};
+
+enum Message {
+    Input(Event),
+    Done(Outcome),
+    Tick,
+}
+
+/// Open the TUI on `config` until the user quits.
+pub fn run(config: Config) -> anyhow::Result<()> {
+    let identity = match Identity::resolve(config.identity.as_deref()) {
+        Ok(identity) => identity.to_string(),
+        Err(_) => "(no identity)".to_string(),
+    };
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_time()
+        .build()?;
+    // Mouse capture is ours to undo; ratatui's hook (installed by `init`) restores the rest
+    // and then calls this one, which prints the panic after the terminal is back.
+    let previous = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        let _ = execute!(std::io::stdout(), DisableMouseCapture);
+        previous(info);
+    }));
+    let mut terminal = ratatui::init();
+    let _ = execute!(std::io::stdout(), EnableMouseCapture);
+    let result = runtime.block_on(event_loop(&mut terminal, Arc::new(config), identity));
+    let _ = execute!(std::io::stdout(), DisableMouseCapture);
+    ratatui::restore();
+    runtime.shutdown_timeout(Duration::from_millis(100));
+    result
+}
+
+async fn event_loop(
+    terminal: &mut ratatui::DefaultTerminal,
+    config: Arc<Config>,
+    identity: String,
+) -> anyhow::Result<()> {
+    let (tx, mut rx) = mpsc::channel::<Message>(256);
+    let stop = Arc::new(AtomicBool::new(false));
+    spawn_input_reader(tx.clone(), stop.clone());
+    let ticker = {
+        let tx = tx.clone();
+        tokio::spawn(async move {
+            let mut interval = tokio::time::interval(Duration::from_millis(120));
+            loop {
+                interval.tick().await;
+                if tx.send(Message::Tick).await.is_err() {
+                    break;
+                }
+            }
+        })
+    };
+
+    let size = terminal.size()?;
+    let repos: Vec<String> = config.repos.iter().map(|r| r.name.clone()).collect();
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or_default();
+    let (mut app, commands) = App::new(
+        identity,
+        &repos,
+        now,
+        ratatui::layout::Rect::new(0, 0, size.width, size.height),
+    );
+    spawn_work(&config, &tx, commands);
+    let theme = Theme::from_env();
+
+    let result = loop {
+        if let Err(e) = terminal.draw(|frame| view::draw(frame, &app, theme)) {
+            break Err(e.into());
+        }
+        let Some(message) = rx.recv().await else {
+            break Ok(());
+        };
+        let commands = match message {
+            Message::Input(Event::Key(key)) if key.kind == event::KeyEventKind::Press => {
+                app.handle_key(key)
+            }
+            Message::Input(Event::Mouse(mouse)) => app.handle_mouse(mouse),
+            Message::Input(Event::Resize(width, height)) => {
+                app.resize(ratatui::layout::Rect::new(0, 0, width, height));
+                Vec::new()
+            }
+            Message::Input(_) => Vec::new(),
+            Message::Done(outcome) => {
+                app.apply(outcome);
+                Vec::new()
+            }
+            Message::Tick => {
+                app.tick = app.tick.wrapping_add(1);
+                Vec::new()
+            }
+        };
+        spawn_work(&config, &tx, commands);
+        if app.quit {
+            break Ok(());
+        }
+    };
+    stop.store(true, Ordering::Relaxed);
+    ticker.abort();
+    result
+}
+
+/// Terminal input is read on its own thread: crossterm's reader blocks.
+fn spawn_input_reader(tx: mpsc::Sender<Message>, stop: Arc<AtomicBool>) {
+    std::thread::spawn(move || {
+        while !stop.load(Ordering::Relaxed) {
+            match event::poll(Duration::from_millis(100)) {
+                Ok(true) => match event::read() {
+                    Ok(event) => {
+                        if tx.blocking_send(Message::Input(event)).is_err() {
+                            break;
+                        }
+                    }
+                    Err(_) => break,
+                },
+                Ok(false) => {}
+                Err(_) => break,
+            }
+        }
+    });
+}
+
+/// The one place the TUI starts slow work.
+fn spawn_work(config: &Arc<Config>, tx: &mpsc::Sender<Message>, commands: Vec<Command>) {
+    for command in commands {
+        let config = config.clone();
+        let tx = tx.clone();
+        tokio::task::spawn_blocking(move || {
+            let outcome = work::execute(&config, command);
+            let _ = tx.blocking_send(Message::Done(outcome));
+        });
+    }
+}

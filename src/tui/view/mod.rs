@@ -1,0 +1,72 @@
+//! Drawing: a pure function of the app state. Nothing here changes state or does I/O,
+//! and long lists lay out only the rows on screen.
+
+mod help;
+mod inbox;
+mod promotion;
+mod status;
+
+use ratatui::Frame;
+use ratatui::text::{Line, Span};
+
+use super::app::{App, Screen};
+use super::layout::Areas;
+use super::theme::Theme;
+
+const SPINNER: [&str; 10] = ["⠋", "⠙", "⠹", "⠸", "⠼", "⠴", "⠦", "⠧", "⠇", "⠏"];
+
+pub fn spinner(tick: usize) -> &'static str {
+    SPINNER[tick % SPINNER.len()]
+}
+
+pub fn draw(frame: &mut Frame, app: &App, theme: Theme) {
+    let areas = Areas::of(frame.area(), app.screen);
+    let where_ = match app.screen {
+        Screen::Inbox => "inbox".to_string(),
+        Screen::Promotion => app
+            .promotion
+            .as_ref()
+            .map(|p| p.row.id.clone())
+            .unwrap_or_default(),
+    };
+    frame.render_widget(
+        Line::from(vec![
+            Span::styled(" tollgate ", theme.title()),
+            Span::styled(format!("· {where_}"), theme.dim()),
+        ]),
+        areas.title,
+    );
+    match app.screen {
+        Screen::Inbox => inbox::draw(frame, app, theme, &areas),
+        Screen::Promotion => promotion::draw(frame, app, theme, &areas),
+    }
+    status::draw(frame, app, theme, areas.status);
+    if app.help {
+        help::draw(frame, app, theme);
+    }
+}
+
+/// Cut `text` to `width` columns with an ellipsis.
+pub fn fit(text: &str, width: usize) -> String {
+    let count = text.chars().count();
+    if count <= width {
+        text.to_string()
+    } else if width == 0 {
+        String::new()
+    } else {
+        let mut cut: String = text.chars().take(width - 1).collect();
+        cut.push('…');
+        cut
+    }
+}
+
+/// `3h`, `2d`, `5w` between two times.
+pub fn age(now: i64, then: i64) -> String {
+    let delta = (now - then).max(0);
+    match delta {
+        d if d < 3600 => format!("{}m", d / 60),
+        d if d < 86_400 => format!("{}h", d / 3600),
+        d if d < 14 * 86_400 => format!("{}d", d / 86_400),
+        d => format!("{}w", d / (7 * 86_400)),
+    }
+}

@@ -1,0 +1,283 @@
+//! A promotion: header, tabs, and per tab the rendered diff (object list and the selected
+//! object's diff), the commits, or the description.
+
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Paragraph, Tabs, Wrap};
+
+use super::{fit, spinner};
+use crate::git::commit::rfc3339;
+use crate::manifest::ChangeKind;
+use crate::manifest::textdiff::LineTag;
+use crate::tui::app::{App, Loading, Pane, PromotionState, TABS, Tab};
+use crate::tui::layout::Areas;
+use crate::tui::theme::Theme;
+use crate::tui::work::{ObjectView, PromotionDetail};
+
+pub fn draw(frame: &mut Frame, app: &App, theme: Theme, areas: &Areas) {
+    let Some(p) = &app.promotion else { return };
+    draw_header(frame, p, theme, areas.header);
+    let titles = TABS.iter().map(|t| format!("{t:?}"));
+    let selected = TABS.iter().position(|t| *t == p.tab).unwrap_or(0);
+    frame.render_widget(
+        Tabs::new(titles)
+            .select(selected)
+            .highlight_style(theme.selected()),
+        areas.tabs,
+    );
+    let main = areas.list.union(areas.detail);
+    match &p.detail {
+        Loading::Loading => frame.render_widget(
+            Paragraph::new(Span::styled(
+                format!(
+                    "{} rendering both sides of {}…",
+                    spinner(app.tick),
+                    p.row.id
+                ),
+                theme.dim(),
+            ))
+            .block(Block::bordered().border_style(theme.border(false))),
+            main,
+        ),
+        Loading::Failed(error) => frame.render_widget(
+            Paragraph::new(Span::styled(error.as_str(), theme.error()))
+                .wrap(Wrap { trim: false })
+                .block(Block::bordered().title(" cannot show this promotion ")),
+            main,
+        ),
+        Loading::Ready(detail) => match p.tab {
+            Tab::Diff => draw_diff(frame, p, detail, theme, areas),
+            Tab::Commits => draw_commits(frame, p, detail, theme, main),
+            Tab::Description => frame.render_widget(
+                Paragraph::new(detail.description.as_str())
+                    .wrap(Wrap { trim: false })
+                    .scroll((p.scroll as u16, 0))
+                    .block(
+                        Block::bordered()
+                            .title(" description ")
+                            .border_style(theme.border(true)),
+                    ),
+                main,
+            ),
+        },
+    }
+}
+
+fn draw_header(frame: &mut Frame, p: &PromotionState, theme: Theme, area: Rect) {
+    let row = &p.row;
+    let mut lines = vec![Line::from(vec![
+        Span::styled(format!(" {}", row.title), theme.bold()),
+        Span::styled(format!("  by {}", row.author), theme.dim()),
+    ])];
+    let (base, head, summary) = match &p.detail {
+        Loading::Ready(d) => (short(&d.base), short(&d.head), d.summary.as_str()),
+        _ => (String::from("…"), String::from("…"), ""),
+    };
+    lines.push(Line::from(vec![
+        Span::raw(format!(" {} ", row.branch)),
+        Span::styled(format!("base {base} → head {head}"), theme.dim()),
+        Span::raw(format!("  environments: {}", row.environments.join(", "))),
+    ]));
+    lines.push(Line::from(Span::styled(
+        format!(" {summary}"),
+        theme.changed(),
+    )));
+    frame.render_widget(Paragraph::new(lines), area);
+}
+
+fn short(sha: &str) -> String {
+    sha.chars().take(10).collect()
+}
+
+fn change_style(theme: Theme, change: ChangeKind) -> ratatui::style::Style {
+    match change {
+        ChangeKind::Added => theme.added(),
+        ChangeKind::Removed => theme.removed(),
+        ChangeKind::Changed => theme.changed(),
+        ChangeKind::Renamed => theme.renamed(),
+        ChangeKind::Unchanged => theme.dim(),
+    }
+}
+
+fn draw_diff(
+    frame: &mut Frame,
+    p: &PromotionState,
+    d: &PromotionDetail,
+    theme: Theme,
+    areas: &Areas,
+) {
+    let several_envs = d
+        .objects
+        .windows(2)
+        .any(|w| w[0].environment != w[1].environment);
+    let visible = areas.list.height.saturating_sub(2) as usize;
+    let width = areas.list.width.saturating_sub(2) as usize;
+    let list: Vec<Line> = d
+        .objects
+        .iter()
+        .enumerate()
+        .skip(p.offset)
+        .take(visible)
+        .map(|(index, object)| {
+            let env = if several_envs {
+                format!("{} ", object.environment)
+            } else {
+                String::new()
+            };
+            let text = fit(
+                &format!("{env}{}/{}", object.key.kind, object.key.name),
+                width.saturating_sub(2),
+            );
+            let mut line = Line::from(vec![
+                Span::styled(
+                    format!("{} ", object.change.marker()),
+                    change_style(theme, object.change),
+                ),
+                Span::raw(text),
+            ]);
+            if index == p.selected {
+                line = line.style(theme.selected());
+            }
+            line
+        })
+        .collect();
+    let counts: Vec<String> = [
+        ChangeKind::Added,
+        ChangeKind::Removed,
+        ChangeKind::Changed,
+        ChangeKind::Renamed,
+    ]
+    .into_iter()
+    .map(|c| (c, d.objects.iter().filter(|o| o.change == c).count()))
+    .filter(|(_, n)| *n > 0)
+    .map(|(c, n)| format!("{}{n}", c.marker()))
+    .collect();
+    let title = format!(" objects {} ", counts.join(" "));
+    let mut list_block = Block::bordered()
+        .title(title)
+        .border_style(theme.border(p.focus == Pane::Objects));
+    if !d.problems.is_empty() {
+        list_block = list_block.title_bottom(Line::from(Span::styled(
+            format!(" {} problem(s) ", d.problems.len()),
+            theme.error(),
+        )));
+    }
+    if d.objects.is_empty() {
+        let text = if d.problems.is_empty() {
+            "no rendered change".to_string()
+        } else {
+            d.problems.join("\n")
+        };
+        frame.render_widget(
+            Paragraph::new(text)
+                .wrap(Wrap { trim: false })
+                .block(list_block),
+            areas.list.union(areas.detail),
+        );
+        return;
+    }
+    frame.render_widget(Paragraph::new(list).block(list_block), areas.list);
+    if let Some(object) = d.objects.get(p.selected) {
+        draw_object(frame, p, object, theme, areas.detail);
+    }
+}
+
+fn draw_object(
+    frame: &mut Frame,
+    p: &PromotionState,
+    object: &ObjectView,
+    theme: Theme,
+    area: Rect,
+) {
+    let visible = area.height.saturating_sub(2) as usize;
+    let mut lines: Vec<Line> = Vec::new();
+    if let Some(from) = &object.renamed_from {
+        lines.push(Line::from(Span::styled(
+            format!("renamed from {from}"),
+            theme.renamed(),
+        )));
+    }
+    for field in &object.fields {
+        let show = |v: &Option<serde_json::Value>| match v {
+            None => "(absent)".to_string(),
+            Some(serde_json::Value::String(s)) => s.replace('\n', "⏎"),
+            Some(other) => other.to_string(),
+        };
+        lines.push(Line::from(vec![
+            Span::styled(format!("{}: ", field.path), theme.bold()),
+            Span::styled(show(&field.old), theme.removed()),
+            Span::raw(" → "),
+            Span::styled(show(&field.new), theme.added()),
+        ]));
+    }
+    if !lines.is_empty() {
+        lines.push(Line::raw(""));
+    }
+    lines.extend(object.lines.iter().map(|line| {
+        let (sign, base, emphasis) = match line.tag {
+            LineTag::Hunk => return Line::from(Span::styled(line.text(), theme.hunk())),
+            LineTag::Context => (" ", theme.dim(), theme.dim()),
+            LineTag::Added => ("+", theme.added(), theme.added_emphasis()),
+            LineTag::Removed => ("-", theme.removed(), theme.removed_emphasis()),
+        };
+        let mut spans = vec![Span::styled(sign, base)];
+        spans.extend(
+            line.segments
+                .iter()
+                .map(|s| Span::styled(s.text.clone(), if s.emphasized { emphasis } else { base })),
+        );
+        Line::from(spans)
+    }));
+    let shown: Vec<Line> = lines.into_iter().skip(p.scroll).take(visible).collect();
+    let title = format!(
+        " {} · {} · {} ",
+        object.environment,
+        object.key,
+        format!("{:?}", object.change).to_lowercase()
+    );
+    frame.render_widget(
+        Paragraph::new(shown).block(
+            Block::bordered()
+                .title(fit(&title, area.width.saturating_sub(2) as usize))
+                .border_style(theme.border(p.focus == Pane::Diff)),
+        ),
+        area,
+    );
+}
+
+fn draw_commits(
+    frame: &mut Frame,
+    p: &PromotionState,
+    d: &PromotionDetail,
+    theme: Theme,
+    area: Rect,
+) {
+    let lines: Vec<Line> = d
+        .commits
+        .iter()
+        .flat_map(|c| {
+            [
+                Line::from(vec![
+                    Span::styled(format!("{} ", short(&c.sha)), theme.hunk()),
+                    Span::styled(format!("{} ", &rfc3339(c.author.time)[..10]), theme.dim()),
+                    Span::raw(format!("{:<12} ", fit(&c.author.name, 12))),
+                    Span::styled(c.subject.clone(), theme.bold()),
+                ]),
+                Line::from(Span::styled(
+                    format!("           {}", c.body.lines().next().unwrap_or("")),
+                    theme.dim(),
+                )),
+            ]
+        })
+        .skip(p.scroll)
+        .collect();
+    frame.render_widget(
+        Paragraph::new(lines).block(
+            Block::bordered()
+                .title(format!(" {} commit(s) ", d.commits.len()))
+                .border_style(theme.border(true)),
+        ),
+        area,
+    );
+}

@@ -1,0 +1,46 @@
+//! The status bar: who you are, what is focused, and the keys that apply here.
+
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::text::{Line, Span};
+
+use crate::tui::app::{App, InboxLine, Screen};
+use crate::tui::keys::hints_for;
+use crate::tui::theme::Theme;
+
+pub fn draw(frame: &mut Frame, app: &App, theme: Theme, area: Rect) {
+    let mut spans = vec![Span::styled(format!(" {} ", app.identity), theme.bold())];
+    let focus = match app.screen {
+        Screen::Inbox if app.inbox.filtering => format!("filter: {}▏", app.inbox.filter),
+        Screen::Inbox => match app.inbox_lines().get(app.inbox.selected) {
+            Some(InboxLine::Row(row)) => row.id.clone(),
+            _ => String::new(),
+        },
+        Screen::Promotion => match &app.promotion {
+            Some(p) if p.tab == crate::tui::app::Tab::Diff => {
+                format!("diff · {} pane", format!("{:?}", p.focus).to_lowercase())
+            }
+            Some(p) => format!("{:?}", p.tab).to_lowercase(),
+            None => String::new(),
+        },
+    };
+    spans.push(Span::styled(format!("│ {focus} "), theme.dim()));
+    // As many hints as fit, `? help` first: it leads to all the others.
+    let mut hints = hints_for(app.context());
+    hints.sort_by_key(|(keys, _)| *keys != "?");
+    let used: usize = spans.iter().map(|s| s.width()).sum();
+    let mut room = (area.width as usize).saturating_sub(used + 1);
+    let mut shown: Vec<Span> = Vec::new();
+    for (keys, what) in hints {
+        let width = keys.chars().count() + what.chars().count() + 2;
+        if width > room {
+            break;
+        }
+        room -= width;
+        shown.push(Span::styled(format!(" {keys}"), theme.key()));
+        shown.push(Span::raw(format!(" {what}")));
+    }
+    spans.push(Span::raw(" ".repeat(room)));
+    spans.extend(shown);
+    frame.render_widget(Line::from(spans), area);
+}

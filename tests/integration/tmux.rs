@@ -1,0 +1,139 @@
+//! The real binary in a real terminal (tmux): inbox → promotion → diff → next object →
+//! back → quit, read with `capture-pane`, and the terminal is left as it was found.
+
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use crate::common::kustomize_available;
+use crate::demo::demo;
+
+fn tmux_available() -> bool {
+    let found = Command::new("tmux")
+        .arg("-V")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !found {
+        if std::env::var_os("TOLLGATE_REQUIRE_TOOLS").is_some() {
+            panic!("tmux is required here but not installed");
+        }
+        eprintln!("SKIPPED tui_end_to_end_in_tmux: tmux is not installed");
+    }
+    found
+}
+
+struct Session {
+    socket: String,
+}
+
+impl Session {
+    fn tmux(&self, args: &[&str]) -> String {
+        let output = Command::new("tmux")
+            .args(["-L", &self.socket])
+            .args(args)
+            .output()
+            .expect("tmux runs");
+        String::from_utf8_lossy(&output.stdout).to_string()
+    }
+
+    fn screen(&self) -> String {
+        self.tmux(&["capture-pane", "-p", "-t", "e2e"])
+    }
+
+    fn keys(&self, keys: &[&str]) {
+        let mut args = vec!["send-keys", "-t", "e2e"];
+        args.extend_from_slice(keys);
+        self.tmux(&args);
+    }
+
+    /// Wait until the screen shows `text` (the work is asynchronous), or fail with it.
+    #[track_caller]
+    fn wait_for(&self, text: &str) -> String {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            let screen = self.screen();
+            if screen.contains(text) {
+                return screen;
+            }
+            if Instant::now() > deadline {
+                panic!("screen never showed {text:?}:\n{screen}");
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+}
+
+impl Drop for Session {
+    fn drop(&mut self) {
+        let _ = Command::new("tmux")
+            .args(["-L", &self.socket, "kill-server"])
+            .output();
+    }
+}
+
+#[test]
+fn tui_end_to_end_in_tmux() {
+    if !tmux_available() || !kustomize_available("tui_end_to_end_in_tmux") {
+        return;
+    }
+    let (home, config) = demo();
+    let binary = env!("CARGO_BIN_EXE_tollgate");
+    let script = format!(
+        "HOME={home} XDG_STATE_HOME={home}/state TOLLGATE_IDENTITY='Dana Ops <dana@example.com>' {binary} --config {config}; \
+         echo EXIT=$?; echo MODES: $(stty -a | tr ' ;' '\\n\\n' | grep -x -e icanon -e echo); echo DONE; sleep 60",
+        home = home.path().display(),
+        config = config.display(),
+    );
+    let session = Session {
+        socket: format!("tollgate-e2e-{}", std::process::id()),
+    };
+    session.tmux(&[
+        "new-session",
+        "-d",
+        "-s",
+        "e2e",
+        "-x",
+        "100",
+        "-y",
+        "30",
+        "sh",
+        "-c",
+        &script,
+    ]);
+
+    let inbox = session.wait_for("platform:promote/payments-se");
+    assert!(inbox.contains("inbox · 5 pending"), "{inbox}");
+    assert!(
+        inbox.contains("Dana Ops <dana@example.com>"),
+        "the status bar names the identity:\n{inbox}"
+    );
+
+    session.keys(&["/", "checkout", "Enter", "Enter"]);
+    let promotion = session.wait_for("objects ~3");
+    assert!(
+        promotion.contains("Checkout tuning for the load test in staging"),
+        "{promotion}"
+    );
+    assert!(
+        promotion.contains("ConfigMap/shop-staging/api-config"),
+        "the first object's diff is shown:\n{promotion}"
+    );
+
+    session.keys(&["]"]);
+    let next = session.wait_for("Deployment/shop-staging/api ·");
+    assert!(next.contains("spec.replicas: 2 → 4"), "{next}");
+
+    session.keys(&["Escape"]);
+    session.wait_for("inbox · ");
+    session.keys(&["q"]);
+    let after = session.wait_for("DONE");
+    assert!(after.contains("EXIT=0"), "{after}");
+    assert!(
+        after.contains("MODES: icanon echo"),
+        "the terminal is back in cooked mode:\n{after}"
+    );
+    assert!(
+        !after.contains("inbox ·"),
+        "the alternate screen is gone:\n{after}"
+    );
+    drop(home);
+}

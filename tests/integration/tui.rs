@@ -1,0 +1,319 @@
+//! The TUI without a terminal: key sequences fed to the app state, and snapshots of every
+//! view drawn into ratatui's `TestBackend` on the demo workspace.
+
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use ratatui::layout::Rect;
+use ratatui::style::Color;
+use tempfile::TempDir;
+use tollgate::config::Config;
+use tollgate::tui::app::{App, InboxLine, Loading, Pane, Screen, SortKey, Tab};
+use tollgate::tui::theme::Theme;
+use tollgate::tui::view;
+use tollgate::tui::work::{self, Command};
+
+use crate::common::kustomize_available;
+use crate::demo::demo;
+
+/// 2026-11-26T09:00:00Z: a fixed "now" so ages in snapshots do not move.
+const NOW: i64 = 1_795_683_600;
+const IDENTITY: &str = "Dana Ops <dana@example.com>";
+
+struct Fixture {
+    _home: TempDir,
+    config: Config,
+    app: App,
+}
+
+fn run(config: &Config, app: &mut App, commands: Vec<Command>) {
+    for command in commands {
+        let outcome = work::execute(config, command);
+        app.apply(outcome);
+    }
+}
+
+fn fixture_with(config: Config, width: u16, height: u16) -> (App, Vec<Command>) {
+    let repos: Vec<String> = config.repos.iter().map(|r| r.name.clone()).collect();
+    App::new(IDENTITY.into(), &repos, NOW, Rect::new(0, 0, width, height))
+}
+
+/// The demo, loaded: every repo's promotions are in.
+fn loaded(width: u16, height: u16) -> Fixture {
+    let (home, config_path) = demo();
+    let config = Config::load(&config_path).expect("demo config");
+    let (mut app, commands) = fixture_with(config.clone(), width, height);
+    run(&config, &mut app, commands);
+    Fixture {
+        _home: home,
+        config,
+        app,
+    }
+}
+
+fn key(code: KeyCode) -> KeyEvent {
+    KeyEvent::new(code, KeyModifiers::NONE)
+}
+
+/// Press keys written as text: one char per key, `⏎` Enter, `⎋` Esc, `⇥` Tab.
+fn press(f: &mut Fixture, keys: &str) {
+    for c in keys.chars() {
+        let code = match c {
+            '⏎' => KeyCode::Enter,
+            '⎋' => KeyCode::Esc,
+            '⇥' => KeyCode::Tab,
+            c => KeyCode::Char(c),
+        };
+        let commands = f.app.handle_key(key(code));
+        run(&f.config, &mut f.app, commands);
+    }
+}
+
+fn draw(app: &App, width: u16, height: u16) -> Terminal<TestBackend> {
+    let mut terminal = Terminal::new(TestBackend::new(width, height)).expect("test terminal");
+    terminal
+        .draw(|frame| view::draw(frame, app, Theme { color: true }))
+        .expect("draw");
+    terminal
+}
+
+fn screen(app: &App, width: u16, height: u16) -> String {
+    draw(app, width, height).backend().to_string()
+}
+
+fn selected_id(app: &App) -> String {
+    match app.inbox_lines().get(app.inbox.selected) {
+        Some(InboxLine::Row(row)) => row.id.clone(),
+        other => panic!("no promotion selected: {other:?}"),
+    }
+}
+
+macro_rules! needs_kustomize {
+    ($name:expr) => {
+        if !kustomize_available($name) {
+            return;
+        }
+    };
+}
+
+#[test]
+fn inbox_snapshots() {
+    needs_kustomize!("inbox_snapshots");
+    let f = loaded(80, 24);
+    insta::assert_snapshot!("inbox_80x24", screen(&f.app, 80, 24));
+    let mut wide = loaded(160, 48);
+    wide.app.resize(Rect::new(0, 0, 160, 48));
+    insta::assert_snapshot!("inbox_160x48", screen(&wide.app, 160, 48));
+}
+
+#[test]
+fn inbox_while_loading_and_with_a_broken_repo() {
+    let (home, config_path) = demo();
+    let mut text = std::fs::read_to_string(&config_path).expect("config");
+    text.push_str("  - name: broken\n    path: /nonexistent/env.git\n");
+    std::fs::write(&config_path, text).expect("write config");
+    let config = Config::load(&config_path).expect("config");
+    let (mut app, commands) = fixture_with(config.clone(), 80, 24);
+    insta::assert_snapshot!("inbox_loading_80x24", screen(&app, 80, 24));
+    // Only the shop repo and the broken one answer: platform stays loading.
+    for command in commands {
+        if !matches!(&command, Command::LoadRepo { repo, .. } if repo == "platform") {
+            app.apply(work::execute(&config, command));
+        }
+    }
+    let shown = screen(&app, 80, 24);
+    assert!(shown.contains("✗ broken"), "{shown}");
+    assert!(shown.contains("loading promotions"), "{shown}");
+    assert!(shown.contains("shop:promote/api-1.5.0-produ"), "{shown}");
+    insta::assert_snapshot!("inbox_error_row_80x24", shown);
+    drop(home);
+}
+
+#[test]
+fn promotion_views() {
+    needs_kustomize!("promotion_views");
+    let mut f = loaded(80, 24);
+    press(&mut f, "/api-1.5⏎⏎");
+    assert_eq!(f.app.screen, Screen::Promotion);
+    insta::assert_snapshot!("promotion_diff_80x24", screen(&f.app, 80, 24));
+    press(&mut f, "l");
+    insta::assert_snapshot!("promotion_commits_80x24", screen(&f.app, 80, 24));
+    press(&mut f, "l");
+    insta::assert_snapshot!("promotion_description_80x24", screen(&f.app, 80, 24));
+    press(&mut f, "?");
+    insta::assert_snapshot!("help_80x24", screen(&f.app, 80, 24));
+
+    let mut wide = loaded(160, 48);
+    press(&mut wide, "/payments⏎⏎");
+    insta::assert_snapshot!("promotion_added_removed_160x48", screen(&wide.app, 160, 48));
+}
+
+#[test]
+fn secret_diff_is_masked() {
+    needs_kustomize!("secret_diff_is_masked");
+    let mut f = loaded(160, 48);
+    press(&mut f, "/rotate⏎⏎");
+    let shown = screen(&f.app, 160, 48);
+    for value in tollgate::demo::DEMO_SECRET_VALUES {
+        assert!(!shown.contains(value), "{value} on screen:\n{shown}");
+    }
+    assert!(shown.contains("DB_PASSWORD: sha256:"), "{shown}");
+    insta::assert_snapshot!("secret_diff_160x48", shown);
+}
+
+#[test]
+fn added_and_removed_lines_are_green_and_red() {
+    needs_kustomize!("added_and_removed_lines_are_green_and_red");
+    let mut f = loaded(160, 48);
+    press(&mut f, "/api-1.5⏎⏎");
+    let terminal = draw(&f.app, 160, 48);
+    let buffer = terminal.backend().buffer();
+    let area = tollgate::tui::layout::Areas::of(Rect::new(0, 0, 160, 48), Screen::Promotion).detail;
+    let mut seen = (false, false);
+    for y in area.top()..area.bottom() {
+        let cell = &buffer[(area.x + 1, y)];
+        match cell.symbol() {
+            "+" => {
+                assert_eq!(cell.fg, Color::Green, "added line at row {y}");
+                seen.0 = true;
+            }
+            "-" => {
+                assert_eq!(cell.fg, Color::Red, "removed line at row {y}");
+                seen.1 = true;
+            }
+            _ => {}
+        }
+    }
+    assert_eq!(
+        seen,
+        (true, true),
+        "the diff has an added and a removed line"
+    );
+}
+
+#[test]
+fn keys_move_select_filter_and_sort() {
+    needs_kustomize!("keys_move_select_filter_and_sort");
+    let mut f = loaded(80, 24);
+    let count = f.app.inbox_lines().len();
+    assert_eq!(count, 5);
+    press(&mut f, "jjk");
+    assert_eq!(f.app.inbox.selected, 1);
+    press(&mut f, "G");
+    assert_eq!(f.app.inbox.selected, count - 1);
+    press(&mut f, "g");
+    assert_eq!(f.app.inbox.selected, 0);
+    let commands = f
+        .app
+        .handle_key(KeyEvent::new(KeyCode::Char('d'), KeyModifiers::CONTROL));
+    assert!(commands.is_empty());
+    assert_eq!(
+        f.app.inbox.selected,
+        count - 1,
+        "half a page reaches the end of a short list"
+    );
+
+    press(&mut f, "/ROTATE");
+    assert!(f.app.inbox.filtering);
+    assert_eq!(
+        f.app.inbox_lines().len(),
+        1,
+        "filtering is case-insensitive and live"
+    );
+    press(&mut f, "⏎");
+    assert!(!f.app.inbox.filtering);
+    assert_eq!(selected_id(&f.app), "shop:promote/rotate-api-credentials");
+    press(&mut f, "/⎋");
+    assert_eq!(f.app.inbox_lines().len(), 5, "esc clears the filter");
+
+    press(&mut f, "s");
+    assert_eq!(f.app.inbox.sort, SortKey::Repo);
+    assert_eq!(selected_id(&f.app), "platform:promote/payments-service");
+    press(&mut f, "ss");
+    assert_eq!(f.app.inbox.sort, SortKey::Age);
+}
+
+#[test]
+fn keys_in_a_promotion() {
+    needs_kustomize!("keys_in_a_promotion");
+    let mut f = loaded(80, 14);
+    press(&mut f, "/checkout⏎⏎");
+    let p = f.app.promotion.as_ref().expect("open");
+    assert_eq!(p.row.id, "shop:promote/checkout-tuning-staging");
+    let Loading::Ready(detail) = &p.detail else {
+        panic!("loaded")
+    };
+    assert_eq!(detail.objects.len(), 3);
+    assert_eq!(detail.commits.len(), 2);
+    press(&mut f, "]]");
+    assert_eq!(f.app.promotion.as_ref().expect("open").selected, 2);
+    press(&mut f, "]");
+    assert_eq!(
+        f.app.promotion.as_ref().expect("open").selected,
+        2,
+        "stays on the last object"
+    );
+    press(&mut f, "[⇥jj");
+    let p = f.app.promotion.as_ref().expect("open");
+    assert_eq!((p.selected, p.focus, p.scroll), (1, Pane::Diff, 2));
+    press(&mut f, "h");
+    assert_eq!(
+        f.app.promotion.as_ref().expect("open").tab,
+        Tab::Description
+    );
+    press(&mut f, "⎋");
+    assert_eq!(f.app.screen, Screen::Inbox);
+    assert!(f.app.promotion.is_none());
+    press(&mut f, "q");
+    assert!(f.app.quit);
+}
+
+#[test]
+fn a_result_for_a_promotion_the_user_left_is_dropped() {
+    needs_kustomize!("a_result_for_a_promotion_the_user_left_is_dropped");
+    let mut f = loaded(80, 24);
+    // Open one promotion without running its work, leave, open another.
+    let first = f.app.handle_key(key(KeyCode::Enter));
+    f.app.handle_key(key(KeyCode::Esc));
+    f.app.handle_key(key(KeyCode::Char('j')));
+    let second = f.app.handle_key(key(KeyCode::Enter));
+    let second_id = f.app.promotion.as_ref().expect("open").row.id.clone();
+    run(&f.config, &mut f.app, first);
+    assert!(
+        matches!(
+            f.app.promotion.as_ref().expect("open").detail,
+            Loading::Loading
+        ),
+        "the first promotion's diff does not land in the second's view"
+    );
+    run(&f.config, &mut f.app, second);
+    let p = f.app.promotion.as_ref().expect("open");
+    assert_eq!(p.row.id, second_id);
+    assert!(matches!(p.detail, Loading::Ready(_)));
+}
+
+#[test]
+fn help_opens_and_closes_and_blocks_other_keys() {
+    needs_kustomize!("help_opens_and_closes_and_blocks_other_keys");
+    let mut f = loaded(80, 24);
+    press(&mut f, "?j");
+    assert!(f.app.help);
+    assert_eq!(f.app.inbox.selected, 0, "keys under the help do nothing");
+    press(&mut f, "⎋");
+    assert!(!f.app.help);
+    press(&mut f, "?q");
+    assert!(!f.app.help && !f.app.quit, "q closes the help first");
+}
+
+#[test]
+fn tiny_and_resized_terminals_do_not_panic() {
+    needs_kustomize!("tiny_and_resized_terminals_do_not_panic");
+    let mut f = loaded(20, 5);
+    for (w, h) in [(20, 5), (1, 1), (80, 24), (200, 60), (30, 8)] {
+        f.app.resize(Rect::new(0, 0, w, h));
+        screen(&f.app, w, h);
+        press(&mut f, "jG⏎]⇥jl?⎋⎋");
+        screen(&f.app, w, h);
+        press(&mut f, "⎋");
+    }
+}
