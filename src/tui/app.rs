@@ -5,9 +5,13 @@
 use ratatui::crossterm::event::{KeyCode, KeyEvent, MouseEvent, MouseEventKind};
 use ratatui::layout::{Position, Rect};
 
+use super::cursor::Cursor;
 use super::keys::{Action, Context, action_for};
 use super::layout::Areas;
-use super::work::{Command, Outcome, PromotionDetail, PromotionRow, RequestId};
+use super::work::{
+    Command, EnvironmentRow, HistoryRow, Outcome, PromotionRow, RequestId, ReviewDetail,
+};
+use crate::history::HistoryMode;
 
 /// Data that arrives later. The view shows each state where the data would be.
 #[derive(Debug)]
@@ -20,7 +24,10 @@ pub enum Loading<T> {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Screen {
     Inbox,
-    Promotion,
+    Environments,
+    History,
+    /// A promotion or a commit with its rendered diff.
+    Review,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -55,42 +62,77 @@ pub enum Pane {
     Diff,
 }
 
+/// One repo's part of a list that loads per repo.
 #[derive(Debug)]
-pub struct RepoSlot {
+pub struct RepoSlot<T> {
     pub name: String,
     pub request: RequestId,
-    pub state: Loading<Vec<PromotionRow>>,
+    pub state: Loading<Vec<T>>,
 }
 
-/// A line of the inbox: a promotion, or a repo still loading or failing to load.
-#[derive(Debug, Clone, Copy)]
-pub enum InboxLine<'a> {
-    Row(&'a PromotionRow),
+/// A line of a per-repo list: an item, or a repo still loading or failing to load.
+#[derive(Debug)]
+pub enum RepoLine<'a, T> {
+    Item(&'a T),
     Loading(&'a str),
     Failed(&'a str, &'a str),
 }
 
+// Only references inside: copyable whatever `T` is (a derive would demand `T: Copy`).
+impl<T> Clone for RepoLine<'_, T> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+impl<T> Copy for RepoLine<'_, T> {}
+
+pub type InboxLine<'a> = RepoLine<'a, PromotionRow>;
+
 #[derive(Debug)]
 pub struct InboxState {
-    pub repos: Vec<RepoSlot>,
-    pub selected: usize,
-    pub offset: usize,
+    pub repos: Vec<RepoSlot<PromotionRow>>,
+    pub cursor: Cursor,
     pub filter: String,
     pub filtering: bool,
     pub sort: SortKey,
 }
 
+#[derive(Debug, Default)]
+pub struct EnvironmentsState {
+    pub repos: Vec<RepoSlot<EnvironmentRow>>,
+    pub cursor: Cursor,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum HistoryProgress {
+    Walking,
+    Done,
+    Failed(String),
+}
+
 #[derive(Debug)]
-pub struct PromotionState {
-    pub row: PromotionRow,
+pub struct HistoryState {
+    pub repo: String,
+    pub env: String,
+    pub mode: HistoryMode,
     pub request: RequestId,
-    pub detail: Loading<Box<PromotionDetail>>,
+    pub rows: Vec<HistoryRow>,
+    pub progress: HistoryProgress,
+    pub cursor: Cursor,
+}
+
+#[derive(Debug)]
+pub struct ReviewState {
+    pub header: PromotionRow,
+    pub request: RequestId,
+    pub detail: Loading<Box<ReviewDetail>>,
     pub tab: Tab,
     pub focus: Pane,
-    pub selected: usize,
-    pub offset: usize,
-    /// First line of the selected object's diff on screen.
+    pub cursor: Cursor,
+    /// First line of the right-hand side on screen.
     pub scroll: usize,
+    /// Where Esc goes.
+    pub back: Screen,
 }
 
 #[derive(Debug)]
@@ -98,7 +140,9 @@ pub struct App {
     pub identity: String,
     pub screen: Screen,
     pub inbox: InboxState,
-    pub promotion: Option<PromotionState>,
+    pub environments: EnvironmentsState,
+    pub history: Option<HistoryState>,
+    pub review: Option<ReviewState>,
     pub help: bool,
     pub quit: bool,
     /// Terminal size, for page sizes and mouse hit-testing.
@@ -106,7 +150,30 @@ pub struct App {
     /// "Now" for ages, fixed per app so that drawing is a pure function.
     pub now: i64,
     pub tick: usize,
+    repo_names: Vec<String>,
     next_request: RequestId,
+}
+
+fn lines_of<'a, T>(repos: &'a [RepoSlot<T>], items: Vec<&'a T>) -> Vec<RepoLine<'a, T>> {
+    let mut lines: Vec<RepoLine<'a, T>> = items.into_iter().map(RepoLine::Item).collect();
+    for slot in repos {
+        match &slot.state {
+            Loading::Loading => lines.push(RepoLine::Loading(&slot.name)),
+            Loading::Failed(error) => lines.push(RepoLine::Failed(&slot.name, error)),
+            Loading::Ready(_) => {}
+        }
+    }
+    lines
+}
+
+fn ready<T>(repos: &[RepoSlot<T>]) -> impl Iterator<Item = &T> {
+    repos
+        .iter()
+        .filter_map(|slot| match &slot.state {
+            Loading::Ready(items) => Some(items),
+            _ => None,
+        })
+        .flatten()
 }
 
 impl App {
@@ -117,21 +184,23 @@ impl App {
             screen: Screen::Inbox,
             inbox: InboxState {
                 repos: Vec::new(),
-                selected: 0,
-                offset: 0,
+                cursor: Cursor::default(),
                 filter: String::new(),
                 filtering: false,
                 sort: SortKey::Age,
             },
-            promotion: None,
+            environments: EnvironmentsState::default(),
+            history: None,
+            review: None,
             help: false,
             quit: false,
             size,
             now,
             tick: 0,
+            repo_names: repos.to_vec(),
             next_request: 1,
         };
-        let commands = app.reload(repos);
+        let commands = app.reload_inbox();
         (app, commands)
     }
 
@@ -140,45 +209,56 @@ impl App {
         self.next_request
     }
 
-    fn reload(&mut self, repos: &[String]) -> Vec<Command> {
+    /// One request per repo, and a slot waiting for each.
+    fn slots<T>(
+        &mut self,
+        command: impl Fn(RequestId, String) -> Command,
+    ) -> (Vec<RepoSlot<T>>, Vec<Command>) {
         let mut commands = Vec::new();
-        self.inbox.repos = repos
-            .iter()
+        let names = self.repo_names.clone();
+        let slots = names
+            .into_iter()
             .map(|name| {
                 let request = self.request();
-                commands.push(Command::LoadRepo {
-                    request,
-                    repo: name.clone(),
-                });
+                commands.push(command(request, name.clone()));
                 RepoSlot {
-                    name: name.clone(),
+                    name,
                     request,
                     state: Loading::Loading,
                 }
             })
             .collect();
+        (slots, commands)
+    }
+
+    fn reload_inbox(&mut self) -> Vec<Command> {
+        let (slots, commands) = self.slots(|request, repo| Command::LoadRepo { request, repo });
+        self.inbox.repos = slots;
+        self.inbox.cursor.reset();
+        commands
+    }
+
+    fn reload_environments(&mut self) -> Vec<Command> {
+        let (slots, commands) =
+            self.slots(|request, repo| Command::LoadEnvironments { request, repo });
+        self.environments.repos = slots;
+        self.environments.cursor.reset();
         commands
     }
 
     pub fn context(&self) -> Context {
         match self.screen {
             Screen::Inbox => Context::Inbox,
-            Screen::Promotion => Context::Promotion,
+            Screen::Environments => Context::Environments,
+            Screen::History => Context::History,
+            Screen::Review => Context::Review,
         }
     }
 
     /// The inbox as shown: promotions filtered and sorted, then repos loading or failed.
     pub fn inbox_lines(&self) -> Vec<InboxLine<'_>> {
         let filter = self.inbox.filter.to_lowercase();
-        let mut rows: Vec<&PromotionRow> = self
-            .inbox
-            .repos
-            .iter()
-            .filter_map(|slot| match &slot.state {
-                Loading::Ready(rows) => Some(rows),
-                _ => None,
-            })
-            .flatten()
+        let mut rows: Vec<&PromotionRow> = ready(&self.inbox.repos)
             .filter(|row| {
                 filter.is_empty()
                     || [&row.id, &row.title, &row.author, &row.summary]
@@ -197,15 +277,15 @@ impl App {
                 rows.sort_by(|a, b| a.environments.cmp(&b.environments).then(a.id.cmp(&b.id)))
             }
         }
-        let mut lines: Vec<InboxLine<'_>> = rows.into_iter().map(InboxLine::Row).collect();
-        for slot in &self.inbox.repos {
-            match &slot.state {
-                Loading::Loading => lines.push(InboxLine::Loading(&slot.name)),
-                Loading::Failed(error) => lines.push(InboxLine::Failed(&slot.name, error)),
-                Loading::Ready(_) => {}
-            }
-        }
-        lines
+        lines_of(&self.inbox.repos, rows)
+    }
+
+    /// Every environment of every repo, in config order, then repos loading or failed.
+    pub fn environment_lines(&self) -> Vec<RepoLine<'_, EnvironmentRow>> {
+        lines_of(
+            &self.environments.repos,
+            ready(&self.environments.repos).collect(),
+        )
     }
 
     pub fn handle_key(&mut self, key: KeyEvent) -> Vec<Command> {
@@ -238,29 +318,24 @@ impl App {
             KeyCode::Char(c) => self.inbox.filter.push(c),
             _ => {}
         }
-        self.inbox.selected = 0;
-        self.inbox.offset = 0;
+        self.inbox.cursor.reset();
         Vec::new()
     }
 
     pub fn act(&mut self, action: Action) -> Vec<Command> {
+        let page = self.list_height().max(1) as isize;
         match action {
             Action::Quit => self.quit = true,
             Action::ToggleHelp => self.help = !self.help,
-            Action::Back => {
-                if self.screen == Screen::Promotion {
-                    self.screen = Screen::Inbox;
-                    self.promotion = None;
-                }
-            }
-            Action::Up => self.move_selection(-1),
-            Action::Down => self.move_selection(1),
-            Action::Top => self.move_selection(isize::MIN / 2),
-            Action::Bottom => self.move_selection(isize::MAX / 2),
-            Action::PageUp => self.move_selection(-(self.page() as isize)),
-            Action::PageDown => self.move_selection(self.page() as isize),
-            Action::HalfPageUp => self.move_selection(-(self.page() as isize / 2).max(1)),
-            Action::HalfPageDown => self.move_selection((self.page() as isize / 2).max(1)),
+            Action::Back => self.back(),
+            Action::Up => self.move_by(-1),
+            Action::Down => self.move_by(1),
+            Action::Top => self.move_by(isize::MIN / 2),
+            Action::Bottom => self.move_by(isize::MAX / 2),
+            Action::PageUp => self.move_by(-page),
+            Action::PageDown => self.move_by(page),
+            Action::HalfPageUp => self.move_by(-(page / 2).max(1)),
+            Action::HalfPageDown => self.move_by((page / 2).max(1)),
             Action::StartFilter => self.inbox.filtering = true,
             Action::CycleSort => {
                 self.inbox.sort = match self.inbox.sort {
@@ -268,19 +343,26 @@ impl App {
                     SortKey::Repo => SortKey::Environment,
                     SortKey::Environment => SortKey::Age,
                 };
-                self.inbox.selected = 0;
-                self.inbox.offset = 0;
+                self.inbox.cursor.reset();
             }
             Action::Reload => {
-                let names: Vec<String> = self.inbox.repos.iter().map(|r| r.name.clone()).collect();
-                self.inbox.selected = 0;
-                self.inbox.offset = 0;
-                return self.reload(&names);
+                return match self.screen {
+                    Screen::Environments => self.reload_environments(),
+                    _ => self.reload_inbox(),
+                };
+            }
+            Action::ShowInbox => self.screen = Screen::Inbox,
+            Action::ShowEnvironments => {
+                self.screen = Screen::Environments;
+                if self.environments.repos.is_empty() {
+                    return self.reload_environments();
+                }
             }
             Action::Open => return self.open_selected(),
+            Action::CycleHistoryMode => return self.cycle_history_mode(),
             Action::SwitchPane => {
-                if let Some(p) = &mut self.promotion {
-                    p.focus = match p.focus {
+                if let Some(r) = &mut self.review {
+                    r.focus = match r.focus {
                         Pane::Objects => Pane::Diff,
                         Pane::Diff => Pane::Objects,
                     };
@@ -288,96 +370,185 @@ impl App {
             }
             Action::NextObject | Action::PreviousObject => {
                 let visible = self.list_height();
-                if let Some(p) = &mut self.promotion {
-                    let count = object_count(p);
+                if let Some(r) = &mut self.review {
                     let delta = if action == Action::NextObject { 1 } else { -1 };
-                    select(&mut p.selected, &mut p.offset, delta, count, visible);
-                    p.scroll = 0;
+                    let count = object_count(r);
+                    r.cursor.move_by(delta, count, visible);
+                    r.scroll = 0;
                 }
             }
             Action::NextTab | Action::PreviousTab => {
-                if let Some(p) = &mut self.promotion {
-                    let index = TABS.iter().position(|t| *t == p.tab).unwrap_or(0);
+                if let Some(r) = &mut self.review {
+                    let index = TABS.iter().position(|t| *t == r.tab).unwrap_or(0);
                     let next = if action == Action::NextTab {
                         (index + 1) % TABS.len()
                     } else {
                         (index + TABS.len() - 1) % TABS.len()
                     };
-                    p.tab = TABS[next];
+                    r.tab = TABS[next];
+                    r.scroll = 0;
                 }
             }
         }
         Vec::new()
     }
 
-    fn open_selected(&mut self) -> Vec<Command> {
-        if self.screen != Screen::Inbox {
-            return Vec::new();
+    fn back(&mut self) {
+        match self.screen {
+            Screen::Review => {
+                self.screen = self
+                    .review
+                    .as_ref()
+                    .map(|r| r.back)
+                    .unwrap_or(Screen::Inbox);
+                self.review = None;
+            }
+            Screen::History => {
+                self.screen = Screen::Environments;
+                self.history = None;
+            }
+            Screen::Inbox | Screen::Environments => {}
         }
-        let Some(InboxLine::Row(row)) = self.inbox_lines().get(self.inbox.selected).copied() else {
-            return Vec::new();
-        };
-        let row = row.clone();
-        let id = row.id.clone();
-        let request = self.request();
-        self.promotion = Some(PromotionState {
-            row,
+    }
+
+    fn open_selected(&mut self) -> Vec<Command> {
+        match self.screen {
+            Screen::Inbox => {
+                let Some(RepoLine::Item(row)) =
+                    self.inbox_lines().get(self.inbox.cursor.selected).copied()
+                else {
+                    return Vec::new();
+                };
+                let header = row.clone();
+                let request = self.request();
+                let id = header.id.clone();
+                self.open_review(header, request, Screen::Inbox);
+                vec![Command::LoadPromotion { request, id }]
+            }
+            Screen::Environments => {
+                let Some(RepoLine::Item(env)) = self
+                    .environment_lines()
+                    .get(self.environments.cursor.selected)
+                    .copied()
+                else {
+                    return Vec::new();
+                };
+                let (repo, env) = (env.repo.clone(), env.name.clone());
+                self.open_history(repo, env, HistoryMode::Inputs)
+            }
+            Screen::History => {
+                let Some(h) = &self.history else {
+                    return Vec::new();
+                };
+                let Some(row) = h.rows.get(h.cursor.selected) else {
+                    return Vec::new();
+                };
+                let header = PromotionRow {
+                    id: format!("{}@{}", h.repo, &row.sha[..10]),
+                    repo: h.repo.clone(),
+                    branch: row.sha.clone(),
+                    title: row.subject.clone(),
+                    author: row.author.clone(),
+                    created: row.time,
+                    environments: vec![h.env.clone()],
+                    summary: String::new(),
+                };
+                let (repo, sha) = (h.repo.clone(), row.sha.clone());
+                let request = self.request();
+                self.open_review(header, request, Screen::History);
+                vec![Command::LoadCommit { request, repo, sha }]
+            }
+            Screen::Review => Vec::new(),
+        }
+    }
+
+    fn open_review(&mut self, header: PromotionRow, request: RequestId, back: Screen) {
+        self.review = Some(ReviewState {
+            header,
             request,
             detail: Loading::Loading,
             tab: Tab::Diff,
             focus: Pane::Objects,
-            selected: 0,
-            offset: 0,
+            cursor: Cursor::default(),
             scroll: 0,
+            back,
         });
-        self.screen = Screen::Promotion;
-        vec![Command::LoadPromotion { request, id }]
+        self.screen = Screen::Review;
     }
 
-    /// Rows a page moves by: the height of the list being moved in.
-    fn page(&self) -> usize {
-        self.list_height().max(1)
+    fn open_history(&mut self, repo: String, env: String, mode: HistoryMode) -> Vec<Command> {
+        let request = self.request();
+        let command = Command::LoadHistory {
+            request,
+            repo: repo.clone(),
+            env: env.clone(),
+            mode,
+        };
+        self.history = Some(HistoryState {
+            repo,
+            env,
+            mode,
+            request,
+            rows: Vec::new(),
+            progress: HistoryProgress::Walking,
+            cursor: Cursor::default(),
+        });
+        self.screen = Screen::History;
+        vec![command]
     }
 
+    fn cycle_history_mode(&mut self) -> Vec<Command> {
+        let Some(h) = &self.history else {
+            return Vec::new();
+        };
+        let mode = match h.mode {
+            HistoryMode::Inputs => HistoryMode::Rendered,
+            HistoryMode::Rendered => HistoryMode::PathOnly,
+            HistoryMode::PathOnly => HistoryMode::Inputs,
+        };
+        let (repo, env) = (h.repo.clone(), h.env.clone());
+        self.open_history(repo, env, mode)
+    }
+
+    /// Rows the list on screen has room for.
     fn list_height(&self) -> usize {
         let areas = Areas::of(self.size, self.screen);
         match self.screen {
-            Screen::Inbox => areas.list.height.saturating_sub(3) as usize,
-            Screen::Promotion => areas.list.height.saturating_sub(2) as usize,
+            // Border and column header.
+            Screen::Inbox | Screen::Environments => areas.list.height.saturating_sub(3) as usize,
+            Screen::History | Screen::Review => areas.list.height.saturating_sub(2) as usize,
         }
     }
 
-    fn diff_height(&self) -> usize {
-        Areas::of(self.size, self.screen)
-            .detail
-            .height
-            .saturating_sub(2) as usize
-    }
-
-    fn move_selection(&mut self, delta: isize) {
+    fn move_by(&mut self, delta: isize) {
         let visible = self.list_height();
         match self.screen {
             Screen::Inbox => {
                 let count = self.inbox_lines().len();
-                select(
-                    &mut self.inbox.selected,
-                    &mut self.inbox.offset,
-                    delta,
-                    count,
-                    visible,
-                );
+                self.inbox.cursor.move_by(delta, count, visible);
             }
-            Screen::Promotion => {
-                let diff_height = self.diff_height();
-                let Some(p) = &mut self.promotion else { return };
-                let count = object_count(p);
-                if p.focus == Pane::Diff || p.tab != Tab::Diff {
-                    let lines = selected_lines(p);
-                    let max = lines.saturating_sub(diff_height);
-                    p.scroll = p.scroll.saturating_add_signed(delta).min(max);
+            Screen::Environments => {
+                let count = self.environment_lines().len();
+                self.environments.cursor.move_by(delta, count, visible);
+            }
+            Screen::History => {
+                if let Some(h) = &mut self.history {
+                    h.cursor.move_by(delta, h.rows.len(), visible);
+                }
+            }
+            Screen::Review => {
+                let diff_height = Areas::of(self.size, self.screen)
+                    .detail
+                    .height
+                    .saturating_sub(2) as usize;
+                let Some(r) = &mut self.review else { return };
+                if r.focus == Pane::Diff || r.tab != Tab::Diff {
+                    let max = right_side_lines(r).saturating_sub(diff_height);
+                    r.scroll = r.scroll.saturating_add_signed(delta).min(max);
                 } else {
-                    select(&mut p.selected, &mut p.offset, delta, count, visible);
-                    p.scroll = 0;
+                    let count = object_count(r);
+                    r.cursor.move_by(delta, count, visible);
+                    r.scroll = 0;
                 }
             }
         }
@@ -393,37 +564,45 @@ impl App {
                 } else {
                     -3
                 };
-                if let Some(p) = &mut self.promotion
-                    && self.screen == Screen::Promotion
+                if let Some(r) = &mut self.review
+                    && self.screen == Screen::Review
                 {
-                    p.focus = if areas.detail.contains(at) {
+                    r.focus = if areas.detail.contains(at) {
                         Pane::Diff
                     } else {
                         Pane::Objects
                     };
                 }
-                self.move_selection(delta);
+                self.move_by(delta);
             }
             MouseEventKind::Down(_) if areas.list.contains(at) => {
-                // Inbox rows start below the border and the header row.
-                let first = areas.list.y + if self.screen == Screen::Inbox { 2 } else { 1 };
-                if at.y >= first {
-                    let row = (at.y - first) as usize;
-                    match self.screen {
-                        Screen::Inbox => {
-                            let target = self.inbox.offset + row;
-                            if target < self.inbox_lines().len() {
-                                self.inbox.selected = target;
-                            }
+                // Rows start below the border, and below the column header where there is one.
+                let header = matches!(self.screen, Screen::Inbox | Screen::Environments);
+                let first = areas.list.y + 1 + u16::from(header);
+                if at.y < first {
+                    return Vec::new();
+                }
+                let row = (at.y - first) as usize;
+                match self.screen {
+                    Screen::Inbox => {
+                        let count = self.inbox_lines().len();
+                        self.inbox.cursor.click(row, count);
+                    }
+                    Screen::Environments => {
+                        let count = self.environment_lines().len();
+                        self.environments.cursor.click(row, count);
+                    }
+                    Screen::History => {
+                        if let Some(h) = &mut self.history {
+                            h.cursor.click(row, h.rows.len());
                         }
-                        Screen::Promotion => {
-                            if let Some(p) = &mut self.promotion {
-                                let target = p.offset + row;
-                                if target < object_count(p) {
-                                    p.selected = target;
-                                    p.scroll = 0;
-                                    p.focus = Pane::Objects;
-                                }
+                    }
+                    Screen::Review => {
+                        if let Some(r) = &mut self.review {
+                            let count = object_count(r);
+                            if r.cursor.click(row, count) {
+                                r.scroll = 0;
+                                r.focus = Pane::Objects;
                             }
                         }
                     }
@@ -436,32 +615,58 @@ impl App {
 
     /// Take a finished piece of work; results for requests the user has left are dropped.
     pub fn apply(&mut self, outcome: Outcome) {
+        fn fill<T>(
+            repos: &mut [RepoSlot<T>],
+            repo: &str,
+            request: RequestId,
+            result: Result<Vec<T>, String>,
+        ) {
+            if let Some(slot) = repos
+                .iter_mut()
+                .find(|s| s.name == repo && s.request == request)
+            {
+                slot.state = match result {
+                    Ok(items) => Loading::Ready(items),
+                    Err(e) => Loading::Failed(e),
+                };
+            }
+        }
         match outcome {
             Outcome::Repo {
                 request,
                 repo,
                 result,
-            } => {
-                if let Some(slot) = self
-                    .inbox
-                    .repos
-                    .iter_mut()
-                    .find(|s| s.name == repo && s.request == request)
+            } => fill(&mut self.inbox.repos, &repo, request, result),
+            Outcome::Environments {
+                request,
+                repo,
+                result,
+            } => fill(&mut self.environments.repos, &repo, request, result),
+            Outcome::Review { request, result } => {
+                if let Some(r) = &mut self.review
+                    && r.request == request
                 {
-                    slot.state = match result {
-                        Ok(rows) => Loading::Ready(rows),
+                    r.detail = match result {
+                        Ok(detail) => Loading::Ready(detail),
                         Err(e) => Loading::Failed(e),
                     };
                 }
             }
-            Outcome::Promotion { request, result } => {
-                if let Some(p) = &mut self.promotion
-                    && p.request == request
+            Outcome::History {
+                request,
+                rows,
+                done,
+                error,
+            } => {
+                if let Some(h) = &mut self.history
+                    && h.request == request
                 {
-                    p.detail = match result {
-                        Ok(detail) => Loading::Ready(detail),
-                        Err(e) => Loading::Failed(e),
-                    };
+                    h.rows.extend(rows);
+                    if let Some(error) = error {
+                        h.progress = HistoryProgress::Failed(error);
+                    } else if done {
+                        h.progress = HistoryProgress::Done;
+                    }
                 }
             }
         }
@@ -472,42 +677,25 @@ impl App {
     }
 }
 
-fn object_count(p: &PromotionState) -> usize {
-    match &p.detail {
+fn object_count(r: &ReviewState) -> usize {
+    match &r.detail {
         Loading::Ready(d) => d.objects.len(),
         _ => 0,
     }
 }
 
-/// Lines of whatever the promotion's right side shows now.
-fn selected_lines(p: &PromotionState) -> usize {
-    let Loading::Ready(d) = &p.detail else {
+/// Lines of whatever the review's right side shows now.
+fn right_side_lines(r: &ReviewState) -> usize {
+    let Loading::Ready(d) = &r.detail else {
         return 0;
     };
-    match p.tab {
+    match r.tab {
         Tab::Diff => d
             .objects
-            .get(p.selected)
+            .get(r.cursor.selected)
             .map(|o| o.lines.len() + o.fields.len() + 2)
             .unwrap_or(0),
         Tab::Commits => d.commits.len() * 2,
         Tab::Description => d.description.lines().count(),
-    }
-}
-
-/// Move `selected` by `delta` within `count` rows and keep it inside the `visible` window
-/// that starts at `offset`.
-fn select(selected: &mut usize, offset: &mut usize, delta: isize, count: usize, visible: usize) {
-    if count == 0 {
-        *selected = 0;
-        *offset = 0;
-        return;
-    }
-    *selected = selected.saturating_add_signed(delta).min(count - 1);
-    let visible = visible.max(1);
-    if *selected < *offset {
-        *offset = *selected;
-    } else if *selected >= *offset + visible {
-        *offset = *selected + 1 - visible;
     }
 }

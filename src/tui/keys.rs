@@ -27,6 +27,9 @@ pub enum Action {
     NextTab,
     PreviousTab,
     Reload,
+    ShowInbox,
+    ShowEnvironments,
+    CycleHistoryMode,
 }
 
 /// Where a binding applies. `Global` bindings apply everywhere unless a more specific
@@ -35,7 +38,10 @@ pub enum Action {
 pub enum Context {
     Global,
     Inbox,
-    Promotion,
+    Environments,
+    History,
+    /// A promotion, or a commit, with its rendered diff.
+    Review,
 }
 
 pub struct Binding {
@@ -92,105 +98,29 @@ use Context as C;
 use KeyCode as K;
 
 /// Every binding; the first match wins, context-specific ones are listed before global ones.
+#[rustfmt::skip]
 pub const BINDINGS: &[Binding] = &[
-    bind(
-        C::Inbox,
-        K::Enter,
-        A::Open,
-        "enter",
-        "open the promotion",
-        Some("open"),
-    ),
-    bind(
-        C::Inbox,
-        K::Char('/'),
-        A::StartFilter,
-        "/",
-        "filter as you type",
-        Some("filter"),
-    ),
-    bind(
-        C::Inbox,
-        K::Char('s'),
-        A::CycleSort,
-        "s",
-        "sort by age, repo, environment",
-        Some("sort"),
-    ),
-    bind(
-        C::Inbox,
-        K::Char('R'),
-        A::Reload,
-        "R",
-        "reload every repo",
-        None,
-    ),
-    bind(
-        C::Promotion,
-        K::Tab,
-        A::SwitchPane,
-        "tab",
-        "switch between object list and diff",
-        Some("pane"),
-    ),
-    bind(
-        C::Promotion,
-        K::Char(']'),
-        A::NextObject,
-        "]",
-        "next object",
-        Some("next"),
-    ),
-    bind(
-        C::Promotion,
-        K::Char('['),
-        A::PreviousObject,
-        "[",
-        "previous object",
-        Some("prev"),
-    ),
-    bind(
-        C::Promotion,
-        K::Char('l'),
-        A::NextTab,
-        "l →",
-        "next tab (diff, commits, description)",
-        Some("tab"),
-    ),
-    bind(C::Promotion, K::Right, A::NextTab, "l →", "next tab", None),
-    bind(
-        C::Promotion,
-        K::Char('h'),
-        A::PreviousTab,
-        "h ←",
-        "previous tab",
-        None,
-    ),
-    bind(
-        C::Promotion,
-        K::Left,
-        A::PreviousTab,
-        "h ←",
-        "previous tab",
-        None,
-    ),
-    bind(
-        C::Promotion,
-        K::Esc,
-        A::Back,
-        "esc",
-        "back to the inbox",
-        Some("back"),
-    ),
+    bind(C::Inbox, K::Enter, A::Open, "enter", "open the promotion", Some("open")),
+    bind(C::Inbox, K::Char('/'), A::StartFilter, "/", "filter as you type", Some("filter")),
+    bind(C::Inbox, K::Char('s'), A::CycleSort, "s", "sort by age, repo, environment", Some("sort")),
+    bind(C::Inbox, K::Char('R'), A::Reload, "R", "reload every repo", None),
+    bind(C::Environments, K::Enter, A::Open, "enter", "open the environment's history", Some("history")),
+    bind(C::Environments, K::Char('R'), A::Reload, "R", "reload every repo", None),
+    bind(C::History, K::Enter, A::Open, "enter", "open the commit's rendered diff", Some("open")),
+    bind(C::History, K::Char('p'), A::CycleHistoryMode, "p", "inputs → rendered → path-only history", Some("mode")),
+    bind(C::History, K::Esc, A::Back, "esc", "back to the environments", Some("back")),
+    bind(C::Review, K::Tab, A::SwitchPane, "tab", "switch between object list and diff", Some("pane")),
+    bind(C::Review, K::Char(']'), A::NextObject, "]", "next object", Some("next")),
+    bind(C::Review, K::Char('['), A::PreviousObject, "[", "previous object", Some("prev")),
+    bind(C::Review, K::Char('l'), A::NextTab, "l →", "next tab (diff, commits, description)", Some("tab")),
+    bind(C::Review, K::Right, A::NextTab, "l →", "next tab", None),
+    bind(C::Review, K::Char('h'), A::PreviousTab, "h ←", "previous tab", None),
+    bind(C::Review, K::Left, A::PreviousTab, "h ←", "previous tab", None),
+    bind(C::Review, K::Esc, A::Back, "esc", "back to where it was opened", Some("back")),
+    bind(C::Global, K::Char('1'), A::ShowInbox, "1", "inbox of pending promotions", None),
+    bind(C::Global, K::Char('2'), A::ShowEnvironments, "2", "environments and their history", None),
     bind(C::Global, K::Char('q'), A::Quit, "q", "quit", Some("quit")),
-    bind(
-        C::Global,
-        K::Char('?'),
-        A::ToggleHelp,
-        "?",
-        "show or hide this help",
-        Some("help"),
-    ),
+    bind(C::Global, K::Char('?'), A::ToggleHelp, "?", "show or hide this help", Some("help")),
     bind(C::Global, K::Char('j'), A::Down, "j ↓", "down", None),
     bind(C::Global, K::Down, A::Down, "j ↓", "down", None),
     bind(C::Global, K::Char('k'), A::Up, "k ↑", "up", None),
@@ -200,31 +130,11 @@ pub const BINDINGS: &[Binding] = &[
     bind(C::Global, K::Char('G'), A::Bottom, "G", "last row", None),
     bind(C::Global, K::End, A::Bottom, "G", "last row", None),
     bind(C::Global, K::PageUp, A::PageUp, "pgup", "page up", None),
-    bind(
-        C::Global,
-        K::PageDown,
-        A::PageDown,
-        "pgdn",
-        "page down",
-        None,
-    ),
+    bind(C::Global, K::PageDown, A::PageDown, "pgdn", "page down", None),
     ctrl(C::Global, 'u', A::HalfPageUp, "ctrl-u", "half a page up"),
-    ctrl(
-        C::Global,
-        'd',
-        A::HalfPageDown,
-        "ctrl-d",
-        "half a page down",
-    ),
+    ctrl(C::Global, 'd', A::HalfPageDown, "ctrl-d", "half a page down"),
     ctrl(C::Global, 'c', A::Quit, "ctrl-c", "quit"),
-    bind(
-        C::Global,
-        K::Esc,
-        A::Back,
-        "esc",
-        "back, or close help",
-        None,
-    ),
+    bind(C::Global, K::Esc, A::Back, "esc", "back, or close help", None),
 ];
 
 /// The action `key` means in `context`.
@@ -281,7 +191,7 @@ mod tests {
     #[test]
     fn context_bindings_win_over_global_ones() {
         assert_eq!(
-            action_for(Context::Promotion, &key(KeyCode::Esc)),
+            action_for(Context::Review, &key(KeyCode::Esc)),
             Some(Action::Back)
         );
         assert_eq!(
@@ -303,7 +213,7 @@ mod tests {
 
     #[test]
     fn help_lists_every_action_of_the_context_once() {
-        let help = help_for(Context::Promotion);
+        let help = help_for(Context::Review);
         assert!(help.iter().any(|(k, _)| *k == "]"));
         assert_eq!(help.iter().filter(|(k, _)| *k == "j ↓").count(), 1);
     }

@@ -29,7 +29,7 @@ impl Areas {
         ])
         .areas(size);
         match screen {
-            Screen::Inbox => Areas {
+            Screen::Inbox | Screen::Environments | Screen::History => Areas {
                 title,
                 header: Rect::default(),
                 tabs: Rect::default(),
@@ -37,7 +37,7 @@ impl Areas {
                 detail: Rect::default(),
                 status,
             },
-            Screen::Promotion => {
+            Screen::Review => {
                 let [header, tabs, main] = Layout::vertical([
                     Constraint::Length(3),
                     Constraint::Length(1),

@@ -4,6 +4,7 @@
 //! The terminal is restored on quit, on error and on panic.
 
 pub mod app;
+pub mod cursor;
 pub mod keys;
 pub mod layout;
 pub mod theme;
@@ -154,8 +155,9 @@ fn spawn_work(config: &Arc<Config>, tx: &mpsc::Sender<Message>, commands: Vec<Co
         let config = config.clone();
         let tx = tx.clone();
         tokio::task::spawn_blocking(move || {
-            let outcome = work::execute(&config, command);
-            let _ = tx.blocking_send(Message::Done(outcome));
+            work::execute(&config, command, &mut |outcome| {
+                let _ = tx.blocking_send(Message::Done(outcome));
+            });
         });
     }
 }

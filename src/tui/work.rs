@@ -1,24 +1,52 @@
-//! The slow work the TUI asks for (opening repositories, listing promotions, rendering
-//! diffs) as plain blocking functions of the library, and the results they send back.
-//! The event loop runs them off the render thread; tests call them directly.
+//! The slow work the TUI asks for (opening repositories, listing promotions and
+//! environments, walking history, rendering diffs) as plain blocking functions of the
+//! library, and the results they send back. The event loop runs them off the render
+//! thread; tests call them directly.
+
+use std::ops::ControlFlow;
 
 use crate::config::Config;
 use crate::git::CommitInfo;
+use crate::history::{HistoryEntry, HistoryMode, HistoryQuery, default_index_dir, walk_history};
 use crate::manifest::textdiff::DiffLine;
 use crate::manifest::{ChangeKind, FieldChange, ObjectKey};
-use crate::workspace::{OpenRepo, parse_promotion_id, summary_line};
+use crate::workspace::{ConfigExt, EnvironmentDiff, OpenRepo, parse_promotion_id, summary_line};
 
 /// Each request carries an id; a result whose id is no longer the one the app waits
 /// for is dropped.
 pub type RequestId = u64;
 
+/// History arrives in pages of this many entries, so the first ones show at once.
+const HISTORY_PAGE: usize = 50;
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Command {
-    LoadRepo { request: RequestId, repo: String },
-    LoadPromotion { request: RequestId, id: String },
+    LoadRepo {
+        request: RequestId,
+        repo: String,
+    },
+    LoadPromotion {
+        request: RequestId,
+        id: String,
+    },
+    LoadEnvironments {
+        request: RequestId,
+        repo: String,
+    },
+    LoadHistory {
+        request: RequestId,
+        repo: String,
+        env: String,
+        mode: HistoryMode,
+    },
+    LoadCommit {
+        request: RequestId,
+        repo: String,
+        sha: String,
+    },
 }
 
-/// One row of the inbox.
+/// One row of the inbox, and the header of a review.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PromotionRow {
     pub id: String,
@@ -32,7 +60,7 @@ pub struct PromotionRow {
     pub summary: String,
 }
 
-/// An object of a promotion's diff, ready to draw.
+/// An object of a diff, ready to draw.
 #[derive(Debug, Clone)]
 pub struct ObjectView {
     pub environment: String,
@@ -43,8 +71,9 @@ pub struct ObjectView {
     pub lines: Vec<DiffLine>,
 }
 
+/// What the review screen shows: a promotion, or one commit against its parent.
 #[derive(Debug, Clone)]
-pub struct PromotionDetail {
+pub struct ReviewDetail {
     pub head: String,
     pub base: String,
     pub summary: String,
@@ -56,6 +85,69 @@ pub struct PromotionDetail {
     pub problems: Vec<String>,
 }
 
+/// An environment in the environments view.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EnvironmentRow {
+    pub repo: String,
+    pub name: String,
+    pub path: String,
+    pub renderer: String,
+    /// The last commit that changed it.
+    pub last: Option<HistoryRow>,
+}
+
+/// A commit in an environment's history.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HistoryRow {
+    pub sha: String,
+    pub time: i64,
+    pub author: String,
+    pub subject: String,
+    pub approvers: Vec<String>,
+    /// `reverts 1a2b3c`, `break-glass`: what the trailers say beyond approvals.
+    pub marks: Vec<String>,
+    /// Rendered mode: `~ Deployment/shop/api` per changed object.
+    pub changes: Vec<String>,
+    pub render_error: Option<String>,
+}
+
+impl HistoryRow {
+    fn from_entry(entry: &HistoryEntry) -> HistoryRow {
+        let commit = &entry.commit;
+        let name = |v: &str| v.split(" <").next().unwrap_or(v).to_string();
+        let mut marks: Vec<String> = commit
+            .trailer_values("Reverts")
+            .map(|v| format!("reverts {}", &v[..v.len().min(10)]))
+            .collect();
+        marks.extend(
+            commit
+                .trailer_values("Rollback-to")
+                .map(|v| format!("rollback to {}", &v[..v.len().min(10)])),
+        );
+        if commit.trailer_values("Break-glass").next().is_some() {
+            marks.push("break-glass".into());
+        }
+        HistoryRow {
+            sha: commit.sha.clone(),
+            time: commit.author.time,
+            author: commit.author.name.clone(),
+            subject: commit.subject.clone(),
+            approvers: commit.trailer_values("Approved-by").map(name).collect(),
+            marks,
+            changes: entry
+                .objects
+                .iter()
+                .flat_map(|e| {
+                    e.changes
+                        .iter()
+                        .map(|c| format!("{} {}", c.change.marker(), c.key))
+                })
+                .collect(),
+            render_error: entry.objects.iter().find_map(|e| e.render_error.clone()),
+        }
+    }
+}
+
 #[derive(Debug)]
 pub enum Outcome {
     Repo {
@@ -63,33 +155,88 @@ pub enum Outcome {
         repo: String,
         result: Result<Vec<PromotionRow>, String>,
     },
-    Promotion {
+    Review {
         request: RequestId,
-        result: Result<Box<PromotionDetail>, String>,
+        result: Result<Box<ReviewDetail>, String>,
+    },
+    Environments {
+        request: RequestId,
+        repo: String,
+        result: Result<Vec<EnvironmentRow>, String>,
+    },
+    /// A page of history; `done` with the last one (or with `error`).
+    History {
+        request: RequestId,
+        rows: Vec<HistoryRow>,
+        done: bool,
+        error: Option<String>,
     },
 }
 
-/// Do the work of `command`. Errors become text for the place the data would be.
-pub fn execute(config: &Config, command: Command) -> Outcome {
+/// Do the work of `command`, handing each result to `emit` (history comes in pages).
+/// Errors become text for the place the data would be.
+pub fn execute(config: &Config, command: Command, emit: &mut dyn FnMut(Outcome)) {
+    let text = |e: anyhow::Error| format!("{e:#}");
     match command {
-        Command::LoadRepo { request, repo } => Outcome::Repo {
-            result: load_repo(config, &repo).map_err(|e| format!("{e:#}")),
+        Command::LoadRepo { request, repo } => emit(Outcome::Repo {
+            result: load_repo(config, &repo).map_err(text),
             request,
             repo,
-        },
-        Command::LoadPromotion { request, id } => Outcome::Promotion {
+        }),
+        Command::LoadPromotion { request, id } => emit(Outcome::Review {
             request,
-            result: load_promotion(config, &id)
-                .map(Box::new)
-                .map_err(|e| format!("{e:#}")),
-        },
+            result: load_promotion(config, &id).map(Box::new).map_err(text),
+        }),
+        Command::LoadCommit { request, repo, sha } => emit(Outcome::Review {
+            request,
+            result: load_commit(config, &repo, &sha).map(Box::new).map_err(text),
+        }),
+        Command::LoadEnvironments { request, repo } => emit(Outcome::Environments {
+            result: load_environments(config, &repo).map_err(text),
+            request,
+            repo,
+        }),
+        Command::LoadHistory {
+            request,
+            repo,
+            env,
+            mode,
+        } => {
+            let mut page = Vec::new();
+            let result = stream_history(config, &repo, &env, mode, &mut |row| {
+                page.push(row);
+                if page.len() == HISTORY_PAGE {
+                    emit(Outcome::History {
+                        request,
+                        rows: std::mem::take(&mut page),
+                        done: false,
+                        error: None,
+                    });
+                }
+            });
+            emit(Outcome::History {
+                request,
+                rows: page,
+                done: true,
+                error: result.err().map(text),
+            });
+        }
     }
 }
 
+/// Collect a [`Vec`] of everything `command` produces; for tests and simple callers.
+pub fn execute_all(config: &Config, command: Command) -> Vec<Outcome> {
+    let mut out = Vec::new();
+    execute(config, command, &mut |o| out.push(o));
+    out
+}
+
+fn open(config: &Config, repo: &str) -> anyhow::Result<OpenRepo> {
+    Ok(OpenRepo::open(config.pick_repo(Some(repo))?)?)
+}
+
 fn load_repo(config: &Config, name: &str) -> anyhow::Result<Vec<PromotionRow>> {
-    use crate::workspace::ConfigExt;
-    let open = OpenRepo::open(config.pick_repo(Some(name))?)?;
-    Ok(open
+    Ok(open(config, name)?
         .promotions_with_summaries()?
         .into_iter()
         .map(|(p, summary)| PromotionRow {
@@ -105,19 +252,10 @@ fn load_repo(config: &Config, name: &str) -> anyhow::Result<Vec<PromotionRow>> {
         .collect())
 }
 
-fn load_promotion(config: &Config, id: &str) -> anyhow::Result<PromotionDetail> {
-    use crate::workspace::ConfigExt;
-    let (repo, branch) = parse_promotion_id(id)?;
-    let open = OpenRepo::open(config.pick_repo(Some(repo))?)?;
-    let promotion = open.promotion(branch)?;
-    let envs = open.diff(promotion.branch.merge_base, promotion.branch.head, None)?;
-    let commits = match promotion.branch.merge_base {
-        Some(base) => open.repo.commits_between(base, promotion.branch.head)?,
-        None => vec![promotion.branch.info.clone()],
-    };
+fn objects_of(envs: &[EnvironmentDiff]) -> (Vec<ObjectView>, Vec<String>) {
     let mut objects = Vec::new();
     let mut problems = Vec::new();
-    for env in &envs {
+    for env in envs {
         problems.extend(
             env.render_errors
                 .iter()
@@ -135,19 +273,111 @@ fn load_promotion(config: &Config, id: &str) -> anyhow::Result<PromotionDetail> 
             });
         }
     }
-    let head = promotion.head_commit();
-    let description = if head.body.is_empty() {
-        head.subject.clone()
-    } else {
-        format!("{}\n\n{}", head.subject, head.body)
+    (objects, problems)
+}
+
+fn message(commit: &CommitInfo) -> String {
+    let mut text = commit.subject.clone();
+    if !commit.body.is_empty() {
+        text.push_str("\n\n");
+        text.push_str(&commit.body);
+    }
+    if !commit.trailers.is_empty() {
+        text.push_str("\n\n");
+        for trailer in &commit.trailers {
+            text.push_str(&format!("{}: {}\n", trailer.key, trailer.value));
+        }
+    }
+    text
+}
+
+fn load_promotion(config: &Config, id: &str) -> anyhow::Result<ReviewDetail> {
+    let (repo, branch) = parse_promotion_id(id)?;
+    let open = open(config, repo)?;
+    let promotion = open.promotion(branch)?;
+    let envs = open.diff(promotion.branch.merge_base, promotion.branch.head, None)?;
+    let commits = match promotion.branch.merge_base {
+        Some(base) => open.repo.commits_between(base, promotion.branch.head)?,
+        None => vec![promotion.branch.info.clone()],
     };
-    Ok(PromotionDetail {
+    let (objects, problems) = objects_of(&envs);
+    Ok(ReviewDetail {
         head: promotion.branch.head.to_string(),
         base: promotion.branch.base.to_string(),
         summary: summary_line(&envs),
+        description: message(promotion.head_commit()),
         commits,
-        description,
         objects,
         problems,
     })
+}
+
+fn load_commit(config: &Config, repo: &str, sha: &str) -> anyhow::Result<ReviewDetail> {
+    let open = open(config, repo)?;
+    let id = open.repo.resolve(sha)?;
+    let commit = open.repo.commit_info(id)?;
+    let parent = commit.parents.first().copied();
+    let envs = open.diff(parent, id, None)?;
+    let (objects, problems) = objects_of(&envs);
+    Ok(ReviewDetail {
+        head: commit.sha.clone(),
+        base: parent
+            .map(|p| p.to_string())
+            .unwrap_or_else(|| "(root)".into()),
+        summary: summary_line(&envs),
+        description: message(&commit),
+        commits: vec![commit],
+        objects,
+        problems,
+    })
+}
+
+fn load_environments(config: &Config, repo: &str) -> anyhow::Result<Vec<EnvironmentRow>> {
+    let open = open(config, repo)?;
+    let tip = open.tip()?;
+    let index_dir = default_index_dir();
+    let mut rows = Vec::new();
+    for env in open.environments_at(Some(tip))? {
+        let mut last = None;
+        let query = HistoryQuery {
+            env: Some(&env.name),
+            mode: HistoryMode::Inputs,
+            limit: Some(1),
+            index_dir: index_dir.as_deref(),
+        };
+        walk_history(&open, &query, |entry| {
+            last = Some(HistoryRow::from_entry(&entry));
+            ControlFlow::Break(())
+        })?;
+        rows.push(EnvironmentRow {
+            repo: repo.to_string(),
+            renderer: format!("{:?}", env.renderer).to_lowercase(),
+            name: env.name,
+            path: env.path,
+            last,
+        });
+    }
+    Ok(rows)
+}
+
+fn stream_history(
+    config: &Config,
+    repo: &str,
+    env: &str,
+    mode: HistoryMode,
+    on_row: &mut dyn FnMut(HistoryRow),
+) -> anyhow::Result<()> {
+    let open = open(config, repo)?;
+    let index_dir = default_index_dir();
+    let query = HistoryQuery {
+        env: Some(env),
+        mode,
+        limit: None,
+        index_dir: index_dir.as_deref(),
+    };
+    walk_history(&open, &query, |entry| {
+        on_row(HistoryRow::from_entry(&entry));
+        ControlFlow::Continue(())
+    })?;
+    Ok(())
 }

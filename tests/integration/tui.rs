@@ -8,7 +8,8 @@ use ratatui::layout::Rect;
 use ratatui::style::Color;
 use tempfile::TempDir;
 use tollgate::config::Config;
-use tollgate::tui::app::{App, InboxLine, Loading, Pane, Screen, SortKey, Tab};
+use tollgate::history::HistoryMode;
+use tollgate::tui::app::{App, HistoryProgress, Loading, Pane, RepoLine, Screen, SortKey, Tab};
 use tollgate::tui::theme::Theme;
 use tollgate::tui::view;
 use tollgate::tui::work::{self, Command};
@@ -28,8 +29,9 @@ struct Fixture {
 
 fn run(config: &Config, app: &mut App, commands: Vec<Command>) {
     for command in commands {
-        let outcome = work::execute(config, command);
-        app.apply(outcome);
+        for outcome in work::execute_all(config, command) {
+            app.apply(outcome);
+        }
     }
 }
 
@@ -82,8 +84,8 @@ fn screen(app: &App, width: u16, height: u16) -> String {
 }
 
 fn selected_id(app: &App) -> String {
-    match app.inbox_lines().get(app.inbox.selected) {
-        Some(InboxLine::Row(row)) => row.id.clone(),
+    match app.inbox_lines().get(app.inbox.cursor.selected) {
+        Some(RepoLine::Item(row)) => row.id.clone(),
         other => panic!("no promotion selected: {other:?}"),
     }
 }
@@ -118,7 +120,9 @@ fn inbox_while_loading_and_with_a_broken_repo() {
     // Only the shop repo and the broken one answer: platform stays loading.
     for command in commands {
         if !matches!(&command, Command::LoadRepo { repo, .. } if repo == "platform") {
-            app.apply(work::execute(&config, command));
+            for outcome in work::execute_all(&config, command) {
+                app.apply(outcome);
+            }
         }
     }
     let shown = screen(&app, 80, 24);
@@ -134,7 +138,7 @@ fn promotion_views() {
     needs_kustomize!("promotion_views");
     let mut f = loaded(80, 24);
     press(&mut f, "/api-1.5⏎⏎");
-    assert_eq!(f.app.screen, Screen::Promotion);
+    assert_eq!(f.app.screen, Screen::Review);
     insta::assert_snapshot!("promotion_diff_80x24", screen(&f.app, 80, 24));
     press(&mut f, "l");
     insta::assert_snapshot!("promotion_commits_80x24", screen(&f.app, 80, 24));
@@ -168,7 +172,7 @@ fn added_and_removed_lines_are_green_and_red() {
     press(&mut f, "/api-1.5⏎⏎");
     let terminal = draw(&f.app, 160, 48);
     let buffer = terminal.backend().buffer();
-    let area = tollgate::tui::layout::Areas::of(Rect::new(0, 0, 160, 48), Screen::Promotion).detail;
+    let area = tollgate::tui::layout::Areas::of(Rect::new(0, 0, 160, 48), Screen::Review).detail;
     let mut seen = (false, false);
     for y in area.top()..area.bottom() {
         let cell = &buffer[(area.x + 1, y)];
@@ -198,17 +202,17 @@ fn keys_move_select_filter_and_sort() {
     let count = f.app.inbox_lines().len();
     assert_eq!(count, 5);
     press(&mut f, "jjk");
-    assert_eq!(f.app.inbox.selected, 1);
+    assert_eq!(f.app.inbox.cursor.selected, 1);
     press(&mut f, "G");
-    assert_eq!(f.app.inbox.selected, count - 1);
+    assert_eq!(f.app.inbox.cursor.selected, count - 1);
     press(&mut f, "g");
-    assert_eq!(f.app.inbox.selected, 0);
+    assert_eq!(f.app.inbox.cursor.selected, 0);
     let commands = f
         .app
         .handle_key(KeyEvent::new(KeyCode::Char('d'), KeyModifiers::CONTROL));
     assert!(commands.is_empty());
     assert_eq!(
-        f.app.inbox.selected,
+        f.app.inbox.cursor.selected,
         count - 1,
         "half a page reaches the end of a short list"
     );
@@ -238,32 +242,29 @@ fn keys_in_a_promotion() {
     needs_kustomize!("keys_in_a_promotion");
     let mut f = loaded(80, 14);
     press(&mut f, "/checkout⏎⏎");
-    let p = f.app.promotion.as_ref().expect("open");
-    assert_eq!(p.row.id, "shop:promote/checkout-tuning-staging");
+    let p = f.app.review.as_ref().expect("open");
+    assert_eq!(p.header.id, "shop:promote/checkout-tuning-staging");
     let Loading::Ready(detail) = &p.detail else {
         panic!("loaded")
     };
     assert_eq!(detail.objects.len(), 3);
     assert_eq!(detail.commits.len(), 2);
     press(&mut f, "]]");
-    assert_eq!(f.app.promotion.as_ref().expect("open").selected, 2);
+    assert_eq!(f.app.review.as_ref().expect("open").cursor.selected, 2);
     press(&mut f, "]");
     assert_eq!(
-        f.app.promotion.as_ref().expect("open").selected,
+        f.app.review.as_ref().expect("open").cursor.selected,
         2,
         "stays on the last object"
     );
     press(&mut f, "[⇥jj");
-    let p = f.app.promotion.as_ref().expect("open");
-    assert_eq!((p.selected, p.focus, p.scroll), (1, Pane::Diff, 2));
+    let p = f.app.review.as_ref().expect("open");
+    assert_eq!((p.cursor.selected, p.focus, p.scroll), (1, Pane::Diff, 2));
     press(&mut f, "h");
-    assert_eq!(
-        f.app.promotion.as_ref().expect("open").tab,
-        Tab::Description
-    );
+    assert_eq!(f.app.review.as_ref().expect("open").tab, Tab::Description);
     press(&mut f, "⎋");
     assert_eq!(f.app.screen, Screen::Inbox);
-    assert!(f.app.promotion.is_none());
+    assert!(f.app.review.is_none());
     press(&mut f, "q");
     assert!(f.app.quit);
 }
@@ -277,18 +278,18 @@ fn a_result_for_a_promotion_the_user_left_is_dropped() {
     f.app.handle_key(key(KeyCode::Esc));
     f.app.handle_key(key(KeyCode::Char('j')));
     let second = f.app.handle_key(key(KeyCode::Enter));
-    let second_id = f.app.promotion.as_ref().expect("open").row.id.clone();
+    let second_id = f.app.review.as_ref().expect("open").header.id.clone();
     run(&f.config, &mut f.app, first);
     assert!(
         matches!(
-            f.app.promotion.as_ref().expect("open").detail,
+            f.app.review.as_ref().expect("open").detail,
             Loading::Loading
         ),
         "the first promotion's diff does not land in the second's view"
     );
     run(&f.config, &mut f.app, second);
-    let p = f.app.promotion.as_ref().expect("open");
-    assert_eq!(p.row.id, second_id);
+    let p = f.app.review.as_ref().expect("open");
+    assert_eq!(p.header.id, second_id);
     assert!(matches!(p.detail, Loading::Ready(_)));
 }
 
@@ -298,7 +299,10 @@ fn help_opens_and_closes_and_blocks_other_keys() {
     let mut f = loaded(80, 24);
     press(&mut f, "?j");
     assert!(f.app.help);
-    assert_eq!(f.app.inbox.selected, 0, "keys under the help do nothing");
+    assert_eq!(
+        f.app.inbox.cursor.selected, 0,
+        "keys under the help do nothing"
+    );
     press(&mut f, "⎋");
     assert!(!f.app.help);
     press(&mut f, "?q");
@@ -316,4 +320,101 @@ fn tiny_and_resized_terminals_do_not_panic() {
         screen(&f.app, w, h);
         press(&mut f, "⎋");
     }
+}
+
+#[test]
+fn environments_history_and_a_commit() {
+    needs_kustomize!("environments_history_and_a_commit");
+    let mut f = loaded(100, 30);
+    press(&mut f, "2");
+    assert_eq!(f.app.screen, Screen::Environments);
+    let envs: Vec<String> = f
+        .app
+        .environment_lines()
+        .iter()
+        .map(|l| match l {
+            RepoLine::Item(e) => format!("{}/{}", e.repo, e.name),
+            other => panic!("loaded: {other:?}"),
+        })
+        .collect();
+    assert_eq!(
+        envs,
+        [
+            "shop/staging",
+            "shop/production",
+            "platform/production",
+            "platform/staging"
+        ]
+    );
+    insta::assert_snapshot!("environments_100x30", screen(&f.app, 100, 30));
+
+    press(&mut f, "j⏎");
+    let h = f.app.history.as_ref().expect("history open");
+    assert_eq!(
+        (h.repo.as_str(), h.env.as_str(), h.mode),
+        ("shop", "production", HistoryMode::Inputs)
+    );
+    assert_eq!(h.progress, HistoryProgress::Done);
+    assert!(h.rows.len() >= 10, "{}", h.rows.len());
+    assert_eq!(h.rows[0].approvers, ["Alice Admin", "Carol SRE"]);
+    insta::assert_snapshot!("history_100x30", screen(&f.app, 100, 30));
+
+    press(&mut f, "⏎");
+    assert_eq!(f.app.screen, Screen::Review);
+    let r = f.app.review.as_ref().expect("commit open");
+    let Loading::Ready(detail) = &r.detail else {
+        panic!("loaded: {:?}", r.detail)
+    };
+    assert_eq!(detail.objects.len(), 1);
+    assert_eq!(detail.objects[0].key.kind, "HorizontalPodAutoscaler");
+    assert!(
+        detail
+            .description
+            .contains("Approved-by: Alice Admin <alice@example.com>")
+    );
+    insta::assert_snapshot!("commit_review_100x30", screen(&f.app, 100, 30));
+
+    press(&mut f, "⎋");
+    assert_eq!(
+        f.app.screen,
+        Screen::History,
+        "esc returns to where the review was opened"
+    );
+    press(&mut f, "p");
+    assert_eq!(
+        f.app.history.as_ref().expect("history").mode,
+        HistoryMode::Rendered
+    );
+    let rendered = f.app.history.as_ref().expect("history").rows.len();
+    press(&mut f, "p");
+    assert_eq!(
+        f.app.history.as_ref().expect("history").mode,
+        HistoryMode::PathOnly
+    );
+    assert!(rendered >= 10);
+    press(&mut f, "⎋");
+    assert_eq!(f.app.screen, Screen::Environments);
+    press(&mut f, "1");
+    assert_eq!(f.app.screen, Screen::Inbox);
+}
+
+#[test]
+fn a_base_change_shows_in_the_rendered_history_of_a_kustomize_overlay() {
+    needs_kustomize!("a_base_change_shows_in_the_rendered_history_of_a_kustomize_overlay");
+    let mut f = loaded(120, 30);
+    press(&mut f, "2jj⏎p");
+    let h = f.app.history.as_ref().expect("history open");
+    assert_eq!(
+        (h.repo.as_str(), h.env.as_str()),
+        ("platform", "production")
+    );
+    let subjects: Vec<&str> = h.rows.iter().map(|r| r.subject.as_str()).collect();
+    assert!(
+        subjects.contains(&"Double the gateway rate limit"),
+        "{subjects:?}"
+    );
+    assert!(
+        !subjects.contains(&"Document escalation in production notes"),
+        "{subjects:?}"
+    );
 }

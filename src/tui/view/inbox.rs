@@ -6,7 +6,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Paragraph};
 
 use super::{age, fit, spinner};
-use crate::tui::app::{App, InboxLine};
+use crate::tui::app::{App, RepoLine};
 use crate::tui::layout::Areas;
 use crate::tui::theme::Theme;
 
@@ -78,7 +78,7 @@ pub fn draw(frame: &mut Frame, app: &App, theme: Theme, areas: &Areas) {
     let longest_id = lines
         .iter()
         .filter_map(|l| match l {
-            InboxLine::Row(row) => Some(row.id.chars().count()),
+            RepoLine::Item(row) => Some(row.id.chars().count()),
             _ => None,
         })
         .max()
@@ -86,7 +86,7 @@ pub fn draw(frame: &mut Frame, app: &App, theme: Theme, areas: &Areas) {
     let columns = Columns::new(inner_width, longest_id);
     let promotions = lines
         .iter()
-        .filter(|l| matches!(l, InboxLine::Row(_)))
+        .filter(|l| matches!(l, RepoLine::Item(_)))
         .count();
     let mut title = format!(
         " inbox · {promotions} pending · sorted by {} ",
@@ -104,11 +104,11 @@ pub fn draw(frame: &mut Frame, app: &App, theme: Theme, areas: &Areas) {
     for (index, line) in lines
         .iter()
         .enumerate()
-        .skip(app.inbox.offset)
+        .skip(app.inbox.cursor.offset)
         .take(visible)
     {
         let mut shown = match line {
-            InboxLine::Row(row) => Line::raw(columns.line([
+            RepoLine::Item(row) => Line::raw(columns.line([
                 &row.environments.join(","),
                 &row.id,
                 &row.title,
@@ -116,11 +116,11 @@ pub fn draw(frame: &mut Frame, app: &App, theme: Theme, areas: &Areas) {
                 &age(app.now, row.created),
                 &row.summary,
             ])),
-            InboxLine::Loading(repo) => Line::styled(
+            RepoLine::Loading(repo) => Line::styled(
                 format!("{} {repo}: loading promotions…", spinner(app.tick)),
                 theme.dim(),
             ),
-            InboxLine::Failed(repo, error) => Line::styled(
+            RepoLine::Failed(repo, error) => Line::styled(
                 fit(
                     &format!("✗ {repo}: {}", error.replace('\n', " ")),
                     inner_width,
@@ -128,7 +128,7 @@ pub fn draw(frame: &mut Frame, app: &App, theme: Theme, areas: &Areas) {
                 theme.error(),
             ),
         };
-        if index == app.inbox.selected {
+        if index == app.inbox.cursor.selected {
             shown = shown.patch_style(theme.selected());
         }
         text.push(shown);
@@ -145,8 +145,8 @@ pub fn draw(frame: &mut Frame, app: &App, theme: Theme, areas: &Areas) {
         ));
     }
     // The selected row's summary goes in the bottom border when there is no column for it.
-    let footer = match lines.get(app.inbox.selected) {
-        Some(InboxLine::Row(row)) if columns.summary == 0 => {
+    let footer = match lines.get(app.inbox.cursor.selected) {
+        Some(RepoLine::Item(row)) if columns.summary == 0 => {
             fit(&format!(" {} ", row.summary), inner_width.saturating_sub(2))
         }
         _ => String::new(),

@@ -1,9 +1,11 @@
 //! Drawing: a pure function of the app state. Nothing here changes state or does I/O,
 //! and long lists lay out only the rows on screen.
 
+mod environments;
 mod help;
+mod history;
 mod inbox;
-mod promotion;
+mod review;
 mod status;
 
 use ratatui::Frame;
@@ -22,11 +24,17 @@ pub fn spinner(tick: usize) -> &'static str {
 pub fn draw(frame: &mut Frame, app: &App, theme: Theme) {
     let areas = Areas::of(frame.area(), app.screen);
     let where_ = match app.screen {
-        Screen::Inbox => "inbox".to_string(),
-        Screen::Promotion => app
-            .promotion
+        Screen::Inbox => "1 inbox".to_string(),
+        Screen::Environments => "2 environments".to_string(),
+        Screen::History => app
+            .history
             .as_ref()
-            .map(|p| p.row.id.clone())
+            .map(|h| format!("2 environments › {}/{}", h.repo, h.env))
+            .unwrap_or_default(),
+        Screen::Review => app
+            .review
+            .as_ref()
+            .map(|r| r.header.id.clone())
             .unwrap_or_default(),
     };
     frame.render_widget(
@@ -38,7 +46,9 @@ pub fn draw(frame: &mut Frame, app: &App, theme: Theme) {
     );
     match app.screen {
         Screen::Inbox => inbox::draw(frame, app, theme, &areas),
-        Screen::Promotion => promotion::draw(frame, app, theme, &areas),
+        Screen::Environments => environments::draw(frame, app, theme, &areas),
+        Screen::History => history::draw(frame, app, theme, &areas),
+        Screen::Review => review::draw(frame, app, theme, &areas),
     }
     status::draw(frame, app, theme, areas.status);
     if app.help {

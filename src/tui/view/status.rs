@@ -4,7 +4,7 @@ use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 
-use crate::tui::app::{App, InboxLine, Screen};
+use crate::tui::app::{App, RepoLine, Screen};
 use crate::tui::keys::hints_for;
 use crate::tui::theme::Theme;
 
@@ -12,11 +12,24 @@ pub fn draw(frame: &mut Frame, app: &App, theme: Theme, area: Rect) {
     let mut spans = vec![Span::styled(format!(" {} ", app.identity), theme.bold())];
     let focus = match app.screen {
         Screen::Inbox if app.inbox.filtering => format!("filter: {}▏", app.inbox.filter),
-        Screen::Inbox => match app.inbox_lines().get(app.inbox.selected) {
-            Some(InboxLine::Row(row)) => row.id.clone(),
+        Screen::Inbox => match app.inbox_lines().get(app.inbox.cursor.selected) {
+            Some(RepoLine::Item(row)) => row.id.clone(),
             _ => String::new(),
         },
-        Screen::Promotion => match &app.promotion {
+        Screen::Environments => match app
+            .environment_lines()
+            .get(app.environments.cursor.selected)
+        {
+            Some(RepoLine::Item(env)) => format!("{}/{}", env.repo, env.name),
+            _ => String::new(),
+        },
+        Screen::History => app
+            .history
+            .as_ref()
+            .and_then(|h| h.rows.get(h.cursor.selected))
+            .map(|row| row.sha[..10].to_string())
+            .unwrap_or_default(),
+        Screen::Review => match &app.review {
             Some(p) if p.tab == crate::tui::app::Tab::Diff => {
                 format!("diff · {} pane", format!("{:?}", p.focus).to_lowercase())
             }

@@ -1,5 +1,5 @@
-//! A promotion: header, tabs, and per tab the rendered diff (object list and the selected
-//! object's diff), the commits, or the description.
+//! A review: a promotion, or one commit, with its header and tabs: the rendered diff
+//! (object list and the selected object's diff), the commits, or the description.
 
 use ratatui::Frame;
 use ratatui::layout::Rect;
@@ -10,13 +10,13 @@ use super::{fit, spinner};
 use crate::git::commit::rfc3339;
 use crate::manifest::ChangeKind;
 use crate::manifest::textdiff::LineTag;
-use crate::tui::app::{App, Loading, Pane, PromotionState, TABS, Tab};
+use crate::tui::app::{App, Loading, Pane, ReviewState, TABS, Tab};
 use crate::tui::layout::Areas;
 use crate::tui::theme::Theme;
-use crate::tui::work::{ObjectView, PromotionDetail};
+use crate::tui::work::{ObjectView, ReviewDetail};
 
 pub fn draw(frame: &mut Frame, app: &App, theme: Theme, areas: &Areas) {
-    let Some(p) = &app.promotion else { return };
+    let Some(p) = &app.review else { return };
     draw_header(frame, p, theme, areas.header);
     let titles = TABS.iter().map(|t| format!("{t:?}"));
     let selected = TABS.iter().position(|t| *t == p.tab).unwrap_or(0);
@@ -33,7 +33,7 @@ pub fn draw(frame: &mut Frame, app: &App, theme: Theme, areas: &Areas) {
                 format!(
                     "{} rendering both sides of {}…",
                     spinner(app.tick),
-                    p.row.id
+                    p.header.id
                 ),
                 theme.dim(),
             ))
@@ -43,7 +43,7 @@ pub fn draw(frame: &mut Frame, app: &App, theme: Theme, areas: &Areas) {
         Loading::Failed(error) => frame.render_widget(
             Paragraph::new(Span::styled(error.as_str(), theme.error()))
                 .wrap(Wrap { trim: false })
-                .block(Block::bordered().title(" cannot show this promotion ")),
+                .block(Block::bordered().title(" cannot show this ")),
             main,
         ),
         Loading::Ready(detail) => match p.tab {
@@ -64,8 +64,8 @@ pub fn draw(frame: &mut Frame, app: &App, theme: Theme, areas: &Areas) {
     }
 }
 
-fn draw_header(frame: &mut Frame, p: &PromotionState, theme: Theme, area: Rect) {
-    let row = &p.row;
+fn draw_header(frame: &mut Frame, p: &ReviewState, theme: Theme, area: Rect) {
+    let row = &p.header;
     let mut lines = vec![Line::from(vec![
         Span::styled(format!(" {}", row.title), theme.bold()),
         Span::styled(format!("  by {}", row.author), theme.dim()),
@@ -100,13 +100,7 @@ fn change_style(theme: Theme, change: ChangeKind) -> ratatui::style::Style {
     }
 }
 
-fn draw_diff(
-    frame: &mut Frame,
-    p: &PromotionState,
-    d: &PromotionDetail,
-    theme: Theme,
-    areas: &Areas,
-) {
+fn draw_diff(frame: &mut Frame, p: &ReviewState, d: &ReviewDetail, theme: Theme, areas: &Areas) {
     let several_envs = d
         .objects
         .windows(2)
@@ -117,7 +111,7 @@ fn draw_diff(
         .objects
         .iter()
         .enumerate()
-        .skip(p.offset)
+        .skip(p.cursor.offset)
         .take(visible)
         .map(|(index, object)| {
             let env = if several_envs {
@@ -136,7 +130,7 @@ fn draw_diff(
                 ),
                 Span::raw(text),
             ]);
-            if index == p.selected {
+            if index == p.cursor.selected {
                 line = line.style(theme.selected());
             }
             line
@@ -178,18 +172,12 @@ fn draw_diff(
         return;
     }
     frame.render_widget(Paragraph::new(list).block(list_block), areas.list);
-    if let Some(object) = d.objects.get(p.selected) {
+    if let Some(object) = d.objects.get(p.cursor.selected) {
         draw_object(frame, p, object, theme, areas.detail);
     }
 }
 
-fn draw_object(
-    frame: &mut Frame,
-    p: &PromotionState,
-    object: &ObjectView,
-    theme: Theme,
-    area: Rect,
-) {
+fn draw_object(frame: &mut Frame, p: &ReviewState, object: &ObjectView, theme: Theme, area: Rect) {
     let visible = area.height.saturating_sub(2) as usize;
     let mut lines: Vec<Line> = Vec::new();
     if let Some(from) = &object.renamed_from {
@@ -246,13 +234,7 @@ fn draw_object(
     );
 }
 
-fn draw_commits(
-    frame: &mut Frame,
-    p: &PromotionState,
-    d: &PromotionDetail,
-    theme: Theme,
-    area: Rect,
-) {
+fn draw_commits(frame: &mut Frame, p: &ReviewState, d: &ReviewDetail, theme: Theme, area: Rect) {
     let lines: Vec<Line> = d
         .commits
         .iter()
