@@ -133,6 +133,10 @@ pub struct ReviewState {
     pub scroll: usize,
     /// Where Esc goes.
     pub back: Screen,
+    /// The raw file diff instead of the rendered objects.
+    pub raw: bool,
+    /// Old and new side by side, when the terminal is wide enough.
+    pub side_by_side: bool,
 }
 
 #[derive(Debug)]
@@ -336,7 +340,11 @@ impl App {
             Action::PageDown => self.move_by(page),
             Action::HalfPageUp => self.move_by(-(page / 2).max(1)),
             Action::HalfPageDown => self.move_by((page / 2).max(1)),
-            Action::StartFilter => self.inbox.filtering = true,
+            Action::StartFilter => {
+                // A new search, as `/` does in less and vim.
+                self.inbox.filter.clear();
+                self.inbox.filtering = true;
+            }
             Action::CycleSort => {
                 self.inbox.sort = match self.inbox.sort {
                     SortKey::Age => SortKey::Repo,
@@ -360,6 +368,18 @@ impl App {
             }
             Action::Open => return self.open_selected(),
             Action::CycleHistoryMode => return self.cycle_history_mode(),
+            Action::ToggleRaw => {
+                if let Some(r) = &mut self.review {
+                    r.raw = !r.raw;
+                    r.cursor.reset();
+                    r.scroll = 0;
+                }
+            }
+            Action::ToggleSideBySide => {
+                if let Some(r) = &mut self.review {
+                    r.side_by_side = !r.side_by_side;
+                }
+            }
             Action::SwitchPane => {
                 if let Some(r) = &mut self.review {
                     r.focus = match r.focus {
@@ -472,6 +492,8 @@ impl App {
             cursor: Cursor::default(),
             scroll: 0,
             back,
+            raw: false,
+            side_by_side: false,
         });
         self.screen = Screen::Review;
     }
@@ -677,8 +699,10 @@ impl App {
     }
 }
 
+/// Rows of the review's left-hand list: objects, or files in raw mode.
 fn object_count(r: &ReviewState) -> usize {
     match &r.detail {
+        Loading::Ready(d) if r.raw => d.files.len(),
         Loading::Ready(d) => d.objects.len(),
         _ => 0,
     }
@@ -690,6 +714,11 @@ fn right_side_lines(r: &ReviewState) -> usize {
         return 0;
     };
     match r.tab {
+        Tab::Diff if r.raw => d
+            .files
+            .get(r.cursor.selected)
+            .map(|f| f.lines.len())
+            .unwrap_or(0),
         Tab::Diff => d
             .objects
             .get(r.cursor.selected)

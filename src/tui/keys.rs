@@ -30,6 +30,8 @@ pub enum Action {
     ShowInbox,
     ShowEnvironments,
     CycleHistoryMode,
+    ToggleRaw,
+    ToggleSideBySide,
 }
 
 /// Where a binding applies. `Global` bindings apply everywhere unless a more specific
@@ -116,6 +118,8 @@ pub const BINDINGS: &[Binding] = &[
     bind(C::Review, K::Right, A::NextTab, "l →", "next tab", None),
     bind(C::Review, K::Char('h'), A::PreviousTab, "h ←", "previous tab", None),
     bind(C::Review, K::Left, A::PreviousTab, "h ←", "previous tab", None),
+    bind(C::Review, K::Char('r'), A::ToggleRaw, "r", "rendered objects ↔ raw file diff", Some("raw")),
+    bind(C::Review, K::Char('s'), A::ToggleSideBySide, "s", "side-by-side ↔ unified (wide terminals)", None),
     bind(C::Review, K::Esc, A::Back, "esc", "back to where it was opened", Some("back")),
     bind(C::Global, K::Char('1'), A::ShowInbox, "1", "inbox of pending promotions", None),
     bind(C::Global, K::Char('2'), A::ShowEnvironments, "2", "environments and their history", None),

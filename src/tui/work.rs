@@ -10,6 +10,7 @@ use crate::git::CommitInfo;
 use crate::history::{HistoryEntry, HistoryMode, HistoryQuery, default_index_dir, walk_history};
 use crate::manifest::textdiff::DiffLine;
 use crate::manifest::{ChangeKind, FieldChange, ObjectKey};
+use crate::raw_diff::FileStatus;
 use crate::workspace::{ConfigExt, EnvironmentDiff, OpenRepo, parse_promotion_id, summary_line};
 
 /// Each request carries an id; a result whose id is no longer the one the app waits
@@ -71,6 +72,15 @@ pub struct ObjectView {
     pub lines: Vec<DiffLine>,
 }
 
+/// A file of the raw diff, ready to draw.
+#[derive(Debug, Clone)]
+pub struct FileView {
+    pub environment: String,
+    pub path: String,
+    pub status: FileStatus,
+    pub lines: Vec<DiffLine>,
+}
+
 /// What the review screen shows: a promotion, or one commit against its parent.
 #[derive(Debug, Clone)]
 pub struct ReviewDetail {
@@ -81,6 +91,8 @@ pub struct ReviewDetail {
     pub commits: Vec<CommitInfo>,
     pub description: String,
     pub objects: Vec<ObjectView>,
+    /// The file diff of the environments' inputs (`r` in the review).
+    pub files: Vec<FileView>,
     /// Unreadable documents and failed renders, per environment.
     pub problems: Vec<String>,
 }
@@ -276,6 +288,26 @@ fn objects_of(envs: &[EnvironmentDiff]) -> (Vec<ObjectView>, Vec<String>) {
     (objects, problems)
 }
 
+/// The raw file diff between two commits, for the environments a review shows.
+fn files_of(
+    open: &OpenRepo,
+    old: Option<gix::ObjectId>,
+    new: gix::ObjectId,
+) -> anyhow::Result<Vec<FileView>> {
+    Ok(open
+        .raw_diff(old, new, None)?
+        .into_iter()
+        .flat_map(|(environment, files)| {
+            files.into_iter().map(move |f| FileView {
+                environment: environment.clone(),
+                path: f.path,
+                status: f.status,
+                lines: f.lines,
+            })
+        })
+        .collect())
+}
+
 fn message(commit: &CommitInfo) -> String {
     let mut text = commit.subject.clone();
     if !commit.body.is_empty() {
@@ -301,7 +333,9 @@ fn load_promotion(config: &Config, id: &str) -> anyhow::Result<ReviewDetail> {
         None => vec![promotion.branch.info.clone()],
     };
     let (objects, problems) = objects_of(&envs);
+    let files = files_of(&open, promotion.branch.merge_base, promotion.branch.head)?;
     Ok(ReviewDetail {
+        files,
         head: promotion.branch.head.to_string(),
         base: promotion.branch.base.to_string(),
         summary: summary_line(&envs),
@@ -319,7 +353,9 @@ fn load_commit(config: &Config, repo: &str, sha: &str) -> anyhow::Result<ReviewD
     let parent = commit.parents.first().copied();
     let envs = open.diff(parent, id, None)?;
     let (objects, problems) = objects_of(&envs);
+    let files = files_of(&open, parent, id)?;
     Ok(ReviewDetail {
+        files,
         head: commit.sha.clone(),
         base: parent
             .map(|p| p.to_string())

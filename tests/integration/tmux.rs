@@ -1,5 +1,6 @@
 //! The real binary in a real terminal (tmux): inbox → promotion → diff → next object →
-//! back → quit, read with `capture-pane`, and the terminal is left as it was found.
+//! back → environments → history → commit → back → quit, read with `capture-pane`, and
+//! the terminal is left as it was found.
 
 use std::process::Command;
 use std::time::{Duration, Instant};
@@ -124,6 +125,20 @@ fn tui_end_to_end_in_tmux() {
 
     session.keys(&["Escape"]);
     session.wait_for("inbox · ");
+
+    session.keys(&["2"]);
+    session.wait_for("platform     staging");
+    session.keys(&["j", "Enter"]);
+    let history = session.wait_for("Bootstrap shop environments");
+    assert!(history.contains("shop/production"), "{history}");
+    session.keys(&["Enter"]);
+    let commit = session.wait_for("spec.maxReplicas: 10 → 12");
+    assert!(
+        commit.contains("Merge promotion shop:promote/api-hpa-production"),
+        "{commit}"
+    );
+    session.keys(&["Escape"]);
+    session.wait_for("inputs history");
     session.keys(&["q"]);
     let after = session.wait_for("DONE");
     assert!(after.contains("EXIT=0"), "{after}");

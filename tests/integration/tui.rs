@@ -418,3 +418,39 @@ fn a_base_change_shows_in_the_rendered_history_of_a_kustomize_overlay() {
         "{subjects:?}"
     );
 }
+
+#[test]
+fn raw_file_diff_and_side_by_side() {
+    needs_kustomize!("raw_file_diff_and_side_by_side");
+    let mut f = loaded(160, 48);
+    press(&mut f, "/rotate⏎⏎r");
+    let r = f.app.review.as_ref().expect("open");
+    assert!(r.raw);
+    let Loading::Ready(detail) = &r.detail else {
+        panic!("loaded")
+    };
+    let paths: Vec<&str> = detail.files.iter().map(|f| f.path.as_str()).collect();
+    assert_eq!(paths, ["envs/production/secret.yaml"]);
+    let shown = screen(&f.app, 160, 48);
+    for value in tollgate::demo::DEMO_SECRET_VALUES {
+        assert!(!shown.contains(value), "{value} on screen:\n{shown}");
+    }
+    insta::assert_snapshot!("raw_secret_160x48", shown);
+
+    press(&mut f, "⎋/api-1.5⏎⏎s");
+    let r = f.app.review.as_ref().expect("open");
+    assert!(r.side_by_side && !r.raw);
+    let shown = screen(&f.app, 160, 48);
+    assert!(
+        shown.contains("-        image: ghcr.io/acme/api:1.4.2"),
+        "{shown}"
+    );
+    assert!(
+        shown.contains("│+        image: ghcr.io/acme/api:1.5.0"),
+        "{shown}"
+    );
+    insta::assert_snapshot!("side_by_side_160x48", shown);
+    // Too narrow for two columns: unified, whatever was asked for.
+    f.app.resize(Rect::new(0, 0, 80, 24));
+    assert!(screen(&f.app, 80, 24).contains("+        image: ghcr.io/acme/api:1.5.0"));
+}

@@ -6,14 +6,15 @@ use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Paragraph, Tabs, Wrap};
 
+use super::diff_lines::{SIDE_BY_SIDE_MIN_WIDTH, side_by_side, unified};
 use super::{fit, spinner};
 use crate::git::commit::rfc3339;
 use crate::manifest::ChangeKind;
-use crate::manifest::textdiff::LineTag;
+use crate::raw_diff::FileStatus;
 use crate::tui::app::{App, Loading, Pane, ReviewState, TABS, Tab};
 use crate::tui::layout::Areas;
 use crate::tui::theme::Theme;
-use crate::tui::work::{ObjectView, ReviewDetail};
+use crate::tui::work::{FileView, ObjectView, ReviewDetail};
 
 pub fn draw(frame: &mut Frame, app: &App, theme: Theme, areas: &Areas) {
     let Some(p) = &app.review else { return };
@@ -101,6 +102,10 @@ fn change_style(theme: Theme, change: ChangeKind) -> ratatui::style::Style {
 }
 
 fn draw_diff(frame: &mut Frame, p: &ReviewState, d: &ReviewDetail, theme: Theme, areas: &Areas) {
+    if p.raw {
+        draw_files(frame, p, d, theme, areas);
+        return;
+    }
     let several_envs = d
         .objects
         .windows(2)
@@ -202,21 +207,7 @@ fn draw_object(frame: &mut Frame, p: &ReviewState, object: &ObjectView, theme: T
     if !lines.is_empty() {
         lines.push(Line::raw(""));
     }
-    lines.extend(object.lines.iter().map(|line| {
-        let (sign, base, emphasis) = match line.tag {
-            LineTag::Hunk => return Line::from(Span::styled(line.text(), theme.hunk())),
-            LineTag::Context => (" ", theme.dim(), theme.dim()),
-            LineTag::Added => ("+", theme.added(), theme.added_emphasis()),
-            LineTag::Removed => ("-", theme.removed(), theme.removed_emphasis()),
-        };
-        let mut spans = vec![Span::styled(sign, base)];
-        spans.extend(
-            line.segments
-                .iter()
-                .map(|s| Span::styled(s.text.clone(), if s.emphasized { emphasis } else { base })),
-        );
-        Line::from(spans)
-    }));
+    lines.extend(diff_body(&object.lines, p, theme, area));
     let shown: Vec<Line> = lines.into_iter().skip(p.scroll).take(visible).collect();
     let title = format!(
         " {} · {} · {} ",
@@ -232,6 +223,80 @@ fn draw_object(frame: &mut Frame, p: &ReviewState, object: &ObjectView, theme: T
         ),
         area,
     );
+}
+
+/// The diff lines, side by side when asked for and the pane is wide enough.
+fn diff_body(
+    lines: &[crate::manifest::textdiff::DiffLine],
+    p: &ReviewState,
+    theme: Theme,
+    area: Rect,
+) -> Vec<Line<'static>> {
+    if p.side_by_side && area.width >= SIDE_BY_SIDE_MIN_WIDTH {
+        side_by_side(lines, theme, (area.width.saturating_sub(3) / 2) as usize)
+    } else {
+        unified(lines, theme)
+    }
+}
+
+fn draw_file(frame: &mut Frame, p: &ReviewState, file: &FileView, theme: Theme, area: Rect) {
+    let visible = area.height.saturating_sub(2) as usize;
+    let shown: Vec<Line> = diff_body(&file.lines, p, theme, area)
+        .into_iter()
+        .skip(p.scroll)
+        .take(visible)
+        .collect();
+    let title =
+        format!(" {} · {} · {:?} ", file.environment, file.path, file.status).to_lowercase();
+    frame.render_widget(
+        Paragraph::new(shown).block(
+            Block::bordered()
+                .title(fit(&title, area.width.saturating_sub(2) as usize))
+                .border_style(theme.border(p.focus == Pane::Diff)),
+        ),
+        area,
+    );
+}
+
+fn draw_files(frame: &mut Frame, p: &ReviewState, d: &ReviewDetail, theme: Theme, areas: &Areas) {
+    let visible = areas.list.height.saturating_sub(2) as usize;
+    let width = areas.list.width.saturating_sub(2) as usize;
+    let list: Vec<Line> = d
+        .files
+        .iter()
+        .enumerate()
+        .skip(p.cursor.offset)
+        .take(visible)
+        .map(|(index, file)| {
+            let (marker, style) = match file.status {
+                FileStatus::Added => ("+", theme.added()),
+                FileStatus::Removed => ("-", theme.removed()),
+                FileStatus::Modified => ("~", theme.changed()),
+            };
+            let mut line = Line::from(vec![
+                Span::styled(format!("{marker} "), style),
+                Span::raw(fit(&file.path, width.saturating_sub(2))),
+            ]);
+            if index == p.cursor.selected {
+                line = line.style(theme.selected());
+            }
+            line
+        })
+        .collect();
+    let block = Block::bordered()
+        .title(format!(" raw files · {} ", d.files.len()))
+        .border_style(theme.border(p.focus == Pane::Objects));
+    if d.files.is_empty() {
+        frame.render_widget(
+            Paragraph::new("no file changed").block(block),
+            areas.list.union(areas.detail),
+        );
+        return;
+    }
+    frame.render_widget(Paragraph::new(list).block(block), areas.list);
+    if let Some(file) = d.files.get(p.cursor.selected) {
+        draw_file(frame, p, file, theme, areas.detail);
+    }
 }
 
 fn draw_commits(frame: &mut Frame, p: &ReviewState, d: &ReviewDetail, theme: Theme, area: Rect) {

@@ -1,0 +1,139 @@
+//! A line diff drawn unified (`-`/`+` lines) or side by side (old left, new right, changed
+//! lines paired up), with the changed words emphasised.
+
+use ratatui::style::Style;
+use ratatui::text::{Line, Span};
+
+use crate::manifest::textdiff::{DiffLine, LineTag};
+use crate::tui::theme::Theme;
+
+/// The diff pane must be at least this wide for side by side to be readable.
+pub const SIDE_BY_SIDE_MIN_WIDTH: u16 = 100;
+
+fn styles(theme: Theme, tag: LineTag) -> (&'static str, Style, Style) {
+    match tag {
+        LineTag::Hunk | LineTag::Context => (" ", theme.dim(), theme.dim()),
+        LineTag::Added => ("+", theme.added(), theme.added_emphasis()),
+        LineTag::Removed => ("-", theme.removed(), theme.removed_emphasis()),
+    }
+}
+
+/// The spans of one diff line, after its sign, cut to `width` characters when given.
+fn spans(line: &DiffLine, theme: Theme, width: Option<usize>) -> Vec<Span<'static>> {
+    let (_, base, emphasis) = styles(theme, line.tag);
+    let mut left = width.unwrap_or(usize::MAX);
+    let mut out = Vec::new();
+    for segment in &line.segments {
+        if left == 0 {
+            break;
+        }
+        let text: String = segment.text.chars().take(left).collect();
+        left -= text.chars().count();
+        out.push(Span::styled(
+            text,
+            if segment.emphasized { emphasis } else { base },
+        ));
+    }
+    out
+}
+
+pub fn unified(lines: &[DiffLine], theme: Theme) -> Vec<Line<'static>> {
+    lines
+        .iter()
+        .map(|line| {
+            if line.tag == LineTag::Hunk {
+                return Line::from(Span::styled(line.text(), theme.hunk()));
+            }
+            let (sign, base, _) = styles(theme, line.tag);
+            let mut all = vec![Span::styled(sign, base)];
+            all.extend(spans(line, theme, None));
+            Line::from(all)
+        })
+        .collect()
+}
+
+/// Old on the left, new on the right, each `half` columns wide.
+pub fn side_by_side(lines: &[DiffLine], theme: Theme, half: usize) -> Vec<Line<'static>> {
+    type Row<'a> = (Option<&'a DiffLine>, Option<&'a DiffLine>);
+    fn flush<'a>(
+        rows: &mut Vec<Row<'a>>,
+        removed: &mut Vec<&'a DiffLine>,
+        added: &mut Vec<&'a DiffLine>,
+    ) {
+        for index in 0..removed.len().max(added.len()) {
+            rows.push((removed.get(index).copied(), added.get(index).copied()));
+        }
+        removed.clear();
+        added.clear();
+    }
+    let mut rows: Vec<Row> = Vec::new();
+    let (mut removed, mut added): (Vec<&DiffLine>, Vec<&DiffLine>) = (Vec::new(), Vec::new());
+    for line in lines {
+        match line.tag {
+            LineTag::Removed => {
+                if !added.is_empty() {
+                    flush(&mut rows, &mut removed, &mut added);
+                }
+                removed.push(line);
+            }
+            LineTag::Added => added.push(line),
+            LineTag::Context | LineTag::Hunk => {
+                flush(&mut rows, &mut removed, &mut added);
+                rows.push((Some(line), Some(line)));
+            }
+        }
+    }
+    flush(&mut rows, &mut removed, &mut added);
+
+    let cell = |line: Option<&DiffLine>| -> Vec<Span<'static>> {
+        let Some(line) = line else {
+            return vec![Span::raw(" ".repeat(half))];
+        };
+        if line.tag == LineTag::Hunk {
+            let text: String = line.text().chars().take(half).collect();
+            let pad = half - text.chars().count();
+            return vec![Span::styled(text, theme.hunk()), Span::raw(" ".repeat(pad))];
+        }
+        let (sign, base, _) = styles(theme, line.tag);
+        let mut out = vec![Span::styled(sign, base)];
+        let body = spans(line, theme, Some(half.saturating_sub(1)));
+        let used: usize = 1 + body
+            .iter()
+            .map(|s| s.content.chars().count())
+            .sum::<usize>();
+        out.extend(body);
+        out.push(Span::raw(" ".repeat(half.saturating_sub(used))));
+        out
+    };
+    rows.into_iter()
+        .map(|(old, new)| {
+            let mut all = cell(old);
+            all.push(Span::styled("│", theme.dim()));
+            all.extend(cell(new));
+            Line::from(all)
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::manifest::textdiff::unified as diff;
+
+    #[test]
+    fn changed_lines_pair_up_side_by_side() {
+        let lines = diff("a\nb\nc\n", "a\nB\nc\nd\n", 3);
+        let rows = side_by_side(&lines, Theme { color: false }, 6);
+        let text: Vec<String> = rows.iter().map(|l| l.to_string()).collect();
+        assert_eq!(
+            text,
+            [
+                "@@ -1,│@@ -1,",
+                " a    │ a    ",
+                "-b    │+B    ",
+                " c    │ c    ",
+                "      │+d    ",
+            ]
+        );
+    }
+}
