@@ -192,6 +192,7 @@ pub fn walk_history(
     let known = HistoryIndex::load(&index_file).filter(|index| {
         index.tip == tip || open.repo.merge_base(index.tip, tip).ok().flatten() == Some(index.tip)
     });
+    tracing::debug!(index = %index_file.display(), hit = known.is_some(), "history index");
     let commits = match known {
         Some(index) => {
             // Only the commits on top of the indexed tip need a look.

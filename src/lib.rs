@@ -13,6 +13,7 @@ pub mod git;
 pub mod history;
 pub mod history_index;
 pub mod identity;
+pub mod logging;
 pub mod manifest;
 pub mod raw_diff;
 pub mod render;

@@ -32,6 +32,9 @@ pub struct Cli {
     /// Use the demo workspace (created in the data dir on first use).
     #[arg(long, global = true)]
     pub demo: bool,
+    /// How much to write to the log file (in the XDG state dir; never to the screen).
+    #[arg(long, global = true, value_enum, default_value = "info")]
+    pub log_level: crate::logging::LogLevel,
     #[command(subcommand)]
     pub command: Option<Command>,
 }
@@ -113,6 +116,8 @@ pub enum DemoCommand {
 
 /// Run a parsed command line; errors are printed with their whole chain.
 pub fn run(cli: Cli) -> ExitCode {
+    crate::logging::init(cli.log_level);
+    tracing::info!(command = ?cli.command, "start");
     let out = Output::new(cli.json, cli.no_color);
     match dispatch(&cli, &out) {
         Ok(()) => ExitCode::SUCCESS,
@@ -120,6 +125,7 @@ pub fn run(cli: Cli) -> ExitCode {
             if is_broken_pipe(&err) {
                 return ExitCode::SUCCESS;
             }
+            tracing::warn!("{err:#}");
             out.error(&err);
             ExitCode::from(1)
         }

@@ -52,11 +52,21 @@ pub fn render(repo: &Repo, tree: ObjectId, env: &Environment) -> Result<Rendered
     if repo.entry_at(tree, &env.path)?.is_none() {
         return Ok(Rendered::default());
     }
+    let started = std::time::Instant::now();
     let mut rendered = match env.renderer {
         Renderer::Plain => render_plain(repo, tree, env)?,
         Renderer::Kustomize => kustomize::render(repo, tree, env)?,
     };
     assign_namespaces(&mut rendered.objects, env.namespace.as_deref());
+    tracing::debug!(
+        repo = %repo.name,
+        env = %env.name,
+        %tree,
+        objects = rendered.objects.len(),
+        issues = rendered.issues.len(),
+        elapsed_ms = started.elapsed().as_millis() as u64,
+        "rendered"
+    );
     Ok(rendered)
 }
 

@@ -155,9 +155,12 @@ fn spawn_work(config: &Arc<Config>, tx: &mpsc::Sender<Message>, commands: Vec<Co
         let config = config.clone();
         let tx = tx.clone();
         tokio::task::spawn_blocking(move || {
+            let started = std::time::Instant::now();
+            let what = format!("{command:?}");
             work::execute(&config, command, &mut |outcome| {
                 let _ = tx.blocking_send(Message::Done(outcome));
             });
+            tracing::info!(elapsed_ms = started.elapsed().as_millis() as u64, "{what}");
         });
     }
 }

@@ -230,3 +230,36 @@ fn show_prints_a_commit_with_its_rendered_diff() {
     );
     assert!(text.contains("spec.maxReplicas: 10 → 12"), "{text}");
 }
+
+#[test]
+fn logs_go_to_the_state_dir_and_never_to_the_screen() {
+    let (home, config) = demo();
+    let result = run(tollgate(home.path())
+        .env("XDG_STATE_HOME", home.path().join("state"))
+        .arg("--config")
+        .arg(&config)
+        .args([
+            "--log-level",
+            "debug",
+            "history",
+            "--repo",
+            "shop",
+            "--env",
+            "staging",
+            "--limit",
+            "2",
+        ]))
+    .ok();
+    assert!(
+        !result.stderr.contains("DEBUG") && !result.stderr.contains("INFO"),
+        "{}",
+        result.stderr
+    );
+    assert!(!result.stdout.contains("DEBUG"), "{}", result.stdout);
+    let log =
+        std::fs::read_to_string(home.path().join("state/tollgate/tollgate.log")).expect("log file");
+    assert!(
+        log.contains("start") && log.contains("history index"),
+        "{log}"
+    );
+}
