@@ -18,7 +18,9 @@ import tempfile
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-CORPUS = os.path.join(HERE, "..", "..", "shared", "corpus", "argo-cd")
+CORPUS = os.path.join(
+    os.environ.get("TOLLGATE_CORPUS", os.path.join(HERE, "..", "..", "shared", "corpus")), "argo-cd"
+)
 OLD = os.path.join(CORPUS, "v2.14.0", "manifests", "install.yaml")
 NEW = os.path.join(CORPUS, "v3.0.0", "manifests", "install.yaml")
 

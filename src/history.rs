@@ -19,7 +19,7 @@ use crate::git::{CommitInfo, GitError, GixContext};
 use crate::history_index::{HistoryIndex, index_path};
 use crate::manifest::{ChangeKind, ManifestObject, ObjectKey, diff_objects};
 use crate::render::{Inputs, inputs_of, render};
-use crate::workspace::{OpenRepo, WorkspaceError};
+use crate::workspace::{OpenRepo, WorkspaceError, unknown_environment};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum HistoryMode {
@@ -121,17 +121,7 @@ pub fn walk_history(
         None => all.clone(),
         Some(name) => match all.iter().find(|e| e.name == name) {
             Some(e) => vec![e.clone()],
-            None => {
-                return Err(WorkspaceError::UnknownEnvironment {
-                    repo: open.name().to_string(),
-                    env: name.to_string(),
-                    known: all
-                        .iter()
-                        .map(|e| e.name.as_str())
-                        .collect::<Vec<_>>()
-                        .join(", "),
-                });
-            }
+            None => return Err(unknown_environment(open.name(), name, &all)),
         },
     };
     let mut walker = Walker {

@@ -17,5 +17,6 @@ pub mod logging;
 pub mod manifest;
 pub mod raw_diff;
 pub mod render;
+pub mod text;
 pub mod tui;
 pub mod workspace;

@@ -134,33 +134,41 @@ impl OpenRepo {
         new: ObjectId,
         only: Option<&str>,
     ) -> Result<Vec<EnvironmentDiff>, WorkspaceError> {
-        let envs = self.environments_of_both(old, Some(new))?;
-        let names: Vec<String> = match only {
+        let c = self.compare(old, new, only)?;
+        c.names
+            .iter()
+            .map(|name| {
+                self.diff_environment(name, &c.old_envs, c.old_tree, &c.new_envs, c.new_tree)
+            })
+            .collect()
+    }
+
+    /// What two commits are compared on: the environments to show (`only`, or those whose
+    /// inputs differ), and each side's tree and environments.
+    fn compare(
+        &self,
+        old: Option<ObjectId>,
+        new: ObjectId,
+        only: Option<&str>,
+    ) -> Result<Comparison, WorkspaceError> {
+        let old_envs = self.environments_at(old)?;
+        let new_envs = self.environments_at(Some(new))?;
+        let names = match only {
             Some(name) => {
-                if !envs.iter().any(|e| e.name == name) {
-                    return Err(WorkspaceError::UnknownEnvironment {
-                        repo: self.name().to_string(),
-                        env: name.to_string(),
-                        known: envs
-                            .iter()
-                            .map(|e| e.name.as_str())
-                            .collect::<Vec<_>>()
-                            .join(", "),
-                    });
+                if !old_envs.iter().chain(&new_envs).any(|e| e.name == name) {
+                    return Err(unknown_environment(self.name(), name, &new_envs));
                 }
                 vec![name.to_string()]
             }
             None => self.environments_touched(old, new)?,
         };
-        let old_tree = self.tree_or_empty(old)?;
-        let new_tree = self.repo.tree_of(new)?;
-        let old_envs = self.environments_at(old)?;
-        let new_envs = self.environments_at(Some(new))?;
-        let mut out = Vec::new();
-        for name in names {
-            out.push(self.diff_environment(&name, &old_envs, old_tree, &new_envs, new_tree)?);
-        }
-        Ok(out)
+        Ok(Comparison {
+            names,
+            old_tree: self.tree_or_empty(old)?,
+            new_tree: self.repo.tree_of(new)?,
+            old_envs,
+            new_envs,
+        })
     }
 
     fn diff_environment(
@@ -226,35 +234,17 @@ impl OpenRepo {
         new: ObjectId,
         only: Option<&str>,
     ) -> Result<Vec<(String, Vec<FileDiff>)>, WorkspaceError> {
-        let names: Vec<String> = match only {
-            Some(name) => vec![name.to_string()],
-            None => self.environments_touched(old, new)?,
-        };
-        let old_tree = self.tree_or_empty(old)?;
-        let new_tree = self.repo.tree_of(new)?;
-        let old_envs = self.environments_at(old)?;
-        let new_envs = self.environments_at(Some(new))?;
+        let c = self.compare(old, new, only)?;
         let mut out = Vec::new();
-        for name in names {
+        for name in c.names {
             let find = |envs: &[Environment]| envs.iter().find(|e| e.name == name).cloned();
-            let (old_env, new_env) = (find(&old_envs), find(&new_envs));
-            if old_env.is_none() && new_env.is_none() {
-                return Err(WorkspaceError::UnknownEnvironment {
-                    repo: self.name().to_string(),
-                    env: name,
-                    known: new_envs
-                        .iter()
-                        .map(|e| e.name.as_str())
-                        .collect::<Vec<_>>()
-                        .join(", "),
-                });
-            }
+            let (old_env, new_env) = (find(&c.old_envs), find(&c.new_envs));
             let files = raw_diff(
                 &self.repo,
                 old_env.as_ref(),
-                old_tree,
+                c.old_tree,
                 new_env.as_ref(),
-                new_tree,
+                c.new_tree,
             )?;
             out.push((name, files));
         }
@@ -329,6 +319,28 @@ pub fn summary_line(envs: &[EnvironmentDiff]) -> String {
         })
         .collect::<Vec<_>>()
         .join(" | ")
+}
+
+/// Two commits lined up for a diff (see [`OpenRepo::compare`]).
+struct Comparison {
+    names: Vec<String>,
+    old_tree: ObjectId,
+    new_tree: ObjectId,
+    old_envs: Vec<Environment>,
+    new_envs: Vec<Environment>,
+}
+
+/// The error for an environment `repo` does not have, listing the ones it has.
+pub fn unknown_environment(repo: &str, env: &str, known: &[Environment]) -> WorkspaceError {
+    WorkspaceError::UnknownEnvironment {
+        repo: repo.to_string(),
+        env: env.to_string(),
+        known: known
+            .iter()
+            .map(|e| e.name.as_str())
+            .collect::<Vec<_>>()
+            .join(", "),
+    }
 }
 
 #[derive(Default)]

@@ -127,27 +127,12 @@ impl Output {
 
 /// `3h`, `2d`, `5w` since `seconds`.
 pub fn age(seconds: i64) -> String {
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs() as i64)
-        .unwrap_or(seconds);
-    let delta = (now - seconds).max(0);
-    match delta {
-        d if d < 3600 => format!("{}m", d / 60),
-        d if d < 86_400 => format!("{}h", d / 3600),
-        d if d < 14 * 86_400 => format!("{}d", d / 86_400),
-        d => format!("{}w", d / (7 * 86_400)),
-    }
+    crate::text::age(crate::text::now(), seconds)
 }
 
 /// Pad or cut `text` to `width` characters.
 pub fn cell(text: &str, width: usize) -> String {
-    let count = text.chars().count();
-    if count > width {
-        let mut cut: String = text.chars().take(width.saturating_sub(1)).collect();
-        cut.push('…');
-        cut
-    } else {
-        format!("{text}{}", " ".repeat(width - count))
-    }
+    let text = crate::text::fit(text, width);
+    let pad = width - text.chars().count();
+    format!("{text}{}", " ".repeat(pad))
 }

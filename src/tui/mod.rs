@@ -80,10 +80,7 @@ async fn event_loop(
 
     let size = terminal.size()?;
     let repos: Vec<String> = config.repos.iter().map(|r| r.name.clone()).collect();
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs() as i64)
-        .unwrap_or_default();
+    let now = crate::text::now();
     let (mut app, commands) = App::new(
         identity,
         &repos,

@@ -83,8 +83,21 @@ pub fn kustomize_available(test: &str) -> bool {
     found
 }
 
+/// The shared corpus of real manifests: `$TOLLGATE_CORPUS`, else `../shared/corpus` next to
+/// this checkout, else the workplace's `/work/shared/corpus`.
 pub fn corpus() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus")
+    let candidates = [
+        std::env::var_os("TOLLGATE_CORPUS").map(PathBuf::from),
+        Some(Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus")),
+        Some(PathBuf::from("/work/shared/corpus")),
+    ];
+    candidates
+        .into_iter()
+        .flatten()
+        .find(|dir| dir.join("README.md").is_file())
+        .unwrap_or_else(|| {
+            panic!("the shared corpus is not found: set TOLLGATE_CORPUS to its folder (../shared/corpus)")
+        })
 }
 
 /// Builds an environment repository commit by commit, on a fixed clock.

@@ -57,27 +57,4 @@ pub fn draw(frame: &mut Frame, app: &App, theme: Theme) {
     }
 }
 
-/// Cut `text` to `width` columns with an ellipsis.
-pub fn fit(text: &str, width: usize) -> String {
-    let count = text.chars().count();
-    if count <= width {
-        text.to_string()
-    } else if width == 0 {
-        String::new()
-    } else {
-        let mut cut: String = text.chars().take(width - 1).collect();
-        cut.push('…');
-        cut
-    }
-}
-
-/// `3h`, `2d`, `5w` between two times.
-pub fn age(now: i64, then: i64) -> String {
-    let delta = (now - then).max(0);
-    match delta {
-        d if d < 3600 => format!("{}m", d / 60),
-        d if d < 86_400 => format!("{}h", d / 3600),
-        d if d < 14 * 86_400 => format!("{}d", d / 86_400),
-        d => format!("{}w", d / (7 * 86_400)),
-    }
-}
+pub use crate::text::{age, fit};
