@@ -150,10 +150,8 @@ impl Config {
             }
         } else {
             serde_saphyr::from_str(text).map_err(|e| {
-                invalid(
-                    e.location().map(|l| l.line()),
-                    e.without_snippet().to_string(),
-                )
+                let (line, message) = describe_yaml_error(text, &e);
+                invalid(line, message)
             })?
         };
         let base = path.parent().unwrap_or(Path::new("."));
@@ -238,6 +236,31 @@ impl Config {
     }
 }
 
+/// A parse error as `key: message`, the key read off the line the error points at, so
+/// that a type error ("invalid u32") says which setting it is about.
+pub(crate) fn describe_yaml_error(
+    text: &str,
+    error: &serde_saphyr::Error,
+) -> (Option<u64>, String) {
+    let line = error.location().map(|l| l.line());
+    let message = error
+        .without_snippet()
+        .to_string()
+        .lines()
+        .next()
+        .unwrap_or("")
+        .to_string();
+    let key = line
+        .and_then(|l| text.lines().nth(l.saturating_sub(1) as usize))
+        .and_then(|l| l.split_once(':'))
+        .map(|(k, _)| k.trim().trim_start_matches("- ").trim_matches(['{', ' ']))
+        .filter(|k| !k.is_empty() && !message.contains(*k));
+    match key {
+        Some(key) => (line, format!("{key}: {message}")),
+        None => (line, message),
+    }
+}
+
 /// The 1-based line of the first occurrence of `needle`, to point a person at the entry a
 /// semantic (not syntactic) error is about.
 fn find_line(text: &str, needle: &str) -> Option<u64> {
@@ -287,6 +310,7 @@ mod tests {
         let err = parse("repos:\n  - name: shop\n    path: /x\n    environments: 3\n")
             .expect_err("wrong type");
         assert!(err.to_string().contains("config.yaml:4"), "{err}");
+        assert!(err.to_string().contains("environments"), "{err}");
     }
 
     #[test]

@@ -15,6 +15,7 @@ pub mod history_index;
 pub mod identity;
 pub mod logging;
 pub mod manifest;
+pub mod policy;
 pub mod raw_diff;
 pub mod render;
 pub mod text;
