@@ -5,6 +5,7 @@
 //! gix, rendering and diffing of Kubernetes manifests, and the demo workspace. It knows
 //! nothing of terminals or argument parsing; `cli` (and later the TUI) only translate.
 
+pub mod approvals;
 pub mod cli;
 pub mod config;
 pub mod demo;
@@ -18,6 +19,8 @@ pub mod manifest;
 pub mod policy;
 pub mod raw_diff;
 pub mod render;
+pub mod review;
 pub mod text;
 pub mod tui;
+pub mod verdict;
 pub mod workspace;

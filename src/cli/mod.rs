@@ -1,6 +1,7 @@
 //! The command-line face: parse arguments, call the library, print text or JSON. No
 //! logic lives here that the TUI would need too.
 
+mod approve;
 mod diff;
 mod history;
 mod list;
@@ -47,8 +48,13 @@ pub enum Command {
     Diff(DiffArgs),
     /// Commits that changed an environment, newest first.
     History(HistoryArgs),
-    /// A commit with its rendered diff against its first parent.
+    /// A commit with its rendered diff against its first parent, or the verdict on a
+    /// promotion (REPO:BRANCH): its approvals, what is missing, who may approve and merge.
     Show(ShowArgs),
+    /// Approve the current head of a promotion (REPO:BRANCH), pinning what it renders.
+    Approve(ApproveArgs),
+    /// Withdraw your approval of a promotion's head.
+    Unapprove(PromotionArg),
     /// The demo workspace.
     #[command(subcommand)]
     Demo(DemoCommand),
@@ -96,13 +102,28 @@ pub struct HistoryArgs {
 
 #[derive(Debug, Args)]
 pub struct ShowArgs {
-    /// A commit (sha, prefix, branch, `main~2`).
+    /// A commit (sha, prefix, branch, `main~2`), or a promotion (REPO:BRANCH).
     pub commit: String,
     #[arg(long)]
     pub repo: Option<String>,
     /// Only this environment.
     #[arg(long)]
     pub env: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct ApproveArgs {
+    /// The promotion (REPO:BRANCH).
+    pub id: String,
+    /// A note kept with the approval.
+    #[arg(long)]
+    pub comment: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct PromotionArg {
+    /// The promotion (REPO:BRANCH).
+    pub id: String,
 }
 
 #[derive(Debug, Subcommand)]
@@ -157,7 +178,20 @@ fn dispatch(cli: &Cli, out: &Output) -> anyhow::Result<()> {
         Some(Command::List(args)) => list::run(&load_config(cli)?, args, out),
         Some(Command::Diff(args)) => diff::run(&load_config(cli)?, args, out),
         Some(Command::History(args)) => history::run(&load_config(cli)?, args, out),
-        Some(Command::Show(args)) => show::run(&load_config(cli)?, args, out),
+        Some(Command::Show(args)) => {
+            let config = load_config(cli)?;
+            // `REPO:BRANCH` naming a configured repo is a promotion; anything else a commit.
+            match args.commit.split_once(':') {
+                Some((repo, _)) if args.repo.is_none() && config.repo(repo).is_some() => {
+                    approve::show(&config, &args.commit, out)
+                }
+                _ => show::run(&config, args, out),
+            }
+        }
+        Some(Command::Approve(args)) => {
+            approve::approve(&load_config(cli)?, &args.id, args.comment.clone(), out)
+        }
+        Some(Command::Unapprove(args)) => approve::unapprove(&load_config(cli)?, &args.id, out),
         // The TUI needs a terminal; piped, tollgate lists the pending promotions instead.
         None if std::io::stdout().is_terminal() && std::io::stdin().is_terminal() && !cli.json => {
             crate::tui::run(load_config(cli)?)

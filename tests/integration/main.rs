@@ -1,6 +1,7 @@
 //! Integration tests: real git repositories in temp dirs, the `tollgate` binary as a
 //! process, and the shared corpus of real Kubernetes manifests.
 
+mod approvals;
 mod bad_input;
 mod common;
 mod corpus;

@@ -1,0 +1,151 @@
+//! Approvals in a plain git repository, stored git-natively as notes: the ref
+//! `refs/notes/tollgate` points at a commit whose tree has one blob per approved commit
+//! (named by its full sha), holding one JSON approval per line. Writing is a
+//! compare-and-swap on the notes ref, retried when another approval landed first, so that
+//! concurrent approvals are all kept. The notes' own history is an audit of approvals.
+
+use std::collections::BTreeMap;
+
+use gix::ObjectId;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use crate::git::write::{FileChange, Signature};
+use crate::git::{GitError, Repo};
+use crate::identity::Identity;
+use crate::manifest::ManifestObject;
+
+pub const NOTES_REF: &str = "refs/notes/tollgate";
+
+/// How often a write is retried when another writer moved the notes ref in between.
+const ATTEMPTS: usize = 8;
+
+/// "Identity X approves head commit H of promotion P".
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Approval {
+    pub by: Identity,
+    /// Seconds since the epoch.
+    pub at: i64,
+    pub head: String,
+    /// The protected branch's tip when it was approved.
+    pub base: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub comment: Option<String>,
+    /// Per environment, the digest of what rendered at `head` when it was approved.
+    #[serde(default)]
+    pub digests: BTreeMap<String, String>,
+}
+
+/// The digest of a rendered environment: what an approval pins beyond the commit.
+pub fn rendered_digest(objects: &[ManifestObject]) -> String {
+    let mut sorted: Vec<&ManifestObject> = objects.iter().collect();
+    sorted.sort_by(|a, b| a.key.cmp(&b.key));
+    let mut hasher = Sha256::new();
+    for object in sorted {
+        hasher.update(object.key.to_string().as_bytes());
+        hasher.update(b"\0");
+        hasher.update(object.value.to_string().as_bytes());
+        hasher.update(b"\n");
+    }
+    let digest = hasher.finalize();
+    let hex: String = digest[..16].iter().map(|b| format!("{b:02x}")).collect();
+    format!("sha256:{hex}")
+}
+
+impl Repo {
+    fn notes_tip(&self) -> Result<Option<ObjectId>, GitError> {
+        match self.inner.try_find_reference(NOTES_REF) {
+            Ok(Some(mut reference)) => Ok(reference.peel_to_id().ok().map(|id| id.detach())),
+            Ok(None) => Ok(None),
+            Err(e) => Err(GitError::Gix {
+                repo: self.name.clone(),
+                action: format!("read {NOTES_REF}"),
+                message: e.to_string(),
+            }),
+        }
+    }
+
+    /// The approvals recorded on `commit`.
+    pub fn approvals_on(&self, commit: ObjectId) -> Result<Vec<Approval>, GitError> {
+        let Some(tip) = self.notes_tip()? else {
+            return Ok(Vec::new());
+        };
+        let tree = self.tree_of(tip)?;
+        let Some(bytes) = self.file_at(tree, &commit.to_string())? else {
+            return Ok(Vec::new());
+        };
+        Ok(String::from_utf8_lossy(&bytes)
+            .lines()
+            .filter_map(|line| serde_json::from_str(line).ok())
+            .collect())
+    }
+
+    /// Change the approvals on `commit` with `edit`, as one notes commit, retrying when
+    /// the notes ref moved under us. Returns what `edit` returned.
+    fn edit_approvals<T>(
+        &self,
+        commit: ObjectId,
+        committer: &Signature,
+        message: &str,
+        mut edit: impl FnMut(&mut Vec<Approval>) -> T,
+    ) -> Result<T, GitError> {
+        let mut last_error = None;
+        for _ in 0..ATTEMPTS {
+            let tip = self.notes_tip()?;
+            let mut approvals = self.approvals_on(commit)?;
+            let result = edit(&mut approvals);
+            let text: String = approvals
+                .iter()
+                .map(|a| serde_json::to_string(a).expect("an approval always serialises") + "\n")
+                .collect();
+            let base_tree = match tip {
+                Some(t) => self.tree_of(t)?,
+                None => ObjectId::empty_tree(gix::hash::Kind::Sha1),
+            };
+            let tree = self.write_tree(
+                base_tree,
+                &[FileChange {
+                    path: commit.to_string(),
+                    content: (!text.is_empty()).then(|| text.into_bytes()),
+                }],
+            )?;
+            let parents: Vec<ObjectId> = tip.into_iter().collect();
+            let note = self.write_commit(tree, &parents, committer, committer, message)?;
+            match self.update_ref(NOTES_REF, tip, note, message, committer) {
+                Ok(()) => return Ok(result),
+                Err(e @ GitError::RefMoved { .. }) => last_error = Some(e),
+                Err(e) => return Err(e),
+            }
+        }
+        Err(last_error.expect("the loop ran at least once"))
+    }
+
+    /// Record `approval` on its head, replacing an earlier one by the same person.
+    pub fn record_approval(
+        &self,
+        approval: Approval,
+        committer: &Signature,
+    ) -> Result<(), GitError> {
+        let head = self.resolve(&approval.head)?;
+        let message = format!("approve {} by {}", approval.head, approval.by);
+        self.edit_approvals(head, committer, &message, |approvals| {
+            approvals.retain(|a| !a.by.email.eq_ignore_ascii_case(&approval.by.email));
+            approvals.push(approval.clone());
+        })
+    }
+
+    /// Withdraw `who`'s approval of `commit`; whether there was one.
+    pub fn remove_approval(
+        &self,
+        commit: ObjectId,
+        who: &Identity,
+        committer: &Signature,
+    ) -> Result<bool, GitError> {
+        let message = format!("unapprove {commit} by {who}");
+        self.edit_approvals(commit, committer, &message, |approvals| {
+            let before = approvals.len();
+            approvals.retain(|a| !a.by.email.eq_ignore_ascii_case(&who.email));
+            approvals.len() != before
+        })
+    }
+}

@@ -1,0 +1,126 @@
+//! `tollgate approve`, `tollgate unapprove`, and the verdict `tollgate show ID` prints.
+
+use super::output::{Output, Style};
+use crate::config::Config;
+use crate::git::commit::rfc3339;
+use crate::identity::Identity;
+use crate::verdict::{ApprovalStatus, Verdict};
+use crate::workspace::{ConfigExt, OpenRepo, Promotion, parse_promotion_id};
+
+/// The promotion `id` names, opened.
+pub(super) fn open_promotion(config: &Config, id: &str) -> anyhow::Result<(OpenRepo, Promotion)> {
+    let (repo, branch) = parse_promotion_id(id)?;
+    let open = OpenRepo::open(config.pick_repo(Some(repo))?)?;
+    let promotion = open.promotion(branch)?;
+    Ok((open, promotion))
+}
+
+fn me(config: &Config) -> anyhow::Result<Identity> {
+    Ok(Identity::resolve(config.identity.as_deref())?)
+}
+
+pub fn show(config: &Config, id: &str, out: &Output) -> anyhow::Result<()> {
+    let (open, promotion) = open_promotion(config, id)?;
+    let me = me(config)?;
+    let verdict = open.verdict(&promotion, &me, jiff::Timestamp::now())?;
+    if out.json {
+        return out.print_json(&verdict);
+    }
+    out.print(&verdict_text(out, &promotion, &me, &verdict))
+}
+
+pub fn approve(
+    config: &Config,
+    id: &str,
+    comment: Option<String>,
+    out: &Output,
+) -> anyhow::Result<()> {
+    let (open, promotion) = open_promotion(config, id)?;
+    let me = me(config)?;
+    let verdict = open.approve(&promotion, &me, comment, jiff::Timestamp::now())?;
+    if out.json {
+        return out.print_json(&verdict);
+    }
+    out.print(&format!(
+        "approved {} at {} as {me}\n\n{}",
+        promotion.id,
+        &verdict.head[..10],
+        verdict_text(out, &promotion, &me, &verdict)
+    ))
+}
+
+pub fn unapprove(config: &Config, id: &str, out: &Output) -> anyhow::Result<()> {
+    let (open, promotion) = open_promotion(config, id)?;
+    let me = me(config)?;
+    let removed = open.unapprove(&promotion, &me, jiff::Timestamp::now())?;
+    if out.json {
+        return out.print_json(&serde_json::json!({ "id": promotion.id, "removed": removed }));
+    }
+    out.print(&if removed {
+        format!("withdrew {me}'s approval of {}\n", promotion.id)
+    } else {
+        format!(
+            "{me} had not approved the head of {}; nothing changed\n",
+            promotion.id
+        )
+    })
+}
+
+fn verdict_text(out: &Output, promotion: &Promotion, me: &Identity, verdict: &Verdict) -> String {
+    let mut text = format!(
+        "{}  {}\nhead {}  base {}\n",
+        out.paint(Style::Bold, &promotion.id),
+        promotion.title,
+        &verdict.head[..10],
+        &verdict.base[..verdict.base.len().min(10)]
+    );
+    text.push_str("\napprovals:\n");
+    if verdict.approvals.is_empty() {
+        text.push_str("  none yet\n");
+    }
+    for approval in &verdict.approvals {
+        let (mark, style) = match approval.status {
+            ApprovalStatus::Valid => ("✓", Style::Added),
+            _ => ("✗", Style::Removed),
+        };
+        text.push_str(&format!(
+            "  {} {}  {}  {}{}\n",
+            out.paint(style, mark),
+            approval.by,
+            &rfc3339(approval.at)[..16].replace('T', " "),
+            format!("{:?}", approval.status).to_lowercase(),
+            if approval.status == ApprovalStatus::Valid {
+                String::new()
+            } else {
+                format!(": {}", approval.why)
+            }
+        ));
+    }
+    text.push_str("\nenvironments:\n");
+    for env in &verdict.environments {
+        text.push_str(&format!(
+            "  {:<12} {}/{} approvals{}\n",
+            env.name,
+            env.valid,
+            env.required,
+            if env.missing > 0 {
+                format!(", {} missing", env.missing)
+            } else {
+                String::new()
+            }
+        ));
+    }
+    let yes_no = |b: bool| if b { "yes" } else { "no" };
+    text.push_str(&format!(
+        "\n{me}: may approve: {}, may merge: {}\n",
+        yes_no(verdict.can_approve),
+        yes_no(verdict.can_merge)
+    ));
+    if !verdict.reasons.is_empty() {
+        text.push_str("because:\n");
+        for reason in &verdict.reasons {
+            text.push_str(&format!("  - {reason}\n"));
+        }
+    }
+    text
+}

@@ -1,0 +1,422 @@
+//! The verdict on a promotion: which approvals count, what each environment still needs,
+//! and whether a given person may approve or merge it, with every reason in plain words.
+//! Pure: it takes what was read from git and the clock, and decides.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+use crate::approvals::Approval;
+use crate::identity::Identity;
+use crate::policy::{Policy, PolicyError, Rules};
+
+/// The pseudo-environment a change to `.tollgate/` must satisfy, with the strictest rules.
+pub const POLICY_ENVIRONMENT: &str = ".tollgate";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ApprovalStatus {
+    Valid,
+    /// Given for an older head, or for a render that has changed since.
+    Stale,
+    NotAuthorised,
+    /// By an author of the promotion, where the policy does not allow it.
+    SelfApproval,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ApprovalVerdict {
+    pub by: String,
+    pub at: i64,
+    pub head: String,
+    pub status: ApprovalStatus,
+    pub why: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct EnvironmentVerdict {
+    pub name: String,
+    pub required: u32,
+    pub valid: u32,
+    pub missing: u32,
+    pub rules_failed: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Verdict {
+    pub id: String,
+    pub head: String,
+    pub base: String,
+    pub approvals: Vec<ApprovalVerdict>,
+    pub environments: Vec<EnvironmentVerdict>,
+    pub can_approve: bool,
+    pub can_merge: bool,
+    pub reasons: Vec<String>,
+    /// The reasons that keep this person from approving (a subset of `reasons`).
+    #[serde(skip)]
+    pub approve_refusals: Vec<String>,
+}
+
+/// Everything the verdict is decided from.
+pub struct Case<'a> {
+    pub id: String,
+    /// The policy at the base (never the head), or why it cannot be read.
+    pub policy: Result<&'a Policy, &'a PolicyError>,
+    pub head: String,
+    pub base: String,
+    /// Lower-cased emails of the authors of every commit in the promotion.
+    pub authors: Vec<String>,
+    /// Environments the promotion changes.
+    pub environments: Vec<String>,
+    /// Whether it changes `.tollgate/` itself.
+    pub touches_policy: bool,
+    /// Approvals on any commit of the promotion (older heads included, to show as stale).
+    pub approvals: Vec<Approval>,
+    /// Per environment, the digest of what renders at the head now.
+    pub digests: BTreeMap<String, String>,
+    pub me: &'a Identity,
+    pub now: jiff::Timestamp,
+}
+
+fn is_author(case: &Case<'_>, who: &Identity) -> bool {
+    case.authors
+        .iter()
+        .any(|a| a.eq_ignore_ascii_case(&who.email))
+}
+
+/// Whether `approval` counts for an environment with `rules`, and if not, why.
+fn counts_for(case: &Case<'_>, approval: &Approval, rules: &Rules) -> Result<(), ApprovalStatus> {
+    if !rules.may_approve(&approval.by) {
+        return Err(ApprovalStatus::NotAuthorised);
+    }
+    if is_author(case, &approval.by) && !rules.allow_self_approval {
+        return Err(ApprovalStatus::SelfApproval);
+    }
+    Ok(())
+}
+
+fn stale_because(case: &Case<'_>, approval: &Approval) -> Option<String> {
+    if approval.head != case.head {
+        return Some(format!("approved {}, an older head", short(&approval.head)));
+    }
+    approval.digests.iter().find_map(|(env, digest)| {
+        (case.digests.get(env).is_some_and(|now| now != digest))
+            .then(|| format!("what {env} renders has changed since it was approved"))
+    })
+}
+
+fn short(sha: &str) -> &str {
+    &sha[..sha.len().min(10)]
+}
+
+pub fn decide(case: &Case<'_>) -> Verdict {
+    let policy = match case.policy {
+        Ok(policy) => policy,
+        Err(error) => {
+            return Verdict {
+                id: case.id.clone(),
+                head: case.head.clone(),
+                base: case.base.clone(),
+                approvals: Vec::new(),
+                environments: Vec::new(),
+                can_approve: false,
+                can_merge: false,
+                reasons: vec![error.to_string()],
+                approve_refusals: vec![error.to_string()],
+            };
+        }
+    };
+    let mut environments: Vec<(String, Rules)> = case
+        .environments
+        .iter()
+        .map(|e| (e.clone(), policy.rules(e)))
+        .collect();
+    let mut reasons = Vec::new();
+    if case.touches_policy {
+        environments.push((POLICY_ENVIRONMENT.to_string(), policy.strictest()));
+        reasons.push(format!(
+            "it changes {POLICY_ENVIRONMENT}/, so it needs the strictest environment's rules"
+        ));
+    }
+
+    let approvals: Vec<ApprovalVerdict> = case
+        .approvals
+        .iter()
+        .map(|a| {
+            let (status, why) = match stale_because(case, a) {
+                Some(why) => (ApprovalStatus::Stale, why),
+                None => {
+                    let results: Vec<_> = environments
+                        .iter()
+                        .map(|(_, r)| counts_for(case, a, r))
+                        .collect();
+                    if results.iter().any(Result::is_ok) {
+                        (ApprovalStatus::Valid, "counts".to_string())
+                    } else if results.contains(&Err(ApprovalStatus::SelfApproval)) {
+                        (
+                            ApprovalStatus::SelfApproval,
+                            "an author cannot approve their own promotion".to_string(),
+                        )
+                    } else {
+                        (
+                            ApprovalStatus::NotAuthorised,
+                            format!("{} is not an approver here", a.by.email),
+                        )
+                    }
+                }
+            };
+            ApprovalVerdict {
+                by: a.by.to_string(),
+                at: a.at,
+                head: a.head.clone(),
+                status,
+                why,
+            }
+        })
+        .collect();
+
+    let mut env_verdicts = Vec::new();
+    let mut all_satisfied = true;
+    for (name, rules) in &environments {
+        let valid = case
+            .approvals
+            .iter()
+            .filter(|a| stale_because(case, a).is_none() && counts_for(case, a, rules).is_ok())
+            .count() as u32;
+        let missing = rules.approvals.saturating_sub(valid);
+        let mut failed = Vec::new();
+        if missing > 0 {
+            all_satisfied = false;
+            failed.push(format!(
+                "{name} needs {} approval(s) from {}, has {valid}",
+                rules.approvals,
+                if rules.approvers.is_empty() {
+                    "anyone but the author".to_string()
+                } else {
+                    rules.approvers.join(", ")
+                }
+            ));
+        }
+        if let Some(freeze) = rules.frozen_at(case.now) {
+            failed.push(format!(
+                "{name} is frozen until {} ({}); merging needs --break-glass",
+                freeze.to, freeze.reason
+            ));
+        }
+        env_verdicts.push(EnvironmentVerdict {
+            name: name.clone(),
+            required: rules.approvals,
+            valid,
+            missing,
+            rules_failed: failed,
+        });
+    }
+
+    let me = case.me;
+    let mut approve_refusals = Vec::new();
+    if is_author(case, me) && environments.iter().any(|(_, r)| !r.allow_self_approval) {
+        approve_refusals.push(format!(
+            "you ({}) wrote part of this promotion and may not approve it",
+            me.email
+        ));
+    }
+    if !environments.iter().any(|(_, r)| r.may_approve(me)) {
+        approve_refusals.push(format!(
+            "you ({}) are not an approver for {}",
+            me.email,
+            case.environments.join(", ")
+        ));
+    }
+    let can_approve = approve_refusals.is_empty();
+    reasons.extend(approve_refusals.iter().cloned());
+
+    let mut can_merge = all_satisfied;
+    for verdict in &env_verdicts {
+        reasons.extend(verdict.rules_failed.iter().cloned());
+    }
+    if env_verdicts
+        .iter()
+        .any(|v| v.rules_failed.iter().any(|r| r.contains("frozen")))
+    {
+        can_merge = false;
+    }
+    for (name, rules) in &environments {
+        if !rules.may_merge(me) {
+            can_merge = false;
+            reasons.push(format!("you ({}) may not merge into {name}", me.email));
+        }
+    }
+    if environments.is_empty() {
+        reasons.push("it changes no environment".to_string());
+    }
+    Verdict {
+        id: case.id.clone(),
+        head: case.head.clone(),
+        base: case.base.clone(),
+        approvals,
+        environments: env_verdicts,
+        can_approve,
+        can_merge,
+        reasons,
+        approve_refusals,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const POLICY: &str = include_str!("../assets/demo/policy.yaml");
+
+    fn person(name: &str) -> Identity {
+        Identity {
+            name: name.into(),
+            email: format!("{}@example.com", name.to_lowercase()),
+        }
+    }
+
+    fn approval(by: &str, head: &str) -> Approval {
+        Approval {
+            by: person(by),
+            at: 0,
+            head: head.into(),
+            base: "b".into(),
+            comment: None,
+            digests: BTreeMap::from([("production".to_string(), "sha256:1".to_string())]),
+        }
+    }
+
+    struct Fixture {
+        policy: Policy,
+        me: Identity,
+        approvals: Vec<Approval>,
+        authors: Vec<String>,
+        head: String,
+        digest: String,
+    }
+
+    impl Fixture {
+        fn production() -> Fixture {
+            Fixture {
+                policy: Policy::parse(POLICY).expect("valid"),
+                me: person("Dana"),
+                approvals: Vec::new(),
+                authors: vec!["bob@example.com".into()],
+                head: "h2".into(),
+                digest: "sha256:1".into(),
+            }
+        }
+
+        fn approved_by(mut self, who: &str, head: &str) -> Fixture {
+            self.approvals.push(approval(who, head));
+            self
+        }
+
+        fn decide(&self) -> Verdict {
+            decide(&Case {
+                id: "shop:promote/x".into(),
+                policy: Ok(&self.policy),
+                head: self.head.clone(),
+                base: "b".into(),
+                authors: self.authors.clone(),
+                environments: vec!["production".into()],
+                touches_policy: false,
+                approvals: self.approvals.clone(),
+                digests: BTreeMap::from([("production".to_string(), self.digest.clone())]),
+                me: &self.me,
+                now: "2026-11-26T00:00:00Z".parse().expect("time"),
+            })
+        }
+    }
+
+    #[test]
+    fn two_authorised_approvals_on_the_head_allow_a_merge() {
+        let verdict = Fixture::production()
+            .approved_by("Alice", "h2")
+            .approved_by("Carol", "h2")
+            .decide();
+        assert!(verdict.can_merge, "{:?}", verdict.reasons);
+        assert_eq!(verdict.environments[0].valid, 2);
+    }
+
+    #[test]
+    fn an_approval_of_an_older_head_is_stale() {
+        let verdict = Fixture::production()
+            .approved_by("Alice", "h1")
+            .approved_by("Carol", "h2")
+            .decide();
+        assert_eq!(verdict.approvals[0].status, ApprovalStatus::Stale);
+        assert_eq!(verdict.environments[0].missing, 1);
+        assert!(!verdict.can_merge);
+    }
+
+    #[test]
+    fn an_approval_whose_render_changed_is_stale() {
+        let mut fixture = Fixture::production()
+            .approved_by("Alice", "h2")
+            .approved_by("Carol", "h2");
+        fixture.digest = "sha256:2".into();
+        let verdict = fixture.decide();
+        assert!(
+            verdict
+                .approvals
+                .iter()
+                .all(|a| a.status == ApprovalStatus::Stale)
+        );
+        assert!(!verdict.can_merge);
+    }
+
+    #[test]
+    fn authors_cannot_approve_their_own_promotion() {
+        let mut fixture = Fixture::production().approved_by("Dana", "h2");
+        fixture.authors.push("dana@example.com".into());
+        let verdict = fixture.decide();
+        assert_eq!(verdict.approvals[0].status, ApprovalStatus::SelfApproval);
+        assert!(!verdict.can_approve);
+        assert!(
+            verdict
+                .reasons
+                .iter()
+                .any(|r| r.contains("may not approve")),
+            "{:?}",
+            verdict.reasons
+        );
+    }
+
+    #[test]
+    fn unauthorised_approvers_and_mergers_are_refused() {
+        let mut fixture = Fixture::production().approved_by("Bob", "h2");
+        fixture.me = person("Erin");
+        fixture.authors = vec!["ci@example.com".into()];
+        let verdict = fixture.decide();
+        assert_eq!(verdict.approvals[0].status, ApprovalStatus::NotAuthorised);
+        assert!(!verdict.can_approve && !verdict.can_merge);
+        assert!(
+            verdict
+                .reasons
+                .iter()
+                .any(|r| r.contains("may not merge into production"))
+        );
+    }
+
+    #[test]
+    fn an_unreadable_policy_blocks_everything() {
+        let fixture = Fixture::production();
+        let error = Policy::parse("environments: 3\n").expect_err("invalid");
+        let verdict = decide(&Case {
+            id: "x".into(),
+            policy: Err(&error),
+            head: "h".into(),
+            base: "b".into(),
+            authors: Vec::new(),
+            environments: vec!["production".into()],
+            touches_policy: false,
+            approvals: Vec::new(),
+            digests: BTreeMap::new(),
+            me: &fixture.me,
+            now: jiff::Timestamp::UNIX_EPOCH,
+        });
+        assert!(!verdict.can_approve && !verdict.can_merge);
+        assert!(verdict.reasons[0].contains("nothing can be merged"));
+    }
+}
