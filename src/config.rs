@@ -49,6 +49,7 @@ struct RawRepo {
     branch: Option<String>,
     promotions: Option<String>,
     environments: Option<Vec<RawEnvironment>>,
+    delete_merged: Option<bool>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -91,6 +92,8 @@ pub struct RepoConfig {
     pub promotions: String,
     /// `None`: discover each folder under `envs/` at the commit being looked at.
     pub environments: Option<Vec<EnvironmentConfig>>,
+    /// Delete a promotion branch once it is merged (default true).
+    pub delete_merged: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -222,6 +225,7 @@ impl Config {
                     .promotions
                     .unwrap_or_else(|| DEFAULT_PROMOTIONS.to_string()),
                 environments,
+                delete_merged: repo.delete_merged.unwrap_or(true),
             });
         }
         Ok(Config {

@@ -7,11 +7,11 @@ use std::collections::BTreeMap;
 use gix::ObjectId;
 
 use crate::approvals::{Approval, rendered_digest};
-use crate::git::write::Signature;
+use crate::git::write::{RefSwap, Signature};
 use crate::identity::Identity;
-use crate::policy::{POLICY_PATH, Policy, PolicyError};
+use crate::policy::{MergeMethod, POLICY_PATH, Policy, PolicyError};
 use crate::render::render;
-use crate::verdict::{Case, Verdict, decide};
+use crate::verdict::{ApprovalStatus, Case, Verdict, decide};
 use crate::workspace::{OpenRepo, Promotion, WorkspaceError};
 
 #[derive(Debug, thiserror::Error)]
@@ -154,6 +154,156 @@ impl OpenRepo {
             .repo
             .remove_approval(promotion.branch.head, me, &signature(me, now))?)
     }
+}
+
+/// What a merge wrote.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Merged {
+    pub id: String,
+    /// The protected branch's new tip.
+    pub commit: String,
+    pub branch: String,
+    pub method: MergeMethod,
+    pub branch_deleted: bool,
+    pub break_glass: bool,
+}
+
+impl OpenRepo {
+    /// Merge the promotion into the protected branch as `me`: only when the verdict
+    /// allows it (or, in a freeze, with a break-glass reason from someone the policy lists),
+    /// pinned to the head that was judged and the base that was checked. If either moved,
+    /// nothing is written.
+    pub fn merge(
+        &self,
+        promotion: &Promotion,
+        me: &Identity,
+        break_glass: Option<&str>,
+        now: jiff::Timestamp,
+    ) -> Result<Merged, ReviewError> {
+        let refuse = |reasons: Vec<String>| ReviewError::Refused {
+            action: "merge",
+            reasons,
+        };
+        let branch = &promotion.branch;
+        let policy = self
+            .policy_at(branch.base)?
+            .map_err(|e| refuse(vec![e.to_string()]))?;
+        let verdict = self.verdict(promotion, me, now)?;
+        if break_glass.is_some() && !policy.may_break_glass(me) {
+            return Err(refuse(vec![format!(
+                "you ({}) are not listed under break_glass in the policy",
+                me.email
+            )]));
+        }
+        let blocking: Vec<String> = verdict
+            .merge_refusals
+            .iter()
+            .filter(|r| break_glass.is_none() || !verdict.freezes.contains(r))
+            .cloned()
+            .collect();
+        if !blocking.is_empty() || promotion.environments.is_empty() {
+            return Err(refuse(if blocking.is_empty() {
+                vec!["it changes no environment".into()]
+            } else {
+                blocking
+            }));
+        }
+        if branch.merge_base != Some(branch.base) {
+            return Err(refuse(vec![format!(
+                "{} has moved on since the promotion branched (it is at {}, the promotion is based on {}); rebase {} onto {} and ask for approvals again",
+                self.branch,
+                short(&branch.base.to_string()),
+                branch
+                    .merge_base
+                    .map(|b| short(&b.to_string()))
+                    .unwrap_or_else(|| "nothing".into()),
+                branch.branch,
+                self.branch
+            )]));
+        }
+
+        let methods: Vec<MergeMethod> = promotion
+            .environments
+            .iter()
+            .map(|e| policy.rules(e).merge_method)
+            .collect();
+        let method = match methods.first() {
+            Some(first) if methods.iter().all(|m| m == first) => *first,
+            _ => MergeMethod::Merge,
+        };
+        let mut message = format!(
+            "Merge promotion {}\n\n{}\n\nPromotion: {}\n",
+            promotion.id, promotion.title, promotion.id
+        );
+        for approval in verdict
+            .approvals
+            .iter()
+            .filter(|a| a.status == ApprovalStatus::Valid)
+        {
+            message.push_str(&format!("Approved-by: {}\n", approval.by));
+        }
+        message.push_str(&format!("Merged-by: {me}\n"));
+        if let Some(reason) = break_glass {
+            message.push_str(&format!(
+                "Break-glass: {me}\nReason: {}\n",
+                reason.replace('\n', " ")
+            ));
+        }
+        let sig = signature(me, now);
+        let head_tree = self.repo.tree_of(branch.head)?;
+        let commit = match method {
+            MergeMethod::Merge => self.repo.write_commit(
+                head_tree,
+                &[branch.base, branch.head],
+                &sig,
+                &sig,
+                &message,
+            )?,
+            MergeMethod::Squash => {
+                let head = &branch.info;
+                let author = Signature {
+                    name: head.author.name.clone(),
+                    email: head.author.email.clone(),
+                    time: head.author.time,
+                };
+                let squashed = message.replacen(
+                    &format!("Merge promotion {}\n\n{}", promotion.id, promotion.title),
+                    &promotion.title,
+                    1,
+                );
+                self.repo
+                    .write_commit(head_tree, &[branch.base], &author, &sig, &squashed)?
+            }
+            MergeMethod::FastForward => branch.head,
+        };
+        let mut swaps = vec![RefSwap {
+            name: format!("refs/heads/{}", self.branch),
+            expected: Some(branch.base),
+            new: Some(commit),
+        }];
+        let delete = self.config.delete_merged;
+        // The head that was judged must still be the promotion's head, deleted or not.
+        swaps.push(RefSwap {
+            name: format!("refs/heads/{}", branch.branch),
+            expected: Some(branch.head),
+            new: if delete { None } else { Some(branch.head) },
+        });
+        self.repo
+            .swap_refs(&swaps, &format!("tollgate: merge {}", promotion.id), &sig)?;
+        tracing::info!(id = %promotion.id, %commit, ?method, "merged");
+        Ok(Merged {
+            id: promotion.id.clone(),
+            commit: commit.to_string(),
+            branch: self.branch.clone(),
+            method,
+            branch_deleted: delete,
+            break_glass: break_glass.is_some(),
+        })
+    }
+}
+
+fn short(sha: &str) -> String {
+    sha.chars().take(10).collect()
 }
 
 fn signature(me: &Identity, now: jiff::Timestamp) -> Signature {

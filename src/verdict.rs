@@ -55,6 +55,12 @@ pub struct Verdict {
     /// The reasons that keep this person from approving (a subset of `reasons`).
     #[serde(skip)]
     pub approve_refusals: Vec<String>,
+    /// The reasons that keep this person from merging (a subset of `reasons`).
+    #[serde(skip)]
+    pub merge_refusals: Vec<String>,
+    /// The freezes in force, each also a merge refusal; break-glass lifts them.
+    #[serde(skip)]
+    pub freezes: Vec<String>,
 }
 
 /// Everything the verdict is decided from.
@@ -123,6 +129,8 @@ pub fn decide(case: &Case<'_>) -> Verdict {
                 can_merge: false,
                 reasons: vec![error.to_string()],
                 approve_refusals: vec![error.to_string()],
+                merge_refusals: vec![error.to_string()],
+                freezes: Vec::new(),
             };
         }
     };
@@ -176,7 +184,8 @@ pub fn decide(case: &Case<'_>) -> Verdict {
         .collect();
 
     let mut env_verdicts = Vec::new();
-    let mut all_satisfied = true;
+    let mut merge_refusals = Vec::new();
+    let mut freezes = Vec::new();
     for (name, rules) in &environments {
         let valid = case
             .approvals
@@ -186,7 +195,6 @@ pub fn decide(case: &Case<'_>) -> Verdict {
         let missing = rules.approvals.saturating_sub(valid);
         let mut failed = Vec::new();
         if missing > 0 {
-            all_satisfied = false;
             failed.push(format!(
                 "{name} needs {} approval(s) from {}, has {valid}",
                 rules.approvals,
@@ -197,11 +205,14 @@ pub fn decide(case: &Case<'_>) -> Verdict {
                 }
             ));
         }
+        merge_refusals.extend(failed.iter().cloned());
         if let Some(freeze) = rules.frozen_at(case.now) {
-            failed.push(format!(
+            let text = format!(
                 "{name} is frozen until {} ({}); merging needs --break-glass",
                 freeze.to, freeze.reason
-            ));
+            );
+            failed.push(text.clone());
+            freezes.push(text);
         }
         env_verdicts.push(EnvironmentVerdict {
             name: name.clone(),
@@ -230,22 +241,18 @@ pub fn decide(case: &Case<'_>) -> Verdict {
     let can_approve = approve_refusals.is_empty();
     reasons.extend(approve_refusals.iter().cloned());
 
-    let mut can_merge = all_satisfied;
     for verdict in &env_verdicts {
         reasons.extend(verdict.rules_failed.iter().cloned());
     }
-    if env_verdicts
-        .iter()
-        .any(|v| v.rules_failed.iter().any(|r| r.contains("frozen")))
-    {
-        can_merge = false;
-    }
     for (name, rules) in &environments {
         if !rules.may_merge(me) {
-            can_merge = false;
-            reasons.push(format!("you ({}) may not merge into {name}", me.email));
+            let text = format!("you ({}) may not merge into {name}", me.email);
+            reasons.push(text.clone());
+            merge_refusals.push(text);
         }
     }
+    merge_refusals.extend(freezes.iter().cloned());
+    let can_merge = merge_refusals.is_empty() && !environments.is_empty();
     if environments.is_empty() {
         reasons.push("it changes no environment".to_string());
     }
@@ -259,6 +266,8 @@ pub fn decide(case: &Case<'_>) -> Verdict {
         can_merge,
         reasons,
         approve_refusals,
+        merge_refusals,
+        freezes,
     }
 }
 

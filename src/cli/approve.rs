@@ -1,4 +1,4 @@
-//! `tollgate approve`, `tollgate unapprove`, and the verdict `tollgate show ID` prints.
+//! `tollgate approve`, `unapprove`, `merge`, and the verdict `tollgate show ID` prints.
 
 use super::output::{Output, Style};
 use crate::config::Config;
@@ -64,6 +64,37 @@ pub fn unapprove(config: &Config, id: &str, out: &Output) -> anyhow::Result<()> 
             promotion.id
         )
     })
+}
+
+pub fn merge(
+    config: &Config,
+    id: &str,
+    break_glass: Option<&str>,
+    out: &Output,
+) -> anyhow::Result<()> {
+    let (open, promotion) = open_promotion(config, id)?;
+    let me = me(config)?;
+    let merged = open.merge(&promotion, &me, break_glass, jiff::Timestamp::now())?;
+    if out.json {
+        return out.print_json(&merged);
+    }
+    out.print(&format!(
+        "merged {} into {} as {} ({}){}{}\n",
+        merged.id,
+        merged.branch,
+        &merged.commit[..10],
+        format!("{:?}", merged.method).to_lowercase(),
+        if merged.branch_deleted {
+            "; promotion branch deleted"
+        } else {
+            ""
+        },
+        if merged.break_glass {
+            "; break-glass recorded"
+        } else {
+            ""
+        },
+    ))
 }
 
 fn verdict_text(out: &Output, promotion: &Promotion, me: &Identity, verdict: &Verdict) -> String {

@@ -55,6 +55,8 @@ pub enum Command {
     Approve(ApproveArgs),
     /// Withdraw your approval of a promotion's head.
     Unapprove(PromotionArg),
+    /// Merge an approved promotion into the protected branch, with the audit trailers.
+    Merge(MergeArgs),
     /// The demo workspace.
     #[command(subcommand)]
     Demo(DemoCommand),
@@ -118,6 +120,18 @@ pub struct ApproveArgs {
     /// A note kept with the approval.
     #[arg(long)]
     pub comment: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct MergeArgs {
+    /// The promotion (REPO:BRANCH).
+    pub id: String,
+    /// Merge through a freeze window (only for identities in the policy's break_glass).
+    #[arg(long, requires = "reason")]
+    pub break_glass: bool,
+    /// Why the break-glass merge is needed; recorded in the merge commit.
+    #[arg(long, requires = "break_glass")]
+    pub reason: Option<String>,
 }
 
 #[derive(Debug, Args)]
@@ -192,6 +206,9 @@ fn dispatch(cli: &Cli, out: &Output) -> anyhow::Result<()> {
             approve::approve(&load_config(cli)?, &args.id, args.comment.clone(), out)
         }
         Some(Command::Unapprove(args)) => approve::unapprove(&load_config(cli)?, &args.id, out),
+        Some(Command::Merge(args)) => {
+            approve::merge(&load_config(cli)?, &args.id, args.reason.as_deref(), out)
+        }
         // The TUI needs a terminal; piped, tollgate lists the pending promotions instead.
         None if std::io::stdout().is_terminal() && std::io::stdin().is_terminal() && !cli.json => {
             crate::tui::run(load_config(cli)?)

@@ -17,6 +17,15 @@ pub struct FileChange {
     pub content: Option<Vec<u8>>,
 }
 
+/// One ref to change in a transaction: from `expected` (`None`: absent) to `new`
+/// (`None`: delete it).
+#[derive(Debug, Clone)]
+pub struct RefSwap {
+    pub name: String,
+    pub expected: Option<ObjectId>,
+    pub new: Option<ObjectId>,
+}
+
 /// Who and when, for the author and committer lines of a commit.
 #[derive(Debug, Clone)]
 pub struct Signature {
@@ -99,50 +108,95 @@ impl Repo {
         log_message: &str,
         committer: &Signature,
     ) -> Result<(), GitError> {
-        let name: gix::refs::FullName = reference
-            .try_into()
-            .during(&self.name, || format!("ref name {reference}"))?;
-        let edit = RefEdit {
-            change: Change::Update {
-                log: LogChange {
-                    mode: RefLog::AndReference,
-                    force_create_reflog: false,
-                    message: log_message.into(),
+        self.swap_refs(
+            &[RefSwap {
+                name: reference.to_string(),
+                expected,
+                new: Some(new),
+            }],
+            log_message,
+            committer,
+        )
+    }
+
+    /// Change several refs in one transaction: each must still hold its `expected` value
+    /// or nothing changes at all, and [`GitError::RefMoved`] names the one that moved.
+    pub fn swap_refs(
+        &self,
+        swaps: &[RefSwap],
+        log_message: &str,
+        committer: &Signature,
+    ) -> Result<(), GitError> {
+        let mut edits = Vec::new();
+        for swap in swaps {
+            let name: gix::refs::FullName = swap
+                .name
+                .as_str()
+                .try_into()
+                .during(&self.name, || format!("ref name {}", swap.name))?;
+            let expected = match swap.expected {
+                Some(id) => PreviousValue::MustExistAndMatch(Target::Object(id)),
+                None => PreviousValue::MustNotExist,
+            };
+            let change = match swap.new {
+                Some(new) => Change::Update {
+                    log: LogChange {
+                        mode: RefLog::AndReference,
+                        force_create_reflog: false,
+                        message: log_message.into(),
+                    },
+                    expected,
+                    new: Target::Object(new),
                 },
-                expected: match expected {
-                    Some(id) => PreviousValue::MustExistAndMatch(Target::Object(id)),
-                    None => PreviousValue::MustNotExist,
+                None => Change::Delete {
+                    expected,
+                    log: RefLog::AndReference,
                 },
-                new: Target::Object(new),
-            },
-            name,
-            deref: false,
-        };
+            };
+            edits.push(RefEdit {
+                change,
+                name,
+                deref: false,
+            });
+        }
         let sig = committer.to_gix();
         let mut time_buf = gix::date::parse::TimeBuf::default();
-        let result = self
+        match self
             .inner
-            .edit_references_as(Some(edit), Some(sig.to_ref(&mut time_buf)));
-        match result {
+            .edit_references_as(edits, Some(sig.to_ref(&mut time_buf)))
+        {
             Ok(_) => Ok(()),
             Err(e) => {
-                let actual = self
-                    .inner
-                    .try_find_reference(reference)
-                    .ok()
-                    .flatten()
-                    .and_then(|mut r| r.peel_to_id().ok().map(|id| id.to_string()));
-                let expected_text = expected.map(|e| e.to_string());
-                if actual != expected_text {
-                    Err(GitError::RefMoved {
-                        repo: self.name.clone(),
-                        reference: reference.to_string(),
-                        expected: expected_text.unwrap_or_else(|| "(absent)".into()),
-                        actual: actual.unwrap_or_else(|| "(absent)".into()),
-                    })
-                } else {
-                    Err(e).during(&self.name, || format!("update {reference}"))
+                for swap in swaps {
+                    let actual = self
+                        .inner
+                        .try_find_reference(swap.name.as_str())
+                        .ok()
+                        .flatten()
+                        .and_then(|mut r| r.peel_to_id().ok().map(|id| id.detach()));
+                    if actual != swap.expected {
+                        let show = |id: Option<ObjectId>| {
+                            id.map(|i| i.to_string())
+                                .unwrap_or_else(|| "(absent)".into())
+                        };
+                        return Err(GitError::RefMoved {
+                            repo: self.name.clone(),
+                            reference: swap.name.clone(),
+                            expected: show(swap.expected),
+                            actual: show(actual),
+                        });
+                    }
                 }
+                Err(e).during(&self.name, || {
+                    format!(
+                        "update {}",
+                        swaps
+                            .iter()
+                            .map(|s| s.name.as_str())
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    )
+                })
             }
         }
     }

@@ -323,3 +323,298 @@ fn concurrent_approvals_are_all_kept() {
         "{after:#}"
     );
 }
+
+fn main_tip(repo: &EnvRepoBuilder) -> gix::ObjectId {
+    repo.repo.branch_head("main").expect("main")
+}
+
+#[test]
+fn a_merge_carries_the_trailers_and_deletes_the_branch() {
+    let (home, repo, config) = repo();
+    let base = main_tip(&repo);
+    as_who(
+        home.path(),
+        &config,
+        "Carol",
+        &["approve", "test:promote/scale"],
+    )
+    .ok();
+    as_who(
+        home.path(),
+        &config,
+        "Alice",
+        &["approve", "test:promote/scale"],
+    )
+    .ok();
+    let merged = as_who(
+        home.path(),
+        &config,
+        "Dana",
+        &["merge", "test:promote/scale", "--json"],
+    )
+    .ok()
+    .json();
+    let tip = main_tip(&repo);
+    assert_eq!(merged["commit"], tip.to_string());
+    let commit = repo.repo.commit_info(tip).expect("merge commit");
+    assert_eq!(
+        commit.parents[0], base,
+        "the first parent is the base that was checked"
+    );
+    let trailers: Vec<String> = commit
+        .trailers
+        .iter()
+        .map(|t| format!("{}: {}", t.key, t.value))
+        .collect();
+    assert_eq!(
+        trailers,
+        [
+            "Promotion: test:promote/scale",
+            "Approved-by: Carol <carol@example.com>",
+            "Approved-by: Alice <alice@example.com>",
+            "Merged-by: Dana <dana@example.com>",
+        ]
+    );
+    assert!(
+        repo.repo.branch_head("promote/scale").is_err(),
+        "the promotion branch is deleted"
+    );
+    let list = as_who(home.path(), &config, "Dana", &["list", "--json"])
+        .ok()
+        .json();
+    assert_eq!(list, serde_json::json!([]));
+}
+
+#[test]
+fn a_merge_without_enough_approvals_writes_nothing() {
+    let (home, repo, config) = repo();
+    let before = main_tip(&repo);
+    as_who(
+        home.path(),
+        &config,
+        "Carol",
+        &["approve", "test:promote/scale"],
+    )
+    .ok();
+    let refused = as_who(
+        home.path(),
+        &config,
+        "Carol",
+        &["merge", "test:promote/scale"],
+    );
+    assert_eq!(refused.code, 1);
+    assert!(
+        refused.stderr.contains("production needs 2 approval(s)"),
+        "{}",
+        refused.stderr
+    );
+    assert_eq!(main_tip(&repo), before);
+    assert!(repo.repo.branch_head("promote/scale").is_ok());
+}
+
+#[test]
+fn a_merge_is_refused_when_the_base_moved_and_nothing_is_written() {
+    let (home, mut repo, config) = repo();
+    repo.branch(
+        "promote/other",
+        &[(
+            "envs/production/other.yaml",
+            "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: o, namespace: shop}\n",
+        )],
+        "Bob",
+        "Other",
+    );
+    for id in ["test:promote/scale", "test:promote/other"] {
+        as_who(home.path(), &config, "Carol", &["approve", id]).ok();
+        as_who(home.path(), &config, "Dana", &["approve", id]).ok();
+    }
+    as_who(
+        home.path(),
+        &config,
+        "Carol",
+        &["merge", "test:promote/scale"],
+    )
+    .ok();
+    let tip = main_tip(&repo);
+    let refused = as_who(
+        home.path(),
+        &config,
+        "Carol",
+        &["merge", "test:promote/other"],
+    );
+    assert_eq!(refused.code, 1);
+    assert!(
+        refused.stderr.contains("main has moved on"),
+        "{}",
+        refused.stderr
+    );
+    assert_eq!(main_tip(&repo), tip, "nothing was written");
+}
+
+#[test]
+fn a_freeze_refuses_merges_unless_break_glass_by_a_listed_identity() {
+    let home = TempDir::new().expect("temp dir");
+    let mut repo = EnvRepoBuilder::new(&home.path().join("env.git"));
+    let policy = "environments:\n  production:\n    approvals: 1\n    freeze:\n      - {from: '2020-01-01T00:00:00Z', to: '2100-01-01T00:00:00Z', reason: 'the long freeze'}\nbreak_glass: [carol@example.com]\n";
+    repo.commit_files(
+        &[
+            (".tollgate/policy.yaml", policy),
+            ("envs/production/api.yaml", DEPLOY),
+        ],
+        "Alice",
+        "start",
+    );
+    repo.branch(
+        "promote/fix",
+        &[(
+            "envs/production/api.yaml",
+            &DEPLOY.replace("replicas: 2", "replicas: 3"),
+        )],
+        "Bob",
+        "Hotfix",
+    );
+    let config = repo.write_config(home.path(), "");
+    as_who(
+        home.path(),
+        &config,
+        "Alice",
+        &["approve", "test:promote/fix"],
+    )
+    .ok();
+    let frozen = as_who(home.path(), &config, "Dana", &["merge", "test:promote/fix"]);
+    assert!(
+        frozen.code == 1 && frozen.stderr.contains("frozen until"),
+        "{}",
+        frozen.stderr
+    );
+    let unlisted = as_who(
+        home.path(),
+        &config,
+        "Dana",
+        &[
+            "merge",
+            "test:promote/fix",
+            "--break-glass",
+            "--reason",
+            "outage",
+        ],
+    );
+    assert!(
+        unlisted.code == 1 && unlisted.stderr.contains("not listed under break_glass"),
+        "{}",
+        unlisted.stderr
+    );
+    let usage = as_who(
+        home.path(),
+        &config,
+        "Carol",
+        &["merge", "test:promote/fix", "--break-glass"],
+    );
+    assert_eq!(usage.code, 2, "--break-glass needs --reason");
+    as_who(
+        home.path(),
+        &config,
+        "Carol",
+        &[
+            "merge",
+            "test:promote/fix",
+            "--break-glass",
+            "--reason",
+            "INC-7: outage",
+        ],
+    )
+    .ok();
+    let commit = repo.repo.commit_info(main_tip(&repo)).expect("merge");
+    assert_eq!(
+        commit.trailer_values("Break-glass").collect::<Vec<_>>(),
+        ["Carol <carol@example.com>"]
+    );
+    assert_eq!(
+        commit.trailer_values("Reason").collect::<Vec<_>>(),
+        ["INC-7: outage"]
+    );
+}
+
+#[test]
+fn twenty_concurrent_merges_keep_a_linear_history_and_lose_nothing() {
+    let home = TempDir::new().expect("temp dir");
+    let mut repo = EnvRepoBuilder::new(&home.path().join("env.git"));
+    let policy = "environments:\n  production:\n    approvals: 1\n";
+    repo.commit_files(
+        &[
+            (".tollgate/policy.yaml", policy),
+            ("envs/production/api.yaml", DEPLOY),
+        ],
+        "Alice",
+        "start",
+    );
+    let base = main_tip(&repo);
+    for i in 0..20 {
+        let path = format!("envs/production/cm-{i}.yaml");
+        let content = format!(
+            "apiVersion: v1\nkind: ConfigMap\nmetadata: {{name: cm-{i}, namespace: shop}}\n"
+        );
+        repo.branch(
+            &format!("promote/p{i}"),
+            &[(&path, &content)],
+            "Bob",
+            &format!("Add cm-{i}"),
+        );
+    }
+    let config = repo.write_config(home.path(), "");
+    for i in 0..20 {
+        as_who(
+            home.path(),
+            &config,
+            "Carol",
+            &["approve", &format!("test:promote/p{i}")],
+        )
+        .ok();
+    }
+    let children: Vec<_> = (0..20)
+        .map(|i| {
+            tollgate(home.path())
+                .env("TOLLGATE_IDENTITY", "Carol <carol@example.com>")
+                .arg("--config")
+                .arg(&config)
+                .args(["merge", &format!("test:promote/p{i}")])
+                .stdout(std::process::Stdio::piped())
+                .stderr(std::process::Stdio::piped())
+                .spawn()
+                .expect("spawn")
+        })
+        .collect();
+    let mut merged = Vec::new();
+    for (i, child) in children.into_iter().enumerate() {
+        let output = child.wait_with_output().expect("wait");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        if output.status.success() {
+            merged.push(i);
+        } else {
+            assert!(
+                stderr.contains("has moved on") || stderr.contains("moved from"),
+                "a failure is a clear conflict: {stderr}"
+            );
+            assert!(
+                repo.repo.branch_head(&format!("promote/p{i}")).is_ok(),
+                "a refused promotion keeps its branch"
+            );
+        }
+    }
+    assert!(!merged.is_empty(), "at least one merge lands");
+    // Every success is on main's first-parent line, which is linear back to the base.
+    let mut first_parents = Vec::new();
+    let mut at = main_tip(&repo);
+    while at != base {
+        let commit = repo.repo.commit_info(at).expect("commit");
+        first_parents.push(commit.subject.clone());
+        at = commit.parents[0];
+    }
+    assert_eq!(first_parents.len(), merged.len(), "{first_parents:?}");
+    for i in merged {
+        assert!(
+            first_parents.contains(&format!("Merge promotion test:promote/p{i}")),
+            "{first_parents:?}"
+        );
+    }
+}
