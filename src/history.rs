@@ -79,11 +79,19 @@ impl TreeEntries {
         }
     }
 
+    /// The id at `path`, looking up each folder on the way once: environments side by
+    /// side under `envs/` share the lookup of `envs`.
     fn get(&mut self, open: &OpenRepo, path: &str) -> Result<Option<ObjectId>, GitError> {
         if let Some(id) = self.ids.get(path) {
             return Ok(*id);
         }
-        let id = open.repo.entry_at(self.tree, path)?;
+        let id = match path.rsplit_once('/') {
+            None => open.repo.entry_at(self.tree, path)?,
+            Some((dir, name)) => match self.get(open, dir)? {
+                Some(dir_id) if open.repo.is_tree(dir_id)? => open.repo.entry_at(dir_id, name)?,
+                _ => None,
+            },
+        };
         self.ids.insert(path.to_string(), id);
         Ok(id)
     }
@@ -105,6 +113,8 @@ pub struct HistoryQuery<'a> {
     pub limit: Option<usize>,
     /// Folder of the persistent history index; `None` walks without one.
     pub index_dir: Option<&'a Path>,
+    /// Only the protected branch's own line (each merge, not the commits it brought in).
+    pub first_parent: bool,
 }
 
 /// Walk the protected branch newest first and call `on_entry` for each commit that
@@ -126,6 +136,7 @@ pub fn walk_history(
     };
     let mut walker = Walker {
         open,
+        first_parent: query.first_parent,
         mode: query.mode,
         tracked: envs
             .into_iter()
@@ -160,7 +171,7 @@ pub fn walk_history(
         (Some(dir), [one]) if query.mode != HistoryMode::Rendered => Some(index_path(
             dir,
             &format!(
-                "{}\0{:?}\0{}\0{}\0{:?}",
+                "{}\0{:?}\0{}\0{}\0{:?}\0{}",
                 open.config
                     .path
                     .canonicalize()
@@ -169,7 +180,8 @@ pub fn walk_history(
                 query.mode,
                 one.env.name,
                 one.env.path,
-                one.env.renderer
+                one.env.renderer,
+                query.first_parent
             ),
         )),
         _ => None,
@@ -235,6 +247,7 @@ fn save_index(path: &Path, tip: ObjectId, commits: Vec<ObjectId>) {
 /// The state of one walk: the environments followed and what it has rendered.
 struct Walker<'a> {
     open: &'a OpenRepo,
+    first_parent: bool,
     mode: HistoryMode,
     tracked: Vec<Tracked>,
     render_envs: Vec<Environment>,
@@ -254,14 +267,18 @@ impl Walker<'_> {
         on_touched: &mut OnTouched<'_>,
     ) -> Result<(), GitError> {
         let open = self.open;
-        let walk = open
+        let mut platform = open
             .repo
             .inner
             .rev_walk([tip])
             .sorting(gix::revision::walk::Sorting::ByCommitTime(
                 gix::traverse::commit::simple::CommitTimeOrder::NewestFirst,
             ))
-            .with_hidden(hidden)
+            .with_hidden(hidden);
+        if self.first_parent {
+            platform = platform.first_parent_only();
+        }
+        let walk = platform
             .all()
             .during(open.name(), || format!("walk {}", open.branch))?;
 

@@ -6,6 +6,7 @@
 //! nothing of terminals or argument parsing; `cli` (and later the TUI) only translate.
 
 pub mod approvals;
+pub mod audit;
 pub mod cli;
 pub mod config;
 pub mod demo;

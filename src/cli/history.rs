@@ -32,6 +32,7 @@ pub fn run(config: &Config, args: &HistoryArgs, out: &Output) -> anyhow::Result<
         mode,
         limit: args.limit,
         index_dir: index_dir.as_deref(),
+        first_parent: args.first_parent,
     };
     walk_history(&open, &query, |entry| {
         let text = if out.json {

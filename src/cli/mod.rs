@@ -2,6 +2,7 @@
 //! logic lives here that the TUI would need too.
 
 mod approve;
+mod audit;
 mod diff;
 mod history;
 mod list;
@@ -57,6 +58,9 @@ pub enum Command {
     Unapprove(PromotionArg),
     /// Merge an approved promotion into the protected branch, with the audit trailers.
     Merge(MergeArgs),
+    /// Compliance of the protected branch with the policy.
+    #[command(subcommand)]
+    Audit(AuditCommand),
     /// The demo workspace.
     #[command(subcommand)]
     Demo(DemoCommand),
@@ -100,6 +104,9 @@ pub struct HistoryArgs {
     /// Only commits that changed the environment's folder itself.
     #[arg(long)]
     pub path_only: bool,
+    /// Only the protected branch's own line: each merge, not the commits it brought in.
+    #[arg(long)]
+    pub first_parent: bool,
 }
 
 #[derive(Debug, Args)]
@@ -138,6 +145,34 @@ pub struct MergeArgs {
 pub struct PromotionArg {
     /// The promotion (REPO:BRANCH).
     pub id: String,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AuditCommand {
+    /// Check that every change to an environment was approved and merged as the policy in
+    /// force required; exits 1 on any violation.
+    Verify(AuditArgs),
+}
+
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+pub enum AuditFormat {
+    Table,
+    Json,
+    Csv,
+    Md,
+}
+
+#[derive(Debug, Args)]
+pub struct AuditArgs {
+    #[arg(long)]
+    pub repo: Option<String>,
+    #[arg(long)]
+    pub env: Option<String>,
+    /// Only changes since this date (2026-10-01) or time (RFC 3339).
+    #[arg(long)]
+    pub since: Option<String>,
+    #[arg(long, value_enum, default_value = "table")]
+    pub format: AuditFormat,
 }
 
 #[derive(Debug, Subcommand)]
@@ -206,6 +241,9 @@ fn dispatch(cli: &Cli, out: &Output) -> anyhow::Result<()> {
             approve::approve(&load_config(cli)?, &args.id, args.comment.clone(), out)
         }
         Some(Command::Unapprove(args)) => approve::unapprove(&load_config(cli)?, &args.id, out),
+        Some(Command::Audit(AuditCommand::Verify(args))) => {
+            audit::verify(&load_config(cli)?, args, out)
+        }
         Some(Command::Merge(args)) => {
             approve::merge(&load_config(cli)?, &args.id, args.reason.as_deref(), out)
         }

@@ -46,16 +46,21 @@ impl Repo {
         for reference in branches {
             let mut reference = match reference {
                 Ok(r) => r,
-                Err(e) => return Err(e).during(&self.name, || "read a branch".into()),
+                // A branch deleted while we list (a merge in another process) is gone,
+                // not broken; anything unreadable is logged and skipped the same way.
+                Err(e) => {
+                    tracing::warn!(repo = %self.name, "skipping a branch that cannot be read: {e}");
+                    continue;
+                }
             };
             let branch = reference.name().shorten().to_string();
             if branch == protected || !matches_pattern(pattern, &branch) {
                 continue;
             }
-            let head = reference
-                .peel_to_id()
-                .during(&self.name, || format!("peel {branch}"))?
-                .detach();
+            let Ok(head) = reference.peel_to_id().map(|id| id.detach()) else {
+                tracing::warn!(repo = %self.name, %branch, "skipping a branch that cannot be resolved");
+                continue;
+            };
             let merge_base = self.merge_base(head, base)?;
             if merge_base == Some(head) {
                 // Already merged (or never diverged): nothing is pending.

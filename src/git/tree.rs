@@ -32,6 +32,15 @@ impl Repo {
         Ok(entry.map(|e| e.object_id()))
     }
 
+    /// Whether the object `id` is a tree.
+    pub fn is_tree(&self, id: ObjectId) -> Result<bool, GitError> {
+        let header = self
+            .inner
+            .find_header(id)
+            .during(&self.name, || format!("read object {id}"))?;
+        Ok(header.kind() == gix::object::Kind::Tree)
+    }
+
     /// Whether `path` is a folder in `tree`.
     pub fn is_dir(&self, tree: ObjectId, path: &str) -> Result<bool, GitError> {
         if path.is_empty() {

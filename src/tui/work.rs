@@ -380,6 +380,7 @@ fn load_environments(config: &Config, repo: &str) -> anyhow::Result<Vec<Environm
             mode: HistoryMode::Inputs,
             limit: Some(1),
             index_dir: index_dir.as_deref(),
+            first_parent: false,
         };
         walk_history(&open, &query, |entry| {
             last = Some(HistoryRow::from_entry(&entry));
@@ -410,6 +411,7 @@ fn stream_history(
         mode,
         limit: None,
         index_dir: index_dir.as_deref(),
+        first_parent: false,
     };
     walk_history(&open, &query, |entry| {
         on_row(HistoryRow::from_entry(&entry));

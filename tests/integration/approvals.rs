@@ -618,3 +618,144 @@ fn twenty_concurrent_merges_keep_a_linear_history_and_lose_nothing() {
         );
     }
 }
+
+#[test]
+fn audit_finds_the_demo_direct_push() {
+    let (home, config) = crate::demo::demo();
+    let result = as_who(
+        home.path(),
+        &config,
+        "Dana",
+        &["audit", "verify", "--repo", "shop", "--format", "json"],
+    );
+    assert_eq!(result.code, 1, "a violation fails the audit");
+    assert!(
+        result.stderr.contains("1 change(s) violate the policy"),
+        "{}",
+        result.stderr
+    );
+    let audits = result.json();
+    let rows = audits[0]["rows"].as_array().expect("rows");
+    let violations: Vec<&serde_json::Value> = rows
+        .iter()
+        .filter(|r| r["finding"] == "violation")
+        .collect();
+    assert_eq!(violations.len(), 1, "{violations:#?}");
+    let direct = violations[0]["commit"].as_str().expect("sha");
+    let repo = tollgate::git::Repo::open(
+        "shop",
+        &config.parent().expect("dir").join("repos/shop-env.git"),
+    )
+    .expect("open");
+    let commit = repo
+        .commit_info(repo.resolve(direct).expect("sha"))
+        .expect("commit");
+    assert_eq!(commit.subject, "Raise api memory limit in production");
+    assert!(
+        rows.iter().any(|r| r["finding"] == "compliant"
+            && r["approvers"].as_array().is_some_and(|a| a.len() == 2))
+    );
+    for format in ["table", "csv", "md"] {
+        let out = as_who(
+            home.path(),
+            &config,
+            "Dana",
+            &["audit", "verify", "--repo", "shop", "--format", format],
+        );
+        assert_eq!(out.code, 1);
+        assert!(
+            out.stdout.contains(&direct[..10]),
+            "{format}:\n{}",
+            out.stdout
+        );
+    }
+}
+
+#[test]
+fn audit_passes_a_clean_history_and_lists_break_glass_as_an_exception() {
+    let home = TempDir::new().expect("temp dir");
+    let mut repo = EnvRepoBuilder::new(&home.path().join("env.git"));
+    let policy =
+        "environments:\n  production:\n    approvals: 1\nbreak_glass: [carol@example.com]\n";
+    repo.commit_files(
+        &[
+            (".tollgate/policy.yaml", policy),
+            ("envs/production/api.yaml", DEPLOY),
+        ],
+        "Alice",
+        "start",
+    );
+    repo.branch(
+        "promote/a",
+        &[(
+            "envs/production/api.yaml",
+            &DEPLOY.replace("replicas: 2", "replicas: 3"),
+        )],
+        "Bob",
+        "a",
+    );
+    let config = repo.write_config(home.path(), "");
+    as_who(
+        home.path(),
+        &config,
+        "Carol",
+        &["approve", "test:promote/a"],
+    )
+    .ok();
+    as_who(home.path(), &config, "Carol", &["merge", "test:promote/a"]).ok();
+    repo.head = Some(main_tip(&repo));
+    repo.branch(
+        "promote/b",
+        &[(
+            "envs/production/api.yaml",
+            &DEPLOY.replace("replicas: 2", "replicas: 4"),
+        )],
+        "Bob",
+        "b",
+    );
+    as_who(home.path(), &config, "Dana", &["approve", "test:promote/b"]).ok();
+    as_who(
+        home.path(),
+        &config,
+        "Carol",
+        &[
+            "merge",
+            "test:promote/b",
+            "--break-glass",
+            "--reason",
+            "INC-9",
+        ],
+    )
+    .ok();
+    let clean = as_who(
+        home.path(),
+        &config,
+        "Carol",
+        &["audit", "verify", "--json"],
+    )
+    .ok()
+    .json();
+    let findings: Vec<&str> = clean[0]["rows"]
+        .as_array()
+        .expect("rows")
+        .iter()
+        .map(|r| r["finding"].as_str().expect("f"))
+        .collect();
+    assert_eq!(findings, ["exception", "compliant", "initial"]);
+    let table = as_who(home.path(), &config, "Carol", &["audit", "verify"])
+        .ok()
+        .stdout;
+    assert!(
+        table.contains("exceptions (break-glass, to be reviewed)") && table.contains("INC-9"),
+        "{table}"
+    );
+    let since = as_who(
+        home.path(),
+        &config,
+        "Carol",
+        &["audit", "verify", "--since", "2100-01-01", "--json"],
+    )
+    .ok()
+    .json();
+    assert_eq!(since[0]["rows"], serde_json::json!([]));
+}

@@ -1,0 +1,188 @@
+//! Audit: walk the protected branch's own line and check that every commit that changed
+//! an environment came in as a tollgate merge whose `Approved-by` trailers satisfy the
+//! policy in force at its first parent, or is a recorded break-glass (an exception that
+//! needs a review after the fact). Everything is read from git alone.
+
+use std::ops::ControlFlow;
+
+use serde::Serialize;
+
+use crate::git::CommitInfo;
+use crate::history::{HistoryMode, HistoryQuery, walk_history};
+use crate::identity::Identity;
+use crate::workspace::{OpenRepo, WorkspaceError};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Finding {
+    /// Approved and merged as the policy at its first parent required.
+    Compliant,
+    /// A break-glass merge: allowed, listed separately, needs a review after the fact.
+    Exception,
+    /// The first commit: no policy was in force before it.
+    Initial,
+    Violation,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct AuditRow {
+    pub commit: String,
+    pub date: i64,
+    pub environment: String,
+    pub author: String,
+    pub approvers: Vec<String>,
+    pub merged_by: Option<String>,
+    pub finding: Finding,
+    pub why: String,
+}
+
+/// Audit `open`'s protected branch (one environment, or all), newest first, back to
+/// `since` (seconds since the epoch) when given.
+pub fn audit(
+    open: &OpenRepo,
+    env: Option<&str>,
+    since: Option<i64>,
+) -> Result<Vec<AuditRow>, WorkspaceError> {
+    let mut touched: Vec<(CommitInfo, Vec<String>)> = Vec::new();
+    let query = HistoryQuery {
+        env,
+        mode: HistoryMode::Inputs,
+        limit: None,
+        index_dir: None,
+        first_parent: true,
+    };
+    walk_history(open, &query, |entry| {
+        if since.is_some_and(|s| entry.commit.committer.time < s) {
+            return ControlFlow::Break(());
+        }
+        touched.push((entry.commit, entry.environments));
+        ControlFlow::Continue(())
+    })?;
+    let mut rows = Vec::new();
+    for (commit, environments) in touched {
+        for environment in environments {
+            rows.push(check(open, &commit, &environment)?);
+        }
+    }
+    Ok(rows)
+}
+
+fn check(
+    open: &OpenRepo,
+    commit: &CommitInfo,
+    environment: &str,
+) -> Result<AuditRow, WorkspaceError> {
+    let approvers: Vec<String> = commit
+        .trailer_values("Approved-by")
+        .map(str::to_string)
+        .collect();
+    let merged_by = commit
+        .trailer_values("Merged-by")
+        .next()
+        .map(str::to_string);
+    // A merge's authors are those of the commits it brought in.
+    let brought_in: Vec<CommitInfo> = match commit.parents.first() {
+        Some(parent) if commit.parents.len() > 1 => open
+            .repo
+            .commits_between(*parent, commit.id)?
+            .into_iter()
+            .filter(|c| c.id != commit.id)
+            .collect(),
+        _ => vec![commit.clone()],
+    };
+    let mut author_names: Vec<String> = brought_in
+        .iter()
+        .map(|c| format!("{} <{}>", c.author.name, c.author.email))
+        .collect();
+    author_names.dedup();
+    let row = |finding: Finding, why: String| AuditRow {
+        commit: commit.sha.clone(),
+        date: commit.committer.time,
+        environment: environment.to_string(),
+        author: author_names.join(", "),
+        approvers: approvers.clone(),
+        merged_by: merged_by.clone(),
+        finding,
+        why,
+    };
+    let Some(parent) = commit.parents.first().copied() else {
+        return Ok(row(
+            Finding::Initial,
+            "the first commit; no policy was in force before it".into(),
+        ));
+    };
+    if commit.trailer_values("Break-glass").next().is_some() {
+        let reason = commit
+            .trailer_values("Reason")
+            .next()
+            .unwrap_or("no reason given");
+        return Ok(row(
+            Finding::Exception,
+            format!("break-glass: {reason}; needs a review after the fact"),
+        ));
+    }
+    if commit.trailer_values("Promotion").next().is_none() {
+        return Ok(row(
+            Finding::Violation,
+            "not merged through tollgate: no Promotion trailer, no recorded approvals".into(),
+        ));
+    }
+    let policy = match open.policy_at(parent)? {
+        Ok(policy) => policy,
+        Err(e) => {
+            return Ok(row(
+                Finding::Violation,
+                format!("the policy in force was invalid: {e}"),
+            ));
+        }
+    };
+    let rules = policy.rules(environment);
+    let authors: Vec<String> = brought_in
+        .iter()
+        .map(|c| c.author.email.to_lowercase())
+        .collect();
+    let mut counted = 0u32;
+    let mut problems = Vec::new();
+    for approver in &approvers {
+        let Ok(who) = Identity::parse(approver, "Approved-by") else {
+            problems.push(format!("unreadable Approved-by {approver:?}"));
+            continue;
+        };
+        if !rules.may_approve(&who) {
+            problems.push(format!("{} was not an approver", who.email));
+        } else if authors.contains(&who.email.to_lowercase()) && !rules.allow_self_approval {
+            problems.push(format!("{} approved their own change", who.email));
+        } else {
+            counted += 1;
+        }
+    }
+    if counted < rules.approvals {
+        problems.insert(
+            0,
+            format!("{counted} of {} required approvals", rules.approvals),
+        );
+        return Ok(row(Finding::Violation, problems.join("; ")));
+    }
+    match merged_by
+        .as_deref()
+        .map(|m| Identity::parse(m, "Merged-by"))
+    {
+        Some(Ok(who)) if rules.may_merge(&who) => {}
+        Some(Ok(who)) => {
+            return Ok(row(
+                Finding::Violation,
+                format!("{} was not allowed to merge", who.email),
+            ));
+        }
+        _ => {
+            return Ok(row(
+                Finding::Violation,
+                "no readable Merged-by trailer".into(),
+            ));
+        }
+    }
+    Ok(row(
+        Finding::Compliant,
+        format!("{counted} valid approval(s), {} required", rules.approvals),
+    ))
+}
