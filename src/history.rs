@@ -97,6 +97,22 @@ impl TreeEntries {
     }
 }
 
+/// Whether `path` is the same in both trees. A folder on the way that is the same on
+/// both sides settles it without looking further down (git's TREESAME, top-down).
+fn unchanged(
+    open: &OpenRepo,
+    here: &mut TreeEntries,
+    there: &mut TreeEntries,
+    path: &str,
+) -> Result<bool, GitError> {
+    if let Some((dir, _)) = path.rsplit_once('/')
+        && unchanged(open, here, there, dir)?
+    {
+        return Ok(true);
+    }
+    Ok(here.get(open, path)? == there.get(open, path)?)
+}
+
 /// The persistent history index's folder in the XDG cache dir.
 pub fn default_index_dir() -> Option<std::path::PathBuf> {
     directories::ProjectDirs::from("dev", "tollgate", "tollgate")
@@ -314,7 +330,7 @@ impl Walker<'_> {
                     }
                 }
                 for path in &t.inputs.paths {
-                    if here.get(open, path)? != there.get(open, path)? {
+                    if !unchanged(open, &mut here, &mut there, path)? {
                         touched.push(t.env.name.clone());
                         break;
                     }

@@ -9,9 +9,11 @@ use super::cursor::Cursor;
 use super::keys::{Action, Context, action_for};
 use super::layout::Areas;
 use super::work::{
-    Command, EnvironmentRow, HistoryRow, Outcome, PromotionRow, RequestId, ReviewDetail,
+    Command, EnvironmentRow, HistoryRow, Outcome, PromotionRow, RequestId, ReviewAction,
+    ReviewDetail,
 };
 use crate::history::HistoryMode;
+use crate::verdict::Verdict;
 
 /// Data that arrives later. The view shows each state where the data would be.
 #[derive(Debug)]
@@ -139,6 +141,29 @@ pub struct ReviewState {
     pub side_by_side: bool,
 }
 
+/// A confirmation over the review: the verdict first, then the action, then its result.
+#[derive(Debug)]
+pub struct Dialog {
+    pub action: ReviewAction,
+    pub id: String,
+    pub request: RequestId,
+    pub verdict: Loading<Box<Verdict>>,
+    /// `None` until confirmed; then loading, then what happened.
+    pub outcome: Option<Loading<String>>,
+}
+
+impl Dialog {
+    /// Whether the verdict allows the action (unapprove is always allowed).
+    pub fn allowed(&self) -> bool {
+        match (&self.verdict, self.action) {
+            (Loading::Ready(_), ReviewAction::Unapprove) => true,
+            (Loading::Ready(v), ReviewAction::Approve) => v.can_approve,
+            (Loading::Ready(v), ReviewAction::Merge) => v.can_merge,
+            _ => false,
+        }
+    }
+}
+
 #[derive(Debug)]
 pub struct App {
     pub identity: String,
@@ -147,6 +172,9 @@ pub struct App {
     pub environments: EnvironmentsState,
     pub history: Option<HistoryState>,
     pub review: Option<ReviewState>,
+    pub dialog: Option<Dialog>,
+    /// The last thing that happened, for the status bar.
+    pub message: Option<String>,
     pub help: bool,
     pub quit: bool,
     /// Terminal size, for page sizes and mouse hit-testing.
@@ -196,6 +224,8 @@ impl App {
             environments: EnvironmentsState::default(),
             history: None,
             review: None,
+            dialog: None,
+            message: None,
             help: false,
             quit: false,
             size,
@@ -251,6 +281,9 @@ impl App {
     }
 
     pub fn context(&self) -> Context {
+        if self.dialog.is_some() {
+            return Context::Dialog;
+        }
         match self.screen {
             Screen::Inbox => Context::Inbox,
             Screen::Environments => Context::Environments,
@@ -368,6 +401,11 @@ impl App {
             }
             Action::Open => return self.open_selected(),
             Action::CycleHistoryMode => return self.cycle_history_mode(),
+            Action::RequestApprove => return self.open_dialog(ReviewAction::Approve),
+            Action::RequestUnapprove => return self.open_dialog(ReviewAction::Unapprove),
+            Action::RequestMerge => return self.open_dialog(ReviewAction::Merge),
+            Action::Confirm => return self.confirm(),
+            Action::Cancel => return self.close_dialog(),
             Action::ToggleRaw => {
                 if let Some(r) = &mut self.review {
                     r.raw = !r.raw;
@@ -411,6 +449,71 @@ impl App {
             }
         }
         Vec::new()
+    }
+
+    /// Ask for the verdict on the open promotion before `action`; commits have none.
+    fn open_dialog(&mut self, action: ReviewAction) -> Vec<Command> {
+        let Some(review) = &self.review else {
+            return Vec::new();
+        };
+        if review.back != Screen::Inbox {
+            self.message = Some("only promotions can be approved or merged".into());
+            return Vec::new();
+        }
+        let id = review.header.id.clone();
+        let request = self.request();
+        self.dialog = Some(Dialog {
+            action,
+            id: id.clone(),
+            request,
+            verdict: Loading::Loading,
+            outcome: None,
+        });
+        vec![Command::LoadVerdict { request, id }]
+    }
+
+    fn confirm(&mut self) -> Vec<Command> {
+        let request = self.request();
+        let Some(dialog) = &mut self.dialog else {
+            return Vec::new();
+        };
+        if dialog.outcome.is_some() {
+            // Already done: Enter closes it.
+            return self.close_dialog();
+        }
+        if !dialog.allowed() {
+            return Vec::new();
+        }
+        dialog.request = request;
+        dialog.outcome = Some(Loading::Loading);
+        vec![Command::Act {
+            request,
+            id: dialog.id.clone(),
+            action: dialog.action,
+        }]
+    }
+
+    /// Close the dialog (a running action keeps it until it reports back). After an
+    /// action that changed something, the inbox reloads; after a merge the promotion is
+    /// gone, so the review closes too.
+    fn close_dialog(&mut self) -> Vec<Command> {
+        let Some(dialog) = &self.dialog else {
+            return Vec::new();
+        };
+        let (done, action) = match &dialog.outcome {
+            Some(Loading::Loading) => return Vec::new(),
+            Some(Loading::Ready(_)) => (true, dialog.action),
+            _ => (false, dialog.action),
+        };
+        self.dialog = None;
+        if !done {
+            return Vec::new();
+        }
+        if action == ReviewAction::Merge {
+            self.review = None;
+            self.screen = Screen::Inbox;
+        }
+        self.reload_inbox()
     }
 
     fn back(&mut self) {
@@ -464,6 +567,8 @@ impl App {
                     return Vec::new();
                 };
                 let header = PromotionRow {
+                    approvals: String::new(),
+                    can_merge: false,
                     id: format!("{}@{}", h.repo, &row.sha[..10]),
                     repo: h.repo.clone(),
                     branch: row.sha.clone(),
@@ -654,6 +759,34 @@ impl App {
             }
         }
         match outcome {
+            Outcome::Verdict { request, result } => {
+                if let Some(d) = &mut self.dialog
+                    && d.request == request
+                {
+                    d.verdict = match result {
+                        Ok(v) => Loading::Ready(v),
+                        Err(e) => Loading::Failed(e),
+                    };
+                }
+            }
+            Outcome::Acted {
+                request,
+                action,
+                result,
+            } => {
+                if let Some(d) = &mut self.dialog
+                    && d.request == request
+                {
+                    self.message = Some(match &result {
+                        Ok(done) => done.clone(),
+                        Err(e) => format!("{} failed: {e}", action.verb()),
+                    });
+                    d.outcome = Some(match result {
+                        Ok(done) => Loading::Ready(done),
+                        Err(e) => Loading::Failed(e),
+                    });
+                }
+            }
             Outcome::Repo {
                 request,
                 repo,

@@ -32,6 +32,11 @@ pub enum Action {
     CycleHistoryMode,
     ToggleRaw,
     ToggleSideBySide,
+    RequestApprove,
+    RequestUnapprove,
+    RequestMerge,
+    Confirm,
+    Cancel,
 }
 
 /// Where a binding applies. `Global` bindings apply everywhere unless a more specific
@@ -44,6 +49,8 @@ pub enum Context {
     History,
     /// A promotion, or a commit, with its rendered diff.
     Review,
+    /// A confirmation dialog over the review.
+    Dialog,
 }
 
 pub struct Binding {
@@ -120,6 +127,13 @@ pub const BINDINGS: &[Binding] = &[
     bind(C::Review, K::Left, A::PreviousTab, "h ←", "previous tab", None),
     bind(C::Review, K::Char('r'), A::ToggleRaw, "r", "rendered objects ↔ raw file diff", Some("raw")),
     bind(C::Review, K::Char('s'), A::ToggleSideBySide, "s", "side-by-side ↔ unified (wide terminals)", None),
+    bind(C::Review, K::Char('a'), A::RequestApprove, "a", "approve this promotion (shows the verdict first)", Some("approve")),
+    bind(C::Review, K::Char('x'), A::RequestUnapprove, "x", "withdraw your approval", None),
+    bind(C::Review, K::Char('m'), A::RequestMerge, "m", "merge this promotion (shows the verdict first)", Some("merge")),
+    bind(C::Dialog, K::Char('y'), A::Confirm, "y", "yes, do it", Some("yes")),
+    bind(C::Dialog, K::Enter, A::Confirm, "enter", "yes, do it", None),
+    bind(C::Dialog, K::Char('n'), A::Cancel, "n", "no, close", Some("no")),
+    bind(C::Dialog, K::Esc, A::Cancel, "esc", "close", None),
     bind(C::Review, K::Esc, A::Back, "esc", "back to where it was opened", Some("back")),
     bind(C::Global, K::Char('1'), A::ShowInbox, "1", "inbox of pending promotions", None),
     bind(C::Global, K::Char('2'), A::ShowEnvironments, "2", "environments and their history", None),

@@ -8,9 +8,11 @@ use std::ops::ControlFlow;
 use crate::config::Config;
 use crate::git::CommitInfo;
 use crate::history::{HistoryEntry, HistoryMode, HistoryQuery, default_index_dir, walk_history};
+use crate::identity::Identity;
 use crate::manifest::textdiff::DiffLine;
 use crate::manifest::{ChangeKind, FieldChange, ObjectKey};
 use crate::raw_diff::FileStatus;
+use crate::verdict::Verdict;
 use crate::workspace::{ConfigExt, EnvironmentDiff, OpenRepo, parse_promotion_id, summary_line};
 
 /// Each request carries an id; a result whose id is no longer the one the app waits
@@ -20,11 +22,38 @@ pub type RequestId = u64;
 /// History arrives in pages of this many entries, so the first ones show at once.
 const HISTORY_PAGE: usize = 50;
 
+/// What a person can do to a promotion from the review screen.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReviewAction {
+    Approve,
+    Unapprove,
+    Merge,
+}
+
+impl ReviewAction {
+    pub fn verb(self) -> &'static str {
+        match self {
+            ReviewAction::Approve => "approve",
+            ReviewAction::Unapprove => "withdraw your approval of",
+            ReviewAction::Merge => "merge",
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Command {
     LoadRepo {
         request: RequestId,
         repo: String,
+    },
+    LoadVerdict {
+        request: RequestId,
+        id: String,
+    },
+    Act {
+        request: RequestId,
+        id: String,
+        action: ReviewAction,
     },
     LoadPromotion {
         request: RequestId,
@@ -59,6 +88,10 @@ pub struct PromotionRow {
     pub created: i64,
     pub environments: Vec<String>,
     pub summary: String,
+    /// `1/2`: valid approvals of the head over those required (all environments).
+    pub approvals: String,
+    /// Whether the person using tollgate may merge it now.
+    pub can_merge: bool,
 }
 
 /// An object of a diff, ready to draw.
@@ -176,6 +209,16 @@ pub enum Outcome {
         repo: String,
         result: Result<Vec<EnvironmentRow>, String>,
     },
+    Verdict {
+        request: RequestId,
+        result: Result<Box<Verdict>, String>,
+    },
+    /// An approve, unapprove or merge finished: what happened, in words.
+    Acted {
+        request: RequestId,
+        action: ReviewAction,
+        result: Result<String, String>,
+    },
     /// A page of history; `done` with the last one (or with `error`).
     History {
         request: RequestId,
@@ -194,6 +237,19 @@ pub fn execute(config: &Config, command: Command, emit: &mut dyn FnMut(Outcome))
             result: load_repo(config, &repo).map_err(text),
             request,
             repo,
+        }),
+        Command::LoadVerdict { request, id } => emit(Outcome::Verdict {
+            request,
+            result: load_verdict(config, &id).map(Box::new).map_err(text),
+        }),
+        Command::Act {
+            request,
+            id,
+            action,
+        } => emit(Outcome::Acted {
+            request,
+            action,
+            result: act(config, &id, action).map_err(text),
         }),
         Command::LoadPromotion { request, id } => emit(Outcome::Review {
             request,
@@ -247,11 +303,29 @@ fn open(config: &Config, repo: &str) -> anyhow::Result<OpenRepo> {
     Ok(OpenRepo::open(config.pick_repo(Some(repo))?)?)
 }
 
+fn me(config: &Config) -> anyhow::Result<Identity> {
+    Ok(Identity::resolve(config.identity.as_deref())?)
+}
+
 fn load_repo(config: &Config, name: &str) -> anyhow::Result<Vec<PromotionRow>> {
-    Ok(open(config, name)?
-        .promotions_with_summaries()?
-        .into_iter()
-        .map(|(p, summary)| PromotionRow {
+    let open = open(config, name)?;
+    let me = me(config).ok();
+    let now = jiff::Timestamp::now();
+    let mut rows = Vec::new();
+    for (p, summary) in open.promotions_with_summaries()? {
+        let verdict = match &me {
+            Some(me) => Some(open.verdict(&p, me, now)?),
+            None => None,
+        };
+        let approvals = match &verdict {
+            Some(v) if !v.environments.is_empty() => format!(
+                "{}/{}",
+                v.environments.iter().map(|e| e.valid).min().unwrap_or(0),
+                v.environments.iter().map(|e| e.required).max().unwrap_or(0)
+            ),
+            _ => "-".into(),
+        };
+        rows.push(PromotionRow {
             id: p.id.clone(),
             repo: p.repo.clone(),
             branch: p.branch.branch.clone(),
@@ -260,8 +334,44 @@ fn load_repo(config: &Config, name: &str) -> anyhow::Result<Vec<PromotionRow>> {
             created: p.author.time,
             environments: p.environments.clone(),
             summary,
-        })
-        .collect())
+            approvals,
+            can_merge: verdict.is_some_and(|v| v.can_merge),
+        });
+    }
+    Ok(rows)
+}
+
+fn load_verdict(config: &Config, id: &str) -> anyhow::Result<Verdict> {
+    let (repo, branch) = parse_promotion_id(id)?;
+    let open = open(config, repo)?;
+    let promotion = open.promotion(branch)?;
+    Ok(open.verdict(&promotion, &me(config)?, jiff::Timestamp::now())?)
+}
+
+fn act(config: &Config, id: &str, action: ReviewAction) -> anyhow::Result<String> {
+    let (repo, branch) = parse_promotion_id(id)?;
+    let open = open(config, repo)?;
+    let promotion = open.promotion(branch)?;
+    let me = me(config)?;
+    let now = jiff::Timestamp::now();
+    Ok(match action {
+        ReviewAction::Approve => {
+            open.approve(&promotion, &me, None, now)?;
+            format!("approved {id}")
+        }
+        ReviewAction::Unapprove => match open.unapprove(&promotion, &me, now)? {
+            true => format!("withdrew your approval of {id}"),
+            false => format!("you had not approved the head of {id}"),
+        },
+        ReviewAction::Merge => {
+            let merged = open.merge(&promotion, &me, None, now)?;
+            format!(
+                "merged {id} into {} as {}",
+                merged.branch,
+                &merged.commit[..10]
+            )
+        }
+    })
 }
 
 fn objects_of(envs: &[EnvironmentDiff]) -> (Vec<ObjectView>, Vec<String>) {

@@ -454,3 +454,56 @@ fn raw_file_diff_and_side_by_side() {
     f.app.resize(Rect::new(0, 0, 80, 24));
     assert!(screen(&f.app, 80, 24).contains("+        image: ghcr.io/acme/api:1.5.0"));
 }
+
+#[test]
+fn approve_and_merge_through_the_confirmation() {
+    needs_kustomize!("approve_and_merge_through_the_confirmation");
+    let mut f = loaded(100, 30);
+    let row = |app: &App, id: &str| -> (String, bool) {
+        app.inbox_lines()
+            .iter()
+            .find_map(|l| match l {
+                RepoLine::Item(r) if r.id == id => Some((r.approvals.clone(), r.can_merge)),
+                _ => None,
+            })
+            .expect("the promotion is listed")
+    };
+    let id = "shop:promote/api-1.5.0-production";
+    assert_eq!(row(&f.app, id), ("0/2".to_string(), false));
+
+    press(&mut f, "/api-1.5⏎⏎m");
+    let dialog = f.app.dialog.as_ref().expect("the merge asks first");
+    assert!(!dialog.allowed(), "two approvals are missing");
+    let shown = screen(&f.app, 100, 30);
+    assert!(
+        shown.contains("refused because") && shown.contains("production needs 2"),
+        "{shown}"
+    );
+    press(&mut f, "y");
+    assert!(
+        f.app.dialog.as_ref().expect("still open").outcome.is_none(),
+        "a refused action cannot be confirmed"
+    );
+    press(&mut f, "⎋a");
+    let dialog = f.app.dialog.as_ref().expect("approve asks first");
+    assert!(dialog.allowed());
+    insta::assert_snapshot!("approve_dialog_100x30", screen(&f.app, 100, 30));
+    press(&mut f, "y");
+    assert_eq!(
+        f.app.message.as_deref(),
+        Some("approved shop:promote/api-1.5.0-production")
+    );
+    press(&mut f, "⏎");
+    assert!(f.app.dialog.is_none());
+    assert_eq!(
+        row(&f.app, id),
+        ("1/2".to_string(), false),
+        "the inbox reloads with the new count"
+    );
+
+    // Dana wrote the web promotion: the verdict refuses her approval.
+    press(&mut f, "⎋/web-2.3⏎⏎a");
+    let dialog = f.app.dialog.as_ref().expect("asks");
+    assert!(!dialog.allowed());
+    assert!(screen(&f.app, 100, 30).contains("wrote part of this promotion"));
+}

@@ -20,12 +20,13 @@ struct Columns {
     title: usize,
     author: usize,
     age: usize,
+    approvals: usize,
     summary: usize,
 }
 
 impl Columns {
     fn new(width: usize, longest_id: usize) -> Columns {
-        let (env, author, age) = (12, 10, 4);
+        let (env, author, age, approvals) = (12, 10, 4, 5);
         let wide = width >= WIDE;
         let id_max = match width {
             w if w >= WIDE => 44,
@@ -34,7 +35,7 @@ impl Columns {
         };
         let id = longest_id.clamp(12, id_max);
         // Each column is followed by one space.
-        let rest = width.saturating_sub(env + id + author + age + 5);
+        let rest = width.saturating_sub(env + id + author + age + approvals + 6);
         let (title, summary) = if wide {
             (rest * 2 / 5, rest - rest * 2 / 5)
         } else {
@@ -46,17 +47,19 @@ impl Columns {
             title,
             author,
             age,
+            approvals,
             summary,
         }
     }
 
-    fn line(&self, cells: [&str; 6]) -> String {
+    fn line(&self, cells: [&str; 7]) -> String {
         let widths = [
             self.env,
             self.id,
             self.title,
             self.author,
             self.age,
+            self.approvals,
             self.summary,
         ];
         let mut out = String::new();
@@ -97,7 +100,7 @@ pub fn draw(frame: &mut Frame, app: &App, theme: Theme, areas: &Areas) {
     }
 
     let mut text = vec![Line::styled(
-        columns.line(["ENV", "ID", "TITLE", "AUTHOR", "AGE", "SUMMARY"]),
+        columns.line(["ENV", "ID", "TITLE", "AUTHOR", "AGE", "APPR", "SUMMARY"]),
         theme.bold(),
     )];
     let visible = areas.list.height.saturating_sub(3) as usize;
@@ -114,6 +117,8 @@ pub fn draw(frame: &mut Frame, app: &App, theme: Theme, areas: &Areas) {
                 &row.title,
                 &row.author,
                 &age(app.now, row.created),
+                // ✓ when the person using tollgate may merge it now.
+                &format!("{}{}", if row.can_merge { "✓" } else { " " }, row.approvals),
                 &row.summary,
             ])),
             RepoLine::Loading(repo) => Line::styled(

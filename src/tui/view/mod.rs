@@ -1,6 +1,7 @@
 //! Drawing: a pure function of the app state. Nothing here changes state or does I/O,
 //! and long lists lay out only the rows on screen.
 
+mod dialog;
 mod diff_lines;
 mod environments;
 mod help;
@@ -52,6 +53,9 @@ pub fn draw(frame: &mut Frame, app: &App, theme: Theme) {
         Screen::Review => review::draw(frame, app, theme, &areas),
     }
     status::draw(frame, app, theme, areas.status);
+    if let Some(d) = &app.dialog {
+        dialog::draw(frame, app, d, theme);
+    }
     if app.help {
         help::draw(frame, app, theme);
     }

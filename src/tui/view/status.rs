@@ -38,6 +38,9 @@ pub fn draw(frame: &mut Frame, app: &App, theme: Theme, area: Rect) {
         },
     };
     spans.push(Span::styled(format!("│ {focus} "), theme.dim()));
+    if let Some(message) = &app.message {
+        spans.push(Span::styled(format!("│ {message} "), theme.changed()));
+    }
     // As many hints as fit, `? help` first: it leads to all the others.
     let mut hints = hints_for(app.context());
     hints.sort_by_key(|(keys, _)| *keys != "?");

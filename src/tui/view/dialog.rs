@@ -1,0 +1,99 @@
+//! The confirmation for approve, unapprove and merge: the verdict first (approvals, what
+//! is missing, why not), then the question, then what happened.
+
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Flex, Layout};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Clear, Paragraph, Wrap};
+
+use super::spinner;
+use crate::tui::app::{App, Dialog, Loading};
+use crate::tui::theme::Theme;
+use crate::verdict::ApprovalStatus;
+
+pub fn draw(frame: &mut Frame, app: &App, dialog: &Dialog, theme: Theme) {
+    let mut lines: Vec<Line> = Vec::new();
+    match &dialog.verdict {
+        Loading::Loading => lines.push(Line::styled(
+            format!("{} reading the verdict…", spinner(app.tick)),
+            theme.dim(),
+        )),
+        Loading::Failed(error) => lines.push(Line::styled(error.clone(), theme.error())),
+        Loading::Ready(verdict) => {
+            lines.push(Line::styled("approvals", theme.bold()));
+            if verdict.approvals.is_empty() {
+                lines.push(Line::styled("  none yet", theme.dim()));
+            }
+            for approval in &verdict.approvals {
+                let (mark, style) = match approval.status {
+                    ApprovalStatus::Valid => ("✓", theme.added()),
+                    _ => ("✗", theme.removed()),
+                };
+                lines.push(Line::from(vec![
+                    Span::styled(format!("  {mark} "), style),
+                    Span::raw(approval.by.clone()),
+                    Span::styled(format!("  {}", approval.why), theme.dim()),
+                ]));
+            }
+            lines.push(Line::styled("environments", theme.bold()));
+            for env in &verdict.environments {
+                lines.push(Line::raw(format!(
+                    "  {}  {}/{} approvals",
+                    env.name, env.valid, env.required
+                )));
+            }
+            let refusals = match dialog.action {
+                crate::tui::work::ReviewAction::Approve => &verdict.approve_refusals,
+                crate::tui::work::ReviewAction::Merge => &verdict.merge_refusals,
+                crate::tui::work::ReviewAction::Unapprove => &Vec::new(),
+            };
+            if !refusals.is_empty() {
+                lines.push(Line::styled("refused because", theme.error()));
+                for reason in refusals {
+                    lines.push(Line::styled(format!("  - {reason}"), theme.error()));
+                }
+            }
+        }
+    }
+    lines.push(Line::raw(""));
+    match &dialog.outcome {
+        None if dialog.allowed() => lines.push(Line::from(vec![
+            Span::styled(
+                format!("{} {}? ", dialog.action.verb(), dialog.id),
+                theme.bold(),
+            ),
+            Span::styled("y", theme.key()),
+            Span::raw(" yes  "),
+            Span::styled("n", theme.key()),
+            Span::raw(" no"),
+        ])),
+        None => lines.push(Line::styled("esc closes", theme.dim())),
+        Some(Loading::Loading) => lines.push(Line::styled(
+            format!("{} working…", spinner(app.tick)),
+            theme.dim(),
+        )),
+        Some(Loading::Ready(done)) => lines.push(Line::styled(
+            format!("{done} (enter closes)"),
+            theme.added(),
+        )),
+        Some(Loading::Failed(error)) => lines.push(Line::styled(error.clone(), theme.error())),
+    }
+    let area = frame.area();
+    let width = area.width.saturating_sub(4).min(90);
+    let height = (lines.len() as u16 + 4).min(area.height);
+    let [popup] = Layout::horizontal([Constraint::Length(width)])
+        .flex(Flex::Center)
+        .areas(area);
+    let [popup] = Layout::vertical([Constraint::Length(height)])
+        .flex(Flex::Center)
+        .areas(popup);
+    frame.render_widget(Clear, popup);
+    frame.render_widget(
+        Paragraph::new(lines).wrap(Wrap { trim: false }).block(
+            Block::bordered()
+                .title(format!(" {} {} ", dialog.action.verb(), dialog.id))
+                .border_style(theme.border(true)),
+        ),
+        popup,
+    );
+}
