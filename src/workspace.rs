@@ -3,7 +3,6 @@
 //! pending promotions, rendered diffs between any two commits, and commit details.
 
 use gix::ObjectId;
-use serde::Serialize;
 
 use crate::config::{Config, RepoConfig};
 use crate::environment::{Environment, environments_at};
@@ -425,25 +424,4 @@ impl ConfigExt for Config {
             None => Ok(self.repos.iter().collect()),
         }
     }
-}
-
-/// A JSON-friendly view of a promotion for `list`.
-#[derive(Debug, Serialize)]
-pub struct PromotionRow<'a> {
-    pub id: &'a str,
-    pub repo: &'a str,
-    pub branch: &'a str,
-    pub title: &'a str,
-    pub author: AuthorRow<'a>,
-    pub created: String,
-    pub head: String,
-    pub base: String,
-    pub environments: &'a [String],
-    pub summary: String,
-}
-
-#[derive(Debug, Serialize)]
-pub struct AuthorRow<'a> {
-    pub name: &'a str,
-    pub email: &'a str,
 }

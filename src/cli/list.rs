@@ -4,7 +4,9 @@ use super::RepoArg;
 use super::output::{Output, Style, age, cell};
 use crate::config::Config;
 use crate::git::commit::rfc3339;
-use crate::workspace::{AuthorRow, ConfigExt, OpenRepo, PromotionRow};
+use serde::Serialize;
+
+use crate::workspace::{ConfigExt, OpenRepo};
 
 pub fn run(config: &Config, args: &RepoArg, out: &Output) -> anyhow::Result<()> {
     let mut rows = Vec::new();
@@ -20,9 +22,9 @@ pub fn run(config: &Config, args: &RepoArg, out: &Output) -> anyhow::Result<()> 
     rows.sort_by_key(|(p, _)| std::cmp::Reverse(p.author.time));
 
     if out.json {
-        let json: Vec<PromotionRow> = rows
+        let json: Vec<PromotionJson> = rows
             .iter()
-            .map(|(p, summary)| PromotionRow {
+            .map(|(p, summary)| PromotionJson {
                 id: &p.id,
                 repo: &p.repo,
                 branch: &p.branch.branch,
@@ -78,4 +80,25 @@ pub fn run(config: &Config, args: &RepoArg, out: &Output) -> anyhow::Result<()> 
         anyhow::bail!("{} of the repos could not be read", failures.len());
     }
     Ok(())
+}
+
+/// A promotion as `list --json` prints it.
+#[derive(Debug, Serialize)]
+struct PromotionJson<'a> {
+    id: &'a str,
+    repo: &'a str,
+    branch: &'a str,
+    title: &'a str,
+    author: AuthorRow<'a>,
+    created: String,
+    head: String,
+    base: String,
+    environments: &'a [String],
+    summary: String,
+}
+
+#[derive(Debug, Serialize)]
+struct AuthorRow<'a> {
+    name: &'a str,
+    email: &'a str,
 }

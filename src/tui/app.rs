@@ -5,6 +5,7 @@
 use ratatui::crossterm::event::{KeyCode, KeyEvent, MouseEvent, MouseEventKind};
 use ratatui::layout::{Position, Rect};
 
+pub use super::confirm::Dialog;
 use super::cursor::Cursor;
 use super::keys::{Action, Context, action_for};
 use super::layout::Areas;
@@ -13,7 +14,6 @@ use super::work::{
     ReviewDetail,
 };
 use crate::history::HistoryMode;
-use crate::verdict::Verdict;
 
 /// Data that arrives later. The view shows each state where the data would be.
 #[derive(Debug)]
@@ -141,29 +141,6 @@ pub struct ReviewState {
     pub side_by_side: bool,
 }
 
-/// A confirmation over the review: the verdict first, then the action, then its result.
-#[derive(Debug)]
-pub struct Dialog {
-    pub action: ReviewAction,
-    pub id: String,
-    pub request: RequestId,
-    pub verdict: Loading<Box<Verdict>>,
-    /// `None` until confirmed; then loading, then what happened.
-    pub outcome: Option<Loading<String>>,
-}
-
-impl Dialog {
-    /// Whether the verdict allows the action (unapprove is always allowed).
-    pub fn allowed(&self) -> bool {
-        match (&self.verdict, self.action) {
-            (Loading::Ready(_), ReviewAction::Unapprove) => true,
-            (Loading::Ready(v), ReviewAction::Approve) => v.can_approve,
-            (Loading::Ready(v), ReviewAction::Merge) => v.can_merge,
-            _ => false,
-        }
-    }
-}
-
 #[derive(Debug)]
 pub struct App {
     pub identity: String,
@@ -238,7 +215,7 @@ impl App {
         (app, commands)
     }
 
-    fn request(&mut self) -> RequestId {
+    pub(super) fn request(&mut self) -> RequestId {
         self.next_request += 1;
         self.next_request
     }
@@ -265,7 +242,7 @@ impl App {
         (slots, commands)
     }
 
-    fn reload_inbox(&mut self) -> Vec<Command> {
+    pub(super) fn reload_inbox(&mut self) -> Vec<Command> {
         let (slots, commands) = self.slots(|request, repo| Command::LoadRepo { request, repo });
         self.inbox.repos = slots;
         self.inbox.cursor.reset();
@@ -449,71 +426,6 @@ impl App {
             }
         }
         Vec::new()
-    }
-
-    /// Ask for the verdict on the open promotion before `action`; commits have none.
-    fn open_dialog(&mut self, action: ReviewAction) -> Vec<Command> {
-        let Some(review) = &self.review else {
-            return Vec::new();
-        };
-        if review.back != Screen::Inbox {
-            self.message = Some("only promotions can be approved or merged".into());
-            return Vec::new();
-        }
-        let id = review.header.id.clone();
-        let request = self.request();
-        self.dialog = Some(Dialog {
-            action,
-            id: id.clone(),
-            request,
-            verdict: Loading::Loading,
-            outcome: None,
-        });
-        vec![Command::LoadVerdict { request, id }]
-    }
-
-    fn confirm(&mut self) -> Vec<Command> {
-        let request = self.request();
-        let Some(dialog) = &mut self.dialog else {
-            return Vec::new();
-        };
-        if dialog.outcome.is_some() {
-            // Already done: Enter closes it.
-            return self.close_dialog();
-        }
-        if !dialog.allowed() {
-            return Vec::new();
-        }
-        dialog.request = request;
-        dialog.outcome = Some(Loading::Loading);
-        vec![Command::Act {
-            request,
-            id: dialog.id.clone(),
-            action: dialog.action,
-        }]
-    }
-
-    /// Close the dialog (a running action keeps it until it reports back). After an
-    /// action that changed something, the inbox reloads; after a merge the promotion is
-    /// gone, so the review closes too.
-    fn close_dialog(&mut self) -> Vec<Command> {
-        let Some(dialog) = &self.dialog else {
-            return Vec::new();
-        };
-        let (done, action) = match &dialog.outcome {
-            Some(Loading::Loading) => return Vec::new(),
-            Some(Loading::Ready(_)) => (true, dialog.action),
-            _ => (false, dialog.action),
-        };
-        self.dialog = None;
-        if !done {
-            return Vec::new();
-        }
-        if action == ReviewAction::Merge {
-            self.review = None;
-            self.screen = Screen::Inbox;
-        }
-        self.reload_inbox()
     }
 
     fn back(&mut self) {

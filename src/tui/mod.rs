@@ -4,6 +4,7 @@
 //! The terminal is restored on quit, on error and on panic.
 
 pub mod app;
+pub mod confirm;
 pub mod cursor;
 pub mod keys;
 pub mod layout;
