@@ -69,6 +69,8 @@ struct Tracked {
 struct TreeEntries {
     tree: ObjectId,
     ids: HashMap<String, Option<ObjectId>>,
+    /// Each folder read once: its entries by name (`None`: not a folder).
+    folders: HashMap<ObjectId, Option<HashMap<String, ObjectId>>>,
 }
 
 impl TreeEntries {
@@ -76,24 +78,43 @@ impl TreeEntries {
         TreeEntries {
             tree,
             ids: HashMap::new(),
+            folders: HashMap::new(),
         }
     }
 
-    /// The id at `path`, looking up each folder on the way once: environments side by
-    /// side under `envs/` share the lookup of `envs`.
+    /// The id at `path`, reading each folder on the way once: environments side by side
+    /// under `envs/` share one read of `envs`.
     fn get(&mut self, open: &OpenRepo, path: &str) -> Result<Option<ObjectId>, GitError> {
         if let Some(id) = self.ids.get(path) {
             return Ok(*id);
         }
-        let id = match path.rsplit_once('/') {
-            None => open.repo.entry_at(self.tree, path)?,
-            Some((dir, name)) => match self.get(open, dir)? {
-                Some(dir_id) if open.repo.is_tree(dir_id)? => open.repo.entry_at(dir_id, name)?,
-                _ => None,
-            },
+        let (dir_id, name) = match path.rsplit_once('/') {
+            None => (Some(self.tree), path),
+            Some((dir, name)) => (self.get(open, dir)?, name),
+        };
+        let id = match dir_id {
+            Some(dir_id) => self.child(open, dir_id, name)?,
+            None => None,
         };
         self.ids.insert(path.to_string(), id);
         Ok(id)
+    }
+
+    fn child(
+        &mut self,
+        open: &OpenRepo,
+        folder: ObjectId,
+        name: &str,
+    ) -> Result<Option<ObjectId>, GitError> {
+        let entries = match self.folders.entry(folder) {
+            std::collections::hash_map::Entry::Occupied(known) => known.into_mut(),
+            std::collections::hash_map::Entry::Vacant(slot) => {
+                slot.insert(open.repo.folder_entries(folder)?)
+            }
+        };
+        Ok(entries
+            .as_ref()
+            .and_then(|entries| entries.get(name).copied()))
     }
 }
 

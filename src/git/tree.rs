@@ -32,6 +32,26 @@ impl Repo {
         Ok(entry.map(|e| e.object_id()))
     }
 
+    /// The entries of the tree `id` by name; `None` when `id` is not a tree.
+    pub fn folder_entries(
+        &self,
+        id: ObjectId,
+    ) -> Result<Option<std::collections::HashMap<String, ObjectId>>, GitError> {
+        if !self.is_tree(id)? {
+            return Ok(None);
+        }
+        let tree = self
+            .inner
+            .find_tree(id)
+            .during(&self.name, || format!("read tree {id}"))?;
+        let mut entries = std::collections::HashMap::new();
+        for entry in tree.iter() {
+            let entry = entry.during(&self.name, || format!("read tree {id}"))?;
+            entries.insert(entry.filename().to_string(), entry.object_id());
+        }
+        Ok(Some(entries))
+    }
+
     /// Whether the object `id` is a tree.
     pub fn is_tree(&self, id: ObjectId) -> Result<bool, GitError> {
         let header = self
