@@ -208,20 +208,6 @@ impl OpenRepo {
                 blocking
             }));
         }
-        if branch.merge_base != Some(branch.base) {
-            return Err(refuse(vec![format!(
-                "{} has moved on since the promotion branched (it is at {}, the promotion is based on {}); rebase {} onto {} and ask for approvals again",
-                self.branch,
-                short(&branch.base.to_string()),
-                branch
-                    .merge_base
-                    .map(|b| short(&b.to_string()))
-                    .unwrap_or_else(|| "nothing".into()),
-                branch.branch,
-                self.branch
-            )]));
-        }
-
         let methods: Vec<MergeMethod> = promotion
             .environments
             .iter()
@@ -250,7 +236,33 @@ impl OpenRepo {
             ));
         }
         let sig = signature(me, now);
-        let head_tree = self.repo.tree_of(branch.head)?;
+        let behind = branch.merge_base != Some(branch.base);
+        let head_tree = if behind {
+            // The protected branch moved on since the promotion branched: merge the
+            // promotion's change onto it, three ways, or say where they collide.
+            if method == MergeMethod::FastForward {
+                return Err(refuse(vec![format!(
+                    "{} has moved on since the promotion branched, so it cannot fast-forward; rebase {} onto {}",
+                    self.branch, branch.branch, self.branch
+                )]));
+            }
+            let ancestor = match branch.merge_base {
+                Some(base) => self.repo.tree_of(base)?,
+                None => gix::ObjectId::empty_tree(gix::hash::Kind::Sha1),
+            };
+            let ours = self.repo.tree_of(branch.base)?;
+            let theirs = self.repo.tree_of(branch.head)?;
+            self.repo.merge_trees(ancestor, ours, theirs)?.map_err(|paths| {
+                refuse(vec![format!(
+                    "{} changed the same lines since the promotion branched, in {}; rebase {} and resolve them",
+                    self.branch,
+                    paths.join(", "),
+                    branch.branch
+                )])
+            })?
+        } else {
+            self.repo.tree_of(branch.head)?
+        };
         let commit = match method {
             MergeMethod::Merge => self.repo.write_commit(
                 head_tree,
@@ -300,10 +312,6 @@ impl OpenRepo {
             break_glass: break_glass.is_some(),
         })
     }
-}
-
-fn short(sha: &str) -> String {
-    sha.chars().take(10).collect()
 }
 
 fn signature(me: &Identity, now: jiff::Timestamp) -> Signature {

@@ -73,6 +73,39 @@ impl Repo {
         Ok(id.detach())
     }
 
+    /// The three-way merge of `ours` and `theirs` from `ancestor` (trees), written; or the
+    /// paths that conflict, with nothing written that anything points to.
+    pub fn merge_trees(
+        &self,
+        ancestor: ObjectId,
+        ours: ObjectId,
+        theirs: ObjectId,
+    ) -> Result<Result<ObjectId, Vec<String>>, GitError> {
+        let options = self
+            .inner
+            .tree_merge_options()
+            .during(&self.name, || "read merge options".into())?;
+        let mut outcome = self
+            .inner
+            .merge_trees(ancestor, ours, theirs, Default::default(), options)
+            .during(&self.name, || format!("merge {theirs} into {ours}"))?;
+        if outcome.has_unresolved_conflicts(gix::merge::tree::TreatAsUnresolved::git()) {
+            let mut paths: Vec<String> = outcome
+                .conflicts
+                .iter()
+                .map(|c| c.ours.location().to_string())
+                .collect();
+            paths.sort();
+            paths.dedup();
+            return Ok(Err(paths));
+        }
+        let tree = outcome
+            .tree
+            .write()
+            .during(&self.name, || "write the merged tree".into())?;
+        Ok(Ok(tree.detach()))
+    }
+
     /// Write a commit object; no ref moves.
     pub fn write_commit(
         &self,

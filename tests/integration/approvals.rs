@@ -413,7 +413,7 @@ fn a_merge_without_enough_approvals_writes_nothing() {
 }
 
 #[test]
-fn a_merge_is_refused_when_the_base_moved_and_nothing_is_written() {
+fn a_promotion_behind_the_branch_merges_three_ways() {
     let (home, mut repo, config) = repo();
     repo.branch(
         "promote/other",
@@ -435,20 +435,75 @@ fn a_merge_is_refused_when_the_base_moved_and_nothing_is_written() {
         &["merge", "test:promote/scale"],
     )
     .ok();
+    let first = main_tip(&repo);
+    as_who(
+        home.path(),
+        &config,
+        "Carol",
+        &["merge", "test:promote/other"],
+    )
+    .ok();
+    let tip = main_tip(&repo);
+    let commit = repo.repo.commit_info(tip).expect("merge");
+    assert_eq!(commit.parents[0], first);
+    let tree = repo.repo.tree_of(tip).expect("tree");
+    let api = repo
+        .repo
+        .file_at(tree, "envs/production/api.yaml")
+        .expect("read")
+        .expect("present");
+    assert!(
+        String::from_utf8_lossy(&api).contains("replicas: 4"),
+        "the first merge's change is kept"
+    );
+    assert!(
+        repo.repo
+            .file_at(tree, "envs/production/other.yaml")
+            .expect("read")
+            .is_some(),
+        "the second one's is added"
+    );
+}
+
+#[test]
+fn a_conflicting_merge_names_the_paths_and_writes_nothing() {
+    let (home, mut repo, config) = repo();
+    repo.branch(
+        "promote/clash",
+        &[(
+            "envs/production/api.yaml",
+            &DEPLOY.replace("replicas: 2", "replicas: 7"),
+        )],
+        "Bob",
+        "Clash",
+    );
+    for id in ["test:promote/scale", "test:promote/clash"] {
+        as_who(home.path(), &config, "Carol", &["approve", id]).ok();
+        as_who(home.path(), &config, "Dana", &["approve", id]).ok();
+    }
+    as_who(
+        home.path(),
+        &config,
+        "Carol",
+        &["merge", "test:promote/scale"],
+    )
+    .ok();
     let tip = main_tip(&repo);
     let refused = as_who(
         home.path(),
         &config,
         "Carol",
-        &["merge", "test:promote/other"],
+        &["merge", "test:promote/clash"],
     );
     assert_eq!(refused.code, 1);
     assert!(
-        refused.stderr.contains("main has moved on"),
+        refused.stderr.contains("changed the same lines")
+            && refused.stderr.contains("envs/production/api.yaml"),
         "{}",
         refused.stderr
     );
     assert_eq!(main_tip(&repo), tip, "nothing was written");
+    assert!(repo.repo.branch_head("promote/clash").is_ok());
 }
 
 #[test]
@@ -592,7 +647,7 @@ fn twenty_concurrent_merges_keep_a_linear_history_and_lose_nothing() {
             merged.push(i);
         } else {
             assert!(
-                stderr.contains("has moved on") || stderr.contains("moved from"),
+                stderr.contains("moved from") || stderr.contains("changed the same lines"),
                 "a failure is a clear conflict: {stderr}"
             );
             assert!(
