@@ -814,3 +814,89 @@ fn audit_passes_a_clean_history_and_lists_break_glass_as_an_exception() {
     .json();
     assert_eq!(since[0]["rows"], serde_json::json!([]));
 }
+
+/// The library's merge with a promotion read before something moved, as a TUI that
+/// showed a verdict a while ago would hold it.
+fn stale_merge(
+    move_what: &str,
+) -> (
+    tollgate::review::ReviewError,
+    gix::ObjectId,
+    EnvRepoBuilder,
+    TempDir,
+) {
+    let (home, mut repo, config) = repo();
+    as_who(
+        home.path(),
+        &config,
+        "Carol",
+        &["approve", "test:promote/scale"],
+    )
+    .ok();
+    as_who(
+        home.path(),
+        &config,
+        "Dana",
+        &["approve", "test:promote/scale"],
+    )
+    .ok();
+    let config = tollgate::config::Config::load(&config).expect("config");
+    let open = tollgate::workspace::OpenRepo::open(&config.repos[0]).expect("open");
+    let promotion = open.promotion("promote/scale").expect("pending");
+    let sig = tollgate::git::write::Signature {
+        name: "Eve".into(),
+        email: "eve@example.com".into(),
+        time: 0,
+    };
+    match move_what {
+        "base" => {
+            repo.commit_files(&[("README.md", "moved\n")], "Eve", "Someone pushed");
+        }
+        _ => {
+            let head = promotion.branch.head;
+            let moved = repo.commit_on(
+                Some(head),
+                &[(
+                    "envs/production/api.yaml",
+                    Some(b"apiVersion: v1\nkind: ConfigMap\nmetadata: {name: x}\n"),
+                )],
+                "Eve",
+                "Sneak in",
+            );
+            repo.repo
+                .update_ref("refs/heads/promote/scale", Some(head), moved, "push", &sig)
+                .expect("move head");
+        }
+    }
+    let tip = main_tip(&repo);
+    let me = tollgate::identity::Identity {
+        name: "Carol".into(),
+        email: "carol@example.com".into(),
+    };
+    let error = open
+        .merge(&promotion, &me, None, jiff::Timestamp::now())
+        .expect_err("a merge pinned to what moved is refused");
+    (error, tip, repo, home)
+}
+
+#[test]
+fn a_merge_is_refused_when_the_base_moved_after_it_was_checked() {
+    let (error, tip, repo, _home) = stale_merge("base");
+    assert!(
+        error.to_string().contains("refs/heads/main moved from"),
+        "{error}"
+    );
+    assert_eq!(main_tip(&repo), tip, "nothing was written");
+}
+
+#[test]
+fn a_merge_is_refused_when_the_head_moved_after_it_was_judged() {
+    let (error, tip, repo, _home) = stale_merge("head");
+    assert!(
+        error
+            .to_string()
+            .contains("refs/heads/promote/scale moved from"),
+        "{error}"
+    );
+    assert_eq!(main_tip(&repo), tip, "nothing was written");
+}

@@ -507,3 +507,29 @@ fn approve_and_merge_through_the_confirmation() {
     assert!(!dialog.allowed());
     assert!(screen(&f.app, 100, 30).contains("wrote part of this promotion"));
 }
+
+#[test]
+fn every_view_at_both_sizes() {
+    needs_kustomize!("every_view_at_both_sizes");
+    for (width, height) in [(80, 24), (160, 48)] {
+        let mut f = loaded(width, height);
+        let mut shots: Vec<(&str, String)> = vec![("inbox", screen(&f.app, width, height))];
+        press(&mut f, "/api-1.5⏎⏎");
+        shots.push(("promotion_diff", screen(&f.app, width, height)));
+        press(&mut f, "l");
+        shots.push(("promotion_commits", screen(&f.app, width, height)));
+        press(&mut f, "l");
+        shots.push(("promotion_description", screen(&f.app, width, height)));
+        press(&mut f, "⎋2");
+        shots.push(("environments", screen(&f.app, width, height)));
+        press(&mut f, "j⏎");
+        shots.push(("history", screen(&f.app, width, height)));
+        press(&mut f, "⏎");
+        shots.push(("commit", screen(&f.app, width, height)));
+        press(&mut f, "?");
+        shots.push(("help", screen(&f.app, width, height)));
+        for (name, shot) in shots {
+            insta::assert_snapshot!(format!("view_{name}_{width}x{height}"), shot);
+        }
+    }
+}
