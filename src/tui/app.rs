@@ -739,6 +739,11 @@ impl App {
         }
     }
 
+    /// The history walk the app is waiting for, if any.
+    pub fn history_request(&self) -> Option<RequestId> {
+        self.history.as_ref().map(|h| h.request)
+    }
+
     pub fn resize(&mut self, size: Rect) {
         self.size = size;
     }

@@ -13,7 +13,7 @@ pub mod view;
 pub mod work;
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Duration;
 
 use ratatui::crossterm::event::{self, DisableMouseCapture, EnableMouseCapture, Event};
@@ -82,13 +82,15 @@ async fn event_loop(
     let size = terminal.size()?;
     let repos: Vec<String> = config.repos.iter().map(|r| r.name.clone()).collect();
     let now = crate::text::now();
+    // Which history walk is still wanted (0: none), read by the walks on the worker pool.
+    let wanted_history = Arc::new(AtomicU64::new(0));
     let (mut app, commands) = App::new(
         identity,
         &repos,
         now,
         ratatui::layout::Rect::new(0, 0, size.width, size.height),
     );
-    spawn_work(&config, &tx, commands);
+    spawn_work(&config, &tx, &wanted_history, commands);
     let theme = Theme::from_env();
 
     let result = loop {
@@ -117,12 +119,14 @@ async fn event_loop(
                 Vec::new()
             }
         };
-        spawn_work(&config, &tx, commands);
+        wanted_history.store(app.history_request().unwrap_or(0), Ordering::Relaxed);
+        spawn_work(&config, &tx, &wanted_history, commands);
         if app.quit {
             break Ok(());
         }
     };
     stop.store(true, Ordering::Relaxed);
+    wanted_history.store(0, Ordering::Relaxed);
     ticker.abort();
     result
 }
@@ -148,14 +152,21 @@ fn spawn_input_reader(tx: mpsc::Sender<Message>, stop: Arc<AtomicBool>) {
 }
 
 /// The one place the TUI starts slow work.
-fn spawn_work(config: &Arc<Config>, tx: &mpsc::Sender<Message>, commands: Vec<Command>) {
+fn spawn_work(
+    config: &Arc<Config>,
+    tx: &mpsc::Sender<Message>,
+    wanted_history: &Arc<AtomicU64>,
+    commands: Vec<Command>,
+) {
     for command in commands {
         let config = config.clone();
         let tx = tx.clone();
+        let wanted_history = wanted_history.clone();
         tokio::task::spawn_blocking(move || {
             let started = std::time::Instant::now();
             let what = format!("{command:?}");
-            work::execute(&config, command, &mut |outcome| {
+            let wanted = |request| wanted_history.load(Ordering::Relaxed) == request;
+            work::execute(&config, command, &wanted, &mut |outcome| {
                 let _ = tx.blocking_send(Message::Done(outcome));
             });
             tracing::info!(elapsed_ms = started.elapsed().as_millis() as u64, "{what}");

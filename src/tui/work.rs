@@ -230,7 +230,15 @@ pub enum Outcome {
 
 /// Do the work of `command`, handing each result to `emit` (history comes in pages).
 /// Errors become text for the place the data would be.
-pub fn execute(config: &Config, command: Command, emit: &mut dyn FnMut(Outcome)) {
+///
+/// `wanted` says whether the app still waits for a request: a history walk the user has
+/// left stops at its next commit instead of walking to the end for nobody.
+pub fn execute(
+    config: &Config,
+    command: Command,
+    wanted: &dyn Fn(RequestId) -> bool,
+    emit: &mut dyn FnMut(Outcome),
+) {
     let text = |e: anyhow::Error| format!("{e:#}");
     match command {
         Command::LoadRepo { request, repo } => emit(Outcome::Repo {
@@ -281,6 +289,11 @@ pub fn execute(config: &Config, command: Command, emit: &mut dyn FnMut(Outcome))
                         error: None,
                     });
                 }
+                if wanted(request) {
+                    ControlFlow::Continue(())
+                } else {
+                    ControlFlow::Break(())
+                }
             });
             emit(Outcome::History {
                 request,
@@ -295,7 +308,7 @@ pub fn execute(config: &Config, command: Command, emit: &mut dyn FnMut(Outcome))
 /// Collect a [`Vec`] of everything `command` produces; for tests and simple callers.
 pub fn execute_all(config: &Config, command: Command) -> Vec<Outcome> {
     let mut out = Vec::new();
-    execute(config, command, &mut |o| out.push(o));
+    execute(config, command, &|_| true, &mut |o| out.push(o));
     out
 }
 
@@ -512,7 +525,7 @@ fn stream_history(
     repo: &str,
     env: &str,
     mode: HistoryMode,
-    on_row: &mut dyn FnMut(HistoryRow),
+    on_row: &mut dyn FnMut(HistoryRow) -> ControlFlow<()>,
 ) -> anyhow::Result<()> {
     let open = open(config, repo)?;
     let index_dir = default_index_dir();
@@ -524,8 +537,7 @@ fn stream_history(
         first_parent: false,
     };
     walk_history(&open, &query, |entry| {
-        on_row(HistoryRow::from_entry(&entry));
-        ControlFlow::Continue(())
+        on_row(HistoryRow::from_entry(&entry))
     })?;
     Ok(())
 }

@@ -533,3 +533,81 @@ fn every_view_at_both_sizes() {
         }
     }
 }
+
+#[test]
+fn merge_from_the_confirmation_returns_to_the_inbox() {
+    needs_kustomize!("merge_from_the_confirmation_returns_to_the_inbox");
+    let (home, config_path) = demo();
+    // Alice approves from the command line; Dana (the demo identity) in the TUI.
+    crate::common::run(
+        crate::common::tollgate(home.path())
+            .env("TOLLGATE_IDENTITY", "Alice Admin <alice@example.com>")
+            .arg("--config")
+            .arg(&config_path)
+            .args(["approve", "shop:promote/api-1.5.0-production"]),
+    )
+    .ok();
+    let config = Config::load(&config_path).expect("config");
+    let (mut app, commands) = fixture_with(config.clone(), 100, 30);
+    run(&config, &mut app, commands);
+    let mut f = Fixture {
+        _home: home,
+        config,
+        app,
+    };
+    press(&mut f, "/api-1.5⏎⏎ay⏎m");
+    assert!(
+        f.app.dialog.as_ref().expect("merge asks").allowed(),
+        "two approvals now"
+    );
+    press(&mut f, "y");
+    let message = f.app.message.clone().unwrap_or_default();
+    assert!(
+        message.starts_with("merged shop:promote/api-1.5.0-production into main"),
+        "{message}"
+    );
+    press(&mut f, "⏎");
+    assert_eq!(
+        f.app.screen,
+        Screen::Inbox,
+        "the merged promotion's review closes"
+    );
+    assert!(
+        !f.app
+            .inbox_lines()
+            .iter()
+            .any(|l| matches!(l, RepoLine::Item(r) if r.id == "shop:promote/api-1.5.0-production")),
+        "and it is no longer pending"
+    );
+}
+
+#[test]
+fn a_history_walk_nobody_waits_for_stops() {
+    let (home, config_path) = demo();
+    let config = Config::load(&config_path).expect("config");
+    let command = Command::LoadHistory {
+        request: 7,
+        repo: "shop".into(),
+        env: "production".into(),
+        mode: HistoryMode::Inputs,
+    };
+    let count = |wanted: &dyn Fn(u64) -> bool| {
+        let mut rows = 0;
+        work::execute(&config, command.clone(), wanted, &mut |outcome| {
+            if let work::Outcome::History { rows: page, .. } = outcome {
+                rows += page.len();
+            }
+        });
+        rows
+    };
+    assert!(
+        count(&|request| request == 7) >= 10,
+        "a wanted walk goes to the end"
+    );
+    assert_eq!(
+        count(&|_| false),
+        1,
+        "a walk the user left stops at its next commit"
+    );
+    drop(home);
+}
