@@ -900,3 +900,68 @@ fn a_merge_is_refused_when_the_head_moved_after_it_was_judged() {
     );
     assert_eq!(main_tip(&repo), tip, "nothing was written");
 }
+
+#[test]
+fn squash_and_fast_forward_follow_the_policy() {
+    for method in ["squash", "fast-forward"] {
+        let home = TempDir::new().expect("temp dir");
+        let mut repo = EnvRepoBuilder::new(&home.path().join("env.git"));
+        let policy =
+            format!("environments:\n  production:\n    approvals: 1\n    merge_method: {method}\n");
+        repo.commit_files(
+            &[
+                (".tollgate/policy.yaml", &policy),
+                ("envs/production/api.yaml", DEPLOY),
+            ],
+            "Alice",
+            "start",
+        );
+        let base = main_tip(&repo);
+        let head = repo.branch(
+            "promote/s",
+            &[(
+                "envs/production/api.yaml",
+                &DEPLOY.replace("replicas: 2", "replicas: 3"),
+            )],
+            "Bob",
+            "Scale",
+        );
+        let config = repo.write_config(home.path(), "");
+        as_who(
+            home.path(),
+            &config,
+            "Carol",
+            &["approve", "test:promote/s"],
+        )
+        .ok();
+        let merged = as_who(
+            home.path(),
+            &config,
+            "Carol",
+            &["merge", "test:promote/s", "--json"],
+        )
+        .ok()
+        .json();
+        assert_eq!(merged["method"], method);
+        let tip = main_tip(&repo);
+        let commit = repo.repo.commit_info(tip).expect("tip");
+        match method {
+            "squash" => {
+                assert_eq!(commit.parents, [base], "one parent: the base");
+                assert_eq!(commit.subject, "Scale");
+                assert_eq!(
+                    commit.author.email, "bob@example.com",
+                    "the change keeps its author"
+                );
+                assert_eq!(
+                    commit.trailer_values("Merged-by").collect::<Vec<_>>(),
+                    ["Carol <carol@example.com>"]
+                );
+            }
+            _ => assert_eq!(
+                tip, head,
+                "fast-forward moves the branch to the approved head"
+            ),
+        }
+    }
+}
