@@ -45,6 +45,13 @@ fn as_who(home: &Path, config: &Path, who: &str, args: &[&str]) -> Run {
         .args(args))
 }
 
+/// Approve `id` as each of `people`, in order.
+fn approve_by(home: &Path, config: &Path, id: &str, people: &[&str]) {
+    for who in people {
+        as_who(home, config, who, &["approve", id]).ok();
+    }
+}
+
 fn verdict(home: &Path, config: &Path, who: &str) -> serde_json::Value {
     as_who(home, config, who, &["show", "test:promote/scale", "--json"])
         .ok()
@@ -254,20 +261,12 @@ fn a_bad_policy_at_the_base_blocks_with_its_line() {
 #[test]
 fn unapprove_withdraws_only_your_own_approval() {
     let (home, _repo, config) = repo();
-    as_who(
+    approve_by(
         home.path(),
         &config,
-        "Carol",
-        &["approve", "test:promote/scale"],
-    )
-    .ok();
-    as_who(
-        home.path(),
-        &config,
-        "Dana",
-        &["approve", "test:promote/scale"],
-    )
-    .ok();
+        "test:promote/scale",
+        &["Carol", "Dana"],
+    );
     let out = as_who(
         home.path(),
         &config,
@@ -332,20 +331,12 @@ fn main_tip(repo: &EnvRepoBuilder) -> gix::ObjectId {
 fn a_merge_carries_the_trailers_and_deletes_the_branch() {
     let (home, repo, config) = repo();
     let base = main_tip(&repo);
-    as_who(
+    approve_by(
         home.path(),
         &config,
-        "Carol",
-        &["approve", "test:promote/scale"],
-    )
-    .ok();
-    as_who(
-        home.path(),
-        &config,
-        "Alice",
-        &["approve", "test:promote/scale"],
-    )
-    .ok();
+        "test:promote/scale",
+        &["Carol", "Alice"],
+    );
     let merged = as_who(
         home.path(),
         &config,
@@ -425,8 +416,7 @@ fn a_promotion_behind_the_branch_merges_three_ways() {
         "Other",
     );
     for id in ["test:promote/scale", "test:promote/other"] {
-        as_who(home.path(), &config, "Carol", &["approve", id]).ok();
-        as_who(home.path(), &config, "Dana", &["approve", id]).ok();
+        approve_by(home.path(), &config, id, &["Carol", "Dana"]);
     }
     as_who(
         home.path(),
@@ -478,8 +468,7 @@ fn a_conflicting_merge_names_the_paths_and_writes_nothing() {
         "Clash",
     );
     for id in ["test:promote/scale", "test:promote/clash"] {
-        as_who(home.path(), &config, "Carol", &["approve", id]).ok();
-        as_who(home.path(), &config, "Dana", &["approve", id]).ok();
+        approve_by(home.path(), &config, id, &["Carol", "Dana"]);
     }
     as_who(
         home.path(),
@@ -826,20 +815,12 @@ fn stale_merge(
     TempDir,
 ) {
     let (home, mut repo, config) = repo();
-    as_who(
+    approve_by(
         home.path(),
         &config,
-        "Carol",
-        &["approve", "test:promote/scale"],
-    )
-    .ok();
-    as_who(
-        home.path(),
-        &config,
-        "Dana",
-        &["approve", "test:promote/scale"],
-    )
-    .ok();
+        "test:promote/scale",
+        &["Carol", "Dana"],
+    );
     let config = tollgate::config::Config::load(&config).expect("config");
     let open = tollgate::workspace::OpenRepo::open(&config.repos[0]).expect("open");
     let promotion = open.promotion("promote/scale").expect("pending");

@@ -177,7 +177,17 @@ impl EnvRepoBuilder {
         self.head = Some(id);
         id
     }
+}
 
+/// Text files as changes that write them.
+fn writes<'a>(files: &'a [(&'a str, &'a str)]) -> Vec<(&'a str, Option<&'a [u8]>)> {
+    files
+        .iter()
+        .map(|(p, c)| (*p, Some(c.as_bytes())))
+        .collect()
+}
+
+impl EnvRepoBuilder {
     /// Commit text files onto main.
     pub fn commit_files(
         &mut self,
@@ -185,11 +195,7 @@ impl EnvRepoBuilder {
         who: &str,
         message: &str,
     ) -> gix::ObjectId {
-        let changes: Vec<(&str, Option<&[u8]>)> = files
-            .iter()
-            .map(|(p, c)| (*p, Some(c.as_bytes())))
-            .collect();
-        self.commit(&changes, who, message)
+        self.commit(&writes(files), who, message)
     }
 
     /// A branch from main's tip with one commit.
@@ -200,11 +206,7 @@ impl EnvRepoBuilder {
         who: &str,
         message: &str,
     ) -> gix::ObjectId {
-        let changes: Vec<(&str, Option<&[u8]>)> = files
-            .iter()
-            .map(|(p, c)| (*p, Some(c.as_bytes())))
-            .collect();
-        let id = self.commit_on(self.head, &changes, who, message);
+        let id = self.commit_on(self.head, &writes(files), who, message);
         let sig = self.signature(who);
         self.repo
             .update_ref(&format!("refs/heads/{name}"), None, id, "test", &sig)

@@ -3,6 +3,7 @@
 
 use ratatui::Frame;
 use ratatui::layout::Rect;
+use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Paragraph, Tabs, Wrap};
 
@@ -91,7 +92,7 @@ fn short(sha: &str) -> String {
     sha.chars().take(10).collect()
 }
 
-fn change_style(theme: Theme, change: ChangeKind) -> ratatui::style::Style {
+fn change_style(theme: Theme, change: ChangeKind) -> Style {
     match change {
         ChangeKind::Added => theme.added(),
         ChangeKind::Removed => theme.removed(),
@@ -128,17 +129,13 @@ fn draw_diff(frame: &mut Frame, p: &ReviewState, d: &ReviewDetail, theme: Theme,
                 &format!("{env}{}/{}", object.key.kind, object.key.name),
                 width.saturating_sub(2),
             );
-            let mut line = Line::from(vec![
-                Span::styled(
-                    format!("{} ", object.change.marker()),
-                    change_style(theme, object.change),
-                ),
-                Span::raw(text),
-            ]);
-            if index == p.cursor.selected {
-                line = line.style(theme.selected());
-            }
-            line
+            list_row(
+                object.change.marker(),
+                change_style(theme, object.change),
+                text,
+                index == p.cursor.selected,
+                theme,
+            )
         })
         .collect();
     let counts: Vec<String> = [
@@ -162,24 +159,58 @@ fn draw_diff(frame: &mut Frame, p: &ReviewState, d: &ReviewDetail, theme: Theme,
             theme.error(),
         )));
     }
-    if d.objects.is_empty() {
-        let text = if d.problems.is_empty() {
-            "no rendered change".to_string()
-        } else {
-            d.problems.join("\n")
-        };
+    let empty = if d.problems.is_empty() {
+        "no rendered change".to_string()
+    } else {
+        d.problems.join("\n")
+    };
+    list_and_detail(frame, areas, list_block, list, empty, |frame| {
+        if let Some(object) = d.objects.get(p.cursor.selected) {
+            draw_object(frame, p, object, theme, areas.detail);
+        }
+    });
+}
+
+/// A row of the left-hand list: a change marker and a name, highlighted when selected.
+fn list_row(
+    marker: &str,
+    style: Style,
+    text: String,
+    selected: bool,
+    theme: Theme,
+) -> Line<'static> {
+    let line = Line::from(vec![
+        Span::styled(format!("{marker} "), style),
+        Span::raw(text),
+    ]);
+    if selected {
+        line.style(theme.selected())
+    } else {
+        line
+    }
+}
+
+/// The left-hand list with the selected item's detail beside it, or, when the list is
+/// empty, `empty` across both.
+fn list_and_detail(
+    frame: &mut Frame,
+    areas: &Areas,
+    block: Block<'_>,
+    rows: Vec<Line<'_>>,
+    empty: String,
+    draw_detail: impl FnOnce(&mut Frame),
+) {
+    if rows.is_empty() {
         frame.render_widget(
-            Paragraph::new(text)
+            Paragraph::new(empty)
                 .wrap(Wrap { trim: false })
-                .block(list_block),
+                .block(block),
             areas.list.union(areas.detail),
         );
         return;
     }
-    frame.render_widget(Paragraph::new(list).block(list_block), areas.list);
-    if let Some(object) = d.objects.get(p.cursor.selected) {
-        draw_object(frame, p, object, theme, areas.detail);
-    }
+    frame.render_widget(Paragraph::new(rows).block(block), areas.list);
+    draw_detail(frame);
 }
 
 fn draw_object(frame: &mut Frame, p: &ReviewState, object: &ObjectView, theme: Theme, area: Rect) {
@@ -273,30 +304,30 @@ fn draw_files(frame: &mut Frame, p: &ReviewState, d: &ReviewDetail, theme: Theme
                 FileStatus::Removed => ("-", theme.removed()),
                 FileStatus::Modified => ("~", theme.changed()),
             };
-            let mut line = Line::from(vec![
-                Span::styled(format!("{marker} "), style),
-                Span::raw(fit(&file.path, width.saturating_sub(2))),
-            ]);
-            if index == p.cursor.selected {
-                line = line.style(theme.selected());
-            }
-            line
+            list_row(
+                marker,
+                style,
+                fit(&file.path, width.saturating_sub(2)),
+                index == p.cursor.selected,
+                theme,
+            )
         })
         .collect();
     let block = Block::bordered()
         .title(format!(" raw files · {} ", d.files.len()))
         .border_style(theme.border(p.focus == Pane::Objects));
-    if d.files.is_empty() {
-        frame.render_widget(
-            Paragraph::new("no file changed").block(block),
-            areas.list.union(areas.detail),
-        );
-        return;
-    }
-    frame.render_widget(Paragraph::new(list).block(block), areas.list);
-    if let Some(file) = d.files.get(p.cursor.selected) {
-        draw_file(frame, p, file, theme, areas.detail);
-    }
+    list_and_detail(
+        frame,
+        areas,
+        block,
+        list,
+        "no file changed".into(),
+        |frame| {
+            if let Some(file) = d.files.get(p.cursor.selected) {
+                draw_file(frame, p, file, theme, areas.detail);
+            }
+        },
+    );
 }
 
 fn draw_commits(frame: &mut Frame, p: &ReviewState, d: &ReviewDetail, theme: Theme, area: Rect) {
