@@ -32,6 +32,9 @@ pub struct AuditRow {
     pub author: String,
     pub approvers: Vec<String>,
     pub merged_by: Option<String>,
+    /// For an exception: who has reviewed it after the fact (`tollgate approve COMMIT`).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub reviewed_by: Vec<String>,
     pub finding: Finding,
     pub why: String,
 }
@@ -102,6 +105,7 @@ fn check(
         author: author_names.join(", "),
         approvers: approvers.clone(),
         merged_by: merged_by.clone(),
+        reviewed_by: Vec::new(),
         finding,
         why,
     };
@@ -116,10 +120,20 @@ fn check(
             .trailer_values("Reason")
             .next()
             .unwrap_or("no reason given");
-        return Ok(row(
+        let reviews = open.reviews_of(commit, environment)?;
+        let mut exception = row(
             Finding::Exception,
-            format!("break-glass: {reason}; needs a review after the fact"),
-        ));
+            if reviews.is_empty() {
+                format!("break-glass: {reason}; needs a review after the fact")
+            } else {
+                format!(
+                    "break-glass: {reason}; reviewed after the fact by {}",
+                    reviews.join(", ")
+                )
+            },
+        );
+        exception.reviewed_by = reviews;
+        return Ok(exception);
     }
     if commit.trailer_values("Promotion").next().is_none() {
         return Ok(row(
@@ -136,7 +150,19 @@ fn check(
             ));
         }
     };
-    let rules = policy.rules(environment);
+    let mut rules = policy.rules(environment);
+    // A merge that brought in exactly one verified rollback needs only rollback_approvals.
+    let rollback = match brought_in.as_slice() {
+        [only] => open.check_rollback(only)?,
+        _ => None,
+    };
+    let rollback_note = match &rollback {
+        Some(check) if check.verified => {
+            rules.approvals = rules.rollback_approvals;
+            format!(" (it {}: rollback_approvals)", check.claim)
+        }
+        _ => String::new(),
+    };
     let authors: Vec<String> = brought_in
         .iter()
         .map(|c| c.author.email.to_lowercase())
@@ -183,6 +209,9 @@ fn check(
     }
     Ok(row(
         Finding::Compliant,
-        format!("{counted} valid approval(s), {} required", rules.approvals),
+        format!(
+            "{counted} valid approval(s), {} required{rollback_note}",
+            rules.approvals
+        ),
     ))
 }

@@ -21,6 +21,7 @@ pub mod policy;
 pub mod raw_diff;
 pub mod render;
 pub mod review;
+pub mod rollback;
 pub mod text;
 pub mod tui;
 pub mod verdict;

@@ -11,6 +11,7 @@ use crate::git::write::{RefSwap, Signature};
 use crate::identity::Identity;
 use crate::policy::{MergeMethod, POLICY_PATH, Policy, PolicyError};
 use crate::render::render;
+use crate::rollback::{ENVIRONMENT, REVERTS, ROLLBACK_TO};
 use crate::verdict::{ApprovalStatus, Case, Verdict, decide};
 use crate::workspace::{OpenRepo, Promotion, WorkspaceError};
 
@@ -101,6 +102,11 @@ impl OpenRepo {
                 .repo
                 .entry_at(self.repo.tree_of(branch.head)?, ".tollgate")?;
         let digests = self.digests_at(branch.head, &promotion.environments)?;
+        // Only a promotion that is one rollback commit can claim to be a rollback.
+        let rollback = match commits.as_slice() {
+            [only] => self.check_rollback(only)?,
+            _ => None,
+        };
         Ok(decide(&Case {
             id: promotion.id.clone(),
             policy: policy.as_ref(),
@@ -109,6 +115,7 @@ impl OpenRepo {
             authors,
             environments: promotion.environments.clone(),
             touches_policy,
+            rollback,
             approvals,
             digests,
             me,
@@ -228,6 +235,19 @@ impl OpenRepo {
         {
             message.push_str(&format!("Approved-by: {}\n", approval.by));
         }
+        // A rollback keeps saying what it undoes after a squash, so that audit can check it.
+        if let Ok([only]) = self
+            .repo
+            .commits_between(branch.base, branch.head)
+            .as_deref()
+        {
+            let reason = if break_glass.is_none() { "Reason" } else { "" };
+            for key in [REVERTS, ROLLBACK_TO, ENVIRONMENT, reason] {
+                for value in only.trailer_values(key) {
+                    message.push_str(&format!("{key}: {value}\n"));
+                }
+            }
+        }
         message.push_str(&format!("Merged-by: {me}\n"));
         if let Some(reason) = break_glass {
             message.push_str(&format!(
@@ -312,6 +332,104 @@ impl OpenRepo {
             break_glass: break_glass.is_some(),
         })
     }
+}
+
+impl OpenRepo {
+    /// Record `me`'s review, after the fact, of a break-glass commit already on the
+    /// protected branch: an approval pinned to that commit and what it renders. Refused
+    /// for commits that are not break-glass, for their author, and for people who may not
+    /// approve the environments it changed. Returns the environments reviewed.
+    pub fn review_break_glass(
+        &self,
+        commit: ObjectId,
+        me: &Identity,
+        comment: Option<String>,
+        now: jiff::Timestamp,
+    ) -> Result<Vec<String>, ReviewError> {
+        let refuse = |reason: String| ReviewError::Refused {
+            action: "review",
+            reasons: vec![reason],
+        };
+        let info = self.repo.commit_info(commit)?;
+        let tip = self.tip()?;
+        if self.repo.merge_base(commit, tip)? != Some(commit) {
+            return Err(refuse(format!(
+                "{} is not on {}; approve promotions by their id (REPO:BRANCH)",
+                info.sha, self.branch
+            )));
+        }
+        if info.trailer_values("Break-glass").next().is_none() {
+            return Err(refuse(format!(
+                "{} is not a break-glass commit; only those are reviewed after the fact",
+                &info.sha[..10]
+            )));
+        }
+        if made_break_glass(&info, &me.email) {
+            return Err(refuse(format!(
+                "you ({}) made this break-glass change; someone else must review it",
+                me.email
+            )));
+        }
+        let parent = info.parents.first().copied();
+        let environments = self.environments_touched(parent, commit)?;
+        let policy = match parent {
+            Some(p) => self.policy_at(p)?,
+            None => Ok(crate::policy::Policy::absent()),
+        }
+        .map_err(|e| refuse(e.to_string()))?;
+        if !environments.iter().any(|e| policy.rules(e).may_approve(me)) {
+            return Err(refuse(format!(
+                "you ({}) are not an approver for {}",
+                me.email,
+                environments.join(", ")
+            )));
+        }
+        let approval = Approval {
+            by: me.clone(),
+            at: now.as_second(),
+            head: info.sha.clone(),
+            base: parent.map(|p| p.to_string()).unwrap_or_default(),
+            comment,
+            digests: self.digests_at(commit, &environments)?,
+        };
+        self.repo.record_approval(approval, &signature(me, now))?;
+        Ok(environments)
+    }
+
+    /// Who has reviewed the break-glass `commit` after the fact, as far as `environment`'s
+    /// rules at its parent accept them (never its own author).
+    pub fn reviews_of(
+        &self,
+        commit: &crate::git::CommitInfo,
+        environment: &str,
+    ) -> Result<Vec<String>, WorkspaceError> {
+        let rules = match commit.parents.first() {
+            Some(p) => self.policy_at(*p)?.map(|p| p.rules(environment)).ok(),
+            None => Some(crate::policy::Rules::default_rules()),
+        };
+        let Some(rules) = rules else {
+            return Ok(Vec::new());
+        };
+        Ok(self
+            .repo
+            .approvals_on(commit.id)?
+            .into_iter()
+            .filter(|a| a.head == commit.sha)
+            .filter(|a| !made_break_glass(commit, &a.by.email))
+            .filter(|a| rules.may_approve(&a.by))
+            .map(|a| a.by.to_string())
+            .collect())
+    }
+}
+
+/// Whether `email` wrote the break-glass commit or invoked its break-glass: they cannot
+/// review it themselves.
+fn made_break_glass(commit: &crate::git::CommitInfo, email: &str) -> bool {
+    commit.author.email.eq_ignore_ascii_case(email)
+        || commit
+            .trailer_values("Break-glass")
+            .filter_map(|v| Identity::parse(v, "Break-glass").ok())
+            .any(|who| who.email.eq_ignore_ascii_case(email))
 }
 
 fn signature(me: &Identity, now: jiff::Timestamp) -> Signature {

@@ -9,6 +9,7 @@ use serde::Serialize;
 use crate::approvals::Approval;
 use crate::identity::Identity;
 use crate::policy::{Policy, PolicyError, Rules};
+use crate::rollback::RollbackCheck;
 
 /// The pseudo-environment a change to `.tollgate/` must satisfy, with the strictest rules.
 pub const POLICY_ENVIRONMENT: &str = ".tollgate";
@@ -76,6 +77,9 @@ pub struct Case<'a> {
     pub environments: Vec<String>,
     /// Whether it changes `.tollgate/` itself.
     pub touches_policy: bool,
+    /// What its rollback trailers claim (a one-commit promotion only), and whether git
+    /// bears it out; a verified rollback needs only `rollback_approvals`.
+    pub rollback: Option<RollbackCheck>,
     /// Approvals on any commit of the promotion (older heads included, to show as stale).
     pub approvals: Vec<Approval>,
     /// Per environment, the digest of what renders at the head now.
@@ -134,12 +138,30 @@ pub fn decide(case: &Case<'_>) -> Verdict {
             };
         }
     };
+    let verified_rollback = case.rollback.as_ref().is_some_and(|r| r.verified);
     let mut environments: Vec<(String, Rules)> = case
         .environments
         .iter()
-        .map(|e| (e.clone(), policy.rules(e)))
+        .map(|e| {
+            let mut rules = policy.rules(e);
+            if verified_rollback {
+                rules.approvals = rules.rollback_approvals;
+            }
+            (e.clone(), rules)
+        })
         .collect();
     let mut reasons = Vec::new();
+    match &case.rollback {
+        Some(check) if check.verified => reasons.push(format!(
+            "it {} (checked against git), so rollback_approvals apply",
+            check.claim
+        )),
+        Some(check) => reasons.push(format!(
+            "it says it {} but its change is not exactly that, so the full approval count applies",
+            check.claim
+        )),
+        None => {}
+    }
     if case.touches_policy {
         environments.push((POLICY_ENVIRONMENT.to_string(), policy.strictest()));
         reasons.push(format!(
@@ -330,6 +352,7 @@ mod tests {
                 authors: self.authors.clone(),
                 environments: vec!["production".into()],
                 touches_policy: false,
+                rollback: None,
                 approvals: self.approvals.clone(),
                 digests: BTreeMap::from([("production".to_string(), self.digest.clone())]),
                 me: &self.me,
@@ -420,6 +443,7 @@ mod tests {
             authors: Vec::new(),
             environments: vec!["production".into()],
             touches_policy: false,
+            rollback: None,
             approvals: Vec::new(),
             digests: BTreeMap::new(),
             me: &fixture.me,

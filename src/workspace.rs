@@ -71,7 +71,11 @@ impl OpenRepo {
         &self,
         commit: Option<ObjectId>,
     ) -> Result<Vec<Environment>, WorkspaceError> {
-        let tree = self.tree_or_empty(commit)?;
+        self.environments_in(self.tree_or_empty(commit)?)
+    }
+
+    /// Environments as they are in `tree`.
+    pub fn environments_in(&self, tree: ObjectId) -> Result<Vec<Environment>, WorkspaceError> {
         Ok(environments_at(
             &self.repo,
             tree,
@@ -86,14 +90,14 @@ impl OpenRepo {
         })
     }
 
-    /// The environments of both commits (by name, newest definition first).
+    /// The environments of both trees (by name, newest definition first).
     fn environments_of_both(
         &self,
-        old: Option<ObjectId>,
-        new: Option<ObjectId>,
+        old_tree: ObjectId,
+        new_tree: ObjectId,
     ) -> Result<Vec<Environment>, WorkspaceError> {
-        let mut envs = self.environments_at(new)?;
-        for env in self.environments_at(old)? {
+        let mut envs = self.environments_in(new_tree)?;
+        for env in self.environments_in(old_tree)? {
             if !envs.iter().any(|e| e.name == env.name) {
                 envs.push(env);
             }
@@ -107,10 +111,17 @@ impl OpenRepo {
         old: Option<ObjectId>,
         new: ObjectId,
     ) -> Result<Vec<String>, WorkspaceError> {
-        let old_tree = self.tree_or_empty(old)?;
-        let new_tree = self.repo.tree_of(new)?;
+        self.environments_touched_in(self.tree_or_empty(old)?, self.repo.tree_of(new)?)
+    }
+
+    /// Names of the environments whose inputs differ between two trees.
+    pub fn environments_touched_in(
+        &self,
+        old_tree: ObjectId,
+        new_tree: ObjectId,
+    ) -> Result<Vec<String>, WorkspaceError> {
         let mut touched = Vec::new();
-        for env in self.environments_of_both(old, Some(new))? {
+        for env in self.environments_of_both(old_tree, new_tree)? {
             let mut paths = inputs_of(&self.repo, new_tree, &env)?.paths;
             paths.extend(inputs_of(&self.repo, old_tree, &env)?.paths);
             paths.sort();
@@ -133,7 +144,18 @@ impl OpenRepo {
         new: ObjectId,
         only: Option<&str>,
     ) -> Result<Vec<EnvironmentDiff>, WorkspaceError> {
-        let c = self.compare(old, new, only)?;
+        self.diff_trees(self.tree_or_empty(old)?, self.repo.tree_of(new)?, only)
+    }
+
+    /// [`OpenRepo::diff`] of two trees, for changes not yet committed (a rollback's
+    /// preview).
+    pub fn diff_trees(
+        &self,
+        old_tree: ObjectId,
+        new_tree: ObjectId,
+        only: Option<&str>,
+    ) -> Result<Vec<EnvironmentDiff>, WorkspaceError> {
+        let c = self.compare(old_tree, new_tree, only)?;
         c.names
             .iter()
             .map(|name| {
@@ -142,16 +164,16 @@ impl OpenRepo {
             .collect()
     }
 
-    /// What two commits are compared on: the environments to show (`only`, or those whose
-    /// inputs differ), and each side's tree and environments.
+    /// What two trees are compared on: the environments to show (`only`, or those whose
+    /// inputs differ), and each side's environments.
     fn compare(
         &self,
-        old: Option<ObjectId>,
-        new: ObjectId,
+        old_tree: ObjectId,
+        new_tree: ObjectId,
         only: Option<&str>,
     ) -> Result<Comparison, WorkspaceError> {
-        let old_envs = self.environments_at(old)?;
-        let new_envs = self.environments_at(Some(new))?;
+        let old_envs = self.environments_in(old_tree)?;
+        let new_envs = self.environments_in(new_tree)?;
         let names = match only {
             Some(name) => {
                 if !old_envs.iter().chain(&new_envs).any(|e| e.name == name) {
@@ -159,12 +181,12 @@ impl OpenRepo {
                 }
                 vec![name.to_string()]
             }
-            None => self.environments_touched(old, new)?,
+            None => self.environments_touched_in(old_tree, new_tree)?,
         };
         Ok(Comparison {
             names,
-            old_tree: self.tree_or_empty(old)?,
-            new_tree: self.repo.tree_of(new)?,
+            old_tree,
+            new_tree,
             old_envs,
             new_envs,
         })
@@ -233,7 +255,7 @@ impl OpenRepo {
         new: ObjectId,
         only: Option<&str>,
     ) -> Result<Vec<(String, Vec<FileDiff>)>, WorkspaceError> {
-        let c = self.compare(old, new, only)?;
+        let c = self.compare(self.tree_or_empty(old)?, self.repo.tree_of(new)?, only)?;
         let mut out = Vec::new();
         for name in c.names {
             let find = |envs: &[Environment]| envs.iter().find(|e| e.name == name).cloned();
@@ -320,7 +342,7 @@ pub fn summary_line(envs: &[EnvironmentDiff]) -> String {
         .join(" | ")
 }
 
-/// Two commits lined up for a diff (see [`OpenRepo::compare`]).
+/// Two trees lined up for a diff (see [`OpenRepo::compare`]).
 struct Comparison {
     names: Vec<String>,
     old_tree: ObjectId,

@@ -1,5 +1,6 @@
 //! `tollgate approve`, `unapprove`, `merge`, and the verdict `tollgate show ID` prints.
 
+use super::ApproveArgs;
 use super::output::{Output, Style};
 use crate::config::Config;
 use crate::git::commit::rfc3339;
@@ -29,13 +30,15 @@ pub fn show(config: &Config, id: &str, out: &Output) -> anyhow::Result<()> {
     out.print(&verdict_text(out, &promotion, &me, &verdict))
 }
 
-pub fn approve(
-    config: &Config,
-    id: &str,
-    comment: Option<String>,
-    out: &Output,
-) -> anyhow::Result<()> {
-    let (open, promotion) = open_promotion(config, id)?;
+pub fn approve(config: &Config, args: &ApproveArgs, out: &Output) -> anyhow::Result<()> {
+    let comment = args.comment.clone();
+    // `REPO:BRANCH` naming a configured repo is a promotion; anything else a commit.
+    let is_promotion = matches!(args.id.split_once(':'),
+        Some((repo, _)) if args.repo.is_none() && config.repo(repo).is_some());
+    if !is_promotion {
+        return review(config, args, out);
+    }
+    let (open, promotion) = open_promotion(config, &args.id)?;
     let me = me(config)?;
     let verdict = open.approve(&promotion, &me, comment, jiff::Timestamp::now())?;
     if out.json {
@@ -46,6 +49,29 @@ pub fn approve(
         promotion.id,
         &verdict.head[..10],
         verdict_text(out, &promotion, &me, &verdict)
+    ))
+}
+
+/// `tollgate approve COMMIT`: the review, after the fact, of a break-glass commit.
+fn review(config: &Config, args: &ApproveArgs, out: &Output) -> anyhow::Result<()> {
+    let open = OpenRepo::open(config.pick_repo(args.repo.as_deref())?)?;
+    let commit = open.repo.resolve(&args.id)?;
+    let me = me(config)?;
+    let environments =
+        open.review_break_glass(commit, &me, args.comment.clone(), jiff::Timestamp::now())?;
+    if out.json {
+        return out.print_json(&serde_json::json!({
+            "repo": open.name(),
+            "commit": commit.to_string(),
+            "reviewed_by": me.to_string(),
+            "environments": environments,
+        }));
+    }
+    out.print(&format!(
+        "recorded {me}'s review of break-glass commit {} ({}) in {}\n",
+        &commit.to_string()[..10],
+        environments.join(", "),
+        open.name()
     ))
 }
 

@@ -127,7 +127,7 @@ pub fn verify(config: &Config, args: &AuditArgs, out: &Output) -> anyhow::Result
                     .filter(|r| r.finding == Finding::Exception)
                     .collect();
                 if !exceptions.is_empty() {
-                    text.push_str("  exceptions (break-glass, to be reviewed):\n");
+                    text.push_str("  exceptions (break-glass; each needs a review after the fact, `tollgate approve COMMIT`):\n");
                     for r in exceptions {
                         text.push_str(&format!("    {} {}\n", &r.commit[..10], r.why));
                     }

@@ -170,7 +170,7 @@ pub(super) struct DiffJson<'a> {
 }
 
 #[derive(Serialize)]
-struct EnvironmentJson<'a> {
+pub(super) struct EnvironmentJson<'a> {
     name: &'a str,
     objects: Vec<&'a ObjectDiff>,
     summary: &'a Summary,
@@ -189,16 +189,20 @@ impl<'a> DiffJson<'a> {
             repo,
             from: old.map(|o| o.to_string()),
             to: new.to_string(),
-            environments: envs
-                .iter()
-                .map(|e| EnvironmentJson {
-                    name: &e.name,
-                    objects: e.diff.changed().collect(),
-                    summary: &e.summary,
-                    issues: &e.issues,
-                    render_errors: &e.render_errors,
-                })
-                .collect(),
+            environments: environments_json(envs),
         }
     }
+}
+
+/// The JSON form of environment diffs, shared with `revert` and `rollback`.
+pub(super) fn environments_json(envs: &[EnvironmentDiff]) -> Vec<EnvironmentJson<'_>> {
+    envs.iter()
+        .map(|e| EnvironmentJson {
+            name: &e.name,
+            objects: e.diff.changed().collect(),
+            summary: &e.summary,
+            issues: &e.issues,
+            render_errors: &e.render_errors,
+        })
+        .collect()
 }

@@ -7,6 +7,7 @@ mod diff;
 mod history;
 mod list;
 mod output;
+mod rollback;
 mod show;
 
 use std::io::IsTerminal;
@@ -58,6 +59,12 @@ pub enum Command {
     Unapprove(PromotionArg),
     /// Merge an approved promotion into the protected branch, with the audit trailers.
     Merge(MergeArgs),
+    /// Undo one commit's change: a three-way revert onto the protected branch, opened as a
+    /// promotion (`promote/revert-SHORT`).
+    Revert(RevertArgs),
+    /// Set an environment's inputs back to their state at an earlier commit, opened as a
+    /// promotion (`promote/rollback-ENV-SHORT`).
+    Rollback(RollbackArgs),
     /// Compliance of the protected branch with the policy.
     #[command(subcommand)]
     Audit(AuditCommand),
@@ -122,8 +129,12 @@ pub struct ShowArgs {
 
 #[derive(Debug, Args)]
 pub struct ApproveArgs {
-    /// The promotion (REPO:BRANCH).
+    /// The promotion (REPO:BRANCH), or a break-glass commit on the protected branch to
+    /// record its review after the fact.
     pub id: String,
+    /// The repo a commit is in (needed when several are configured).
+    #[arg(long)]
+    pub repo: Option<String>,
     /// A note kept with the approval.
     #[arg(long)]
     pub comment: Option<String>,
@@ -139,6 +150,50 @@ pub struct MergeArgs {
     /// Why the break-glass merge is needed; recorded in the merge commit.
     #[arg(long, requires = "break_glass")]
     pub reason: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct RevertArgs {
+    /// The commit to undo (sha, prefix, `main~2`); a merge is undone against its first
+    /// parent.
+    pub commit: String,
+    #[arg(long)]
+    pub repo: Option<String>,
+    #[command(flatten)]
+    pub undo: UndoArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct RollbackArgs {
+    #[arg(long)]
+    pub repo: Option<String>,
+    /// The environment to roll back.
+    #[arg(long)]
+    pub env: String,
+    /// The commit whose state the environment's inputs return to.
+    #[arg(long, value_name = "COMMIT")]
+    pub to: String,
+    /// Also set back files outside the environment's folder that it reads (a kustomize
+    /// base) and that changed since; this changes the environments sharing them too.
+    #[arg(long)]
+    pub include_shared: bool,
+    #[command(flatten)]
+    pub undo: UndoArgs,
+}
+
+/// What `revert` and `rollback` share.
+#[derive(Debug, Args)]
+pub struct UndoArgs {
+    /// Why; recorded in the commit as `Reason:`.
+    #[arg(long)]
+    pub reason: Option<String>,
+    /// Write onto the protected branch without approval (break-glass identities only;
+    /// needs --reason; audit lists it until someone reviews it).
+    #[arg(long, requires = "reason")]
+    pub direct: bool,
+    /// Show what it would change; write nothing.
+    #[arg(long, conflicts_with = "direct")]
+    pub dry_run: bool,
 }
 
 #[derive(Debug, Args)]
@@ -237,9 +292,9 @@ fn dispatch(cli: &Cli, out: &Output) -> anyhow::Result<()> {
                 _ => show::run(&config, args, out),
             }
         }
-        Some(Command::Approve(args)) => {
-            approve::approve(&load_config(cli)?, &args.id, args.comment.clone(), out)
-        }
+        Some(Command::Approve(args)) => approve::approve(&load_config(cli)?, args, out),
+        Some(Command::Revert(args)) => rollback::revert(&load_config(cli)?, args, out),
+        Some(Command::Rollback(args)) => rollback::rollback(&load_config(cli)?, args, out),
         Some(Command::Unapprove(args)) => approve::unapprove(&load_config(cli)?, &args.id, out),
         Some(Command::Audit(AuditCommand::Verify(args))) => {
             audit::verify(&load_config(cli)?, args, out)

@@ -32,6 +32,23 @@ impl Repo {
         Ok(entry.map(|e| e.object_id()))
     }
 
+    /// Like [`Repo::entry_at`], with the kind of entry (file, executable, link, folder),
+    /// so that the entry can be placed in another tree as it was.
+    pub fn entry_with_kind_at(
+        &self,
+        tree: ObjectId,
+        path: &str,
+    ) -> Result<Option<(ObjectId, EntryKind)>, GitError> {
+        let tree_obj = self
+            .inner
+            .find_tree(tree)
+            .during(&self.name, || format!("read tree {tree}"))?;
+        let entry = tree_obj
+            .lookup_entry(path.split('/').map(str::as_bytes))
+            .during(&self.name, || format!("look up {path} in tree {tree}"))?;
+        Ok(entry.map(|e| (e.object_id(), e.mode().kind())))
+    }
+
     /// The entries of the tree `id` by name; `None` when `id` is not a tree.
     pub fn folder_entries(
         &self,

@@ -73,6 +73,36 @@ impl Repo {
         Ok(id.detach())
     }
 
+    /// The tree `base` with each of `paths` (files or folders) set to what it is in
+    /// `source`: replaced, added, or removed where `source` has nothing there.
+    pub fn restore_paths(
+        &self,
+        base: ObjectId,
+        source: ObjectId,
+        paths: &[String],
+    ) -> Result<ObjectId, GitError> {
+        let mut editor = self
+            .inner
+            .edit_tree(base)
+            .during(&self.name, || format!("edit tree {base}"))?;
+        for path in paths {
+            match self.entry_with_kind_at(source, path)? {
+                Some((id, kind)) => {
+                    editor
+                        .upsert(path.as_str(), kind, id)
+                        .during(&self.name, || format!("restore {path}"))?;
+                }
+                None => {
+                    editor
+                        .remove(path.as_str())
+                        .during(&self.name, || format!("remove {path}"))?;
+                }
+            }
+        }
+        let id = editor.write().during(&self.name, || "write tree".into())?;
+        Ok(id.detach())
+    }
+
     /// The three-way merge of `ours` and `theirs` from `ancestor` (trees), written; or the
     /// paths that conflict, with nothing written that anything points to.
     pub fn merge_trees(

@@ -257,3 +257,44 @@ pub fn files_in(dir: &Path) -> Vec<(String, Vec<u8>)> {
     walk(dir, dir, &mut out);
     out
 }
+
+/// Run tollgate as `who` (`TOLLGATE_IDENTITY="Who <who@example.com>"`).
+pub fn as_who(home: &Path, config: &Path, who: &str, args: &[&str]) -> Run {
+    let identity = format!("{who} <{}@example.com>", who.to_lowercase());
+    run(tollgate(home)
+        .env("TOLLGATE_IDENTITY", identity)
+        .arg("--config")
+        .arg(config)
+        .args(args))
+}
+
+/// Approve `id` as each of `people`, in order.
+pub fn approve_by(home: &Path, config: &Path, id: &str, people: &[&str]) {
+    for who in people {
+        as_who(home, config, who, &["approve", id]).ok();
+    }
+}
+
+pub fn main_tip(repo: &EnvRepoBuilder) -> gix::ObjectId {
+    repo.repo.branch_head("main").expect("main")
+}
+
+/// Every ref of the repository with what it points at: "nothing was written" means this
+/// did not change.
+pub fn all_refs(repo: &EnvRepoBuilder) -> Vec<(String, gix::ObjectId)> {
+    let mut refs: Vec<(String, gix::ObjectId)> = repo
+        .repo
+        .inner
+        .references()
+        .expect("refs")
+        .all()
+        .expect("refs")
+        .flatten()
+        .filter_map(|mut r| {
+            let name = r.name().as_bstr().to_string();
+            r.peel_to_id().ok().map(|id| (name, id.detach()))
+        })
+        .collect();
+    refs.sort();
+    refs
+}

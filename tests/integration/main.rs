@@ -7,6 +7,7 @@ mod common;
 mod corpus;
 mod demo;
 mod history;
+mod rollback;
 
 mod secrets;
 mod tmux;
