@@ -9,6 +9,7 @@ pub use super::confirm::Dialog;
 use super::cursor::Cursor;
 use super::keys::{Action, Context, action_for};
 use super::layout::Areas;
+pub use super::undo::UndoDialog;
 use super::work::{
     Command, EnvironmentRow, HistoryRow, Outcome, PromotionRow, RequestId, ReviewAction,
     ReviewDetail,
@@ -150,6 +151,8 @@ pub struct App {
     pub history: Option<HistoryState>,
     pub review: Option<ReviewState>,
     pub dialog: Option<Dialog>,
+    /// The revert or rollback dialog.
+    pub undo: Option<UndoDialog>,
     /// The last thing that happened, for the status bar.
     pub message: Option<String>,
     pub help: bool,
@@ -202,6 +205,7 @@ impl App {
             history: None,
             review: None,
             dialog: None,
+            undo: None,
             message: None,
             help: false,
             quit: false,
@@ -258,6 +262,9 @@ impl App {
     }
 
     pub fn context(&self) -> Context {
+        if self.undo.is_some() {
+            return Context::Undo;
+        }
         if self.dialog.is_some() {
             return Context::Dialog;
         }
@@ -303,6 +310,9 @@ impl App {
     }
 
     pub fn handle_key(&mut self, key: KeyEvent) -> Vec<Command> {
+        if self.undo.is_some() {
+            return self.undo_key(key);
+        }
         if self.screen == Screen::Inbox && self.inbox.filtering {
             return self.filter_key(key);
         }
@@ -381,6 +391,10 @@ impl App {
             Action::RequestApprove => return self.open_dialog(ReviewAction::Approve),
             Action::RequestUnapprove => return self.open_dialog(ReviewAction::Unapprove),
             Action::RequestMerge => return self.open_dialog(ReviewAction::Merge),
+            Action::RequestRevert => return self.open_undo(false),
+            Action::RequestRollback => return self.open_undo(true),
+            // Only the undo dialog knows it, and it handles its own keys.
+            Action::ToggleShared => {}
             Action::Confirm => return self.confirm(),
             Action::Cancel => return self.close_dialog(),
             Action::ToggleRaw => {
@@ -499,7 +513,7 @@ impl App {
         }
     }
 
-    fn open_review(&mut self, header: PromotionRow, request: RequestId, back: Screen) {
+    pub(super) fn open_review(&mut self, header: PromotionRow, request: RequestId, back: Screen) {
         self.review = Some(ReviewState {
             header,
             request,
@@ -550,7 +564,7 @@ impl App {
     }
 
     /// Rows the list on screen has room for.
-    fn list_height(&self) -> usize {
+    pub(super) fn list_height(&self) -> usize {
         let areas = Areas::of(self.size, self.screen);
         match self.screen {
             // Border and column header.
@@ -653,7 +667,8 @@ impl App {
     }
 
     /// Take a finished piece of work; results for requests the user has left are dropped.
-    pub fn apply(&mut self, outcome: Outcome) {
+    /// Returns the work it leads to (a new promotion to open, the inbox to reload).
+    pub fn apply(&mut self, outcome: Outcome) -> Vec<Command> {
         fn fill<T>(
             repos: &mut [RepoSlot<T>],
             repo: &str,
@@ -671,6 +686,8 @@ impl App {
             }
         }
         match outcome {
+            Outcome::UndoPlanned { request, result } => self.undo_planned(request, result),
+            Outcome::UndoCreated { request, result } => return self.undo_created(request, result),
             Outcome::Verdict { request, result } => {
                 if let Some(d) = &mut self.dialog
                     && d.request == request
@@ -737,6 +754,7 @@ impl App {
                 }
             }
         }
+        Vec::new()
     }
 
     /// The history walk the app is waiting for, if any.

@@ -35,6 +35,10 @@ pub enum Action {
     RequestApprove,
     RequestUnapprove,
     RequestMerge,
+    RequestRevert,
+    RequestRollback,
+    /// Also set back shared files (a kustomize base) in a rollback.
+    ToggleShared,
     Confirm,
     Cancel,
 }
@@ -51,6 +55,8 @@ pub enum Context {
     Review,
     /// A confirmation dialog over the review.
     Dialog,
+    /// The revert or rollback dialog: typing goes into the reason.
+    Undo,
 }
 
 pub struct Binding {
@@ -117,6 +123,8 @@ pub const BINDINGS: &[Binding] = &[
     bind(C::Environments, K::Char('R'), A::Reload, "R", "reload every repo", None),
     bind(C::History, K::Enter, A::Open, "enter", "open the commit's rendered diff", Some("open")),
     bind(C::History, K::Char('p'), A::CycleHistoryMode, "p", "inputs → rendered → path-only history", Some("mode")),
+    bind(C::History, K::Char('R'), A::RequestRevert, "R", "revert this commit (asks the reason, shows the diff first)", Some("revert")),
+    bind(C::History, K::Char('T'), A::RequestRollback, "T", "roll the environment back to this commit", Some("rollback")),
     bind(C::History, K::Esc, A::Back, "esc", "back to the environments", Some("back")),
     bind(C::Review, K::Tab, A::SwitchPane, "tab", "switch between object list and diff", Some("pane")),
     bind(C::Review, K::Char(']'), A::NextObject, "]", "next object", Some("next")),
@@ -130,6 +138,15 @@ pub const BINDINGS: &[Binding] = &[
     bind(C::Review, K::Char('a'), A::RequestApprove, "a", "approve this promotion (shows the verdict first)", Some("approve")),
     bind(C::Review, K::Char('x'), A::RequestUnapprove, "x", "withdraw your approval", None),
     bind(C::Review, K::Char('m'), A::RequestMerge, "m", "merge this promotion (shows the verdict first)", Some("merge")),
+    bind(C::Review, K::Char('R'), A::RequestRevert, "R", "revert this commit (from an environment's history)", None),
+    bind(C::Review, K::Char('T'), A::RequestRollback, "T", "roll the environment back to this commit", None),
+    bind(C::Undo, K::Enter, A::Confirm, "enter", "open it as a promotion (after typing the reason)", Some("open")),
+    bind(C::Undo, K::Tab, A::ToggleShared, "tab", "rollback: also set back shared files (kustomize base)", Some("shared")),
+    bind(C::Undo, K::Up, A::Up, "↑ ↓", "scroll the preview", None),
+    bind(C::Undo, K::Down, A::Down, "↑ ↓", "scroll the preview", None),
+    bind(C::Undo, K::PageUp, A::PageUp, "pgup", "page up", None),
+    bind(C::Undo, K::PageDown, A::PageDown, "pgdn", "page down", None),
+    bind(C::Undo, K::Esc, A::Cancel, "esc", "cancel; nothing is written", Some("cancel")),
     bind(C::Dialog, K::Char('y'), A::Confirm, "y", "yes, do it", Some("yes")),
     bind(C::Dialog, K::Enter, A::Confirm, "enter", "yes, do it", None),
     bind(C::Dialog, K::Char('n'), A::Cancel, "n", "no, close", Some("no")),
@@ -191,9 +208,11 @@ pub fn help_for(context: Context) -> Vec<(&'static str, &'static str)> {
 
 /// The short hints of the status bar for `context`.
 pub fn hints_for(context: Context) -> Vec<(&'static str, &'static str)> {
+    // While typing a reason, letters are text: global letter keys do not apply.
+    let global = context != Context::Undo;
     BINDINGS
         .iter()
-        .filter(|b| b.context == context || b.context == Context::Global)
+        .filter(|b| b.context == context || (global && b.context == Context::Global))
         .filter_map(|b| b.hint.map(|hint| (b.keys, hint)))
         .collect()
 }

@@ -9,6 +9,7 @@ pub mod cursor;
 pub mod keys;
 pub mod layout;
 pub mod theme;
+pub mod undo;
 pub mod view;
 pub mod work;
 
@@ -110,10 +111,7 @@ async fn event_loop(
                 Vec::new()
             }
             Message::Input(_) => Vec::new(),
-            Message::Done(outcome) => {
-                app.apply(outcome);
-                Vec::new()
-            }
+            Message::Done(outcome) => app.apply(outcome),
             Message::Tick => {
                 app.tick = app.tick.wrapping_add(1);
                 Vec::new()

@@ -12,6 +12,7 @@ use crate::identity::Identity;
 use crate::manifest::textdiff::DiffLine;
 use crate::manifest::{ChangeKind, FieldChange, ObjectKey};
 use crate::raw_diff::FileStatus;
+use crate::rollback::{RollbackKind, RollbackPlan};
 use crate::verdict::Verdict;
 use crate::workspace::{ConfigExt, EnvironmentDiff, OpenRepo, parse_promotion_id, summary_line};
 
@@ -40,8 +41,39 @@ impl ReviewAction {
     }
 }
 
+/// What `R` and `T` undo: the commit itself, or an environment back to it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum UndoTarget {
+    Revert,
+    Rollback { env: String },
+}
+
+/// A commit to undo, and how.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UndoRequest {
+    pub repo: String,
+    pub sha: String,
+    pub target: UndoTarget,
+    /// Also set back shared files (a kustomize base) that changed since.
+    pub include_shared: bool,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Command {
+    /// Compute a revert or rollback and its rendered diff; write nothing.
+    PlanUndo {
+        request: RequestId,
+        undo: UndoRequest,
+    },
+    /// Write it as a promotion, if the protected branch is still at `base` and the plan
+    /// still gives `tree`: what the person saw is what gets written.
+    CreateUndo {
+        request: RequestId,
+        undo: UndoRequest,
+        reason: String,
+        base: String,
+        tree: String,
+    },
     LoadRepo {
         request: RequestId,
         repo: String,
@@ -193,8 +225,33 @@ impl HistoryRow {
     }
 }
 
+/// A revert or rollback as the dialog shows it before anything is written.
+#[derive(Debug, Clone)]
+pub struct UndoPreview {
+    /// `revert 1a2b3c4d5e ("api 1.4.2")`.
+    pub headline: String,
+    pub base: String,
+    pub tree: String,
+    /// The promotion branch it will open.
+    pub branch: String,
+    pub environments: Vec<String>,
+    pub shared: Vec<String>,
+    pub summary: String,
+    pub objects: Vec<ObjectView>,
+    pub problems: Vec<String>,
+}
+
 #[derive(Debug)]
 pub enum Outcome {
+    UndoPlanned {
+        request: RequestId,
+        result: Result<Box<UndoPreview>, String>,
+    },
+    /// The promotion a revert or rollback opened, ready to review.
+    UndoCreated {
+        request: RequestId,
+        result: Result<PromotionRow, String>,
+    },
     Repo {
         request: RequestId,
         repo: String,
@@ -241,6 +298,22 @@ pub fn execute(
 ) {
     let text = |e: anyhow::Error| format!("{e:#}");
     match command {
+        Command::PlanUndo { request, undo } => emit(Outcome::UndoPlanned {
+            request,
+            result: plan_undo(config, &undo)
+                .map(|(preview, _)| Box::new(preview))
+                .map_err(text),
+        }),
+        Command::CreateUndo {
+            request,
+            undo,
+            reason,
+            base,
+            tree,
+        } => emit(Outcome::UndoCreated {
+            request,
+            result: create_undo(config, &undo, &reason, &base, &tree).map_err(text),
+        }),
         Command::LoadRepo { request, repo } => emit(Outcome::Repo {
             result: load_repo(config, &repo).map_err(text),
             request,
@@ -330,14 +403,7 @@ fn load_repo(config: &Config, name: &str) -> anyhow::Result<Vec<PromotionRow>> {
             Some(me) => Some(open.verdict(&p, me, now)?),
             None => None,
         };
-        let approvals = match &verdict {
-            Some(v) if !v.environments.is_empty() => format!(
-                "{}/{}",
-                v.environments.iter().map(|e| e.valid).min().unwrap_or(0),
-                v.environments.iter().map(|e| e.required).max().unwrap_or(0)
-            ),
-            _ => "-".into(),
-        };
+        let approvals = verdict.as_ref().map_or_else(|| "-".into(), approvals_text);
         rows.push(PromotionRow {
             id: p.id.clone(),
             repo: p.repo.clone(),
@@ -352,6 +418,28 @@ fn load_repo(config: &Config, name: &str) -> anyhow::Result<Vec<PromotionRow>> {
         });
     }
     Ok(rows)
+}
+
+/// `1/2`: the valid approvals of the environment with the fewest, over the most required.
+fn approvals_text(verdict: &Verdict) -> String {
+    if verdict.environments.is_empty() {
+        return "-".into();
+    }
+    format!(
+        "{}/{}",
+        verdict
+            .environments
+            .iter()
+            .map(|e| e.valid)
+            .min()
+            .unwrap_or(0),
+        verdict
+            .environments
+            .iter()
+            .map(|e| e.required)
+            .max()
+            .unwrap_or(0)
+    )
 }
 
 fn load_verdict(config: &Config, id: &str) -> anyhow::Result<Verdict> {
@@ -384,6 +472,77 @@ fn act(config: &Config, id: &str, action: ReviewAction) -> anyhow::Result<String
                 &merged.commit[..10]
             )
         }
+    })
+}
+
+fn plan_undo(config: &Config, undo: &UndoRequest) -> anyhow::Result<(UndoPreview, RollbackPlan)> {
+    let open = open(config, &undo.repo)?;
+    let commit = open.repo.resolve(&undo.sha)?;
+    let plan = match &undo.target {
+        UndoTarget::Revert => open.plan_revert(commit)?,
+        UndoTarget::Rollback { env } => open.plan_rollback(env, commit, undo.include_shared)?,
+    };
+    let envs = open.diff_trees(open.repo.tree_of(plan.base)?, plan.tree, None)?;
+    let (objects, problems) = objects_of(&envs);
+    let target = format!("{} (\"{}\")", &plan.target.sha[..10], plan.target.subject);
+    let headline = match &plan.kind {
+        RollbackKind::Revert { .. } => format!("revert {target}"),
+        RollbackKind::Rollback { environment, .. } => {
+            format!("roll {environment} back to {target}")
+        }
+    };
+    let preview = UndoPreview {
+        headline,
+        base: plan.base.to_string(),
+        tree: plan.tree.to_string(),
+        branch: plan.branch.clone(),
+        environments: plan.environments.clone(),
+        shared: plan.shared.clone(),
+        summary: summary_line(&envs),
+        objects,
+        problems,
+    };
+    Ok((preview, plan))
+}
+
+fn create_undo(
+    config: &Config,
+    undo: &UndoRequest,
+    reason: &str,
+    base: &str,
+    tree: &str,
+) -> anyhow::Result<PromotionRow> {
+    let (preview, plan) = plan_undo(config, undo)?;
+    if preview.base != base || preview.tree != tree {
+        anyhow::bail!(
+            "{} moved since the preview ({} → {}); nothing was written. Look at the new preview and confirm again",
+            undo.repo,
+            &base[..base.len().min(10)],
+            &preview.base[..10]
+        );
+    }
+    let open = open(config, &undo.repo)?;
+    let me = me(config)?;
+    let now = jiff::Timestamp::now();
+    let created = open.create_rollback(&plan, &me, Some(reason), false, now)?;
+    let id = created
+        .promotion
+        .unwrap_or_else(|| format!("{}:{}", undo.repo, plan.branch));
+    let promotion = open.promotion(&plan.branch)?;
+    let approvals = open
+        .verdict(&promotion, &me, now)
+        .map_or_else(|_| "-".into(), |v| approvals_text(&v));
+    Ok(PromotionRow {
+        id,
+        repo: undo.repo.clone(),
+        branch: plan.branch.clone(),
+        title: promotion.title.clone(),
+        author: me.name.clone(),
+        created: now.as_second(),
+        environments: promotion.environments.clone(),
+        summary: preview.summary,
+        approvals,
+        can_merge: false,
     })
 }
 

@@ -30,7 +30,8 @@ struct Fixture {
 fn run(config: &Config, app: &mut App, commands: Vec<Command>) {
     for command in commands {
         for outcome in work::execute_all(config, command) {
-            app.apply(outcome);
+            let next = app.apply(outcome);
+            run(config, app, next);
         }
     }
 }
@@ -121,7 +122,8 @@ fn inbox_while_loading_and_with_a_broken_repo() {
     for command in commands {
         if !matches!(&command, Command::LoadRepo { repo, .. } if repo == "platform") {
             for outcome in work::execute_all(&config, command) {
-                app.apply(outcome);
+                let next = app.apply(outcome);
+                assert!(next.is_empty(), "loading a repo leads to nothing more");
             }
         }
     }
@@ -610,4 +612,158 @@ fn a_history_walk_nobody_waits_for_stops() {
         "a walk the user left stops at its next commit"
     );
     drop(home);
+}
+
+/// Every ref of a demo repo: "nothing was written" means these did not change.
+fn refs_of(config: &Config, repo: &str) -> Vec<(String, String)> {
+    let path = &config.repo(repo).expect("configured").path;
+    let repo = gix::open(path).expect("open");
+    let mut refs: Vec<(String, String)> = repo
+        .references()
+        .expect("refs")
+        .all()
+        .expect("refs")
+        .flatten()
+        .filter_map(|mut r| {
+            let name = r.name().as_bstr().to_string();
+            r.peel_to_id().ok().map(|id| (name, id.to_string()))
+        })
+        .collect();
+    refs.sort();
+    refs
+}
+
+/// Open `repo/env`'s history and put the cursor on the commit whose subject is `subject`.
+fn history_at(f: &mut Fixture, env_line: &str, subject: &str) {
+    press(f, "2");
+    press(f, env_line);
+    let h = f.app.history.as_ref().expect("history open");
+    let index = h
+        .rows
+        .iter()
+        .position(|r| r.subject == subject)
+        .unwrap_or_else(|| panic!("{subject:?} in the history"));
+    press(f, &"j".repeat(index));
+}
+
+#[test]
+fn revert_from_the_history_previews_then_opens_the_promotion() {
+    needs_kustomize!("revert_from_the_history_previews_then_opens_the_promotion");
+    let mut f = loaded(100, 30);
+    history_at(&mut f, "j⏎", "Merge promotion shop:promote/api-1.4.2");
+    let before = refs_of(&f.config, "shop");
+    press(&mut f, "R");
+    let dialog = f.app.undo.as_ref().expect("the dialog is open");
+    let Loading::Ready(preview) = &dialog.preview else {
+        panic!("previewed: {:?}", dialog.preview)
+    };
+    assert_eq!(preview.environments, ["staging", "production"]);
+    assert_eq!(preview.objects.len(), 2);
+    insta::assert_snapshot!("undo_revert_100x30", screen(&f.app, 100, 30));
+
+    // Enter without a reason writes nothing; letters type, even `q` and `R`.
+    press(&mut f, "⏎");
+    assert!(f.app.undo.is_some());
+    assert!(
+        f.app
+            .message
+            .as_deref()
+            .is_some_and(|m| m.contains("reason"))
+    );
+    press(&mut f, "quick Rollback");
+    assert_eq!(f.app.undo.as_ref().expect("open").reason, "quick Rollback");
+    assert!(!f.app.quit);
+    assert_eq!(refs_of(&f.config, "shop"), before, "nothing written yet");
+
+    press(&mut f, "⏎");
+    assert!(f.app.undo.is_none(), "the dialog closes once written");
+    assert_eq!(f.app.screen, Screen::Review, "the new promotion opens");
+    let review = f.app.review.as_ref().expect("review");
+    assert!(
+        review.header.id.starts_with("shop:promote/revert-"),
+        "{}",
+        review.header.id
+    );
+    assert_eq!(review.header.approvals, "0/1", "rollback_approvals apply");
+    let Loading::Ready(detail) = &review.detail else {
+        panic!("loaded: {:?}", review.detail)
+    };
+    assert!(
+        detail.description.contains("Reason: quick Rollback"),
+        "{}",
+        detail.description
+    );
+    assert_eq!(detail.objects.len(), 2);
+    let after = refs_of(&f.config, "shop");
+    let added: Vec<&(String, String)> = after.iter().filter(|r| !before.contains(r)).collect();
+    assert_eq!(added.len(), 1, "only the promotion branch: {added:?}");
+    assert!(added[0].0.starts_with("refs/heads/promote/revert-"));
+
+    // The inbox has it too.
+    press(&mut f, "⎋");
+    assert_eq!(f.app.screen, Screen::Inbox);
+    assert!(
+        f.app
+            .inbox_lines()
+            .iter()
+            .any(|l| matches!(l, RepoLine::Item(row) if row.id == review_id(&after)))
+    );
+}
+
+fn review_id(refs: &[(String, String)]) -> String {
+    let name = refs
+        .iter()
+        .find_map(|(name, _)| name.strip_prefix("refs/heads/promote/revert-"))
+        .expect("a revert branch");
+    format!("shop:promote/revert-{name}")
+}
+
+#[test]
+fn a_rollback_asks_before_setting_a_shared_base_back_and_esc_writes_nothing() {
+    needs_kustomize!("a_rollback_asks_before_setting_a_shared_base_back_and_esc_writes_nothing");
+    let mut f = loaded(100, 30);
+    history_at(
+        &mut f,
+        "jjj⏎",
+        "Bootstrap platform gateway with kustomize overlays",
+    );
+    let before = refs_of(&f.config, "platform");
+    press(&mut f, "T");
+    let dialog = f.app.undo.as_ref().expect("the dialog is open");
+    let Loading::Failed(error) = &dialog.preview else {
+        panic!("refused: {:?}", dialog.preview)
+    };
+    assert!(
+        error.contains("base/gateway.properties") && error.contains("--include-shared"),
+        "{error}"
+    );
+    insta::assert_snapshot!("undo_rollback_refused_100x30", screen(&f.app, 100, 30));
+
+    press(&mut f, "⇥");
+    let dialog = f.app.undo.as_ref().expect("the dialog is open");
+    let Loading::Ready(preview) = &dialog.preview else {
+        panic!("previewed: {:?}", dialog.preview)
+    };
+    assert_eq!(preview.shared, ["base/gateway.properties"]);
+    assert_eq!(preview.environments, ["production", "staging"]);
+    press(&mut f, "⎋");
+    assert!(f.app.undo.is_none());
+    assert_eq!(f.app.screen, Screen::History);
+    assert_eq!(refs_of(&f.config, "platform"), before, "nothing written");
+}
+
+#[test]
+fn revert_and_rollback_apply_only_to_commits() {
+    needs_kustomize!("revert_and_rollback_apply_only_to_commits");
+    let mut f = loaded(100, 30);
+    press(&mut f, "⏎R");
+    assert!(f.app.undo.is_none(), "a promotion is not reverted");
+    assert!(
+        f.app
+            .message
+            .as_deref()
+            .is_some_and(|m| m.contains("environment's history")),
+        "{:?}",
+        f.app.message
+    );
 }

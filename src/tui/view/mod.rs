@@ -9,6 +9,7 @@ mod history;
 mod inbox;
 mod review;
 mod status;
+mod undo;
 
 use ratatui::Frame;
 use ratatui::text::{Line, Span};
@@ -55,6 +56,9 @@ pub fn draw(frame: &mut Frame, app: &App, theme: Theme) {
     status::draw(frame, app, theme, areas.status);
     if let Some(d) = &app.dialog {
         dialog::draw(frame, app, d, theme);
+    }
+    if let Some(d) = &app.undo {
+        undo::draw(frame, app, d, theme);
     }
     if app.help {
         help::draw(frame, app, theme);

@@ -1,0 +1,205 @@
+//! The revert and rollback dialog (`R` and `T` on a commit in an environment's history):
+//! it asks for the reason, shows the rendered diff of the undo before anything is written,
+//! writes it as a promotion when confirmed, and then opens that promotion.
+
+use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+
+use super::app::{App, Loading, Screen};
+use super::keys::{Action, Context, action_for};
+use super::work::{Command, RequestId, UndoPreview, UndoRequest, UndoTarget};
+
+#[derive(Debug)]
+pub struct UndoDialog {
+    pub undo: UndoRequest,
+    pub request: RequestId,
+    pub reason: String,
+    pub preview: Loading<Box<UndoPreview>>,
+    /// `Some(Loading)` while it is being written; a failure stays on screen.
+    pub writing: Option<Loading<()>>,
+    /// First preview line on screen.
+    pub scroll: usize,
+}
+
+impl UndoDialog {
+    pub fn title(&self) -> String {
+        let short = &self.undo.sha[..self.undo.sha.len().min(10)];
+        match &self.undo.target {
+            UndoTarget::Revert => format!("revert {short}"),
+            UndoTarget::Rollback { env } => format!("roll {env} back to {short}"),
+        }
+    }
+}
+
+impl App {
+    /// `R`/`T`: undo the commit under the cursor (history) or on screen (a commit view).
+    pub(super) fn open_undo(&mut self, rollback: bool) -> Vec<Command> {
+        let picked = match self.screen {
+            Screen::History => self.history.as_ref().and_then(|h| {
+                h.rows
+                    .get(h.cursor.selected)
+                    .map(|row| (h.repo.clone(), row.sha.clone(), h.env.clone()))
+            }),
+            Screen::Review => self.review.as_ref().and_then(|r| {
+                (r.back == Screen::History).then(|| {
+                    (
+                        r.header.repo.clone(),
+                        r.header.branch.clone(),
+                        r.header.environments.first().cloned().unwrap_or_default(),
+                    )
+                })
+            }),
+            _ => None,
+        };
+        let Some((repo, sha, env)) = picked else {
+            self.message =
+                Some("revert and roll back apply to a commit of an environment's history".into());
+            return Vec::new();
+        };
+        let target = if rollback {
+            UndoTarget::Rollback { env }
+        } else {
+            UndoTarget::Revert
+        };
+        let undo = UndoRequest {
+            repo,
+            sha,
+            target,
+            include_shared: false,
+        };
+        self.plan_undo(undo, String::new())
+    }
+
+    fn plan_undo(&mut self, undo: UndoRequest, reason: String) -> Vec<Command> {
+        let request = self.request();
+        self.undo = Some(UndoDialog {
+            undo: undo.clone(),
+            request,
+            reason,
+            preview: Loading::Loading,
+            writing: None,
+            scroll: 0,
+        });
+        vec![Command::PlanUndo { request, undo }]
+    }
+
+    /// Keys while the dialog is open: text goes into the reason; the rest are actions.
+    pub(super) fn undo_key(&mut self, key: KeyEvent) -> Vec<Command> {
+        let Some(dialog) = &mut self.undo else {
+            return Vec::new();
+        };
+        let plain = key.modifiers - KeyModifiers::SHIFT == KeyModifiers::NONE;
+        match key.code {
+            KeyCode::Char(c) if plain => {
+                dialog.reason.push(c);
+                return Vec::new();
+            }
+            KeyCode::Backspace => {
+                dialog.reason.pop();
+                return Vec::new();
+            }
+            _ => {}
+        }
+        let page = self.list_height().max(1);
+        let Some(dialog) = &mut self.undo else {
+            return Vec::new();
+        };
+        match action_for(Context::Undo, &key) {
+            // A write under way keeps the dialog until it reports back.
+            Some(Action::Cancel) if !matches!(dialog.writing, Some(Loading::Loading)) => {
+                self.undo = None;
+            }
+            Some(Action::Up) => dialog.scroll = dialog.scroll.saturating_sub(1),
+            Some(Action::Down) => dialog.scroll += 1,
+            Some(Action::PageUp) => dialog.scroll = dialog.scroll.saturating_sub(page),
+            Some(Action::PageDown) => dialog.scroll += page,
+            Some(Action::ToggleShared) => {
+                if let UndoTarget::Rollback { .. } = dialog.undo.target {
+                    let mut undo = dialog.undo.clone();
+                    undo.include_shared = !undo.include_shared;
+                    let reason = std::mem::take(&mut dialog.reason);
+                    return self.plan_undo(undo, reason);
+                }
+            }
+            Some(Action::Confirm) => return self.confirm_undo(),
+            Some(Action::Quit) => self.quit = true,
+            _ => {}
+        }
+        Vec::new()
+    }
+
+    fn confirm_undo(&mut self) -> Vec<Command> {
+        let request = self.request();
+        let Some(dialog) = &mut self.undo else {
+            return Vec::new();
+        };
+        let Loading::Ready(preview) = &dialog.preview else {
+            return Vec::new();
+        };
+        if matches!(dialog.writing, Some(Loading::Loading)) {
+            return Vec::new();
+        }
+        let reason = dialog.reason.trim().to_string();
+        if reason.is_empty() {
+            self.message = Some("type the reason first: it goes into the commit".into());
+            return Vec::new();
+        }
+        dialog.request = request;
+        dialog.writing = Some(Loading::Loading);
+        vec![Command::CreateUndo {
+            request,
+            undo: dialog.undo.clone(),
+            reason,
+            base: preview.base.clone(),
+            tree: preview.tree.clone(),
+        }]
+    }
+
+    pub(super) fn undo_planned(
+        &mut self,
+        request: RequestId,
+        result: Result<Box<UndoPreview>, String>,
+    ) {
+        if let Some(d) = &mut self.undo
+            && d.request == request
+        {
+            d.preview = match result {
+                Ok(preview) => Loading::Ready(preview),
+                Err(e) => Loading::Failed(e),
+            };
+        }
+    }
+
+    /// The promotion is written: close the dialog and open it, as the inbox would.
+    pub(super) fn undo_created(
+        &mut self,
+        request: RequestId,
+        result: Result<super::work::PromotionRow, String>,
+    ) -> Vec<Command> {
+        let Some(d) = &mut self.undo else {
+            return Vec::new();
+        };
+        if d.request != request {
+            return Vec::new();
+        }
+        match result {
+            Err(e) => {
+                d.writing = Some(Loading::Failed(e));
+                Vec::new()
+            }
+            Ok(row) => {
+                self.undo = None;
+                self.message = Some(format!(
+                    "opened {}; it needs approval like any promotion",
+                    row.id
+                ));
+                let id = row.id.clone();
+                let mut commands = self.reload_inbox();
+                let request = self.request();
+                self.history = None;
+                self.open_review(row, request, Screen::Inbox);
+                commands.push(Command::LoadPromotion { request, id });
+                commands
+            }
+        }
+    }
+}

@@ -1,0 +1,129 @@
+//! The revert and rollback dialog: what it undoes, the reason being typed, and the
+//! rendered diff of the undo, all before anything is written.
+
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Flex, Layout};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Clear, Paragraph, Wrap};
+
+use super::{diff_lines, spinner};
+use crate::manifest::ChangeKind;
+use crate::tui::app::{App, Loading, UndoDialog};
+use crate::tui::theme::Theme;
+use crate::tui::work::UndoTarget;
+
+pub fn draw(frame: &mut Frame, app: &App, dialog: &UndoDialog, theme: Theme) {
+    let mut head: Vec<Line> = Vec::new();
+    let mut body: Vec<Line> = Vec::new();
+    head.push(Line::from(vec![
+        Span::styled("reason: ", theme.bold()),
+        Span::raw(dialog.reason.clone()),
+        Span::styled("█", theme.key()),
+    ]));
+    match &dialog.preview {
+        Loading::Loading => head.push(Line::styled(
+            format!(
+                "{} computing the undo and its rendered diff…",
+                spinner(app.tick)
+            ),
+            theme.dim(),
+        )),
+        Loading::Failed(error) => {
+            head.push(Line::styled(error.clone(), theme.error()));
+            if matches!(dialog.undo.target, UndoTarget::Rollback { .. })
+                && !dialog.undo.include_shared
+            {
+                head.push(Line::styled(
+                    "tab sets the shared files back too (this changes the environments sharing them)",
+                    theme.dim(),
+                ));
+            }
+        }
+        Loading::Ready(preview) => {
+            head.push(Line::styled(preview.headline.clone(), theme.bold()));
+            head.push(Line::styled(
+                format!(
+                    "on {} → new promotion {}   changes: {}",
+                    &preview.base[..10],
+                    preview.branch,
+                    preview.environments.join(", ")
+                ),
+                theme.dim(),
+            ));
+            if !preview.shared.is_empty() {
+                head.push(Line::styled(
+                    format!("shared files set back too: {}", preview.shared.join(", ")),
+                    theme.changed(),
+                ));
+            }
+            head.push(Line::raw(preview.summary.clone()));
+            for problem in &preview.problems {
+                body.push(Line::styled(format!("! {problem}"), theme.error()));
+            }
+            for object in &preview.objects {
+                let style = match object.change {
+                    ChangeKind::Added => theme.added(),
+                    ChangeKind::Removed => theme.removed(),
+                    _ => theme.changed(),
+                };
+                body.push(Line::styled(
+                    format!(
+                        "{} {}  ({})",
+                        object.change.marker(),
+                        object.key,
+                        object.environment
+                    ),
+                    style,
+                ));
+                body.extend(diff_lines::unified(&object.lines, theme));
+                body.push(Line::raw(""));
+            }
+        }
+    }
+    let footer = match &dialog.writing {
+        Some(Loading::Loading) => {
+            Line::styled(format!("{} writing…", spinner(app.tick)), theme.dim())
+        }
+        Some(Loading::Failed(error)) => Line::styled(error.clone(), theme.error()),
+        _ => Line::from(vec![
+            Span::styled("enter", theme.key()),
+            Span::raw(" open it as a promotion  "),
+            Span::styled("esc", theme.key()),
+            Span::raw(" cancel, nothing is written  "),
+            Span::styled("↑↓", theme.key()),
+            Span::raw(" scroll"),
+        ]),
+    };
+
+    let area = frame.area();
+    let [popup] = Layout::horizontal([Constraint::Length(area.width.saturating_sub(4).min(120))])
+        .flex(Flex::Center)
+        .areas(area);
+    let [popup] = Layout::vertical([Constraint::Length(area.height.saturating_sub(2))])
+        .flex(Flex::Center)
+        .areas(popup);
+    frame.render_widget(Clear, popup);
+    let block = Block::bordered()
+        .title(format!(" {} ", dialog.title()))
+        .border_style(theme.border(true));
+    let inner = block.inner(popup);
+    frame.render_widget(block, popup);
+    // The reason and a refusal can be long: wrap them, and give them the room they take.
+    let head = Paragraph::new(head).wrap(Wrap { trim: false });
+    let head_height = head.line_count(inner.width) as u16;
+    let [head_area, body_area, footer_area] = Layout::vertical([
+        Constraint::Length(head_height),
+        Constraint::Fill(1),
+        Constraint::Length(1),
+    ])
+    .areas(inner);
+    frame.render_widget(head, head_area);
+    let scroll = dialog.scroll.min(body.len().saturating_sub(1));
+    let visible: Vec<Line> = body
+        .into_iter()
+        .skip(scroll)
+        .take(body_area.height as usize)
+        .collect();
+    frame.render_widget(Paragraph::new(visible), body_area);
+    frame.render_widget(Paragraph::new(footer), footer_area);
+}
