@@ -54,12 +54,16 @@ pub fn rendered_digest(objects: &[ManifestObject]) -> String {
 
 impl Repo {
     fn notes_tip(&self) -> Result<Option<ObjectId>, GitError> {
-        match self.inner.try_find_reference(NOTES_REF) {
+        self.ref_target(NOTES_REF)
+    }
+
+    fn ref_target(&self, name: &str) -> Result<Option<ObjectId>, GitError> {
+        match self.inner.try_find_reference(name) {
             Ok(Some(mut reference)) => Ok(reference.peel_to_id().ok().map(|id| id.detach())),
             Ok(None) => Ok(None),
             Err(e) => Err(GitError::Gix {
                 repo: self.name.clone(),
-                action: format!("read {NOTES_REF}"),
+                action: format!("read {name}"),
                 message: e.to_string(),
             }),
         }
@@ -146,6 +150,63 @@ impl Repo {
             let before = approvals.len();
             approvals.retain(|a| !a.by.email.eq_ignore_ascii_case(&who.email));
             approvals.len() != before
+        })
+    }
+}
+
+/// Where fast-forward merges are recorded: a fast-forward writes no commit of its own, so
+/// the trailers its merge commit would have carried (`Promotion:`, `Approved-by:`,
+/// `Merged-by:`, …) are kept as a note on each commit it brought in.
+pub const MERGES_REF: &str = "refs/notes/tollgate-merges";
+
+impl Repo {
+    /// The trailers of the fast-forward merge that brought `commit` in, if one did.
+    pub fn merge_record(&self, commit: ObjectId) -> Result<Vec<crate::git::Trailer>, GitError> {
+        let Some(tip) = self.ref_target(MERGES_REF)? else {
+            return Ok(Vec::new());
+        };
+        let tree = self.tree_of(tip)?;
+        let Some(bytes) = self.file_at(tree, &commit.to_string())? else {
+            return Ok(Vec::new());
+        };
+        Ok(String::from_utf8_lossy(&bytes)
+            .lines()
+            .filter_map(|line| line.split_once(": "))
+            .map(|(key, value)| crate::git::Trailer {
+                key: key.to_string(),
+                value: value.to_string(),
+            })
+            .collect())
+    }
+
+    /// Write (unreferenced) the notes commit that records `trailers` on each of `commits`,
+    /// and return the ref change that publishes it, for the merge's own transaction: the
+    /// record and the branch move together or not at all.
+    pub fn prepare_merge_record(
+        &self,
+        commits: &[ObjectId],
+        trailers: &str,
+        committer: &Signature,
+    ) -> Result<crate::git::write::RefSwap, GitError> {
+        let tip = self.ref_target(MERGES_REF)?;
+        let base_tree = match tip {
+            Some(t) => self.tree_of(t)?,
+            None => ObjectId::empty_tree(gix::hash::Kind::Sha1),
+        };
+        let changes: Vec<FileChange> = commits
+            .iter()
+            .map(|c| FileChange {
+                path: c.to_string(),
+                content: Some(trailers.as_bytes().to_vec()),
+            })
+            .collect();
+        let tree = self.write_tree(base_tree, &changes)?;
+        let parents: Vec<ObjectId> = tip.into_iter().collect();
+        let note = self.write_commit(tree, &parents, committer, committer, "fast-forward merge")?;
+        Ok(crate::git::write::RefSwap {
+            name: MERGES_REF.to_string(),
+            expected: tip,
+            new: Some(note),
         })
     }
 }

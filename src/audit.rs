@@ -75,6 +75,21 @@ fn check(
     commit: &CommitInfo,
     environment: &str,
 ) -> Result<AuditRow, WorkspaceError> {
+    // A fast-forward merge left its trailers in a note on the commits it brought in.
+    let recorded;
+    let commit = if commit.trailer_values("Promotion").next().is_none() {
+        let record = open.repo.merge_record(commit.id)?;
+        if record.is_empty() {
+            commit
+        } else {
+            let mut with_record = commit.clone();
+            with_record.trailers.extend(record);
+            recorded = with_record;
+            &recorded
+        }
+    } else {
+        commit
+    };
     let approvers: Vec<String> = commit
         .trailer_values("Approved-by")
         .map(str::to_string)

@@ -313,6 +313,26 @@ impl OpenRepo {
             expected: Some(branch.base),
             new: Some(commit),
         }];
+        if method == MergeMethod::FastForward {
+            // No merge commit to carry the trailers: record them beside the commits.
+            let brought_in: Vec<ObjectId> = self
+                .repo
+                .commits_between(branch.base, branch.head)?
+                .iter()
+                .map(|c| c.id)
+                .collect();
+            // The message's last paragraph is its trailers.
+            let trailers = message
+                .trim_end()
+                .rsplit_once("\n\n")
+                .map_or("", |(_, trailers)| trailers)
+                .to_string()
+                + "\n";
+            swaps.push(
+                self.repo
+                    .prepare_merge_record(&brought_in, &trailers, &sig)?,
+            );
+        }
         let delete = self.config.delete_merged;
         // The head that was judged must still be the promotion's head, deleted or not.
         swaps.push(RefSwap {

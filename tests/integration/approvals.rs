@@ -925,5 +925,98 @@ fn squash_and_fast_forward_follow_the_policy() {
                 "fast-forward moves the branch to the approved head"
             ),
         }
+        // Either way, audit finds the approvals and the merger: in the squash commit's
+        // trailers, or in the record a fast-forward leaves beside the commit.
+        let audit = as_who(
+            home.path(),
+            &config,
+            "Carol",
+            &["audit", "verify", "--json"],
+        );
+        let rows = audit.json();
+        let row = &rows[0]["rows"][0];
+        assert_eq!(row["commit"], tip.to_string().as_str());
+        assert_eq!(row["finding"], "compliant", "{method}: {row:#}");
+        assert_eq!(row["merged_by"], "Carol <carol@example.com>");
+        assert_eq!(audit.code, 0, "{method}");
     }
+}
+
+#[test]
+fn every_commit_a_fast_forward_brings_in_is_on_record() {
+    let home = TempDir::new().expect("temp dir");
+    let mut repo = EnvRepoBuilder::new(&home.path().join("env.git"));
+    repo.commit_files(
+        &[
+            (
+                ".tollgate/policy.yaml",
+                "environments:\n  production:\n    merge_method: fast-forward\n",
+            ),
+            ("envs/production/api.yaml", DEPLOY),
+        ],
+        "Alice",
+        "start",
+    );
+    let first = repo.branch(
+        "promote/two",
+        &[(
+            "envs/production/api.yaml",
+            &DEPLOY.replace("replicas: 2", "replicas: 3"),
+        )],
+        "Bob",
+        "Scale to 3",
+    );
+    let second = repo.commit_on(
+        Some(first),
+        &[(
+            "envs/production/api.yaml",
+            Some(DEPLOY.replace("replicas: 2", "replicas: 4").as_bytes()),
+        )],
+        "Bob",
+        "Scale to 4",
+    );
+    let sig = tollgate::git::write::Signature {
+        name: "Bob".into(),
+        email: "bob@example.com".into(),
+        time: 0,
+    };
+    repo.repo
+        .update_ref("refs/heads/promote/two", Some(first), second, "push", &sig)
+        .expect("second commit");
+    let config = repo.write_config(home.path(), "");
+    approve_by(home.path(), &config, "test:promote/two", &["Carol"]);
+    as_who(
+        home.path(),
+        &config,
+        "Carol",
+        &["merge", "test:promote/two"],
+    )
+    .ok();
+    assert_eq!(main_tip(&repo), second);
+    let rows = as_who(
+        home.path(),
+        &config,
+        "Carol",
+        &["audit", "verify", "--json"],
+    )
+    .ok()
+    .json();
+    let findings: Vec<(String, String)> = rows[0]["rows"]
+        .as_array()
+        .expect("rows")
+        .iter()
+        .map(|r| {
+            (
+                r["commit"].as_str().expect("sha").to_string(),
+                r["finding"].as_str().expect("finding").to_string(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        findings[..2],
+        [
+            (second.to_string(), "compliant".to_string()),
+            (first.to_string(), "compliant".to_string())
+        ]
+    );
 }
