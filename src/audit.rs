@@ -46,11 +46,21 @@ pub fn audit(
     env: Option<&str>,
     since: Option<i64>,
 ) -> Result<Vec<AuditRow>, WorkspaceError> {
+    audit_newest(open, env, since, None)
+}
+
+/// [`audit`] of at most the `limit` newest changes.
+pub fn audit_newest(
+    open: &OpenRepo,
+    env: Option<&str>,
+    since: Option<i64>,
+    limit: Option<usize>,
+) -> Result<Vec<AuditRow>, WorkspaceError> {
     let mut touched: Vec<(CommitInfo, Vec<String>)> = Vec::new();
     let query = HistoryQuery {
         env,
         mode: HistoryMode::Inputs,
-        limit: None,
+        limit,
         index_dir: None,
         first_parent: true,
     };

@@ -19,6 +19,7 @@ pub mod logging;
 pub mod manifest;
 pub mod policy;
 pub mod raw_diff;
+pub mod reconcile;
 pub mod render;
 pub mod review;
 pub mod rollback;

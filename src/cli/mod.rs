@@ -7,6 +7,7 @@ mod diff;
 mod history;
 mod list;
 mod output;
+mod reconcile;
 mod rollback;
 mod show;
 
@@ -65,6 +66,9 @@ pub enum Command {
     /// Set an environment's inputs back to their state at an earlier commit, opened as a
     /// promotion (`promote/rollback-ENV-SHORT`).
     Rollback(RollbackArgs),
+    /// Deploy the approved state of an environment to Kubernetes: verify, render, plan,
+    /// server-side apply, prune, wait for rollouts, record the inventory.
+    Reconcile(ReconcileArgs),
     /// Compliance of the protected branch with the policy.
     #[command(subcommand)]
     Audit(AuditCommand),
@@ -197,6 +201,49 @@ pub struct UndoArgs {
 }
 
 #[derive(Debug, Args)]
+pub struct ReconcileArgs {
+    #[arg(long)]
+    pub repo: Option<String>,
+    /// The environment to deploy.
+    #[arg(long)]
+    pub env: String,
+    /// One pass, then exit: 0 when everything applied and rolled out, 1 otherwise.
+    #[arg(long, conflicts_with = "interval")]
+    pub once: bool,
+    /// Time between passes of the loop (the default mode).
+    #[arg(long, default_value = "30s", value_parser = reconcile::parse_duration)]
+    pub interval: std::time::Duration,
+    /// Print the plan and, for updates, the diff against the live objects (Secret values
+    /// masked); write nothing. Implies --once.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Delete objects the last apply wrote that are gone from git.
+    #[arg(long)]
+    pub prune: bool,
+    /// Never prune more than this share of the inventory in one pass.
+    #[arg(long, default_value = "30%", value_parser = reconcile::parse_percent)]
+    pub max_prune: u32,
+    /// Prune even beyond --max-prune.
+    #[arg(long, requires = "prune")]
+    pub force_prune: bool,
+    /// Kubeconfig file (default: $KUBECONFIG, ~/.kube/config, or in-cluster).
+    #[arg(long, value_name = "PATH")]
+    pub kubeconfig: Option<PathBuf>,
+    /// Kubeconfig context (default: the current one).
+    #[arg(long)]
+    pub context: Option<String>,
+    /// How long to wait for rollouts to finish.
+    #[arg(long, default_value = "5m", value_parser = reconcile::parse_duration)]
+    pub timeout: std::time::Duration,
+    /// Namespace of the inventory ConfigMaps.
+    #[arg(long, default_value = "tollgate-system")]
+    pub inventory_namespace: String,
+    /// Give up on one API request after this long (then it is retried with backoff).
+    #[arg(long, default_value = "30s", value_parser = reconcile::parse_duration)]
+    pub request_timeout: std::time::Duration,
+}
+
+#[derive(Debug, Args)]
 pub struct PromotionArg {
     /// The promotion (REPO:BRANCH).
     pub id: String,
@@ -294,6 +341,7 @@ fn dispatch(cli: &Cli, out: &Output) -> anyhow::Result<()> {
         }
         Some(Command::Approve(args)) => approve::approve(&load_config(cli)?, args, out),
         Some(Command::Revert(args)) => rollback::revert(&load_config(cli)?, args, out),
+        Some(Command::Reconcile(args)) => reconcile::run(&load_config(cli)?, args, out),
         Some(Command::Rollback(args)) => rollback::rollback(&load_config(cli)?, args, out),
         Some(Command::Unapprove(args)) => approve::unapprove(&load_config(cli)?, &args.id, out),
         Some(Command::Audit(AuditCommand::Verify(args))) => {

@@ -41,8 +41,9 @@ pub struct Origin {
     pub line: usize,
 }
 
-/// A parsed object. Secret values are already replaced by fingerprints (see `redact`):
-/// nothing downstream ever holds them.
+/// A parsed object. Secret values are already replaced by fingerprints (see `redact`),
+/// except in objects rendered for applying to a cluster (`Secrets::Keep`), which only
+/// reconcile holds and never shows.
 #[derive(Debug, Clone)]
 pub struct ManifestObject {
     pub key: ObjectKey,

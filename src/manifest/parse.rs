@@ -106,8 +106,24 @@ fn is_blank(text: &str) -> bool {
     })
 }
 
-/// Parse every document of `bytes`, read from `file`, into objects.
+/// What the parser does with Secret values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Secrets {
+    /// Replace them with fingerprints: everything people see (diffs, history, approvals).
+    Redact,
+    /// Keep them: only for applying to a cluster, where the real values must arrive.
+    /// Objects parsed this way must never be printed, logged or diffed as they are.
+    Keep,
+}
+
+/// Parse every document of `bytes`, read from `file`, into objects, Secret values
+/// replaced by fingerprints.
 pub fn parse_documents(file: &str, bytes: &[u8]) -> ParsedManifests {
+    parse_documents_with(file, bytes, Secrets::Redact)
+}
+
+/// [`parse_documents`], saying what to do with Secret values.
+pub fn parse_documents_with(file: &str, bytes: &[u8], secrets: Secrets) -> ParsedManifests {
     let mut out = ParsedManifests::default();
     let text = match std::str::from_utf8(bytes) {
         Ok(text) => text,
@@ -128,7 +144,7 @@ pub fn parse_documents(file: &str, bytes: &[u8]) -> ParsedManifests {
     for doc in split_documents(text) {
         match parse_document(doc.text) {
             Ok(Value::Null) => {}
-            Ok(value) => add_objects(file, doc.line, value, &mut out),
+            Ok(value) => add_objects(file, doc.line, value, secrets, &mut out),
             Err(e) => {
                 let location = e.location();
                 let line = location
@@ -169,7 +185,7 @@ fn bare_message(message: &str) -> &str {
     }
 }
 
-fn add_objects(file: &str, line: usize, value: Value, out: &mut ParsedManifests) {
+fn add_objects(file: &str, line: usize, value: Value, secrets: Secrets, out: &mut ParsedManifests) {
     let issue = |message: String| ManifestIssue {
         file: file.to_string(),
         line,
@@ -186,17 +202,22 @@ fn add_objects(file: &str, line: usize, value: Value, out: &mut ParsedManifests)
         && let Some(items) = value.get("items").and_then(Value::as_array)
     {
         for item in items.clone() {
-            add_objects(file, line, item, out);
+            add_objects(file, line, item, secrets, out);
         }
         return;
     }
-    match object_from_value(file, line, value) {
+    match object_from_value(file, line, value, secrets) {
         Ok(object) => out.objects.push(object),
         Err(message) => out.issues.push(issue(message)),
     }
 }
 
-fn object_from_value(file: &str, line: usize, mut value: Value) -> Result<ManifestObject, String> {
+fn object_from_value(
+    file: &str,
+    line: usize,
+    mut value: Value,
+    secrets: Secrets,
+) -> Result<ManifestObject, String> {
     let api_version = value
         .get("apiVersion")
         .and_then(Value::as_str)
@@ -220,7 +241,7 @@ fn object_from_value(file: &str, line: usize, mut value: Value) -> Result<Manife
         .and_then(Value::as_str)
         .filter(|n| !n.is_empty())
         .map(str::to_string);
-    if kind == "Secret" && group_of(&api_version).is_empty() {
+    if secrets == Secrets::Redact && kind == "Secret" && group_of(&api_version).is_empty() {
         redact_secret(&mut value);
     }
     Ok(ManifestObject {

@@ -11,7 +11,7 @@ use super::inputs::Closure;
 use super::{RenderError, Rendered};
 use crate::environment::Environment;
 use crate::git::Repo;
-use crate::manifest::parse::{ManifestIssue, parse_documents};
+use crate::manifest::parse::{ManifestIssue, Secrets, parse_documents_with};
 
 /// The program that renders kustomizations here, and the arguments before the folder.
 fn kustomize_command() -> Option<(PathBuf, &'static [&'static str])> {
@@ -28,7 +28,12 @@ fn find_on_path(program: &str) -> Option<PathBuf> {
         .find(|candidate| candidate.is_file())
 }
 
-pub fn render(repo: &Repo, tree: ObjectId, env: &Environment) -> Result<Rendered, RenderError> {
+pub fn render(
+    repo: &Repo,
+    tree: ObjectId,
+    env: &Environment,
+    secrets: Secrets,
+) -> Result<Rendered, RenderError> {
     let io = |source| RenderError::Io {
         env: env.name.clone(),
         source,
@@ -83,7 +88,7 @@ pub fn render(repo: &Repo, tree: ObjectId, env: &Environment) -> Result<Rendered
         });
     }
     let source = format!("{program_name} {}", env.path);
-    rendered.extend(parse_documents(&source, &output.stdout));
+    rendered.extend(parse_documents_with(&source, &output.stdout, secrets));
     Ok(rendered)
 }
 

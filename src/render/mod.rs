@@ -12,7 +12,7 @@ use gix::ObjectId;
 use crate::config::Renderer;
 use crate::environment::Environment;
 use crate::git::{GitError, Repo};
-use crate::manifest::parse::{ParsedManifests, parse_documents};
+use crate::manifest::parse::{ParsedManifests, Secrets, parse_documents_with};
 use crate::manifest::scope::assign_namespaces;
 
 pub use inputs::{Inputs, inputs_of};
@@ -49,13 +49,32 @@ pub fn is_manifest_file(path: &str) -> bool {
 /// An environment whose folder does not exist at `tree` renders to nothing: that is
 /// what it deploys there, and it lets a diff show the environment being created.
 pub fn render(repo: &Repo, tree: ObjectId, env: &Environment) -> Result<Rendered, RenderError> {
+    render_with(repo, tree, env, Secrets::Redact)
+}
+
+/// [`render`] with Secret values kept, for applying to a cluster only (see
+/// [`Secrets::Keep`]).
+pub fn render_for_apply(
+    repo: &Repo,
+    tree: ObjectId,
+    env: &Environment,
+) -> Result<Rendered, RenderError> {
+    render_with(repo, tree, env, Secrets::Keep)
+}
+
+fn render_with(
+    repo: &Repo,
+    tree: ObjectId,
+    env: &Environment,
+    secrets: Secrets,
+) -> Result<Rendered, RenderError> {
     if repo.entry_at(tree, &env.path)?.is_none() {
         return Ok(Rendered::default());
     }
     let started = std::time::Instant::now();
     let mut rendered = match env.renderer {
-        Renderer::Plain => render_plain(repo, tree, env)?,
-        Renderer::Kustomize => kustomize::render(repo, tree, env)?,
+        Renderer::Plain => render_plain(repo, tree, env, secrets)?,
+        Renderer::Kustomize => kustomize::render(repo, tree, env, secrets)?,
     };
     assign_namespaces(&mut rendered.objects, env.namespace.as_deref());
     tracing::debug!(
@@ -70,14 +89,19 @@ pub fn render(repo: &Repo, tree: ObjectId, env: &Environment) -> Result<Rendered
     Ok(rendered)
 }
 
-fn render_plain(repo: &Repo, tree: ObjectId, env: &Environment) -> Result<Rendered, RenderError> {
+fn render_plain(
+    repo: &Repo,
+    tree: ObjectId,
+    env: &Environment,
+    secrets: Secrets,
+) -> Result<Rendered, RenderError> {
     let mut rendered = ParsedManifests::default();
     for file in repo.files_under(tree, &env.path)? {
         if !is_manifest_file(&file.path) {
             continue;
         }
         let bytes = repo.blob(file.id)?;
-        rendered.extend(parse_documents(&file.path, &bytes));
+        rendered.extend(parse_documents_with(&file.path, &bytes, secrets));
     }
     Ok(rendered)
 }

@@ -7,6 +7,8 @@ mod common;
 mod corpus;
 mod demo;
 mod history;
+mod kube_api;
+mod reconcile;
 mod rollback;
 
 mod secrets;

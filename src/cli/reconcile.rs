@@ -1,0 +1,242 @@
+//! `tollgate reconcile`: run the reconcile loop (or one pass) for one environment and
+//! print each pass's report.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use super::ReconcileArgs;
+use super::output::{Output, Style};
+use crate::config::Config;
+use crate::reconcile::cluster::{Cluster, Retry};
+use crate::reconcile::health::Health;
+use crate::reconcile::plan::{PlanOptions, Step};
+use crate::reconcile::run::{ReconcileOptions, Report, reconcile_once};
+use crate::workspace::{ConfigExt, OpenRepo};
+
+/// `30s`, `5m`, `1h30m`: a duration as people write it.
+pub fn parse_duration(text: &str) -> Result<Duration, String> {
+    let signed: jiff::SignedDuration = text
+        .parse()
+        .map_err(|e| format!("{text:?} is not a duration like 30s, 5m or 1h: {e}"))?;
+    Duration::try_from(signed).map_err(|_| format!("{text:?} must not be negative"))
+}
+
+/// `30%` or `30`.
+pub fn parse_percent(text: &str) -> Result<u32, String> {
+    let number = text.trim().trim_end_matches('%');
+    match number.parse::<u32>() {
+        Ok(n) if n <= 100 => Ok(n),
+        _ => Err(format!("{text:?} is not a percentage from 0% to 100%")),
+    }
+}
+
+pub fn run(config: &Config, args: &ReconcileArgs, out: &Output) -> anyhow::Result<()> {
+    let open = OpenRepo::open(config.pick_repo(args.repo.as_deref())?)?;
+    let options = ReconcileOptions {
+        env: args.env.clone(),
+        dry_run: args.dry_run,
+        plan: PlanOptions {
+            prune: args.prune,
+            max_prune_percent: args.max_prune,
+            force_prune: args.force_prune,
+        },
+        inventory_namespace: args.inventory_namespace.clone(),
+        timeout: args.timeout,
+        poll: Duration::from_millis(500).min(args.timeout),
+    };
+    let once = args.once || args.dry_run;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()?;
+    runtime.block_on(async {
+        let stop = Arc::new(AtomicBool::new(false));
+        let wake = Arc::new(tokio::sync::Notify::new());
+        listen_for_termination(stop.clone(), wake.clone());
+        let mut cluster = Cluster::connect(
+            args.kubeconfig.as_deref(),
+            args.context.as_deref(),
+            args.request_timeout,
+            Retry::default(),
+        )
+        .await?;
+        loop {
+            match reconcile_once(&open, &mut cluster, &options, &stop).await {
+                Ok(report) => {
+                    print_report(out, &report)?;
+                    if once {
+                        if report.succeeded() {
+                            return Ok(());
+                        }
+                        anyhow::bail!("{}", failure_summary(&report));
+                    }
+                }
+                Err(error) if once => return Err(error.into()),
+                // The loop goes on: the next pass may find the API server back.
+                Err(error) => {
+                    tracing::warn!("{error}");
+                    out.error(&anyhow::anyhow!(error));
+                }
+            }
+            if stop.load(Ordering::Relaxed) {
+                return Ok(());
+            }
+            tokio::select! {
+                _ = tokio::time::sleep(args.interval) => {}
+                _ = wake.notified() => {}
+            }
+            if stop.load(Ordering::Relaxed) {
+                return Ok(());
+            }
+        }
+    })
+}
+
+/// SIGTERM (and Ctrl-C): finish the request in flight, write status, exit 0.
+fn listen_for_termination(stop: Arc<AtomicBool>, wake: Arc<tokio::sync::Notify>) {
+    tokio::spawn(async move {
+        #[cfg(unix)]
+        {
+            use tokio::signal::unix::{SignalKind, signal};
+            let Ok(mut term) = signal(SignalKind::terminate()) else {
+                return;
+            };
+            tokio::select! {
+                _ = term.recv() => {}
+                _ = tokio::signal::ctrl_c() => {}
+            }
+        }
+        #[cfg(not(unix))]
+        {
+            let _ = tokio::signal::ctrl_c().await;
+        }
+        tracing::info!("termination requested; finishing the current request");
+        stop.store(true, Ordering::Relaxed);
+        wake.notify_waiters();
+    });
+}
+
+fn failure_summary(report: &Report) -> String {
+    if let Some(why) = &report.refused {
+        return format!("refused: {why}");
+    }
+    let failed = report.objects.iter().filter(|o| o.error.is_some()).count();
+    let unhealthy = report
+        .health
+        .iter()
+        .filter(|h| !matches!(h.health, Health::Ready))
+        .count();
+    let mut parts = Vec::new();
+    if failed > 0 {
+        parts.push(format!("{failed} object(s) rejected"));
+    }
+    if unhealthy > 0 {
+        parts.push(format!("{unhealthy} workload(s) not rolled out"));
+    }
+    if let Some(why) = &report.plan.prune_refused {
+        parts.push(why.clone());
+    }
+    if parts.is_empty() {
+        parts.push(format!("the run ended {:?}", report.result));
+    }
+    parts.join("; ")
+}
+
+fn print_report(out: &Output, report: &Report) -> anyhow::Result<()> {
+    if out.json {
+        return out.print_json(report);
+    }
+    let mut text = format!(
+        "{} {}/{} at {}{}{}\n",
+        out.paint(Style::Bold, "reconcile"),
+        report.repo,
+        report.environment,
+        &report.revision[..10],
+        report
+            .previous
+            .as_deref()
+            .map(|p| format!(" (deployed: {})", &p[..p.len().min(10)]))
+            .unwrap_or_default(),
+        if report.dry_run {
+            " — dry run, nothing written"
+        } else {
+            ""
+        }
+    );
+    for step in &report.steps {
+        text.push_str(&format!(
+            "  {:<7} {:>6} ms  {}\n",
+            step.step, step.ms, step.detail
+        ));
+    }
+    if let Some(why) = &report.refused {
+        text.push_str(&out.paint(Style::Removed, &format!("refused: {why}\n")));
+    }
+    for exception in &report.verification.exceptions {
+        text.push_str(&out.paint(Style::Warn, &format!("exception: {exception}\n")));
+    }
+    for object in &report.plan.objects {
+        if object.step == Step::Unchanged {
+            continue;
+        }
+        let marker = match object.step {
+            Step::Create => "+",
+            Step::Update => "~",
+            Step::Prune => "-",
+            _ => " ",
+        };
+        let outcome = report
+            .objects
+            .iter()
+            .find(|o| o.key == object.key && o.step == object.step);
+        let status = match outcome {
+            Some(o) if o.error.is_some() => out.paint(
+                Style::Removed,
+                &format!("  failed: {}", o.error.as_deref().unwrap_or("")),
+            ),
+            _ => object
+                .note
+                .as_deref()
+                .map(|n| format!("  ({n})"))
+                .unwrap_or_default(),
+        };
+        text.push_str(&format!(
+            "  {marker} {:<9} {}{status}\n",
+            step_word(object.step),
+            object.key
+        ));
+    }
+    if let Some(why) = &report.plan.prune_refused {
+        text.push_str(&out.paint(Style::Warn, &format!("prune refused: {why}\n")));
+    }
+    for diff in &report.diffs {
+        text.push_str(&format!(
+            "\n  {}\n",
+            out.paint(Style::Bold, &diff.key.to_string())
+        ));
+        text.push_str(&out.diff_lines(&diff.lines, "    "));
+    }
+    for health in &report.health {
+        let line = match &health.health {
+            Health::Ready => format!("  ready        {}\n", health.key),
+            Health::Progressing(why) => format!("  progressing  {}: {why}\n", health.key),
+            Health::Failed(why) => out.paint(
+                Style::Removed,
+                &format!("  failed       {}: {why}\n", health.key),
+            ),
+        };
+        text.push_str(&line);
+    }
+    out.print(&text)
+}
+
+fn step_word(step: Step) -> &'static str {
+    match step {
+        Step::Create => "create",
+        Step::Update => "update",
+        Step::Unchanged => "unchanged",
+        Step::Prune => "prune",
+        Step::Orphan => "orphan",
+    }
+}

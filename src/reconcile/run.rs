@@ -1,0 +1,702 @@
+//! One reconcile of one environment: source → verify → render → plan → apply → prune →
+//! health → status, each step timed and reported. Nothing is applied or pruned unless
+//! verify and render passed; pruning waits for a clean apply; the inventory keeps the last
+//! good revision when a run is refused.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+use futures::StreamExt;
+use serde::Serialize;
+use serde_json::Value;
+
+use super::cluster::{Cluster, ClusterError, Resource, describe};
+use super::health::{Health, crd_established, health_of};
+use super::inventory::{Inventory, InventoryEntry, RunResult, inventory_name};
+use super::plan::{Plan, PlanError, PlanOptions, Step, plan};
+use super::verify::{Verification, verify};
+use crate::approvals::rendered_digest;
+use crate::manifest::redact::redact_secret;
+use crate::manifest::{ManifestObject, ObjectKey, diff_objects};
+use crate::render::render_for_apply;
+use crate::workspace::{OpenRepo, WorkspaceError, unknown_environment};
+
+/// Requests in flight at once within one ordering stage.
+const CONCURRENCY: usize = 8;
+
+#[derive(Debug, Clone)]
+pub struct ReconcileOptions {
+    pub env: String,
+    pub dry_run: bool,
+    pub plan: PlanOptions,
+    /// Where the inventory ConfigMaps live.
+    pub inventory_namespace: String,
+    /// How long to wait for rollouts (and CRDs to be established).
+    pub timeout: Duration,
+    /// How often to look again while waiting.
+    pub poll: Duration,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ReconcileError {
+    #[error(transparent)]
+    Workspace(#[from] WorkspaceError),
+    #[error(transparent)]
+    Cluster(#[from] ClusterError),
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct StepTiming {
+    pub step: &'static str,
+    pub ms: u64,
+    pub detail: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ObjectOutcome {
+    #[serde(flatten)]
+    pub key: ObjectKey,
+    pub step: Step,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub code: Option<u16>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct HealthOutcome {
+    #[serde(flatten)]
+    pub key: ObjectKey,
+    #[serde(flatten)]
+    pub health: Health,
+}
+
+/// For `--dry-run`: an update's diff against the live object, Secret values masked.
+#[derive(Debug, Clone, Serialize)]
+pub struct LiveDiff {
+    #[serde(flatten)]
+    pub key: ObjectKey,
+    pub lines: Vec<crate::manifest::textdiff::DiffLine>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Report {
+    pub repo: String,
+    pub environment: String,
+    pub revision: String,
+    pub previous: Option<String>,
+    pub dry_run: bool,
+    pub result: RunResult,
+    /// Why nothing was applied, when a step refused.
+    pub refused: Option<String>,
+    pub verification: Verification,
+    pub steps: Vec<StepTiming>,
+    pub plan: Plan,
+    pub objects: Vec<ObjectOutcome>,
+    pub health: Vec<HealthOutcome>,
+    pub diffs: Vec<LiveDiff>,
+    /// Whether the run sent any write request (applies, deletes, the inventory).
+    pub wrote: bool,
+}
+
+impl Report {
+    /// Whether a `--once` run should exit 0.
+    pub fn succeeded(&self) -> bool {
+        self.refused.is_none()
+            && self.result == RunResult::Applied
+            && self.plan.prune_refused.is_none()
+            && !self
+                .health
+                .iter()
+                .any(|h| !matches!(h.health, Health::Ready))
+    }
+}
+
+struct Timer {
+    steps: Vec<StepTiming>,
+    started: Instant,
+}
+
+impl Timer {
+    fn new() -> Timer {
+        Timer {
+            steps: Vec::new(),
+            started: Instant::now(),
+        }
+    }
+
+    fn done(&mut self, step: &'static str, detail: String) {
+        let ms = self.started.elapsed().as_millis() as u64;
+        tracing::info!(step, ms, %detail, "reconcile step");
+        self.steps.push(StepTiming { step, ms, detail });
+        self.started = Instant::now();
+    }
+}
+
+fn now_rfc3339() -> String {
+    jiff::Timestamp::now().to_string()
+}
+
+/// Reconcile `open`'s environment once.
+pub async fn reconcile_once(
+    open: &OpenRepo,
+    cluster: &mut Cluster,
+    options: &ReconcileOptions,
+    stop: &AtomicBool,
+) -> Result<Report, ReconcileError> {
+    let env_name = options.env.as_str();
+    let mut timer = Timer::new();
+
+    // Source.
+    let tip = open.tip()?;
+    let previous = cluster
+        .read_inventory(&options.inventory_namespace, open.name(), env_name)
+        .await?;
+    let last_applied = previous
+        .as_ref()
+        .and_then(|i| i.revision.as_deref())
+        .and_then(|r| gix::ObjectId::from_hex(r.as_bytes()).ok());
+    let mut report = Report {
+        repo: open.name().to_string(),
+        environment: env_name.to_string(),
+        revision: tip.to_string(),
+        previous: last_applied.map(|r| r.to_string()),
+        dry_run: options.dry_run,
+        result: RunResult::Applied,
+        refused: None,
+        verification: Verification::default(),
+        steps: Vec::new(),
+        plan: Plan::default(),
+        objects: Vec::new(),
+        health: Vec::new(),
+        diffs: Vec::new(),
+        wrote: false,
+    };
+    timer.done(
+        "source",
+        format!("{} at {}", open.branch, &report.revision[..10]),
+    );
+
+    // Render (needed by verify's digest check), then verify.
+    let envs = open.environments_at(Some(tip))?;
+    let Some(env) = envs.iter().find(|e| e.name == env_name) else {
+        return Err(unknown_environment(open.name(), env_name, &envs).into());
+    };
+    let tree = open.repo.tree_of(tip).map_err(WorkspaceError::from)?;
+    let rendered = match render_for_apply(&open.repo, tree, env) {
+        Ok(rendered) if !rendered.issues.is_empty() => Err(format!(
+            "the render has unreadable documents: {}",
+            rendered
+                .issues
+                .iter()
+                .map(|i| i.to_string())
+                .collect::<Vec<_>>()
+                .join("; ")
+        )),
+        Ok(rendered) => Ok(rendered.objects),
+        Err(crate::render::RenderError::Git(e)) => return Err(WorkspaceError::from(e).into()),
+        Err(e) => Err(format!("the render failed: {e}")),
+    };
+    let desired = match rendered {
+        Ok(objects) => objects,
+        Err(why) => {
+            timer.done("render", why.clone());
+            return refuse(open, cluster, options, report, previous, timer, why).await;
+        }
+    };
+    let digest_now = rendered_digest(&redacted(&desired));
+    timer.done("render", format!("{} objects", desired.len()));
+    report.verification = verify(open, env_name, tip, last_applied, &digest_now)?;
+    timer.done(
+        "verify",
+        format!(
+            "{} change(s) checked, {} exception(s)",
+            report.verification.checked,
+            report.verification.exceptions.len()
+        ),
+    );
+    if !report.verification.refusals.is_empty() {
+        let why = report.verification.refusals.join("; ");
+        return refuse(open, cluster, options, report, previous, timer, why).await;
+    }
+
+    // Plan.
+    report.plan = match plan(&desired, previous.as_ref(), options.plan) {
+        Ok(plan) => plan,
+        Err(e @ (PlanError::Empty | PlanError::Duplicate { .. })) => {
+            let why = e.to_string();
+            timer.done("plan", why.clone());
+            return refuse(open, cluster, options, report, previous, timer, why).await;
+        }
+    };
+    timer.done(
+        "plan",
+        format!(
+            "create {}, update {}, unchanged {}, prune {}, orphan {}",
+            report.plan.count(Step::Create),
+            report.plan.count(Step::Update),
+            report.plan.count(Step::Unchanged),
+            report.plan.count(Step::Prune),
+            report.plan.count(Step::Orphan)
+        ),
+    );
+
+    let api_versions: Vec<String> = report
+        .plan
+        .objects
+        .iter()
+        .filter(|o| matches!(o.step, Step::Create | Step::Update | Step::Prune))
+        .map(|o| o.api_version.clone())
+        .collect();
+    cluster.discover(api_versions).await?;
+
+    if options.dry_run {
+        report.diffs = live_diffs(cluster, &report.plan, &desired).await;
+        timer.done(
+            "diff",
+            format!("{} update(s) compared with the cluster", report.diffs.len()),
+        );
+        report.steps = timer.steps;
+        return Ok(report);
+    }
+
+    // Apply, stage by stage.
+    let mut failed = false;
+    let mut interrupted = false;
+    let mut applied_keys = Vec::new();
+    for stage in [
+        super::plan::Stage::Foundations,
+        super::plan::Stage::Everything,
+    ] {
+        let batch: Vec<_> = report
+            .plan
+            .objects
+            .iter()
+            .filter(|o| o.stage == stage && matches!(o.step, Step::Create | Step::Update))
+            .collect();
+        if stop.load(Ordering::Relaxed) {
+            interrupted = true;
+            break;
+        }
+        let cluster_ref = &*cluster;
+        let outcomes: Vec<ObjectOutcome> = futures::stream::iter(batch)
+            .map(|object| async move {
+                if stop.load(Ordering::Relaxed) {
+                    return None;
+                }
+                let result = match cluster_ref.resource(&object.api_version, &object.key.kind) {
+                    Err(why) => Err((None, why)),
+                    Ok(resource) => cluster_ref
+                        .apply(
+                            &resource,
+                            object.key.namespace.as_deref(),
+                            &object.key.name,
+                            object.manifest.as_ref().unwrap_or(&Value::Null),
+                        )
+                        .await
+                        .map_err(|e| describe(&e)),
+                };
+                Some(ObjectOutcome {
+                    key: object.key.clone(),
+                    step: object.step,
+                    code: result.as_ref().err().and_then(|(code, _)| *code),
+                    error: result.err().map(|(_, why)| why),
+                })
+            })
+            .buffer_unordered(CONCURRENCY)
+            .filter_map(|o| async move { o })
+            .collect()
+            .await;
+        report.wrote |= !outcomes.is_empty();
+        for outcome in &outcomes {
+            if outcome.error.is_some() {
+                failed = true;
+            } else {
+                applied_keys.push(outcome.key.clone());
+            }
+        }
+        report.objects.extend(outcomes);
+        if stage == super::plan::Stage::Foundations {
+            wait_for_crds(cluster, &report.plan, &applied_keys, options).await;
+            // Kinds of the CRDs just established are served now.
+            cluster.forget_missing();
+            let api_versions: Vec<String> = report
+                .plan
+                .objects
+                .iter()
+                .filter(|o| matches!(o.step, Step::Create | Step::Update | Step::Prune))
+                .map(|o| o.api_version.clone())
+                .collect();
+            cluster.discover(api_versions).await?;
+        }
+    }
+    interrupted |= stop.load(Ordering::Relaxed);
+    timer.done(
+        "apply",
+        format!(
+            "{} applied, {} failed",
+            applied_keys.len(),
+            report.objects.iter().filter(|o| o.error.is_some()).count()
+        ),
+    );
+
+    // Prune, only after a clean apply.
+    let prunes: Vec<_> = report
+        .plan
+        .objects
+        .iter()
+        .filter(|o| o.step == Step::Prune)
+        .cloned()
+        .collect();
+    let mut pruned = Vec::new();
+    if !prunes.is_empty() && !failed && !interrupted {
+        for object in prunes {
+            if stop.load(Ordering::Relaxed) {
+                interrupted = true;
+                break;
+            }
+            let result = match cluster.resource(&object.api_version, &object.key.kind) {
+                Err(why) => Err((None, why)),
+                Ok(resource) => cluster
+                    .delete(&resource, object.key.namespace.as_deref(), &object.key.name)
+                    .await
+                    .map_err(|e| describe(&e)),
+            };
+            report.wrote = true;
+            if result.is_ok() {
+                pruned.push(object.key.clone());
+            } else {
+                failed = true;
+            }
+            report.objects.push(ObjectOutcome {
+                key: object.key.clone(),
+                step: Step::Prune,
+                code: result.as_ref().err().and_then(|(code, _)| *code),
+                error: result.err().map(|(_, why)| why),
+            });
+        }
+        timer.done("prune", format!("{} pruned", pruned.len()));
+    } else if !prunes.is_empty() {
+        timer.done("prune", "skipped: the apply did not finish cleanly".into());
+    } else {
+        timer.done("prune", "nothing to prune".into());
+    }
+
+    // Health.
+    if !interrupted {
+        report.health =
+            wait_for_rollouts(cluster, &report.plan, &applied_keys, options, stop).await;
+        timer.done(
+            "health",
+            format!(
+                "{} ready of {}",
+                report
+                    .health
+                    .iter()
+                    .filter(|h| h.health == Health::Ready)
+                    .count(),
+                report.health.len()
+            ),
+        );
+    }
+
+    // Status.
+    report.result = if interrupted {
+        RunResult::Interrupted
+    } else if failed {
+        RunResult::Partial
+    } else {
+        RunResult::Applied
+    };
+    let inventory = next_inventory(&report, previous.as_ref(), &applied_keys, &pruned);
+    let unchanged = !report.wrote
+        && previous.as_ref().is_some_and(|p| {
+            p.revision.as_deref() == Some(report.revision.as_str())
+                && p.result == report.result
+                && p.objects == inventory.objects
+        });
+    if !unchanged {
+        cluster
+            .write_inventory(
+                &options.inventory_namespace,
+                open.name(),
+                env_name,
+                &inventory,
+            )
+            .await?;
+        report.wrote = true;
+    }
+    timer.done(
+        "status",
+        if unchanged {
+            "nothing changed; nothing written".to_string()
+        } else {
+            format!(
+                "inventory {}/{}",
+                options.inventory_namespace,
+                inventory_name(open.name(), env_name)
+            )
+        },
+    );
+    report.steps = timer.steps;
+    Ok(report)
+}
+
+/// Stop before anything is applied: record why in the inventory (keeping the last good
+/// revision and its objects), unless this is a dry run.
+async fn refuse(
+    open: &OpenRepo,
+    cluster: &Cluster,
+    options: &ReconcileOptions,
+    mut report: Report,
+    previous: Option<Inventory>,
+    mut timer: Timer,
+    why: String,
+) -> Result<Report, ReconcileError> {
+    report.result = RunResult::Refused;
+    report.refused = Some(why.clone());
+    if !options.dry_run {
+        let inventory = Inventory {
+            revision: previous.as_ref().and_then(|p| p.revision.clone()),
+            time: now_rfc3339(),
+            result: RunResult::Refused,
+            counts: previous
+                .as_ref()
+                .map(|p| p.counts.clone())
+                .unwrap_or_default(),
+            objects: previous.map(|p| p.objects).unwrap_or_default(),
+            message: Some(format!("refused {}: {why}", &report.revision[..10])),
+        };
+        cluster
+            .write_inventory(
+                &options.inventory_namespace,
+                open.name(),
+                &options.env,
+                &inventory,
+            )
+            .await?;
+        report.wrote = true;
+        timer.done(
+            "status",
+            "refusal recorded; the last good revision keeps running".into(),
+        );
+    }
+    report.steps = timer.steps;
+    Ok(report)
+}
+
+/// Secret values masked, for digests and anything shown.
+fn redacted(objects: &[ManifestObject]) -> Vec<ManifestObject> {
+    objects
+        .iter()
+        .cloned()
+        .map(|mut o| {
+            if o.key.kind == "Secret" && o.key.group.is_empty() {
+                redact_secret(&mut o.value);
+            }
+            o
+        })
+        .collect()
+}
+
+/// The inventory after this run: what is in the cluster as tollgate left it.
+fn next_inventory(
+    report: &Report,
+    previous: Option<&Inventory>,
+    applied: &[ObjectKey],
+    pruned: &[ObjectKey],
+) -> Inventory {
+    let before: HashMap<ObjectKey, &InventoryEntry> = previous
+        .map(|p| p.objects.iter().map(|e| (e.key(), e)).collect())
+        .unwrap_or_default();
+    let mut objects = Vec::new();
+    for planned in &report.plan.objects {
+        let entry = |digest: String| InventoryEntry {
+            api_version: planned.api_version.clone(),
+            kind: planned.key.kind.clone(),
+            namespace: planned.key.namespace.clone(),
+            name: planned.key.name.clone(),
+            digest,
+            prunable: planned.prunable,
+        };
+        match planned.step {
+            Step::Unchanged => objects.push(entry(planned.digest.clone())),
+            Step::Create | Step::Update if applied.contains(&planned.key) => {
+                objects.push(entry(planned.digest.clone()))
+            }
+            // Not applied: keep what was there before (a failed update retries next time).
+            Step::Create | Step::Update => {
+                if let Some(old) = before.get(&planned.key) {
+                    objects.push((*old).clone());
+                }
+            }
+            Step::Prune if pruned.contains(&planned.key) => {}
+            Step::Prune | Step::Orphan => {
+                if let Some(old) = before.get(&planned.key) {
+                    objects.push((*old).clone());
+                }
+            }
+        }
+    }
+    let mut counts = BTreeMap::new();
+    for (name, step) in [
+        ("created", Step::Create),
+        ("updated", Step::Update),
+        ("unchanged", Step::Unchanged),
+        ("orphaned", Step::Orphan),
+    ] {
+        counts.insert(name.to_string(), report.plan.count(step));
+    }
+    counts.insert("pruned".into(), pruned.len());
+    counts.insert(
+        "failed".into(),
+        report.objects.iter().filter(|o| o.error.is_some()).count(),
+    );
+    Inventory {
+        revision: Some(report.revision.clone()),
+        time: now_rfc3339(),
+        result: report.result,
+        counts,
+        objects,
+        message: report
+            .objects
+            .iter()
+            .find_map(|o| o.error.as_ref().map(|e| format!("{}: {e}", o.key))),
+    }
+}
+
+/// Wait (up to the timeout) until the CRDs just applied are established.
+async fn wait_for_crds(
+    cluster: &Cluster,
+    plan: &Plan,
+    applied: &[ObjectKey],
+    options: &ReconcileOptions,
+) {
+    let crds: Vec<_> = plan
+        .objects
+        .iter()
+        .filter(|o| o.key.kind == "CustomResourceDefinition" && applied.contains(&o.key))
+        .collect();
+    let deadline = Instant::now() + options.timeout;
+    for crd in crds {
+        let Ok(resource) = cluster.resource(&crd.api_version, &crd.key.kind) else {
+            continue;
+        };
+        while Instant::now() < deadline {
+            match cluster.get(&resource, None, &crd.key.name).await {
+                Ok(Some(live)) if crd_established(&live) => break,
+                Err(_) => break,
+                _ => tokio::time::sleep(options.poll).await,
+            }
+        }
+    }
+}
+
+/// Poll the workloads just applied until each is ready or failed, or the timeout.
+async fn wait_for_rollouts(
+    cluster: &Cluster,
+    plan: &Plan,
+    applied: &[ObjectKey],
+    options: &ReconcileOptions,
+    stop: &AtomicBool,
+) -> Vec<HealthOutcome> {
+    let mut pending: Vec<(ObjectKey, Resource)> = plan
+        .objects
+        .iter()
+        .filter(|o| applied.contains(&o.key))
+        .filter(|o| health_of(&o.key.group, &o.key.kind, &Value::Null).is_some())
+        .filter_map(|o| {
+            cluster
+                .resource(&o.api_version, &o.key.kind)
+                .ok()
+                .map(|r| (o.key.clone(), r))
+        })
+        .collect();
+    let mut out = Vec::new();
+    let deadline = Instant::now() + options.timeout;
+    loop {
+        let mut still = Vec::new();
+        for (key, resource) in pending {
+            let health = match cluster
+                .get(&resource, key.namespace.as_deref(), &key.name)
+                .await
+            {
+                Ok(Some(live)) => health_of(&key.group, &key.kind, &live).unwrap_or(Health::Ready),
+                Ok(None) => Health::Failed("gone from the cluster".into()),
+                Err(e) => Health::Progressing(format!("cannot read it: {}", describe(&e).1)),
+            };
+            match health {
+                Health::Progressing(_)
+                    if Instant::now() < deadline && !stop.load(Ordering::Relaxed) =>
+                {
+                    still.push((key, resource))
+                }
+                Health::Progressing(why) => out.push(HealthOutcome {
+                    key,
+                    health: Health::Failed(format!("not rolled out within the timeout: {why}")),
+                }),
+                other => out.push(HealthOutcome { key, health: other }),
+            }
+        }
+        if still.is_empty() {
+            break;
+        }
+        pending = still;
+        tokio::time::sleep(options.poll).await;
+    }
+    out.sort_by(|a, b| a.key.cmp(&b.key));
+    out
+}
+
+/// Fields the API server sets that a manifest never has.
+const SERVER_FIELDS: &[&str] = &[
+    "managedFields",
+    "resourceVersion",
+    "uid",
+    "creationTimestamp",
+    "generation",
+    "selfLink",
+];
+
+/// For a dry run: each update against its live object, Secret values masked both sides.
+async fn live_diffs(cluster: &Cluster, plan: &Plan, desired: &[ManifestObject]) -> Vec<LiveDiff> {
+    let mut out = Vec::new();
+    for planned in plan.objects.iter().filter(|o| o.step == Step::Update) {
+        let Some(wanted) = desired.iter().find(|o| o.key == planned.key) else {
+            continue;
+        };
+        let Ok(resource) = cluster.resource(&planned.api_version, &planned.key.kind) else {
+            continue;
+        };
+        let Ok(Some(mut live)) = cluster
+            .get(
+                &resource,
+                planned.key.namespace.as_deref(),
+                &planned.key.name,
+            )
+            .await
+        else {
+            continue;
+        };
+        if let Some(Value::Object(metadata)) = live.get_mut("metadata") {
+            for field in SERVER_FIELDS {
+                metadata.remove(*field);
+            }
+        }
+        if let Value::Object(map) = &mut live {
+            map.remove("status");
+        }
+        let mut live_object = wanted.clone();
+        live_object.value = live;
+        let old = redacted(std::slice::from_ref(&live_object));
+        let new = redacted(std::slice::from_ref(wanted));
+        let diff = diff_objects(old, new);
+        let lines = diff.changed().flat_map(|o| o.text_diff(3)).collect();
+        out.push(LiveDiff {
+            key: planned.key.clone(),
+            lines,
+        });
+    }
+    out
+}

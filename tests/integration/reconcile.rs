@@ -1,0 +1,545 @@
+//! `tollgate reconcile` as a process against a real HTTP server that speaks the
+//! Kubernetes API subset it uses (`kube_api.rs`). Every request is recorded, and the tests
+//! assert on them: order, field manager, zero writes on a no-op, zero deletes on an empty
+//! or failed render, `--max-prune`, refusal of an unapproved commit, faults.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use serde_json::Value;
+use tempfile::TempDir;
+
+use crate::common::{EnvRepoBuilder, Run, run, tollgate};
+use crate::demo::demo;
+use crate::kube_api::{FakeApi, Fault, Recorded};
+
+fn reconcile(home: &Path, config: &Path, kubeconfig: &Path, args: &[&str]) -> Run {
+    run(tollgate(home)
+        .env("TOLLGATE_IDENTITY", "Dana Ops <dana@example.com>")
+        .arg("--config")
+        .arg(config)
+        .arg("reconcile")
+        .arg("--kubeconfig")
+        .arg(kubeconfig)
+        .args(["--timeout", "5s", "--request-timeout", "2s"])
+        .args(args))
+}
+
+fn writes(requests: &[Recorded]) -> Vec<String> {
+    requests
+        .iter()
+        .filter(|r| r.is_write())
+        .map(|r| format!("{} {}", r.method, r.path))
+        .collect()
+}
+
+const INVENTORY: &str = "/api/v1/namespaces/tollgate-system/configmaps/tollgate-shop-production";
+
+#[test]
+fn the_demo_is_applied_in_order_with_the_field_manager_and_a_second_pass_writes_nothing() {
+    let (home, config) = demo();
+    let api = FakeApi::start();
+    let kubeconfig = api.kubeconfig(home.path());
+    let first = reconcile(
+        home.path(),
+        &config,
+        &kubeconfig,
+        &["--repo", "shop", "--env", "production", "--once", "--json"],
+    )
+    .ok();
+    let report = first.json();
+    assert_eq!(report["result"], "applied", "{report:#}");
+    assert_eq!(
+        report["verification"]["checked"], 1,
+        "first run: the newest change"
+    );
+
+    let requests = api.requests();
+    let patches: Vec<&Recorded> = requests.iter().filter(|r| r.method == "PATCH").collect();
+    assert!(
+        patches
+            .iter()
+            .all(|r| r.field_manager().as_deref() == Some("tollgate")
+                && r.content_type == "application/apply-patch+yaml"),
+        "{patches:#?}"
+    );
+    let order: Vec<String> = patches.iter().map(|r| r.path.clone()).collect();
+    let position = |needle: &str| {
+        order
+            .iter()
+            .position(|p| p.contains(needle))
+            .unwrap_or_else(|| panic!("{needle} applied: {order:#?}"))
+    };
+    let namespace = position("/api/v1/namespaces/shop-production");
+    let crd = position("customresourcedefinitions/featureflags.shop.acme.io");
+    let flag = position("/apis/shop.acme.io/v1/");
+    let deployment = position("/deployments/api");
+    assert!(
+        namespace < deployment && crd < deployment && crd < flag,
+        "{order:#?}"
+    );
+    assert_eq!(
+        order.last().map(String::as_str),
+        Some(INVENTORY),
+        "status last"
+    );
+    assert!(
+        requests.iter().all(|r| r.method != "DELETE"),
+        "nothing to prune on a first run"
+    );
+
+    // The Secret reached the cluster with its real value, and nothing printed it.
+    let secret = api
+        .object("/api/v1/namespaces/shop-production/secrets/api-credentials")
+        .expect("secret applied");
+    let stored = secret.to_string();
+    assert!(
+        !stored.contains("sha256:"),
+        "real values are applied: {stored}"
+    );
+    let sent = patches
+        .iter()
+        .find(|r| r.path.ends_with("/secrets/api-credentials"))
+        .and_then(|r| r.body.clone())
+        .expect("the secret's apply has a body");
+    assert_eq!(sent["kind"], "Secret");
+    assert!(!sent.to_string().contains("sha256:"), "{sent}");
+    for value in tollgate::demo::DEMO_SECRET_VALUES {
+        assert!(!first.stdout.contains(value) && !first.stderr.contains(value));
+    }
+
+    let inventory = api.object(INVENTORY).expect("inventory written");
+    assert_eq!(inventory["data"]["result"], "applied");
+    assert_eq!(inventory["data"]["revision"], report["revision"]);
+
+    api.clear_requests();
+    let second = reconcile(
+        home.path(),
+        &config,
+        &kubeconfig,
+        &["--repo", "shop", "--env", "production", "--once", "--json"],
+    )
+    .ok()
+    .json();
+    assert_eq!(second["result"], "applied");
+    assert_eq!(
+        writes(&api.requests()),
+        Vec::<String>::new(),
+        "a no-op writes nothing"
+    );
+    assert_eq!(second["wrote"], false);
+
+    let text = reconcile(
+        home.path(),
+        &config,
+        &kubeconfig,
+        &["--repo", "shop", "--env", "production", "--once"],
+    )
+    .ok()
+    .stdout;
+    eprintln!("{text}");
+    for step in [
+        "source", "render", "verify", "plan", "apply", "prune", "health", "status",
+    ] {
+        assert!(text.contains(&format!("  {step} ")), "{step} in:\n{text}");
+    }
+    assert!(text.contains("nothing changed; nothing written"), "{text}");
+}
+
+/// A repo with one plain environment whose changes are recorded break-glass commits
+/// (allowed by verification, and reported as exceptions), so that the tests can change
+/// it freely.
+struct Plain {
+    home: TempDir,
+    repo: EnvRepoBuilder,
+    config: PathBuf,
+    api: FakeApi,
+    kubeconfig: PathBuf,
+}
+
+const BREAK_GLASS: &str = "\n\nBreak-glass: Carol <carol@example.com>\nReason: test\n";
+
+fn object(kind: &str, name: &str) -> String {
+    let api_version = match kind {
+        "Deployment" => "apps/v1",
+        _ => "v1",
+    };
+    format!(
+        "apiVersion: {api_version}\nkind: {kind}\nmetadata:\n  name: {name}\n  namespace: shop\n"
+    )
+}
+
+impl Plain {
+    fn new(files: &[(&str, &str)]) -> Plain {
+        let home = TempDir::new().expect("temp dir");
+        let mut repo = EnvRepoBuilder::new(&home.path().join("env.git"));
+        repo.commit_files(files, "Carol", &format!("start{BREAK_GLASS}"));
+        let config = repo.write_config(home.path(), "");
+        let api = FakeApi::start();
+        let kubeconfig = api.kubeconfig(home.path());
+        Plain {
+            home,
+            repo,
+            config,
+            api,
+            kubeconfig,
+        }
+    }
+
+    fn change(&mut self, changes: &[(&str, Option<&str>)], message: &str) {
+        let changes: Vec<(&str, Option<&[u8]>)> = changes
+            .iter()
+            .map(|(p, c)| (*p, c.map(str::as_bytes)))
+            .collect();
+        self.repo.commit(&changes, "Carol", message);
+    }
+
+    fn reconcile(&self, args: &[&str]) -> Run {
+        let mut all = vec!["--env", "production", "--once", "--json"];
+        all.extend_from_slice(args);
+        reconcile(self.home.path(), &self.config, &self.kubeconfig, &all)
+    }
+
+    fn deletes(&self) -> Vec<String> {
+        self.api
+            .requests()
+            .iter()
+            .filter(|r| r.method == "DELETE")
+            .map(|r| r.path.clone())
+            .collect()
+    }
+}
+
+fn three_config_maps() -> Plain {
+    Plain::new(&[
+        ("envs/production/a.yaml", &object("ConfigMap", "a")),
+        ("envs/production/b.yaml", &object("ConfigMap", "b")),
+        ("envs/production/c.yaml", &object("ConfigMap", "c")),
+        ("envs/production/api.yaml", &object("Deployment", "api")),
+    ])
+}
+
+#[test]
+fn an_empty_or_broken_render_applies_and_deletes_nothing() {
+    let mut p = three_config_maps();
+    p.reconcile(&["--prune"]).ok();
+    for (files, expected) in [
+        (
+            vec![
+                ("envs/production/a.yaml", None),
+                ("envs/production/b.yaml", None),
+                ("envs/production/c.yaml", None),
+                ("envs/production/api.yaml", None),
+                ("envs/production/README.md", Some("nothing here\n")),
+            ],
+            "zero objects",
+        ),
+        (
+            vec![
+                ("envs/production/README.md", None),
+                (
+                    "envs/production/a.yaml",
+                    Some("apiVersion: v1\nkind: [unclosed\n"),
+                ),
+            ],
+            "unreadable documents",
+        ),
+    ] {
+        p.change(&files, &format!("break it{BREAK_GLASS}"));
+        p.api.clear_requests();
+        let refused = p.reconcile(&["--prune", "--force-prune"]);
+        assert_eq!(refused.code, 1, "{}", refused.stdout);
+        let report = refused.json();
+        assert!(
+            report["refused"]
+                .as_str()
+                .is_some_and(|r| r.contains(expected)),
+            "{report:#}"
+        );
+        assert_eq!(p.deletes(), Vec::<String>::new());
+        let written = writes(&p.api.requests());
+        assert_eq!(
+            written,
+            ["PATCH /api/v1/namespaces/tollgate-system/configmaps/tollgate-test-production"],
+            "only the refusal is recorded"
+        );
+        let inventory = p
+            .api
+            .object("/api/v1/namespaces/tollgate-system/configmaps/tollgate-test-production")
+            .expect("inventory");
+        assert_eq!(inventory["data"]["result"], "refused");
+        assert_eq!(
+            inventory["data"]["objects"]
+                .as_str()
+                .map(|o| o.lines().count()),
+            Some(4),
+            "the last good objects stay in the inventory"
+        );
+    }
+}
+
+#[test]
+fn max_prune_is_honoured_unless_forced() {
+    let mut p = three_config_maps();
+    p.reconcile(&[]).ok();
+    p.change(
+        &[
+            ("envs/production/a.yaml", None),
+            ("envs/production/b.yaml", None),
+        ],
+        &format!("drop two{BREAK_GLASS}"),
+    );
+    p.api.clear_requests();
+    let refused = p.reconcile(&["--prune"]);
+    assert_eq!(refused.code, 1);
+    assert!(
+        refused.json()["plan"]["prune_refused"]
+            .as_str()
+            .is_some_and(|r| r.contains("2 of 4")),
+        "{}",
+        refused.stdout
+    );
+    assert_eq!(p.deletes(), Vec::<String>::new());
+
+    p.api.clear_requests();
+    p.reconcile(&["--prune", "--max-prune", "50%"]).ok();
+    assert_eq!(
+        p.deletes(),
+        [
+            "/api/v1/namespaces/shop/configmaps/a",
+            "/api/v1/namespaces/shop/configmaps/b"
+        ]
+    );
+    assert!(
+        p.api
+            .object("/api/v1/namespaces/shop/configmaps/a")
+            .is_none()
+    );
+    assert!(
+        p.api
+            .object("/api/v1/namespaces/shop/configmaps/c")
+            .is_some()
+    );
+}
+
+#[test]
+fn an_unapproved_commit_is_refused_and_the_last_good_revision_stays() {
+    let mut p = three_config_maps();
+    let good = p.reconcile(&[]).ok().json()["revision"].clone();
+    p.change(
+        &[(
+            "envs/production/a.yaml",
+            Some(&object("ConfigMap", "sneaky")),
+        )],
+        "Pushed straight to main",
+    );
+    p.api.clear_requests();
+    let refused = p.reconcile(&["--prune"]);
+    assert_eq!(refused.code, 1);
+    let report = refused.json();
+    assert!(
+        report["refused"]
+            .as_str()
+            .is_some_and(|r| r.contains("without the approvals it needed")),
+        "{report:#}"
+    );
+    assert_eq!(
+        writes(&p.api.requests()),
+        ["PATCH /api/v1/namespaces/tollgate-system/configmaps/tollgate-test-production"]
+    );
+    assert!(
+        p.api
+            .object("/api/v1/namespaces/shop/configmaps/sneaky")
+            .is_none()
+    );
+    let inventory = p
+        .api
+        .object("/api/v1/namespaces/tollgate-system/configmaps/tollgate-test-production")
+        .expect("inventory");
+    assert_eq!(inventory["data"]["revision"], good);
+}
+
+#[test]
+fn a_rejected_object_is_reported_and_the_rest_applied_and_5xx_is_retried() {
+    let p = three_config_maps();
+    p.api.fail(Fault {
+        method: "PATCH",
+        path_contains: "/configmaps/b".into(),
+        status: 422,
+        times: 1,
+        delay: Duration::ZERO,
+    });
+    p.api.fail(Fault {
+        method: "PATCH",
+        path_contains: "/deployments/api".into(),
+        status: 500,
+        times: 2,
+        delay: Duration::ZERO,
+    });
+    let partial = p.reconcile(&[]);
+    assert_eq!(partial.code, 1);
+    let report = partial.json();
+    assert_eq!(report["result"], "partial");
+    let failed: Vec<&Value> = report["objects"]
+        .as_array()
+        .expect("objects")
+        .iter()
+        .filter(|o| o["error"].is_string())
+        .collect();
+    assert_eq!(failed.len(), 1, "{report:#}");
+    assert_eq!(failed[0]["name"], "b");
+    assert_eq!(failed[0]["code"], 422);
+    assert!(
+        p.api
+            .object("/api/v1/namespaces/shop/configmaps/a")
+            .is_some()
+    );
+    let deployment_patches = p
+        .api
+        .requests()
+        .iter()
+        .filter(|r| r.method == "PATCH" && r.path.ends_with("/deployments/api"))
+        .count();
+    assert_eq!(deployment_patches, 3, "two 500s, then it went through");
+    assert!(
+        p.api
+            .object("/apis/apps/v1/namespaces/shop/deployments/api")
+            .is_some()
+    );
+}
+
+#[test]
+fn an_unknown_kind_is_reported_and_the_rest_applied() {
+    let p = Plain::new(&[
+        ("envs/production/a.yaml", &object("ConfigMap", "a")),
+        (
+            "envs/production/w.yaml",
+            "apiVersion: example.com/v1\nkind: Widget\nmetadata: {name: w, namespace: shop}\n",
+        ),
+    ]);
+    let partial = p.reconcile(&[]);
+    assert_eq!(partial.code, 1);
+    let report = partial.json();
+    let widget = report["objects"]
+        .as_array()
+        .expect("objects")
+        .iter()
+        .find(|o| o["kind"] == "Widget")
+        .expect("the widget is reported")
+        .clone();
+    assert!(
+        widget["error"]
+            .as_str()
+            .is_some_and(|e| e.contains("does not serve example.com/v1")),
+        "{widget:#}"
+    );
+    assert!(
+        p.api
+            .object("/api/v1/namespaces/shop/configmaps/a")
+            .is_some()
+    );
+}
+
+#[test]
+fn a_dry_run_writes_nothing_and_masks_secret_values() {
+    let mut p = Plain::new(&[
+        ("envs/production/api.yaml", &object("Deployment", "api")),
+        (
+            "envs/production/secret.yaml",
+            "apiVersion: v1\nkind: Secret\nmetadata: {name: s, namespace: shop}\nstringData: {password: hunter2-old}\n",
+        ),
+    ]);
+    p.reconcile(&[]).ok();
+    p.change(
+        &[
+            (
+                "envs/production/secret.yaml",
+                Some("apiVersion: v1\nkind: Secret\nmetadata: {name: s, namespace: shop}\nstringData: {password: hunter2-new}\n"),
+            ),
+            (
+                "envs/production/api.yaml",
+                Some(&format!("{}spec:\n  replicas: 3\n", object("Deployment", "api"))),
+            ),
+        ],
+        &format!("change{BREAK_GLASS}"),
+    );
+    p.api.clear_requests();
+    let dry = run(tollgate(p.home.path())
+        .arg("--config")
+        .arg(&p.config)
+        .args([
+            "reconcile",
+            "--env",
+            "production",
+            "--dry-run",
+            "--kubeconfig",
+        ])
+        .arg(&p.kubeconfig))
+    .ok();
+    assert_eq!(writes(&p.api.requests()), Vec::<String>::new());
+    assert!(
+        dry.stdout.contains("dry run, nothing written"),
+        "{}",
+        dry.stdout
+    );
+    assert!(dry.stdout.contains("+  replicas: 3"), "{}", dry.stdout);
+    assert!(dry.stdout.contains("sha256:"), "{}", dry.stdout);
+    for value in ["hunter2-old", "hunter2-new"] {
+        assert!(
+            !dry.stdout.contains(value) && !dry.stderr.contains(value),
+            "{}",
+            dry.stdout
+        );
+    }
+}
+
+#[test]
+fn sigterm_finishes_the_request_in_flight_and_exits_zero() {
+    let p = three_config_maps();
+    // Every apply stalls, so the signal arrives in the middle of the pass.
+    p.api.fail(Fault {
+        method: "PATCH",
+        path_contains: "/configmaps/".into(),
+        status: 0,
+        times: 3,
+        delay: Duration::from_millis(700),
+    });
+    let child = tollgate(p.home.path())
+        .arg("--config")
+        .arg(&p.config)
+        .args([
+            "reconcile",
+            "--env",
+            "production",
+            "--interval",
+            "1h",
+            "--kubeconfig",
+        ])
+        .arg(&p.kubeconfig)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("start reconcile");
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    while !p.api.requests().iter().any(|r| r.method == "PATCH") {
+        assert!(std::time::Instant::now() < deadline, "no apply started");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let killed = std::process::Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .expect("kill");
+    assert!(killed.success());
+    let output = child.wait_with_output().expect("reconcile exits");
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let inventory = p
+        .api
+        .object("/api/v1/namespaces/tollgate-system/configmaps/tollgate-test-production")
+        .expect("status written on the way out");
+    assert_eq!(inventory["data"]["result"], "interrupted");
+}
