@@ -60,7 +60,30 @@ struct RawEnvironment {
     #[serde(default)]
     renderer: Option<Renderer>,
     namespace: Option<String>,
+    cluster: Option<RawCluster>,
 }
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawCluster {
+    context: Option<String>,
+    kubeconfig: Option<PathBuf>,
+    inventory_namespace: Option<String>,
+}
+
+/// Where an environment is deployed: what `reconcile` uses by default, and where the TUI
+/// reads the deployed revision from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClusterConfig {
+    /// Kubeconfig context; `None`: the current one.
+    pub context: Option<String>,
+    /// `None`: `$KUBECONFIG`, `~/.kube/config`, or in-cluster.
+    pub kubeconfig: Option<PathBuf>,
+    pub inventory_namespace: String,
+}
+
+/// The namespace of the inventory ConfigMaps when the config names none.
+pub const DEFAULT_INVENTORY_NAMESPACE: &str = "tollgate-system";
 
 /// How an environment folder becomes Kubernetes objects.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, serde::Serialize)]
@@ -104,9 +127,23 @@ pub struct EnvironmentConfig {
     /// `None`: kustomize when the folder holds a kustomization file, plain otherwise.
     pub renderer: Option<Renderer>,
     pub namespace: Option<String>,
+    /// Where it is deployed, if tollgate should look.
+    pub cluster: Option<ClusterConfig>,
 }
 
 pub const DEFAULT_PROMOTIONS: &str = "promote/*";
+
+impl RepoConfig {
+    /// Where the environment `env` is deployed, if the config says.
+    pub fn cluster_of(&self, env: &str) -> Option<&ClusterConfig> {
+        self.environments
+            .as_ref()?
+            .iter()
+            .find(|e| e.name == env)?
+            .cluster
+            .as_ref()
+    }
+}
 
 impl Config {
     /// The path tollgate reads when neither `--config` nor `TOLLGATE_CONFIG` is given.
@@ -207,6 +244,15 @@ impl Config {
                             path: env_path,
                             renderer: env.renderer,
                             namespace: env.namespace,
+                            cluster: env.cluster.map(|c| ClusterConfig {
+                                context: c.context,
+                                kubeconfig: c
+                                    .kubeconfig
+                                    .map(|k| if k.is_absolute() { k } else { base.join(k) }),
+                                inventory_namespace: c
+                                    .inventory_namespace
+                                    .unwrap_or_else(|| DEFAULT_INVENTORY_NAMESPACE.to_string()),
+                            }),
                         });
                     }
                     Some(out)

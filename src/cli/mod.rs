@@ -226,18 +226,21 @@ pub struct ReconcileArgs {
     /// Prune even beyond --max-prune.
     #[arg(long, requires = "prune")]
     pub force_prune: bool,
-    /// Kubeconfig file (default: $KUBECONFIG, ~/.kube/config, or in-cluster).
+    /// Kubeconfig file (default: the environment's `cluster:` in the config, else
+    /// $KUBECONFIG, ~/.kube/config, or in-cluster).
     #[arg(long, value_name = "PATH")]
     pub kubeconfig: Option<PathBuf>,
-    /// Kubeconfig context (default: the current one).
+    /// Kubeconfig context (default: the environment's `cluster:` in the config, else the
+    /// current one).
     #[arg(long)]
     pub context: Option<String>,
     /// How long to wait for rollouts to finish.
     #[arg(long, default_value = "5m", value_parser = reconcile::parse_duration)]
     pub timeout: std::time::Duration,
-    /// Namespace of the inventory ConfigMaps.
-    #[arg(long, default_value = "tollgate-system")]
-    pub inventory_namespace: String,
+    /// Namespace of the inventory ConfigMaps (default: the environment's `cluster:` in
+    /// the config, else tollgate-system).
+    #[arg(long)]
+    pub inventory_namespace: Option<String>,
     /// Give up on one API request after this long (then it is retried with backoff).
     #[arg(long, default_value = "30s", value_parser = reconcile::parse_duration)]
     pub request_timeout: std::time::Duration,

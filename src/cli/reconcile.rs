@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use super::ReconcileArgs;
 use super::output::{Output, Style};
-use crate::config::Config;
+use crate::config::{Config, DEFAULT_INVENTORY_NAMESPACE};
 use crate::reconcile::cluster::{Cluster, Retry};
 use crate::reconcile::health::Health;
 use crate::reconcile::plan::{PlanOptions, Step};
@@ -32,7 +32,23 @@ pub fn parse_percent(text: &str) -> Result<u32, String> {
 }
 
 pub fn run(config: &Config, args: &ReconcileArgs, out: &Output) -> anyhow::Result<()> {
-    let open = OpenRepo::open(config.pick_repo(args.repo.as_deref())?)?;
+    let repo = config.pick_repo(args.repo.as_deref())?;
+    let open = OpenRepo::open(repo)?;
+    // Flags win; the environment's `cluster:` in the config fills in the rest.
+    let configured = repo.cluster_of(&args.env);
+    let kubeconfig = args
+        .kubeconfig
+        .clone()
+        .or_else(|| configured.and_then(|c| c.kubeconfig.clone()));
+    let context = args
+        .context
+        .clone()
+        .or_else(|| configured.and_then(|c| c.context.clone()));
+    let inventory_namespace = args
+        .inventory_namespace
+        .clone()
+        .or_else(|| configured.map(|c| c.inventory_namespace.clone()))
+        .unwrap_or_else(|| DEFAULT_INVENTORY_NAMESPACE.to_string());
     let options = ReconcileOptions {
         env: args.env.clone(),
         dry_run: args.dry_run,
@@ -41,7 +57,7 @@ pub fn run(config: &Config, args: &ReconcileArgs, out: &Output) -> anyhow::Resul
             max_prune_percent: args.max_prune,
             force_prune: args.force_prune,
         },
-        inventory_namespace: args.inventory_namespace.clone(),
+        inventory_namespace,
         timeout: args.timeout,
         poll: Duration::from_millis(500).min(args.timeout),
     };
@@ -55,8 +71,8 @@ pub fn run(config: &Config, args: &ReconcileArgs, out: &Output) -> anyhow::Resul
         let wake = Arc::new(tokio::sync::Notify::new());
         listen_for_termination(stop.clone(), wake.clone());
         let mut cluster = Cluster::connect(
-            args.kubeconfig.as_deref(),
-            args.context.as_deref(),
+            kubeconfig.as_deref(),
+            context.as_deref(),
             args.request_timeout,
             Retry::default(),
         )

@@ -7,4 +7,5 @@ pub mod health;
 pub mod inventory;
 pub mod plan;
 pub mod run;
+pub mod status;
 pub mod verify;

@@ -15,6 +15,7 @@ use super::work::{
     ReviewDetail,
 };
 use crate::history::HistoryMode;
+use crate::reconcile::status::Deployed;
 
 /// Data that arrives later. The view shows each state where the data would be.
 #[derive(Debug)]
@@ -104,6 +105,8 @@ pub struct InboxState {
 pub struct EnvironmentsState {
     pub repos: Vec<RepoSlot<EnvironmentRow>>,
     pub cursor: Cursor,
+    /// What the cluster runs, per `(repo, environment)` with a `cluster:` in the config.
+    pub deployed: std::collections::HashMap<(String, String), Loading<Deployed>>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -725,7 +728,49 @@ impl App {
                 request,
                 repo,
                 result,
-            } => fill(&mut self.environments.repos, &repo, request, result),
+            } => {
+                // Where a cluster is configured, ask it what runs, in the background.
+                let clustered: Vec<String> = match &result {
+                    Ok(rows) => rows
+                        .iter()
+                        .filter(|r| r.cluster)
+                        .map(|r| r.name.clone())
+                        .collect(),
+                    Err(_) => Vec::new(),
+                };
+                let current = self
+                    .environments
+                    .repos
+                    .iter()
+                    .any(|s| s.name == repo && s.request == request);
+                fill(&mut self.environments.repos, &repo, request, result);
+                if !current {
+                    return Vec::new();
+                }
+                let mut commands = Vec::new();
+                for env in clustered {
+                    let request = self.request();
+                    self.environments
+                        .deployed
+                        .insert((repo.clone(), env.clone()), Loading::Loading);
+                    commands.push(Command::LoadDeployed {
+                        request,
+                        repo: repo.clone(),
+                        env,
+                    });
+                }
+                return commands;
+            }
+            Outcome::Deployed {
+                repo, env, result, ..
+            } => {
+                if let Some(slot) = self.environments.deployed.get_mut(&(repo, env)) {
+                    *slot = match result {
+                        Ok(deployed) => Loading::Ready(deployed),
+                        Err(e) => Loading::Failed(e),
+                    };
+                }
+            }
             Outcome::Review { request, result } => {
                 if let Some(r) = &mut self.review
                     && r.request == request

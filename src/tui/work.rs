@@ -12,6 +12,7 @@ use crate::identity::Identity;
 use crate::manifest::textdiff::DiffLine;
 use crate::manifest::{ChangeKind, FieldChange, ObjectKey};
 use crate::raw_diff::FileStatus;
+use crate::reconcile::status::{Deployed, deployed_status, read_deployed};
 use crate::rollback::{RollbackKind, RollbackPlan};
 use crate::verdict::Verdict;
 use crate::workspace::{ConfigExt, EnvironmentDiff, OpenRepo, parse_promotion_id, summary_line};
@@ -95,6 +96,12 @@ pub enum Command {
         request: RequestId,
         repo: String,
     },
+    /// What the environment's cluster runs (its inventory), against the branch.
+    LoadDeployed {
+        request: RequestId,
+        repo: String,
+        env: String,
+    },
     LoadHistory {
         request: RequestId,
         repo: String,
@@ -171,6 +178,8 @@ pub struct EnvironmentRow {
     pub renderer: String,
     /// The last commit that changed it.
     pub last: Option<HistoryRow>,
+    /// Whether the config says where it is deployed.
+    pub cluster: bool,
 }
 
 /// A commit in an environment's history.
@@ -266,6 +275,12 @@ pub enum Outcome {
         repo: String,
         result: Result<Vec<EnvironmentRow>, String>,
     },
+    Deployed {
+        request: RequestId,
+        repo: String,
+        env: String,
+        result: Result<Deployed, String>,
+    },
     Verdict {
         request: RequestId,
         result: Result<Box<Verdict>, String>,
@@ -339,6 +354,12 @@ pub fn execute(
         Command::LoadCommit { request, repo, sha } => emit(Outcome::Review {
             request,
             result: load_commit(config, &repo, &sha).map(Box::new).map_err(text),
+        }),
+        Command::LoadDeployed { request, repo, env } => emit(Outcome::Deployed {
+            result: load_deployed(config, &repo, &env).map_err(text),
+            request,
+            repo,
+            env,
         }),
         Command::LoadEnvironments { request, repo } => emit(Outcome::Environments {
             result: load_environments(config, &repo).map_err(text),
@@ -669,6 +690,7 @@ fn load_environments(config: &Config, repo: &str) -> anyhow::Result<Vec<Environm
             ControlFlow::Break(())
         })?;
         rows.push(EnvironmentRow {
+            cluster: open.config.cluster_of(&env.name).is_some(),
             repo: repo.to_string(),
             renderer: format!("{:?}", env.renderer).to_lowercase(),
             name: env.name,
@@ -677,6 +699,19 @@ fn load_environments(config: &Config, repo: &str) -> anyhow::Result<Vec<Environm
         });
     }
     Ok(rows)
+}
+
+fn load_deployed(config: &Config, repo: &str, env: &str) -> anyhow::Result<Deployed> {
+    let open = open(config, repo)?;
+    let Some(cluster) = open.config.cluster_of(env).cloned() else {
+        anyhow::bail!("no cluster is configured for {repo}/{env}");
+    };
+    // This runs on a worker thread of its own, outside the TUI's runtime.
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    let inventory = runtime.block_on(read_deployed(&cluster, repo, env))?;
+    Ok(deployed_status(&open, env, inventory.as_ref())?)
 }
 
 fn stream_history(
@@ -699,4 +734,30 @@ fn stream_history(
         on_row(HistoryRow::from_entry(&entry))
     })?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    /// `load_deployed` builds a runtime of its own on the TUI's blocking pool: tokio
+    /// allows that there (it is not a thread that drives async tasks).
+    #[test]
+    fn a_runtime_of_its_own_runs_on_the_blocking_pool() {
+        let outer = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .enable_time()
+            .build()
+            .expect("outer runtime");
+        let answer = outer.block_on(async {
+            tokio::task::spawn_blocking(|| {
+                let inner = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                    .expect("inner runtime");
+                inner.block_on(async { 42 })
+            })
+            .await
+            .expect("no panic")
+        });
+        assert_eq!(answer, 42);
+    }
 }

@@ -543,3 +543,85 @@ fn sigterm_finishes_the_request_in_flight_and_exits_zero() {
         .expect("status written on the way out");
     assert_eq!(inventory["data"]["result"], "interrupted");
 }
+
+/// Feed `commands` to the app until no more work comes back.
+fn settle(
+    config: &tollgate::config::Config,
+    app: &mut tollgate::tui::app::App,
+    commands: Vec<tollgate::tui::work::Command>,
+) {
+    for command in commands {
+        for outcome in tollgate::tui::work::execute_all(config, command) {
+            let next = app.apply(outcome);
+            settle(config, app, next);
+        }
+    }
+}
+
+#[test]
+fn the_environments_view_shows_what_the_cluster_runs() {
+    use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+    use tollgate::reconcile::status::Deployed;
+    use tollgate::tui::app::Loading;
+
+    let mut p = three_config_maps();
+    std::fs::write(
+        &p.config,
+        format!(
+            "repos:\n  - name: test\n    path: {}\n    environments:\n      - name: production\n        path: envs/production\n        cluster: {{kubeconfig: {}}}\n",
+            p.repo.path.display(),
+            p.kubeconfig.display()
+        ),
+    )
+    .expect("config");
+    // The config's cluster is reconcile's default too: no --kubeconfig here.
+    run(tollgate(p.home.path())
+        .arg("--config")
+        .arg(&p.config)
+        .args(["reconcile", "--env", "production", "--once"]))
+    .ok();
+    let config = tollgate::config::Config::load(&p.config).expect("config");
+    let deployed = || {
+        let (mut app, commands) = tollgate::tui::app::App::new(
+            "Dana <dana@example.com>".into(),
+            &["test".to_string()],
+            1_795_683_600,
+            ratatui::layout::Rect::new(0, 0, 120, 20),
+        );
+        settle(&config, &mut app, commands);
+        let commands = app.handle_key(KeyEvent::new(KeyCode::Char('2'), KeyModifiers::NONE));
+        settle(&config, &mut app, commands);
+        match app
+            .environments
+            .deployed
+            .get(&("test".to_string(), "production".to_string()))
+        {
+            Some(Loading::Ready(deployed)) => (deployed.clone(), app),
+            other => panic!("deployed state loaded: {other:?}"),
+        }
+    };
+    let (state, app) = deployed();
+    assert!(matches!(state, Deployed::InSync { .. }), "{state:?}");
+    let mut terminal =
+        ratatui::Terminal::new(ratatui::backend::TestBackend::new(120, 8)).expect("terminal");
+    terminal
+        .draw(|frame| {
+            tollgate::tui::view::draw(frame, &app, tollgate::tui::theme::Theme { color: false })
+        })
+        .expect("draw");
+    let screen = terminal.backend().to_string();
+    assert!(
+        screen.contains("DEPLOYED") && screen.contains("✓ in sync"),
+        "{screen}"
+    );
+
+    p.change(
+        &[("envs/production/c.yaml", Some(&object("ConfigMap", "c2")))],
+        &format!("one more{BREAK_GLASS}"),
+    );
+    let (state, _) = deployed();
+    assert!(
+        matches!(state, Deployed::Behind { changes: 1, .. }),
+        "{state:?}"
+    );
+}

@@ -1,11 +1,12 @@
 //! Repos and their environments: where each renders from and its last change.
 
 use ratatui::Frame;
-use ratatui::text::Line;
+use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Paragraph};
 
 use super::{age, fit, spinner};
-use crate::tui::app::{App, RepoLine};
+use crate::reconcile::status::Deployed;
+use crate::tui::app::{App, Loading, RepoLine};
 use crate::tui::layout::Areas;
 use crate::tui::theme::Theme;
 
@@ -13,13 +14,25 @@ pub fn draw(frame: &mut Frame, app: &App, theme: Theme, areas: &Areas) {
     let lines = app.environment_lines();
     let width = areas.list.width.saturating_sub(2) as usize;
     let column = |text: &str, w: usize| format!("{:<w$} ", fit(text, w));
-    let subject_width = width.saturating_sub(12 + 16 + 11 + 11 + 5 + 5);
+    // The deployed column appears once some environment says where it is deployed.
+    let deployed_width = if app.environments.deployed.is_empty() {
+        0
+    } else {
+        14
+    };
+    let subject_width = width.saturating_sub(12 + 16 + 11 + 11 + 5 + 5 + deployed_width);
+    let deployed_header = if deployed_width > 0 {
+        column("DEPLOYED", deployed_width - 1)
+    } else {
+        String::new()
+    };
     let mut text = vec![Line::styled(
         format!(
-            "{}{}{}{}{}{}",
+            "{}{}{}{}{}{}{}",
             column("REPO", 12),
             column("ENVIRONMENT", 16),
             column("RENDERER", 10),
+            deployed_header,
             column("LAST", 10),
             column("AGE", 4),
             column("BY · SUBJECT", subject_width)
@@ -39,15 +52,38 @@ pub fn draw(frame: &mut Frame, app: &App, theme: Theme, areas: &Areas) {
                     ),
                     None => ("-".into(), "-".into(), "no commit changed it".into()),
                 };
-                Line::raw(format!(
-                    "{}{}{}{}{}{}",
+                let mut spans = vec![Span::raw(format!(
+                    "{}{}{}",
                     column(&env.repo, 12),
                     column(&env.name, 16),
                     column(&env.renderer, 10),
+                ))];
+                if deployed_width > 0 {
+                    let key = (env.repo.clone(), env.name.clone());
+                    let (label, style) = match app.environments.deployed.get(&key) {
+                        None => ("-".to_string(), theme.dim()),
+                        Some(Loading::Loading) => {
+                            (format!("{} asking", spinner(app.tick)), theme.dim())
+                        }
+                        Some(Loading::Failed(_)) => ("✗ unreachable".to_string(), theme.error()),
+                        Some(Loading::Ready(deployed)) => match deployed {
+                            Deployed::InSync { .. } => ("✓ in sync".to_string(), theme.added()),
+                            Deployed::Behind { changes, .. } => {
+                                (format!("↓ behind {changes}"), theme.changed())
+                            }
+                            Deployed::Failed { .. } => ("✗ failed".to_string(), theme.error()),
+                            Deployed::NotDeployed => ("not deployed".to_string(), theme.dim()),
+                        },
+                    };
+                    spans.push(Span::styled(column(&label, deployed_width - 1), style));
+                }
+                spans.push(Span::raw(format!(
+                    "{}{}{}",
                     column(&sha, 10),
                     column(&when, 4),
                     fit(&by, subject_width)
-                ))
+                )));
+                Line::from(spans)
             }
             RepoLine::Loading(repo) => Line::styled(
                 format!("{} {repo}: loading environments…", spinner(app.tick)),
