@@ -525,10 +525,11 @@ fn sigterm_finishes_the_request_in_flight_and_exits_zero() {
         assert!(std::time::Instant::now() < deadline, "no apply started");
         std::thread::sleep(Duration::from_millis(20));
     }
-    let killed = std::process::Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
+    // The shell's own `kill`: no procps needed.
+    let killed = std::process::Command::new("sh")
+        .args(["-c", &format!("kill -TERM {}", child.id())])
         .status()
-        .expect("kill");
+        .expect("sh kill");
     assert!(killed.success());
     let output = child.wait_with_output().expect("reconcile exits");
     assert_eq!(
