@@ -6,8 +6,8 @@ use std::hint::black_box;
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use tollgate::manifest::{ManifestObject, parse_documents};
-use tollgate::reconcile::inventory::{Inventory, InventoryEntry, RunResult};
-use tollgate::reconcile::plan::{PlanOptions, digest, plan};
+use tollgate::reconcile::inventory::{Inventory, RunResult};
+use tollgate::reconcile::plan::{PlanOptions, applied_entry, plan};
 
 fn objects(count: usize, version: &str) -> Vec<ManifestObject> {
     let text: String = (0..count)
@@ -28,17 +28,7 @@ fn inventory_of(objects: &[ManifestObject]) -> Inventory {
         time: String::new(),
         result: RunResult::Applied,
         counts: Default::default(),
-        objects: objects
-            .iter()
-            .map(|o| InventoryEntry {
-                api_version: o.api_version.clone(),
-                kind: o.key.kind.clone(),
-                namespace: o.key.namespace.clone(),
-                name: o.key.name.clone(),
-                digest: digest(&o.value),
-                prunable: true,
-            })
-            .collect(),
+        objects: objects.iter().map(applied_entry).collect(),
         message: None,
     }
 }

@@ -69,16 +69,23 @@ impl Repo {
         }
     }
 
-    /// The approvals recorded on `commit`.
-    pub fn approvals_on(&self, commit: ObjectId) -> Result<Vec<Approval>, GitError> {
-        let Some(tip) = self.notes_tip()? else {
-            return Ok(Vec::new());
+    /// The text of the note on `commit` under the notes ref `notes`, if there is one.
+    fn note_on(&self, notes: &str, commit: ObjectId) -> Result<Option<String>, GitError> {
+        let Some(tip) = self.ref_target(notes)? else {
+            return Ok(None);
         };
         let tree = self.tree_of(tip)?;
-        let Some(bytes) = self.file_at(tree, &commit.to_string())? else {
+        Ok(self
+            .file_at(tree, &commit.to_string())?
+            .map(|bytes| String::from_utf8_lossy(&bytes).into_owned()))
+    }
+
+    /// The approvals recorded on `commit`.
+    pub fn approvals_on(&self, commit: ObjectId) -> Result<Vec<Approval>, GitError> {
+        let Some(text) = self.note_on(NOTES_REF, commit)? else {
             return Ok(Vec::new());
         };
-        Ok(String::from_utf8_lossy(&bytes)
+        Ok(text
             .lines()
             .filter_map(|line| serde_json::from_str(line).ok())
             .collect())
@@ -162,14 +169,10 @@ pub const MERGES_REF: &str = "refs/notes/tollgate-merges";
 impl Repo {
     /// The trailers of the fast-forward merge that brought `commit` in, if one did.
     pub fn merge_record(&self, commit: ObjectId) -> Result<Vec<crate::git::Trailer>, GitError> {
-        let Some(tip) = self.ref_target(MERGES_REF)? else {
+        let Some(text) = self.note_on(MERGES_REF, commit)? else {
             return Ok(Vec::new());
         };
-        let tree = self.tree_of(tip)?;
-        let Some(bytes) = self.file_at(tree, &commit.to_string())? else {
-            return Ok(Vec::new());
-        };
-        Ok(String::from_utf8_lossy(&bytes)
+        Ok(text
             .lines()
             .filter_map(|line| line.split_once(": "))
             .map(|(key, value)| crate::git::Trailer {

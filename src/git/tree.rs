@@ -22,14 +22,7 @@ impl Repo {
         if path.is_empty() {
             return Ok(Some(tree));
         }
-        let tree_obj = self
-            .inner
-            .find_tree(tree)
-            .during(&self.name, || format!("read tree {tree}"))?;
-        let entry = tree_obj
-            .lookup_entry(path.split('/').map(str::as_bytes))
-            .during(&self.name, || format!("look up {path} in tree {tree}"))?;
-        Ok(entry.map(|e| e.object_id()))
+        Ok(self.entry_with_kind_at(tree, path)?.map(|(id, _)| id))
     }
 
     /// Like [`Repo::entry_at`], with the kind of entry (file, executable, link, folder),

@@ -72,6 +72,19 @@ impl Plan {
         self.objects.iter().filter(|o| o.step == step).count()
     }
 
+    /// The apiVersions of every object it writes, for discovery.
+    pub fn api_versions(&self) -> Vec<String> {
+        let mut versions: Vec<String> = self
+            .objects
+            .iter()
+            .filter(|o| matches!(o.step, Step::Create | Step::Update | Step::Prune))
+            .map(|o| o.api_version.clone())
+            .collect();
+        versions.sort();
+        versions.dedup();
+        versions
+    }
+
     /// Whether running it would send any write request.
     pub fn writes(&self) -> bool {
         self.objects
@@ -134,6 +147,18 @@ fn prunable(key: &ObjectKey, manifest: &Value) -> bool {
             .and_then(|a| a.get(PRUNE_ANNOTATION))
             .and_then(Value::as_str)
             == Some("true")
+}
+
+/// The inventory entry for `object` once it is applied as it is.
+pub fn applied_entry(object: &ManifestObject) -> InventoryEntry {
+    InventoryEntry {
+        api_version: object.api_version.clone(),
+        kind: object.key.kind.clone(),
+        namespace: object.key.namespace.clone(),
+        name: object.key.name.clone(),
+        digest: digest(&object.value),
+        prunable: prunable(&object.key, &object.value),
+    }
 }
 
 /// Plan the apply of `desired` over what `inventory` says the last apply wrote.
@@ -256,17 +281,7 @@ mod tests {
             time: String::new(),
             result: RunResult::Applied,
             counts: Default::default(),
-            objects: objects
-                .iter()
-                .map(|o| InventoryEntry {
-                    api_version: o.api_version.clone(),
-                    kind: o.key.kind.clone(),
-                    namespace: o.key.namespace.clone(),
-                    name: o.key.name.clone(),
-                    digest: digest(&o.value),
-                    prunable: prunable(&o.key, &o.value),
-                })
-                .collect(),
+            objects: objects.iter().map(applied_entry).collect(),
             message: None,
         }
     }

@@ -64,6 +64,22 @@ pub struct ObjectOutcome {
     pub code: Option<u16>,
 }
 
+impl ObjectOutcome {
+    /// What one request did; the error as the API server's code and words.
+    fn of(key: &ObjectKey, step: Step, result: Result<(), (Option<u16>, String)>) -> Self {
+        let (code, error) = match result {
+            Ok(()) => (None, None),
+            Err((code, why)) => (code, Some(why)),
+        };
+        ObjectOutcome {
+            key: key.clone(),
+            step,
+            error,
+            code,
+        }
+    }
+}
+
 #[derive(Debug, Clone, Serialize)]
 pub struct HealthOutcome {
     #[serde(flatten)]
@@ -242,14 +258,7 @@ pub async fn reconcile_once(
         ),
     );
 
-    let api_versions: Vec<String> = report
-        .plan
-        .objects
-        .iter()
-        .filter(|o| matches!(o.step, Step::Create | Step::Update | Step::Prune))
-        .map(|o| o.api_version.clone())
-        .collect();
-    cluster.discover(api_versions).await?;
+    cluster.discover(report.plan.api_versions()).await?;
 
     if options.dry_run {
         report.diffs = live_diffs(cluster, &report.plan, &desired).await;
@@ -297,12 +306,7 @@ pub async fn reconcile_once(
                         .await
                         .map_err(|e| describe(&e)),
                 };
-                Some(ObjectOutcome {
-                    key: object.key.clone(),
-                    step: object.step,
-                    code: result.as_ref().err().and_then(|(code, _)| *code),
-                    error: result.err().map(|(_, why)| why),
-                })
+                Some(ObjectOutcome::of(&object.key, object.step, result))
             })
             .buffer_unordered(CONCURRENCY)
             .filter_map(|o| async move { o })
@@ -321,14 +325,7 @@ pub async fn reconcile_once(
             wait_for_crds(cluster, &report.plan, &applied_keys, options).await;
             // Kinds of the CRDs just established are served now.
             cluster.forget_missing();
-            let api_versions: Vec<String> = report
-                .plan
-                .objects
-                .iter()
-                .filter(|o| matches!(o.step, Step::Create | Step::Update | Step::Prune))
-                .map(|o| o.api_version.clone())
-                .collect();
-            cluster.discover(api_versions).await?;
+            cluster.discover(report.plan.api_versions()).await?;
         }
     }
     interrupted |= stop.load(Ordering::Relaxed);
@@ -369,12 +366,9 @@ pub async fn reconcile_once(
             } else {
                 failed = true;
             }
-            report.objects.push(ObjectOutcome {
-                key: object.key.clone(),
-                step: Step::Prune,
-                code: result.as_ref().err().and_then(|(code, _)| *code),
-                error: result.err().map(|(_, why)| why),
-            });
+            report
+                .objects
+                .push(ObjectOutcome::of(&object.key, Step::Prune, result));
         }
         timer.done("prune", format!("{} pruned", pruned.len()));
     } else if !prunes.is_empty() {

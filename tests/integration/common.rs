@@ -282,9 +282,13 @@ pub fn main_tip(repo: &EnvRepoBuilder) -> gix::ObjectId {
 /// Every ref of the repository with what it points at: "nothing was written" means this
 /// did not change.
 pub fn all_refs(repo: &EnvRepoBuilder) -> Vec<(String, gix::ObjectId)> {
+    refs_at(&repo.path)
+}
+
+/// [`all_refs`] of the repository at `path`.
+pub fn refs_at(path: &Path) -> Vec<(String, gix::ObjectId)> {
+    let repo = gix::open(path).expect("open");
     let mut refs: Vec<(String, gix::ObjectId)> = repo
-        .repo
-        .inner
         .references()
         .expect("refs")
         .all()

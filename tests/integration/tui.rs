@@ -14,7 +14,7 @@ use tollgate::tui::theme::Theme;
 use tollgate::tui::view;
 use tollgate::tui::work::{self, Command};
 
-use crate::common::kustomize_available;
+use crate::common::{kustomize_available, refs_at};
 use crate::demo::demo;
 
 /// 2026-11-26T09:00:00Z: a fixed "now" so ages in snapshots do not move.
@@ -615,22 +615,8 @@ fn a_history_walk_nobody_waits_for_stops() {
 }
 
 /// Every ref of a demo repo: "nothing was written" means these did not change.
-fn refs_of(config: &Config, repo: &str) -> Vec<(String, String)> {
-    let path = &config.repo(repo).expect("configured").path;
-    let repo = gix::open(path).expect("open");
-    let mut refs: Vec<(String, String)> = repo
-        .references()
-        .expect("refs")
-        .all()
-        .expect("refs")
-        .flatten()
-        .filter_map(|mut r| {
-            let name = r.name().as_bstr().to_string();
-            r.peel_to_id().ok().map(|id| (name, id.to_string()))
-        })
-        .collect();
-    refs.sort();
-    refs
+fn refs_of(config: &Config, repo: &str) -> Vec<(String, gix::ObjectId)> {
+    refs_at(&config.repo(repo).expect("configured").path)
 }
 
 /// Open `repo/env`'s history and put the cursor on the commit whose subject is `subject`.
@@ -695,7 +681,8 @@ fn revert_from_the_history_previews_then_opens_the_promotion() {
     );
     assert_eq!(detail.objects.len(), 2);
     let after = refs_of(&f.config, "shop");
-    let added: Vec<&(String, String)> = after.iter().filter(|r| !before.contains(r)).collect();
+    let added: Vec<&(String, gix::ObjectId)> =
+        after.iter().filter(|r| !before.contains(r)).collect();
     assert_eq!(added.len(), 1, "only the promotion branch: {added:?}");
     assert!(added[0].0.starts_with("refs/heads/promote/revert-"));
 
@@ -710,7 +697,7 @@ fn revert_from_the_history_previews_then_opens_the_promotion() {
     );
 }
 
-fn review_id(refs: &[(String, String)]) -> String {
+fn review_id(refs: &[(String, gix::ObjectId)]) -> String {
     let name = refs
         .iter()
         .find_map(|(name, _)| name.strip_prefix("refs/heads/promote/revert-"))
