@@ -244,6 +244,13 @@ pub struct ReconcileArgs {
     /// Give up on one API request after this long (then it is retried with backoff).
     #[arg(long, default_value = "30s", value_parser = reconcile::parse_duration)]
     pub request_timeout: std::time::Duration,
+    /// Reconcile only while holding a Lease (tollgate-REPO-ENV in the inventory
+    /// namespace), for running more than one replica; the others stand by.
+    #[arg(long)]
+    pub leader_elect: bool,
+    /// This replica's name in the Lease (default: $POD_NAME, else the host name and pid).
+    #[arg(long, requires = "leader_elect")]
+    pub lease_identity: Option<String>,
 }
 
 #[derive(Debug, Args)]

@@ -10,6 +10,8 @@ use super::output::{Output, Style};
 use crate::config::{Config, DEFAULT_INVENTORY_NAMESPACE};
 use crate::reconcile::cluster::{Cluster, Retry};
 use crate::reconcile::health::Health;
+use crate::reconcile::inventory::inventory_name;
+use crate::reconcile::lease::{Leadership, LeaseConfig};
 use crate::reconcile::plan::{PlanOptions, Step};
 use crate::reconcile::run::{ReconcileOptions, Report, reconcile_once};
 use crate::workspace::{ConfigExt, OpenRepo};
@@ -77,8 +79,50 @@ pub fn run(config: &Config, args: &ReconcileArgs, out: &Output) -> anyhow::Resul
             Retry::default(),
         )
         .await?;
+        let lease = args.leader_elect.then(|| LeaseConfig {
+            name: inventory_name(open.name(), &args.env),
+            namespace: options.inventory_namespace.clone(),
+            identity: args.lease_identity.clone().unwrap_or_else(default_identity),
+            // Renewed every pass: it must outlive a few intervals.
+            duration: (args.interval * 3).max(Duration::from_secs(15)),
+        });
         loop {
-            match reconcile_once(&open, &mut cluster, &options, &stop).await {
+            if let Some(lease) = &lease {
+                match cluster.elect(lease, jiff::Timestamp::now()).await {
+                    Ok(Leadership::Leader) => {}
+                    Ok(Leadership::Standby { holder, until }) => {
+                        tracing::info!(%holder, %until, "standing by");
+                        out.print(&format!(
+                            "standing by: {holder} holds the lease {}/{} until {until}\n",
+                            lease.namespace, lease.name
+                        ))?;
+                        if once {
+                            return Ok(());
+                        }
+                        if wait_or_stop(args.interval, &stop, &wake).await {
+                            return Ok(());
+                        }
+                        continue;
+                    }
+                    Err(error) if once => return Err(error.into()),
+                    Err(error) => {
+                        tracing::warn!("{error}");
+                        out.error(&anyhow::anyhow!(error));
+                        if wait_or_stop(args.interval, &stop, &wake).await {
+                            return Ok(());
+                        }
+                        continue;
+                    }
+                }
+            }
+            let pass = reconcile_once(&open, &mut cluster, &options, &stop).await;
+            // Leaving: let a standby take over at once rather than when the lease runs out.
+            if (once || stop.load(Ordering::Relaxed))
+                && let Some(lease) = &lease
+            {
+                let _ = cluster.release(lease).await;
+            }
+            match pass {
                 Ok(report) => {
                     print_report(out, &report)?;
                     if once {
@@ -95,17 +139,38 @@ pub fn run(config: &Config, args: &ReconcileArgs, out: &Output) -> anyhow::Resul
                     out.error(&anyhow::anyhow!(error));
                 }
             }
-            if stop.load(Ordering::Relaxed) {
-                return Ok(());
-            }
-            tokio::select! {
-                _ = tokio::time::sleep(args.interval) => {}
-                _ = wake.notified() => {}
-            }
-            if stop.load(Ordering::Relaxed) {
+            if wait_or_stop(args.interval, &stop, &wake).await {
+                if let Some(lease) = &lease {
+                    let _ = cluster.release(lease).await;
+                }
                 return Ok(());
             }
         }
+    })
+}
+
+/// Sleep until the next pass; whether termination was asked for meanwhile.
+async fn wait_or_stop(interval: Duration, stop: &AtomicBool, wake: &tokio::sync::Notify) -> bool {
+    if stop.load(Ordering::Relaxed) {
+        return true;
+    }
+    tokio::select! {
+        _ = tokio::time::sleep(interval) => {}
+        _ = wake.notified() => {}
+    }
+    stop.load(Ordering::Relaxed)
+}
+
+/// `$POD_NAME` in a cluster; else the host name and process id.
+fn default_identity() -> String {
+    std::env::var("POD_NAME").unwrap_or_else(|_| {
+        let host = std::fs::read_to_string("/etc/hostname")
+            .map(|h| h.trim().to_string())
+            .ok()
+            .filter(|h| !h.is_empty())
+            .or_else(|| std::env::var("HOSTNAME").ok())
+            .unwrap_or_else(|| "tollgate".to_string());
+        format!("{host}-{}", std::process::id())
     })
 }
 

@@ -131,6 +131,11 @@ impl Cluster {
         })
     }
 
+    /// The kube client, for the parts of reconcile that talk to other APIs (leases).
+    pub fn client(&self) -> kube::Client {
+        self.client.clone()
+    }
+
     /// Send a request until it succeeds, fails for good, or the attempts run out.
     async fn with_retry<T, F, Fut>(&self, what: &str, mut request: F) -> Result<T, kube::Error>
     where

@@ -5,6 +5,7 @@
 pub mod cluster;
 pub mod health;
 pub mod inventory;
+pub mod lease;
 pub mod plan;
 pub mod run;
 pub mod status;

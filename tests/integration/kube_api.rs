@@ -115,6 +115,7 @@ fn builtin_kinds() -> Vec<Kind> {
             "customresourcedefinitions",
             false,
         ),
+        k("coordination.k8s.io", "v1", "Lease", "leases", true),
     ]
 }
 
@@ -377,12 +378,82 @@ fn respond(
         );
     }
     let Some(name) = name else {
-        return status(
-            405,
-            "MethodNotAllowed",
-            "collections are not served here".into(),
-        );
+        // Create (POST to the collection): refused if the name is taken.
+        if method.as_str() != "POST" {
+            return status(
+                405,
+                "MethodNotAllowed",
+                "only POST is served on collections".into(),
+            );
+        }
+        let Some(mut object) = body else {
+            return status(400, "BadRequest", "the body is not JSON".into());
+        };
+        let Some(name) = object
+            .pointer("/metadata/name")
+            .and_then(Value::as_str)
+            .map(str::to_string)
+        else {
+            return status(422, "Invalid", "metadata.name is required".into());
+        };
+        if store
+            .objects
+            .get(&collection)
+            .is_some_and(|c| c.contains_key(&name))
+        {
+            return status(
+                409,
+                "AlreadyExists",
+                format!("{} \"{name}\" already exists", kind.plural),
+            );
+        }
+        store.version += 1;
+        object["metadata"]["resourceVersion"] = json!(store.version.to_string());
+        store
+            .objects
+            .entry(collection)
+            .or_default()
+            .insert(name, object.clone());
+        return ok(StatusCode::CREATED, object);
     };
+    // Replace (PUT): refused unless the resourceVersion is the stored one.
+    if method.as_str() == "PUT" {
+        let Some(mut object) = body else {
+            return status(400, "BadRequest", "the body is not JSON".into());
+        };
+        let Some(stored) = store
+            .objects
+            .get(&collection)
+            .and_then(|c| c.get(&name))
+            .cloned()
+        else {
+            return status(
+                404,
+                "NotFound",
+                format!("{} \"{name}\" not found", kind.plural),
+            );
+        };
+        if object.pointer("/metadata/resourceVersion")
+            != stored.pointer("/metadata/resourceVersion")
+        {
+            return status(
+                409,
+                "Conflict",
+                format!(
+                    "Operation cannot be fulfilled on {} \"{name}\": the object has been modified; please apply your changes to the latest version and try again",
+                    kind.plural
+                ),
+            );
+        }
+        store.version += 1;
+        object["metadata"]["resourceVersion"] = json!(store.version.to_string());
+        store
+            .objects
+            .entry(collection)
+            .or_default()
+            .insert(name, object.clone());
+        return ok(StatusCode::OK, object);
+    }
     match method.as_str() {
         "GET" => match store.objects.get(&collection).and_then(|c| c.get(&name)) {
             Some(object) => ok(StatusCode::OK, object.clone()),

@@ -626,3 +626,76 @@ fn the_environments_view_shows_what_the_cluster_runs() {
         "{state:?}"
     );
 }
+
+#[test]
+fn one_replica_holds_the_lease_the_other_stands_by_until_it_is_released() {
+    let p = three_config_maps();
+    let leader = |who: &str, once: bool| {
+        let mut command = tollgate(p.home.path());
+        command
+            .arg("--config")
+            .arg(&p.config)
+            .args([
+                "reconcile",
+                "--env",
+                "production",
+                "--leader-elect",
+                "--lease-identity",
+                who,
+            ])
+            .arg("--kubeconfig")
+            .arg(&p.kubeconfig);
+        if once {
+            command.arg("--once");
+        }
+        command
+    };
+    // Replica a reconciles in a loop and holds the lease.
+    let a = leader("replica-a", false)
+        .args(["--interval", "1h"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("start replica a");
+    let lease_path =
+        "/apis/coordination.k8s.io/v1/namespaces/tollgate-system/leases/tollgate-test-production";
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    while p.api.object(INVENTORY_TEST).is_none() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "replica a never reconciled"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let lease = p.api.object(lease_path).expect("the lease exists");
+    assert_eq!(lease["spec"]["holderIdentity"], "replica-a");
+
+    // Replica b stands by and writes nothing.
+    p.api.clear_requests();
+    let b = run(&mut leader("replica-b", true)).ok();
+    assert!(
+        b.stdout.contains("standing by: replica-a holds the lease"),
+        "{}",
+        b.stdout
+    );
+    assert_eq!(writes(&p.api.requests()), Vec::<String>::new());
+
+    // a leaves (SIGTERM): it gives the lease up, and b takes over at once.
+    std::process::Command::new("sh")
+        .args(["-c", &format!("kill -TERM {}", a.id())])
+        .status()
+        .expect("sh kill");
+    let output = a.wait_with_output().expect("replica a exits");
+    assert_eq!(output.status.code(), Some(0));
+    assert_eq!(
+        p.api.object(lease_path).expect("lease")["spec"]["holderIdentity"],
+        Value::Null
+    );
+    let b = run(&mut leader("replica-b", true)).ok();
+    assert!(!b.stdout.contains("standing by"), "{}", b.stdout);
+    let lease = p.api.object(lease_path).expect("lease");
+    assert_eq!(lease["spec"]["leaseTransitions"], 1, "{lease:#}");
+}
+
+const INVENTORY_TEST: &str =
+    "/api/v1/namespaces/tollgate-system/configmaps/tollgate-test-production";
