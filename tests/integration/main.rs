@@ -6,6 +6,7 @@ mod bad_input;
 mod common;
 mod corpus;
 mod demo;
+mod deploy;
 mod history;
 mod kube_api;
 mod reconcile;
