@@ -1,7 +1,7 @@
 //! Applying 10,000 objects with `tollgate reconcile --once` (the release binary, as a
 //! process) against the test API server of the integration tests: the first pass
 //! (10,000 server-side applies) and a second, no-op pass; wall time, objects per second
-//! and the process's peak memory (`/usr/bin/time -f %M`). `cargo bench --bench
+//! and the process's peak memory and CPU time (`/usr/bin/time -f '%M %U %S'`). `cargo bench --bench
 //! reconcile_apply`; figures in docs/performance.md.
 
 #[path = "../tests/integration/kube_api.rs"]
@@ -71,7 +71,7 @@ fn main() {
         api.clear_requests();
         let started = Instant::now();
         let output = Command::new("/usr/bin/time")
-            .args(["-f", "%M"])
+            .args(["-f", "%M %U %S"])
             .arg(env!("CARGO_BIN_EXE_tollgate"))
             .arg("--config")
             .arg(&config)
@@ -86,14 +86,21 @@ fn main() {
             "{}",
             String::from_utf8_lossy(&output.stderr)
         );
-        let peak_kb: u64 = String::from_utf8_lossy(&output.stderr)
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        let measured: Vec<f64> = stderr
             .lines()
             .last()
-            .and_then(|l| l.trim().parse().ok())
-            .unwrap_or(0);
+            .unwrap_or("")
+            .split_whitespace()
+            .filter_map(|f| f.parse().ok())
+            .collect();
+        let (peak_kb, user, system) = match measured.as_slice() {
+            [peak, user, system] => (*peak as u64, *user, *system),
+            _ => (0, 0.0, 0.0),
+        };
         let writes = api.requests().iter().filter(|r| r.is_write()).count();
         println!(
-            "{pass}: {:.2} s, {writes} write requests, {:.0} objects/s, peak RSS {} MB",
+            "{pass}: {:.2} s ({user:.2} s user, {system:.2} s system in tollgate), {writes} write requests, {:.0} objects/s, peak RSS {} MB",
             elapsed.as_secs_f64(),
             OBJECTS as f64 / elapsed.as_secs_f64(),
             peak_kb / 1024

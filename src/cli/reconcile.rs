@@ -257,6 +257,11 @@ fn print_report(out: &Output, report: &Report) -> anyhow::Result<()> {
     for exception in &report.verification.exceptions {
         text.push_str(&out.paint(Style::Warn, &format!("exception: {exception}\n")));
     }
+    let outcomes: std::collections::HashMap<_, _> = report
+        .objects
+        .iter()
+        .map(|o| ((&o.key, o.step), o))
+        .collect();
     for object in &report.plan.objects {
         if object.step == Step::Unchanged {
             continue;
@@ -267,10 +272,7 @@ fn print_report(out: &Output, report: &Report) -> anyhow::Result<()> {
             Step::Prune => "-",
             _ => " ",
         };
-        let outcome = report
-            .objects
-            .iter()
-            .find(|o| o.key == object.key && o.step == object.step);
+        let outcome = outcomes.get(&(&object.key, object.step));
         let status = match outcome {
             Some(o) if o.error.is_some() => out.paint(
                 Style::Removed,

@@ -24,7 +24,7 @@ pub enum Stage {
     Everything,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Step {
     /// Not in the inventory: the last apply did not write it.

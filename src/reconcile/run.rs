@@ -3,7 +3,7 @@
 //! verify and render passed; pruning waits for a clean apply; the inventory keeps the last
 //! good revision when a run is refused.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
@@ -273,7 +273,7 @@ pub async fn reconcile_once(
     // Apply, stage by stage.
     let mut failed = false;
     let mut interrupted = false;
-    let mut applied_keys = Vec::new();
+    let mut applied_keys: HashSet<ObjectKey> = HashSet::new();
     for stage in [
         super::plan::Stage::Foundations,
         super::plan::Stage::Everything,
@@ -317,7 +317,7 @@ pub async fn reconcile_once(
             if outcome.error.is_some() {
                 failed = true;
             } else {
-                applied_keys.push(outcome.key.clone());
+                applied_keys.insert(outcome.key.clone());
             }
         }
         report.objects.extend(outcomes);
@@ -346,7 +346,7 @@ pub async fn reconcile_once(
         .filter(|o| o.step == Step::Prune)
         .cloned()
         .collect();
-    let mut pruned = Vec::new();
+    let mut pruned: HashSet<ObjectKey> = HashSet::new();
     if !prunes.is_empty() && !failed && !interrupted {
         for object in prunes {
             if stop.load(Ordering::Relaxed) {
@@ -362,7 +362,7 @@ pub async fn reconcile_once(
             };
             report.wrote = true;
             if result.is_ok() {
-                pruned.push(object.key.clone());
+                pruned.insert(object.key.clone());
             } else {
                 failed = true;
             }
@@ -498,8 +498,8 @@ fn redacted(objects: &[ManifestObject]) -> Vec<ManifestObject> {
 fn next_inventory(
     report: &Report,
     previous: Option<&Inventory>,
-    applied: &[ObjectKey],
-    pruned: &[ObjectKey],
+    applied: &HashSet<ObjectKey>,
+    pruned: &HashSet<ObjectKey>,
 ) -> Inventory {
     let before: HashMap<ObjectKey, &InventoryEntry> = previous
         .map(|p| p.objects.iter().map(|e| (e.key(), e)).collect())
@@ -564,7 +564,7 @@ fn next_inventory(
 async fn wait_for_crds(
     cluster: &Cluster,
     plan: &Plan,
-    applied: &[ObjectKey],
+    applied: &HashSet<ObjectKey>,
     options: &ReconcileOptions,
 ) {
     let crds: Vec<_> = plan
@@ -591,7 +591,7 @@ async fn wait_for_crds(
 async fn wait_for_rollouts(
     cluster: &Cluster,
     plan: &Plan,
-    applied: &[ObjectKey],
+    applied: &HashSet<ObjectKey>,
     options: &ReconcileOptions,
     stop: &AtomicBool,
 ) -> Vec<HealthOutcome> {

@@ -15,6 +15,7 @@ use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{HeaderMap, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
+use axum::serve::ListenerExt;
 use serde_json::{Value, json};
 
 /// One request as it arrived.
@@ -164,6 +165,11 @@ impl FakeApi {
             .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
             .expect("bind");
         let addr = listener.local_addr().expect("address");
+        // As the API server does (Go sets TCP_NODELAY on every connection): without it,
+        // Nagle and delayed ACKs add tens of milliseconds to each small response.
+        let listener = listener.tap_io(|stream| {
+            let _ = stream.set_nodelay(true);
+        });
         runtime.spawn(async move {
             axum::serve(listener, app).await.expect("serve");
         });
