@@ -3,7 +3,8 @@
 //! `audit verify`; break-glass exceptions are allowed and reported), and where the
 //! approvals of the newest change pinned a rendered digest, what renders now is what was
 //! approved. On the first run, the newest change (the one whose state is deployed) is
-//! checked.
+//! checked. The digest check runs on every pass, also when git has not moved: what a
+//! render reads from outside git (a remote base) can change on its own.
 
 use gix::ObjectId;
 use serde::Serialize;
@@ -31,10 +32,10 @@ pub fn verify(
     digest_now: &str,
 ) -> Result<Verification, WorkspaceError> {
     let mut verification = Verification::default();
-    if last_applied == Some(tip) {
-        return Ok(verification);
-    }
     let rows = match last_applied {
+        // Nothing new in git; what renders can still have moved (a remote base), so the
+        // digest check below still runs.
+        Some(last) if last == tip => Vec::new(),
         Some(last) => {
             let since = open.repo.commit_info(last)?.committer.time;
             let mut rows = audit_newest(open, Some(env), Some(since), None)?;
@@ -58,7 +59,13 @@ pub fn verify(
             Finding::Compliant | Finding::Initial => {}
         }
     }
-    if let Some(newest) = rows.first() {
+    let newest = match rows.first() {
+        Some(row) => Some(row.clone()),
+        None => audit_newest(open, Some(env), None, Some(1))?
+            .into_iter()
+            .next(),
+    };
+    if let Some(newest) = newest {
         let commit = open.repo.commit_info(open.repo.resolve(&newest.commit)?)?;
         if let Some(head) = commit.parents.get(1) {
             let head_sha = head.to_string();

@@ -699,3 +699,83 @@ fn one_replica_holds_the_lease_the_other_stands_by_until_it_is_released() {
 
 const INVENTORY_TEST: &str =
     "/api/v1/namespaces/tollgate-system/configmaps/tollgate-test-production";
+
+#[test]
+fn a_render_that_is_not_what_was_approved_is_refused() {
+    let home = TempDir::new().expect("temp dir");
+    let mut repo = EnvRepoBuilder::new(&home.path().join("env.git"));
+    let base = repo.commit_files(
+        &[
+            (
+                ".tollgate/policy.yaml",
+                "environments:\n  production:\n    approvals: 1\n",
+            ),
+            ("envs/production/a.yaml", &object("ConfigMap", "a")),
+        ],
+        "Alice",
+        "start",
+    );
+    let head = repo.branch(
+        "promote/b",
+        &[("envs/production/b.yaml", &object("ConfigMap", "b"))],
+        "Bob",
+        "Add b",
+    );
+    let sig = tollgate::git::write::Signature {
+        name: "Carol".into(),
+        email: "carol@example.com".into(),
+        time: 1_795_000_000,
+    };
+    // Carol approved what rendered then; the digest she pinned is not what renders now
+    // (as when a remote base moved under the same commit).
+    repo.repo
+        .record_approval(
+            tollgate::approvals::Approval {
+                by: tollgate::identity::Identity {
+                    name: "Carol".into(),
+                    email: "carol@example.com".into(),
+                },
+                at: sig.time,
+                head: head.to_string(),
+                base: base.to_string(),
+                comment: None,
+                digests: std::collections::BTreeMap::from([(
+                    "production".to_string(),
+                    "sha256:00000000000000000000000000000000".to_string(),
+                )]),
+            },
+            &sig,
+        )
+        .expect("approval");
+    let merge = repo
+        .repo
+        .write_commit(
+            repo.repo.tree_of(head).expect("tree"),
+            &[base, head],
+            &sig,
+            &sig,
+            "Merge promotion test:promote/b\n\nAdd b\n\nPromotion: test:promote/b\nApproved-by: Carol <carol@example.com>\nMerged-by: Carol <carol@example.com>\n",
+        )
+        .expect("merge");
+    repo.repo
+        .update_ref("refs/heads/main", Some(base), merge, "merge", &sig)
+        .expect("main");
+    let config = repo.write_config(home.path(), "");
+    let api = FakeApi::start();
+    let kubeconfig = api.kubeconfig(home.path());
+    let refused = reconcile(
+        home.path(),
+        &config,
+        &kubeconfig,
+        &["--env", "production", "--once", "--json"],
+    );
+    assert_eq!(refused.code, 1, "{}", refused.stdout);
+    assert!(
+        refused.json()["refused"]
+            .as_str()
+            .is_some_and(|r| r.contains("is not what was approved")),
+        "{}",
+        refused.stdout
+    );
+    assert!(api.object("/api/v1/namespaces/shop/configmaps/b").is_none());
+}
