@@ -205,21 +205,12 @@ pub fn walk_history(
     };
 
     let indexed = match (query.index_dir, &walker.tracked[..]) {
-        (Some(dir), [one]) if query.mode != HistoryMode::Rendered => Some(index_path(
+        (Some(dir), [one]) if query.mode != HistoryMode::Rendered => Some(index_file(
+            open,
             dir,
-            &format!(
-                "{}\0{:?}\0{}\0{}\0{:?}\0{}",
-                open.config
-                    .path
-                    .canonicalize()
-                    .unwrap_or_else(|_| open.config.path.clone())
-                    .display(),
-                query.mode,
-                one.env.name,
-                one.env.path,
-                one.env.renderer,
-                query.first_parent
-            ),
+            query.mode,
+            &one.env,
+            query.first_parent,
         )),
         _ => None,
     };
@@ -274,6 +265,49 @@ pub fn walk_history(
     }
     save_index(&index_file, tip, index.commits);
     Ok(())
+}
+
+/// Where the index of one environment's history lives: everything the answer depends on
+/// is in the key.
+fn index_file(
+    open: &OpenRepo,
+    dir: &Path,
+    mode: HistoryMode,
+    env: &Environment,
+    first_parent: bool,
+) -> std::path::PathBuf {
+    index_path(
+        dir,
+        &format!(
+            "{}\0{:?}\0{}\0{}\0{:?}\0{}",
+            open.config
+                .path
+                .canonicalize()
+                .unwrap_or_else(|_| open.config.path.clone())
+                .display(),
+            mode,
+            env.name,
+            env.path,
+            env.renderer,
+            first_parent
+        ),
+    )
+}
+
+/// The commits that changed `env`'s inputs, as the persistent index has them, but only
+/// when the index was computed at exactly `tip`: a walk-free answer to "is this commit a
+/// change of the environment on the branch?". `None` when there is no such index. It is
+/// a cache in the user's own dir: use it to go faster, never to decide what is allowed.
+pub fn indexed_changes(
+    open: &OpenRepo,
+    env: &Environment,
+    tip: ObjectId,
+    index_dir: &Path,
+) -> Option<Vec<ObjectId>> {
+    let file = index_file(open, index_dir, HistoryMode::Inputs, env, false);
+    HistoryIndex::load(&file)
+        .filter(|index| index.tip == tip)
+        .map(|index| index.commits)
 }
 
 /// The index is a cache: failing to write it costs speed next time, nothing else.

@@ -14,6 +14,7 @@ use crate::environment::Environment;
 use crate::git::promotions::matches_pattern;
 use crate::git::write::{RefSwap, Signature};
 use crate::git::{CommitInfo, short};
+use crate::history::{default_index_dir, indexed_changes};
 use crate::identity::Identity;
 use crate::render::inputs_of;
 use crate::workspace::{OpenRepo, WorkspaceError, unknown_environment};
@@ -232,7 +233,20 @@ impl OpenRepo {
     ) -> Result<RollbackPlan, RollbackError> {
         let tip = self.tip()?;
         let target = self.repo.commit_info(to)?;
-        self.require_on_branch(to, tip)?;
+        // A commit from the environment's history (what `T` and `tollgate history` offer)
+        // is on the branch as the index says, without walking back to it; anything else
+        // is walked. Either way the check that counts is the one approvals make
+        // (`check_rollback`), which never trusts the cache.
+        let indexed = self
+            .environments_in(self.repo.tree_of(tip)?)?
+            .into_iter()
+            .find(|e| e.name == env)
+            .zip(default_index_dir())
+            .and_then(|(environment, dir)| indexed_changes(self, &environment, tip, &dir))
+            .is_some_and(|changes| changes.contains(&to));
+        if !indexed {
+            self.require_on_branch(to, tip)?;
+        }
         let (tree, shared) = self.rollback_tree(tip, env, &target, include_shared)?;
         let branch = self.rollback_branch(&format!("rollback-{env}-{}", short(&to)))?;
         self.finish_plan(

@@ -642,3 +642,51 @@ fn a_revert_is_the_inverse_of_what_it_undoes_on_the_corpus() {
     let open = open(&config);
     assert_eq!(check_inverse_property(&open, &commits), 2);
 }
+
+#[test]
+fn a_rollback_goes_only_to_a_state_the_branch_had() {
+    let mut f = fixture();
+    let (home, config) = (f.home.path(), &f.config);
+    // A commit on a side branch was never on main: no rollback to it.
+    let side = f.repo.branch(
+        "promote/side",
+        &[("envs/production/api.yaml", &deployment("9.9", 1))],
+        "Mallory",
+        "Never merged",
+    );
+    // With and without the history index (which `tollgate history` writes): the index
+    // speeds up commits from the history and never lets another one through.
+    for look_first in [false, true] {
+        if look_first {
+            as_who(home, config, "Dana", &["history", "--env", "production"]).ok();
+        }
+        let refused = as_who(
+            home,
+            config,
+            "Dana",
+            &["rollback", "--env", "production", "--to", &side.to_string()],
+        );
+        assert_eq!(refused.code, 1);
+        assert!(
+            refused.stderr.contains("is not on main"),
+            "{}",
+            refused.stderr
+        );
+    }
+    let created = as_who(
+        home,
+        config,
+        "Dana",
+        &[
+            "rollback",
+            "--env",
+            "production",
+            "--to",
+            &f.bump.to_string(),
+            "--json",
+        ],
+    )
+    .ok()
+    .json();
+    assert_eq!(created["kind"], "rollback");
+}
