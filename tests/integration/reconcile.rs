@@ -611,8 +611,11 @@ fn the_environments_view_shows_what_the_cluster_runs() {
         })
         .expect("draw");
     let screen = terminal.backend().to_string();
+    let revision = crate::common::main_tip(&p.repo)
+        .to_hex_with_len(7)
+        .to_string();
     assert!(
-        screen.contains("DEPLOYED") && screen.contains("✓ in sync"),
+        screen.contains("DEPLOYED") && screen.contains(&format!("✓ in sync · {revision}")),
         "{screen}"
     );
 

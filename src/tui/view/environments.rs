@@ -18,7 +18,7 @@ pub fn draw(frame: &mut Frame, app: &App, theme: Theme, areas: &Areas) {
     let deployed_width = if app.environments.deployed.is_empty() {
         0
     } else {
-        14
+        22
     };
     let subject_width = width.saturating_sub(12 + 16 + 11 + 11 + 5 + 5 + deployed_width);
     let deployed_header = if deployed_width > 0 {
@@ -66,14 +66,24 @@ pub fn draw(frame: &mut Frame, app: &App, theme: Theme, areas: &Areas) {
                             (format!("{} asking", spinner(app.tick)), theme.dim())
                         }
                         Some(Loading::Failed(_)) => ("✗ unreachable".to_string(), theme.error()),
-                        Some(Loading::Ready(deployed)) => match deployed {
-                            Deployed::InSync { .. } => ("✓ in sync".to_string(), theme.added()),
-                            Deployed::Behind { changes, .. } => {
-                                (format!("↓ behind {changes}"), theme.changed())
+                        Some(Loading::Ready(deployed)) => {
+                            // The deployed revision beside its state; the branch head is
+                            // the LAST column.
+                            let at = deployed
+                                .revision()
+                                .map(|r| format!(" · {}", &r[..r.len().min(7)]))
+                                .unwrap_or_default();
+                            match deployed {
+                                Deployed::InSync { .. } => {
+                                    (format!("✓ in sync{at}"), theme.added())
+                                }
+                                Deployed::Behind { changes, .. } => {
+                                    (format!("↓ behind {changes}{at}"), theme.changed())
+                                }
+                                Deployed::Failed { .. } => (format!("✗ failed{at}"), theme.error()),
+                                Deployed::NotDeployed => ("not deployed".to_string(), theme.dim()),
                             }
-                            Deployed::Failed { .. } => ("✗ failed".to_string(), theme.error()),
-                            Deployed::NotDeployed => ("not deployed".to_string(), theme.dim()),
-                        },
+                        }
                     };
                     spans.push(Span::styled(column(&label, deployed_width - 1), style));
                 }
