@@ -628,6 +628,31 @@ fn the_environments_view_shows_what_the_cluster_runs() {
         matches!(state, Deployed::Behind { changes: 1, .. }),
         "{state:?}"
     );
+
+    // A pass refused for an unapproved change: failed, and the selected row says why.
+    p.change(
+        &[("envs/production/c.yaml", Some(&object("ConfigMap", "c3")))],
+        "Pushed straight to main",
+    );
+    let refused = run(tollgate(p.home.path())
+        .arg("--config")
+        .arg(&p.config)
+        .args(["reconcile", "--env", "production", "--once"]));
+    assert_eq!(refused.code, 1);
+    let (state, app) = deployed();
+    assert!(matches!(state, Deployed::Failed { .. }), "{state:?}");
+    let mut terminal =
+        ratatui::Terminal::new(ratatui::backend::TestBackend::new(200, 8)).expect("terminal");
+    terminal
+        .draw(|frame| {
+            tollgate::tui::view::draw(frame, &app, tollgate::tui::theme::Theme { color: false })
+        })
+        .expect("draw");
+    let screen = terminal.backend().to_string();
+    assert!(
+        screen.contains("✗ failed") && screen.contains("last reconcile: refused"),
+        "{screen}"
+    );
 }
 
 #[test]

@@ -109,6 +109,30 @@ pub fn draw(frame: &mut Frame, app: &App, theme: Theme, areas: &Areas) {
         }
         text.push(shown);
     }
+    // Why the selected environment's cluster could not be read, or its last pass failed.
+    if let Some(RepoLine::Item(env)) = lines.get(cursor.selected) {
+        let why = match app
+            .environments
+            .deployed
+            .get(&(env.repo.clone(), env.name.clone()))
+        {
+            Some(Loading::Failed(error)) => Some(format!("cannot read the inventory: {error}")),
+            Some(Loading::Ready(Deployed::Failed { message, .. })) => {
+                Some(format!("last reconcile: {message}"))
+            }
+            _ => None,
+        };
+        if let Some(why) = why {
+            text.push(Line::raw(""));
+            text.push(Line::styled(
+                fit(
+                    &format!("{}/{}: {}", env.repo, env.name, why.replace('\n', " ")),
+                    width,
+                ),
+                theme.error(),
+            ));
+        }
+    }
     frame.render_widget(
         Paragraph::new(text).block(
             Block::bordered()
