@@ -450,7 +450,14 @@ async fn refuse(
 ) -> Result<Report, ReconcileError> {
     report.result = RunResult::Refused;
     report.refused = Some(why.clone());
-    if !options.dry_run {
+    let message = format!("refused {}: {why}", &report.revision[..10]);
+    // The same refusal as last pass is on record already: write nothing again.
+    let recorded = previous
+        .as_ref()
+        .is_some_and(|p| p.result == RunResult::Refused && p.message.as_ref() == Some(&message));
+    if recorded {
+        timer.done("status", "refusal already recorded; nothing written".into());
+    } else if !options.dry_run {
         let inventory = Inventory {
             revision: previous.as_ref().and_then(|p| p.revision.clone()),
             time: now_rfc3339(),
@@ -460,7 +467,7 @@ async fn refuse(
                 .map(|p| p.counts.clone())
                 .unwrap_or_default(),
             objects: previous.map(|p| p.objects).unwrap_or_default(),
-            message: Some(format!("refused {}: {why}", &report.revision[..10])),
+            message: Some(message),
         };
         cluster
             .write_inventory(

@@ -352,6 +352,10 @@ fn an_unapproved_commit_is_refused_and_the_last_good_revision_stays() {
             .object("/api/v1/namespaces/shop/configmaps/sneaky")
             .is_none()
     );
+    // The next pass refuses the same way and writes nothing at all.
+    p.api.clear_requests();
+    assert_eq!(p.reconcile(&["--prune"]).code, 1);
+    assert_eq!(writes(&p.api.requests()), Vec::<String>::new());
     let inventory = p
         .api
         .object("/api/v1/namespaces/tollgate-system/configmaps/tollgate-test-production")
