@@ -4,6 +4,7 @@
 //! No `git` subprocess is used for reading. Nothing here knows about Kubernetes.
 
 pub mod commit;
+pub mod fetch;
 pub mod promotions;
 pub mod tree;
 pub mod write;

@@ -164,7 +164,11 @@ pub async fn reconcile_once(
     let env_name = options.env.as_str();
     let mut timer = Timer::new();
 
-    // Source.
+    // Source: fetch first when the repository has a remote.
+    let fetched = open
+        .repo
+        .fetch_default_remote(stop)
+        .map_err(WorkspaceError::from)?;
     let tip = open.tip()?;
     let previous = cluster
         .read_inventory(&options.inventory_namespace, open.name(), env_name)
@@ -191,7 +195,24 @@ pub async fn reconcile_once(
     };
     timer.done(
         "source",
-        format!("{} at {}", open.branch, &report.revision[..10]),
+        match fetched {
+            Some(f) => match &f.skipped {
+                Some(why) => format!(
+                    "{} at {} (not fetched from {}: {why})",
+                    open.branch,
+                    &report.revision[..10],
+                    f.remote
+                ),
+                None => format!(
+                    "{} at {} (fetched from {}: {} ref(s) moved)",
+                    open.branch,
+                    &report.revision[..10],
+                    f.remote,
+                    f.updated
+                ),
+            },
+            None => format!("{} at {}", open.branch, &report.revision[..10]),
+        },
     );
 
     // Render (needed by verify's digest check), then verify.

@@ -197,7 +197,101 @@ fn reconcile_deploys_from_the_mirror_the_sidecar_keeps() {
     source_repo
         .update_ref("refs/heads/main", Some(tip), commit, "test", &sig)
         .expect("move main");
+    // reconcile itself fetches from the mirror's remote before each pass (gix).
+    let report = run(tollgate(home.path())
+        .arg("--config")
+        .arg(&mirrored_config)
+        .args([
+            "reconcile",
+            "--env",
+            "production",
+            "--once",
+            "--json",
+            "--kubeconfig",
+        ])
+        .arg(&kubeconfig))
+    .ok()
+    .json();
+    assert_eq!(
+        report["revision"],
+        commit.to_string().as_str(),
+        "{report:#}"
+    );
+    assert!(
+        report["steps"][0]["detail"]
+            .as_str()
+            .is_some_and(|d| d.contains("fetched from origin: 1 ref(s) moved")),
+        "{report:#}"
+    );
+    // And so does the sidecar, for remotes gix does not fetch from here (HTTPS).
     mirror(&script, &source, &mirror_path);
     let mirrored = tollgate::git::Repo::open("mirror", &mirror_path).expect("open mirror");
     assert_eq!(mirrored.branch_head("main").expect("main"), commit);
+}
+
+#[test]
+fn a_fetch_brings_a_mirror_up_to_date_and_a_failed_one_says_so() {
+    let work = TempDir::new().expect("temp dir");
+    let mut source = crate::common::EnvRepoBuilder::new(&work.path().join("source.git"));
+    source.commit_files(&[("envs/production/a.yaml", "a: 1\n")], "Alice", "start");
+    let mirror_path = work.path().join("mirror.git");
+    let cloned = Command::new("git")
+        .args(["clone", "--quiet", "--mirror"])
+        .arg(&source.path)
+        .arg(&mirror_path)
+        .status()
+        .expect("git clone");
+    assert!(cloned.success());
+    let moved = source.commit_files(&[("envs/production/a.yaml", "a: 2\n")], "Bob", "change");
+    let mirror = tollgate::git::Repo::open("mirror", &mirror_path).expect("open");
+    let no = std::sync::atomic::AtomicBool::new(false);
+    let fetched = mirror
+        .fetch_default_remote(&no)
+        .expect("fetch")
+        .expect("a remote");
+    assert_eq!(fetched.remote, "origin");
+    assert_eq!(fetched.updated, 1);
+    assert_eq!(mirror.branch_head("main").expect("main"), moved);
+    let again = mirror
+        .fetch_default_remote(&no)
+        .expect("fetch")
+        .expect("a remote");
+    assert_eq!(again.updated, 0, "nothing new");
+
+    // A remote that is gone is an error that names what was being done.
+    std::fs::remove_dir_all(&source.path).expect("remove source");
+    let error = mirror
+        .fetch_default_remote(&no)
+        .expect_err("the remote is gone");
+    assert!(error.to_string().contains("fetch from origin"), "{error}");
+    // An HTTPS remote is left to the mirroring sidecar: skipped, and said so.
+    let set = Command::new("git")
+        .arg("-C")
+        .arg(&mirror_path)
+        .args([
+            "config",
+            "remote.origin.url",
+            "https://example.invalid/env.git",
+        ])
+        .status()
+        .expect("git config");
+    assert!(set.success());
+    let mirror = tollgate::git::Repo::open("mirror", &mirror_path).expect("open");
+    let skipped = mirror
+        .fetch_default_remote(&no)
+        .expect("no error")
+        .expect("a remote");
+    assert!(
+        skipped
+            .skipped
+            .as_deref()
+            .is_some_and(|w| w.contains("git-mirror")),
+        "{skipped:?}"
+    );
+    // A repository without a remote has nothing to fetch.
+    let alone = crate::common::EnvRepoBuilder::new(&work.path().join("alone.git"));
+    assert_eq!(
+        alone.repo.fetch_default_remote(&no).expect("no fetch"),
+        None
+    );
 }
