@@ -811,3 +811,52 @@ fn a_render_that_is_not_what_was_approved_is_refused() {
     );
     assert!(api.object("/api/v1/namespaces/shop/configmaps/b").is_none());
 }
+
+#[test]
+fn a_slow_answer_is_given_up_on_and_retried_and_a_conflict_is_reported() {
+    let p = three_config_maps();
+    // Longer than --request-timeout (2s): the client gives up and sends it again.
+    p.api.fail(Fault {
+        method: "PATCH",
+        path_contains: "/configmaps/a".into(),
+        status: 0,
+        times: 1,
+        delay: Duration::from_secs(4),
+    });
+    // Another field manager owns a field: the API server answers 409 to a non-forced apply.
+    p.api.fail(Fault {
+        method: "PATCH",
+        path_contains: "/configmaps/c".into(),
+        status: 409,
+        times: 1,
+        delay: Duration::ZERO,
+    });
+    let partial = p.reconcile(&[]);
+    assert_eq!(partial.code, 1);
+    let report = partial.json();
+    let failed: Vec<(String, u64)> = report["objects"]
+        .as_array()
+        .expect("objects")
+        .iter()
+        .filter(|o| o["error"].is_string())
+        .map(|o| {
+            (
+                o["name"].as_str().expect("name").to_string(),
+                o["code"].as_u64().unwrap_or(0),
+            )
+        })
+        .collect();
+    assert_eq!(failed, [("c".to_string(), 409)], "{report:#}");
+    let attempts = p
+        .api
+        .requests()
+        .iter()
+        .filter(|r| r.method == "PATCH" && r.path.ends_with("/configmaps/a"))
+        .count();
+    assert_eq!(attempts, 2, "the slow one was sent again");
+    assert!(
+        p.api
+            .object("/api/v1/namespaces/shop/configmaps/a")
+            .is_some()
+    );
+}
