@@ -54,7 +54,8 @@ pub enum Command {
     /// A commit with its rendered diff against its first parent, or the verdict on a
     /// promotion (REPO:BRANCH): its approvals, what is missing, who may approve and merge.
     Show(ShowArgs),
-    /// Approve the current head of a promotion (REPO:BRANCH), pinning what it renders.
+    /// Approve the current head of a promotion (REPO:BRANCH), pinning what it renders; or
+    /// record the review, after the fact, of a break-glass commit (COMMIT --repo R).
     Approve(ApproveArgs),
     /// Withdraw your approval of a promotion's head.
     Unapprove(PromotionArg),
