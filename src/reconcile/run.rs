@@ -683,9 +683,11 @@ const SERVER_FIELDS: &[&str] = &[
 
 /// For a dry run: each update against its live object, Secret values masked both sides.
 async fn live_diffs(cluster: &Cluster, plan: &Plan, desired: &[ManifestObject]) -> Vec<LiveDiff> {
+    let by_key: HashMap<&ObjectKey, &ManifestObject> =
+        desired.iter().map(|o| (&o.key, o)).collect();
     let mut out = Vec::new();
     for planned in plan.objects.iter().filter(|o| o.step == Step::Update) {
-        let Some(wanted) = desired.iter().find(|o| o.key == planned.key) else {
+        let Some(&wanted) = by_key.get(&planned.key) else {
             continue;
         };
         let Ok(resource) = cluster.resource(&planned.api_version, &planned.key.kind) else {

@@ -315,7 +315,8 @@ pub fn execute(
     match command {
         Command::PlanUndo { request, undo } => emit(Outcome::UndoPlanned {
             request,
-            result: plan_undo(config, &undo)
+            result: open(config, &undo.repo)
+                .and_then(|open| plan_undo(&open, &undo))
                 .map(|(preview, _)| Box::new(preview))
                 .map_err(text),
         }),
@@ -496,8 +497,7 @@ fn act(config: &Config, id: &str, action: ReviewAction) -> anyhow::Result<String
     })
 }
 
-fn plan_undo(config: &Config, undo: &UndoRequest) -> anyhow::Result<(UndoPreview, RollbackPlan)> {
-    let open = open(config, &undo.repo)?;
+fn plan_undo(open: &OpenRepo, undo: &UndoRequest) -> anyhow::Result<(UndoPreview, RollbackPlan)> {
     let commit = open.repo.resolve(&undo.sha)?;
     let plan = match &undo.target {
         UndoTarget::Revert => open.plan_revert(commit)?,
@@ -533,7 +533,8 @@ fn create_undo(
     base: &str,
     tree: &str,
 ) -> anyhow::Result<PromotionRow> {
-    let (preview, plan) = plan_undo(config, undo)?;
+    let open = open(config, &undo.repo)?;
+    let (preview, plan) = plan_undo(&open, undo)?;
     if preview.base != base || preview.tree != tree {
         anyhow::bail!(
             "{} moved since the preview ({} → {}); nothing was written. Look at the new preview and confirm again",
@@ -542,7 +543,6 @@ fn create_undo(
             &preview.base[..10]
         );
     }
-    let open = open(config, &undo.repo)?;
     let me = me(config)?;
     let now = jiff::Timestamp::now();
     let created = open.create_rollback(&plan, &me, Some(reason), false, now)?;

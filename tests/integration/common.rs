@@ -302,3 +302,18 @@ pub fn refs_at(path: &Path) -> Vec<(String, gix::ObjectId)> {
     refs.sort();
     refs
 }
+
+/// Feed `commands` to the TUI's app state, and whatever work they lead to, until no more
+/// comes back: the event loop's job, done in line.
+pub fn settle(
+    config: &tollgate::config::Config,
+    app: &mut tollgate::tui::app::App,
+    commands: Vec<tollgate::tui::work::Command>,
+) {
+    for command in commands {
+        for outcome in tollgate::tui::work::execute_all(config, command) {
+            let next = app.apply(outcome);
+            settle(config, app, next);
+        }
+    }
+}

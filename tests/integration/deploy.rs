@@ -13,6 +13,7 @@ use tollgate::cli::{Cli, Command as TollgateCommand};
 use crate::common::{kustomize_available, run, tollgate};
 use crate::demo::demo;
 use crate::kube_api::FakeApi;
+use crate::reconcile::reconcile;
 
 fn deploy_dir() -> &'static Path {
     Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/assets/deploy"))
@@ -161,18 +162,12 @@ fn reconcile_deploys_from_the_mirror_the_sidecar_keeps() {
 
     let api = FakeApi::start();
     let kubeconfig = api.kubeconfig(work.path());
-    let report = run(tollgate(home.path())
-        .arg("--config")
-        .arg(&mirrored_config)
-        .args([
-            "reconcile",
-            "--env",
-            "production",
-            "--once",
-            "--json",
-            "--kubeconfig",
-        ])
-        .arg(&kubeconfig))
+    let report = reconcile(
+        home.path(),
+        &mirrored_config,
+        &kubeconfig,
+        &["--env", "production", "--once", "--json"],
+    )
     .ok()
     .json();
     assert_eq!(report["result"], "applied", "{report:#}");
@@ -198,18 +193,12 @@ fn reconcile_deploys_from_the_mirror_the_sidecar_keeps() {
         .update_ref("refs/heads/main", Some(tip), commit, "test", &sig)
         .expect("move main");
     // reconcile itself fetches from the mirror's remote before each pass (gix).
-    let report = run(tollgate(home.path())
-        .arg("--config")
-        .arg(&mirrored_config)
-        .args([
-            "reconcile",
-            "--env",
-            "production",
-            "--once",
-            "--json",
-            "--kubeconfig",
-        ])
-        .arg(&kubeconfig))
+    let report = reconcile(
+        home.path(),
+        &mirrored_config,
+        &kubeconfig,
+        &["--env", "production", "--once", "--json"],
+    )
     .ok()
     .json();
     assert_eq!(

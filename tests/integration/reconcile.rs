@@ -9,11 +9,11 @@ use std::time::Duration;
 use serde_json::Value;
 use tempfile::TempDir;
 
-use crate::common::{EnvRepoBuilder, Run, run, tollgate};
+use crate::common::{EnvRepoBuilder, Run, run, settle, tollgate};
 use crate::demo::demo;
 use crate::kube_api::{FakeApi, Fault, Recorded};
 
-fn reconcile(home: &Path, config: &Path, kubeconfig: &Path, args: &[&str]) -> Run {
+pub(crate) fn reconcile(home: &Path, config: &Path, kubeconfig: &Path, args: &[&str]) -> Run {
     run(tollgate(home)
         .env("TOLLGATE_IDENTITY", "Dana Ops <dana@example.com>")
         .arg("--config")
@@ -549,20 +549,6 @@ fn sigterm_finishes_the_request_in_flight_and_exits_zero() {
     assert_eq!(inventory["data"]["result"], "interrupted");
 }
 
-/// Feed `commands` to the app until no more work comes back.
-fn settle(
-    config: &tollgate::config::Config,
-    app: &mut tollgate::tui::app::App,
-    commands: Vec<tollgate::tui::work::Command>,
-) {
-    for command in commands {
-        for outcome in tollgate::tui::work::execute_all(config, command) {
-            let next = app.apply(outcome);
-            settle(config, app, next);
-        }
-    }
-}
-
 #[test]
 fn the_environments_view_shows_what_the_cluster_runs() {
     use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
@@ -607,14 +593,7 @@ fn the_environments_view_shows_what_the_cluster_runs() {
     };
     let (state, app) = deployed();
     assert!(matches!(state, Deployed::InSync { .. }), "{state:?}");
-    let mut terminal =
-        ratatui::Terminal::new(ratatui::backend::TestBackend::new(120, 8)).expect("terminal");
-    terminal
-        .draw(|frame| {
-            tollgate::tui::view::draw(frame, &app, tollgate::tui::theme::Theme { color: false })
-        })
-        .expect("draw");
-    let screen = terminal.backend().to_string();
+    let screen = screen_of(&app, 120);
     let revision = crate::common::main_tip(&p.repo)
         .to_hex_with_len(7)
         .to_string();
@@ -645,14 +624,7 @@ fn the_environments_view_shows_what_the_cluster_runs() {
     assert_eq!(refused.code, 1);
     let (state, app) = deployed();
     assert!(matches!(state, Deployed::Failed { .. }), "{state:?}");
-    let mut terminal =
-        ratatui::Terminal::new(ratatui::backend::TestBackend::new(200, 8)).expect("terminal");
-    terminal
-        .draw(|frame| {
-            tollgate::tui::view::draw(frame, &app, tollgate::tui::theme::Theme { color: false })
-        })
-        .expect("draw");
-    let screen = terminal.backend().to_string();
+    let screen = screen_of(&app, 200);
     assert!(
         screen.contains("✗ failed") && screen.contains("last reconcile: refused"),
         "{screen}"
@@ -859,4 +831,16 @@ fn a_slow_answer_is_given_up_on_and_retried_and_a_conflict_is_reported() {
             .object("/api/v1/namespaces/shop/configmaps/a")
             .is_some()
     );
+}
+
+/// The app drawn as the terminal would show it, `width` columns by 8 rows.
+fn screen_of(app: &tollgate::tui::app::App, width: u16) -> String {
+    let mut terminal =
+        ratatui::Terminal::new(ratatui::backend::TestBackend::new(width, 8)).expect("terminal");
+    terminal
+        .draw(|frame| {
+            tollgate::tui::view::draw(frame, app, tollgate::tui::theme::Theme { color: false })
+        })
+        .expect("draw");
+    terminal.backend().to_string()
 }

@@ -14,7 +14,7 @@ use tollgate::tui::theme::Theme;
 use tollgate::tui::view;
 use tollgate::tui::work::{self, Command};
 
-use crate::common::{kustomize_available, refs_at};
+use crate::common::{kustomize_available, refs_at, settle};
 use crate::demo::demo;
 
 /// 2026-11-26T09:00:00Z: a fixed "now" so ages in snapshots do not move.
@@ -27,15 +27,6 @@ struct Fixture {
     app: App,
 }
 
-fn run(config: &Config, app: &mut App, commands: Vec<Command>) {
-    for command in commands {
-        for outcome in work::execute_all(config, command) {
-            let next = app.apply(outcome);
-            run(config, app, next);
-        }
-    }
-}
-
 fn fixture_with(config: Config, width: u16, height: u16) -> (App, Vec<Command>) {
     let repos: Vec<String> = config.repos.iter().map(|r| r.name.clone()).collect();
     App::new(IDENTITY.into(), &repos, NOW, Rect::new(0, 0, width, height))
@@ -46,7 +37,7 @@ fn loaded(width: u16, height: u16) -> Fixture {
     let (home, config_path) = demo();
     let config = Config::load(&config_path).expect("demo config");
     let (mut app, commands) = fixture_with(config.clone(), width, height);
-    run(&config, &mut app, commands);
+    settle(&config, &mut app, commands);
     Fixture {
         _home: home,
         config,
@@ -68,7 +59,7 @@ fn press(f: &mut Fixture, keys: &str) {
             c => KeyCode::Char(c),
         };
         let commands = f.app.handle_key(key(code));
-        run(&f.config, &mut f.app, commands);
+        settle(&f.config, &mut f.app, commands);
     }
 }
 
@@ -281,7 +272,7 @@ fn a_result_for_a_promotion_the_user_left_is_dropped() {
     f.app.handle_key(key(KeyCode::Char('j')));
     let second = f.app.handle_key(key(KeyCode::Enter));
     let second_id = f.app.review.as_ref().expect("open").header.id.clone();
-    run(&f.config, &mut f.app, first);
+    settle(&f.config, &mut f.app, first);
     assert!(
         matches!(
             f.app.review.as_ref().expect("open").detail,
@@ -289,7 +280,7 @@ fn a_result_for_a_promotion_the_user_left_is_dropped() {
         ),
         "the first promotion's diff does not land in the second's view"
     );
-    run(&f.config, &mut f.app, second);
+    settle(&f.config, &mut f.app, second);
     let p = f.app.review.as_ref().expect("open");
     assert_eq!(p.header.id, second_id);
     assert!(matches!(p.detail, Loading::Ready(_)));
@@ -551,7 +542,7 @@ fn merge_from_the_confirmation_returns_to_the_inbox() {
     .ok();
     let config = Config::load(&config_path).expect("config");
     let (mut app, commands) = fixture_with(config.clone(), 100, 30);
-    run(&config, &mut app, commands);
+    settle(&config, &mut app, commands);
     let mut f = Fixture {
         _home: home,
         config,
