@@ -45,11 +45,21 @@ struct RawConfig {
 #[serde(deny_unknown_fields)]
 struct RawRepo {
     name: String,
-    path: PathBuf,
+    path: Option<PathBuf>,
+    github: Option<RawGitHub>,
     branch: Option<String>,
     promotions: Option<String>,
     environments: Option<Vec<RawEnvironment>>,
     delete_merged: Option<bool>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawGitHub {
+    owner: String,
+    repo: String,
+    api_url: Option<String>,
+    label: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -104,11 +114,51 @@ pub struct Config {
     pub repos: Vec<RepoConfig>,
 }
 
+/// A repository whose promotions are GitHub pull requests.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GitHubConfig {
+    pub owner: String,
+    pub repo: String,
+    /// The REST API root, without a trailing `/`: `https://api.github.com`, or
+    /// `https://HOST/api/v3` for GitHub Enterprise Server.
+    pub api_url: String,
+    /// Only pull requests with this label are promotions.
+    pub label: Option<String>,
+}
+
+/// The API root of github.com.
+pub const GITHUB_API: &str = "https://api.github.com";
+
+impl GitHubConfig {
+    /// `owner/repo`.
+    pub fn slug(&self) -> String {
+        format!("{}/{}", self.owner, self.repo)
+    }
+
+    /// The host the API is served from, for the mirror's folder and `gh auth token`.
+    pub fn host(&self) -> &str {
+        let rest = self
+            .api_url
+            .split_once("://")
+            .map_or(self.api_url.as_str(), |(_, r)| r);
+        let host = rest.split('/').next().unwrap_or(rest);
+        // github.com serves its API from a subdomain; `gh` and git know it as github.com.
+        if host == "api.github.com" {
+            "github.com"
+        } else {
+            host
+        }
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct RepoConfig {
     pub name: String,
-    /// Absolute, or relative to the config file's folder.
+    /// Absolute, or relative to the config file's folder. For a GitHub repo, its local
+    /// mirror (by default in the cache dir).
     pub path: PathBuf,
+    /// Set when the repository's truth is on GitHub.
+    pub github: Option<GitHubConfig>,
     /// The protected branch; `None` means the repository's HEAD branch.
     pub branch: Option<String>,
     /// Glob over branch names (without `refs/heads/`) that are promotions.
@@ -200,11 +250,11 @@ impl Config {
         let mut repos: Vec<RepoConfig> = Vec::new();
         for repo in raw.repos {
             let name = repo.name.trim().to_string();
-            if name.is_empty() || name.contains(':') || name.contains(char::is_whitespace) {
+            if name.is_empty() || name.contains([':', '#']) || name.contains(char::is_whitespace) {
                 return Err(invalid(
                     line_of(&format!("name: {}", repo.name)),
                     format!(
-                        "repos: name {:?} must be non-empty, without spaces or ':' (it is the prefix of promotion ids)",
+                        "repos: name {:?} must be non-empty, without spaces, ':' or '#' (it is the prefix of promotion ids)",
                         repo.name
                     ),
                 ));
@@ -258,14 +308,27 @@ impl Config {
                     Some(out)
                 }
             };
-            let repo_path = if repo.path.is_absolute() {
-                repo.path
-            } else {
-                base.join(repo.path)
+            let github = repo
+                .github
+                .map(|g| github_config(g, &name, &line_of).map_err(|(l, m)| invalid(l, m)))
+                .transpose()?;
+            let repo_path = match (repo.path, &github) {
+                (Some(p), _) if p.is_absolute() => p,
+                (Some(p), _) => base.join(p),
+                (None, Some(g)) => mirror_path(g).ok_or(ConfigError::NoHome)?,
+                (None, None) => {
+                    return Err(invalid(
+                        line_of(&format!("name: {name}")),
+                        format!(
+                            "repos[{name}]: say where it is: `path:` (a local repository) or `github: {{owner, repo}}`"
+                        ),
+                    ));
+                }
             };
             repos.push(RepoConfig {
                 name,
                 path: repo_path,
+                github,
                 branch: repo.branch,
                 promotions: repo
                     .promotions
@@ -284,6 +347,60 @@ impl Config {
     pub fn repo(&self, name: &str) -> Option<&RepoConfig> {
         self.repos.iter().find(|r| r.name == name)
     }
+}
+
+/// Validate a `github:` block; errors name the line and the key.
+fn github_config(
+    raw: RawGitHub,
+    repo: &str,
+    line_of: &dyn Fn(&str) -> Option<u64>,
+) -> Result<GitHubConfig, (Option<u64>, String)> {
+    let valid = |s: &str| {
+        !s.is_empty()
+            && s.chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+    };
+    for (key, value) in [("owner", &raw.owner), ("repo", &raw.repo)] {
+        if !valid(value) {
+            return Err((
+                line_of(&format!("{key}: {value}")),
+                format!(
+                    "repos[{repo}].github.{key}: {value:?} is not a GitHub {key} name (letters, digits, '-', '_', '.')"
+                ),
+            ));
+        }
+    }
+    let api_url = raw
+        .api_url
+        .map(|u| u.trim_end_matches('/').to_string())
+        .unwrap_or_else(|| GITHUB_API.to_string());
+    if !(api_url.starts_with("https://") || api_url.starts_with("http://")) {
+        return Err((
+            line_of(&api_url),
+            format!(
+                "repos[{repo}].github.api_url: {api_url:?} is not an http(s) URL; for GitHub Enterprise Server write https://HOST/api/v3"
+            ),
+        ));
+    }
+    Ok(GitHubConfig {
+        owner: raw.owner,
+        repo: raw.repo,
+        api_url,
+        label: raw.label,
+    })
+}
+
+/// Where the mirror of a GitHub repository lives when the config does not say:
+/// `$XDG_CACHE_HOME/tollgate/github/HOST/OWNER/REPO.git`.
+fn mirror_path(github: &GitHubConfig) -> Option<PathBuf> {
+    let dirs = directories::ProjectDirs::from("dev", "tollgate", "tollgate")?;
+    Some(
+        dirs.cache_dir()
+            .join("github")
+            .join(github.host())
+            .join(&github.owner)
+            .join(format!("{}.git", github.repo)),
+    )
 }
 
 /// A parse error as `key: message`, the key read off the line the error points at, so

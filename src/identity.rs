@@ -9,6 +9,9 @@ use serde::{Deserialize, Serialize};
 
 pub const IDENTITY_ENV: &str = "TOLLGATE_IDENTITY";
 
+/// The domain of GitHub's no-reply addresses.
+pub const GITHUB_NOREPLY: &str = "users.noreply.github.com";
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Identity {
     pub name: String,
@@ -43,6 +46,23 @@ impl Identity {
             name: name.to_string(),
             email: email.to_string(),
         })
+    }
+
+    /// A GitHub account, known by its login only: `login <login@users.noreply.github.com>`
+    /// (GitHub's own no-reply address). Policies name it `github:LOGIN`.
+    pub fn github(login: &str) -> Identity {
+        Identity {
+            name: login.to_string(),
+            email: format!("{}@{GITHUB_NOREPLY}", login.to_lowercase()),
+        }
+    }
+
+    /// The GitHub login, if this identity is one.
+    pub fn github_login(&self) -> Option<&str> {
+        self.email
+            .strip_suffix(GITHUB_NOREPLY)?
+            .strip_suffix('@')
+            .map(|_| self.name.as_str())
     }
 
     /// Resolve the identity in order of precedence: environment, config, git config.

@@ -11,6 +11,7 @@ pub mod cli;
 pub mod config;
 pub mod demo;
 pub mod environment;
+pub mod forge;
 pub mod git;
 pub mod history;
 pub mod history_index;

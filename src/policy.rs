@@ -162,6 +162,9 @@ impl Policy {
     }
 
     /// Parse and validate a policy file's text.
+    ///
+    /// People are emails, or `github:LOGIN` for a GitHub account: on a GitHub repository
+    /// a reviewer is known by login only, and stands for `LOGIN@users.noreply.github.com`.
     pub fn parse(text: &str) -> Result<Policy, PolicyError> {
         let raw: RawPolicy = serde_saphyr::from_str(text).map_err(|e| {
             let (line, message) = crate::config::describe_yaml_error(text, &e);
@@ -174,10 +177,25 @@ impl Policy {
         };
         let expand = |list: &[String], key: &str| -> Result<Vec<String>, PolicyError> {
             let mut out = Vec::new();
+            let not_a_person = |entry: &str| PolicyError {
+                line: line_of(entry),
+                message: format!(
+                    "{key}: {entry:?} is neither an email, github:LOGIN nor team:NAME"
+                ),
+            };
             for entry in list {
                 match entry.strip_prefix("team:") {
                     Some(team) => match raw.teams.get(team) {
-                        Some(members) => out.extend(members.iter().map(|m| m.to_lowercase())),
+                        Some(members) => {
+                            for member in members {
+                                out.push(person(member).ok_or_else(|| PolicyError {
+                                    line: line_of(member),
+                                    message: format!(
+                                        "teams.{team}: {member:?} is neither an email nor github:LOGIN"
+                                    ),
+                                })?);
+                            }
+                        }
                         None => {
                             return Err(PolicyError {
                                 line: line_of(entry),
@@ -187,13 +205,7 @@ impl Policy {
                             });
                         }
                     },
-                    None if entry.contains('@') => out.push(entry.to_lowercase()),
-                    None => {
-                        return Err(PolicyError {
-                            line: line_of(entry),
-                            message: format!("{key}: {entry:?} is neither an email nor team:NAME"),
-                        });
-                    }
+                    None => out.push(person(entry).ok_or_else(|| not_a_person(entry))?),
                 }
             }
             out.sort();
@@ -253,6 +265,19 @@ impl Policy {
     }
 }
 
+/// A person entry as the lower-cased email it stands for.
+fn person(entry: &str) -> Option<String> {
+    let entry = entry.trim();
+    match entry.strip_prefix("github:") {
+        Some(login) if !login.is_empty() && !login.contains(['@', ' ']) => {
+            Some(crate::identity::Identity::github(login).email)
+        }
+        Some(_) => None,
+        None if entry.contains('@') => Some(entry.to_lowercase()),
+        None => None,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -290,6 +315,21 @@ mod tests {
     }
 
     #[test]
+    fn github_logins_stand_for_their_noreply_address() {
+        let policy = Policy::parse(
+            "teams:\n  ops: [github:Dana-Ops, erin@example.com]\nenvironments:\n  production:\n    approvers: [team:ops, github:frank]\n",
+        )
+        .expect("valid");
+        let rules = policy.rules("production");
+        assert!(rules.may_approve(&Identity::github("dana-ops")));
+        assert!(rules.may_approve(&Identity::github("frank")));
+        assert!(rules.may_approve(&who("erin@example.com")));
+        assert!(!rules.may_approve(&Identity::github("mallory")));
+        assert_eq!(Identity::github("frank").github_login(), Some("frank"));
+        assert_eq!(who("frank@example.com").github_login(), None);
+    }
+
+    #[test]
     fn bad_policies_name_the_line() {
         for (text, line, needle) in [
             (
@@ -306,6 +346,16 @@ mod tests {
                 "environments:\n  production:\n    approvers: [team:ops]\n",
                 3,
                 "unknown team \"ops\"",
+            ),
+            (
+                "teams:\n  ops: [dana]\nenvironments:\n  p:\n    approvers: [team:ops]\n",
+                2,
+                "teams.ops: \"dana\" is neither an email nor github:LOGIN",
+            ),
+            (
+                "environments:\n  p:\n    approvers: [\"github:\"]\n",
+                3,
+                "neither an email, github:LOGIN nor team:NAME",
             ),
             (
                 "environments:\n  p:\n    freeze:\n      - {from: tomorrow, to: '2026-01-01T00:00:00Z', reason: x}\n",

@@ -7,6 +7,8 @@ use std::collections::BTreeMap;
 use gix::ObjectId;
 
 use crate::approvals::{Approval, rendered_digest};
+use crate::forge::github::block_on;
+use crate::forge::github::pulls::{approvals_from, latest_per_reviewer};
 use crate::git::write::{RefSwap, Signature};
 use crate::identity::Identity;
 use crate::policy::{MergeMethod, POLICY_PATH, Policy, PolicyError};
@@ -77,6 +79,7 @@ impl OpenRepo {
         me: &Identity,
         now: jiff::Timestamp,
     ) -> Result<Verdict, WorkspaceError> {
+        let me = &self.actor(me)?;
         let branch = &promotion.branch;
         let policy = self.policy_at(branch.base)?;
         let commits = match branch.merge_base {
@@ -90,8 +93,21 @@ impl OpenRepo {
         authors.sort();
         authors.dedup();
         let mut approvals = Vec::new();
-        for commit in &commits {
-            approvals.extend(self.repo.approvals_on(commit.id)?);
+        match (&self.github, &promotion.pull) {
+            (Some(github), Some(pull)) => {
+                // On GitHub the approvals are reviews, and the pull request's author is an
+                // author too (known by login).
+                let reviews = block_on(github.repo.reviews(pull.number))?;
+                approvals = approvals_from(&reviews);
+                authors.push(Identity::github(&pull.author).email);
+                authors.sort();
+                authors.dedup();
+            }
+            _ => {
+                for commit in &commits {
+                    approvals.extend(self.repo.approvals_on(commit.id)?);
+                }
+            }
         }
         let base_tree = match branch.merge_base {
             Some(b) => self.repo.tree_of(b)?,
@@ -107,7 +123,7 @@ impl OpenRepo {
             [only] => self.check_rollback(only)?,
             _ => None,
         };
-        Ok(decide(&Case {
+        let mut verdict = decide(&Case {
             id: promotion.id.clone(),
             policy: policy.as_ref(),
             head: branch.head.to_string(),
@@ -120,7 +136,32 @@ impl OpenRepo {
             digests,
             me,
             now,
-        }))
+        });
+        if promotion.pull.as_ref().is_some_and(|p| p.draft) {
+            let reason =
+                "it is a draft pull request; mark it ready for review on GitHub".to_string();
+            verdict.can_merge = false;
+            verdict.merge_refusals.push(reason.clone());
+            verdict.reasons.push(reason);
+        }
+        Ok(verdict)
+    }
+
+    /// Who is acting here: on GitHub the token's account, elsewhere the identity
+    /// configured (`TOLLGATE_IDENTITY`, the config, git's user).
+    pub fn identity(&self, configured: Option<&str>) -> Result<Identity, WorkspaceError> {
+        match &self.github {
+            Some(github) => Ok(github.viewer()?),
+            None => Ok(Identity::resolve(configured)?),
+        }
+    }
+
+    /// Who acts: on GitHub the token's account (reviews and merges are its), elsewhere `me`.
+    pub fn actor(&self, me: &Identity) -> Result<Identity, WorkspaceError> {
+        match &self.github {
+            Some(github) => Ok(github.viewer()?),
+            None => Ok(me.clone()),
+        }
     }
 
     /// Approve the promotion's current head as `me`, pinning what renders now.
@@ -131,12 +172,19 @@ impl OpenRepo {
         comment: Option<String>,
         now: jiff::Timestamp,
     ) -> Result<Verdict, ReviewError> {
+        let me = &self.actor(me)?;
         let verdict = self.verdict(promotion, me, now)?;
         if !verdict.can_approve {
             return Err(ReviewError::Refused {
                 action: "approve",
                 reasons: verdict.approve_refusals,
             });
+        }
+        if let (Some(github), Some(pull)) = (&self.github, &promotion.pull) {
+            let head = promotion.branch.head.to_string();
+            block_on(github.repo.approve(pull.number, &head, comment.as_deref()))
+                .map_err(WorkspaceError::from)?;
+            return Ok(self.verdict(promotion, me, now)?);
         }
         let approval = Approval {
             by: me.clone(),
@@ -157,6 +205,28 @@ impl OpenRepo {
         me: &Identity,
         now: jiff::Timestamp,
     ) -> Result<bool, ReviewError> {
+        if let (Some(github), Some(pull)) = (&self.github, &promotion.pull) {
+            // GitHub has no "withdraw": the approval is dismissed.
+            let me = github.viewer().map_err(WorkspaceError::from)?;
+            let reviews =
+                block_on(github.repo.reviews(pull.number)).map_err(WorkspaceError::from)?;
+            let head = promotion.branch.head.to_string();
+            let mine = latest_per_reviewer(&reviews).into_iter().find(|r| {
+                r.state == "APPROVED"
+                    && r.commit == head
+                    && Identity::github(&r.by).email == me.email
+            });
+            let Some(review) = mine else {
+                return Ok(false);
+            };
+            block_on(github.repo.dismiss(
+                pull.number,
+                review.id,
+                &format!("{} withdrew this approval with tollgate", me.name),
+            ))
+            .map_err(WorkspaceError::from)?;
+            return Ok(true);
+        }
         Ok(self
             .repo
             .remove_approval(promotion.branch.head, me, &signature(me, now))?)
@@ -191,6 +261,7 @@ impl OpenRepo {
             action: "merge",
             reasons,
         };
+        let me = &self.actor(me)?;
         let branch = &promotion.branch;
         let policy = self
             .policy_at(branch.base)?
@@ -255,6 +326,25 @@ impl OpenRepo {
                 reason.replace('\n', " ")
             ));
         }
+        if let (Some(github), Some(pull)) = (&self.github, &promotion.pull) {
+            let message = match method {
+                MergeMethod::Squash => squash_message(&message, promotion),
+                _ => message,
+            };
+            let (title, body) = message.split_once("\n\n").unwrap_or((&message, ""));
+            let head = branch.head.to_string();
+            let commit = block_on(github.repo.merge(pull.number, &head, method, title, body))
+                .map_err(WorkspaceError::from)?;
+            tracing::info!(id = %promotion.id, %commit, ?method, "merged on GitHub");
+            return Ok(Merged {
+                id: promotion.id.clone(),
+                commit,
+                branch: self.branch.clone(),
+                method,
+                branch_deleted: false,
+                break_glass: break_glass.is_some(),
+            });
+        }
         let sig = signature(me, now);
         let behind = branch.merge_base != Some(branch.base);
         let head_tree = if behind {
@@ -298,11 +388,7 @@ impl OpenRepo {
                     email: head.author.email.clone(),
                     time: head.author.time,
                 };
-                let squashed = message.replacen(
-                    &format!("Merge promotion {}\n\n{}", promotion.id, promotion.title),
-                    &promotion.title,
-                    1,
-                );
+                let squashed = squash_message(&message, promotion);
                 self.repo
                     .write_commit(head_tree, &[branch.base], &author, &sig, &squashed)?
             }
@@ -352,6 +438,15 @@ impl OpenRepo {
             break_glass: break_glass.is_some(),
         })
     }
+}
+
+/// A squash commit's message: the promotion's title, then the same trailers.
+fn squash_message(message: &str, promotion: &Promotion) -> String {
+    message.replacen(
+        &format!("Merge promotion {}\n\n{}", promotion.id, promotion.title),
+        &promotion.title,
+        1,
+    )
 }
 
 impl OpenRepo {

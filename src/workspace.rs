@@ -6,6 +6,8 @@ use gix::ObjectId;
 
 use crate::config::{Config, RepoConfig};
 use crate::environment::{Environment, environments_at};
+use crate::forge::github::PullRequest;
+pub use crate::forge::github::open::GitHubSide;
 use crate::git::promotions::PromotionBranch;
 use crate::git::{CommitInfo, GitError, Person, Repo};
 use crate::manifest::parse::ManifestIssue;
@@ -21,7 +23,9 @@ pub enum WorkspaceError {
     NoRepos,
     #[error("several repos are configured ({known}); say which with --repo")]
     AmbiguousRepo { known: String },
-    #[error("{id:?} is not a promotion id; write it as REPO:BRANCH (see `tollgate list`)")]
+    #[error(
+        "{id:?} is not a promotion id; write it as REPO:BRANCH, or REPO#NUMBER for a pull request (see `tollgate list`)"
+    )]
     BadPromotionId { id: String },
     #[error(
         "repo {repo}: no pending promotion on branch {branch:?}; `tollgate list` shows the pending ones"
@@ -33,28 +37,45 @@ pub enum WorkspaceError {
         env: String,
         known: String,
     },
+    #[error(
+        "repo {repo}: no open pull request #{number} into its protected branch; `tollgate list` shows the open ones"
+    )]
+    UnknownPull { repo: String, number: u64 },
     #[error(transparent)]
     Git(#[from] GitError),
     #[error(transparent)]
     Render(#[from] RenderError),
+    #[error(transparent)]
+    GitHub(#[from] crate::forge::github::GitHubError),
+    #[error(transparent)]
+    Identity(#[from] crate::identity::IdentityError),
 }
 
 /// A configured repository, opened.
 pub struct OpenRepo {
     pub config: RepoConfig,
+    /// The repository itself, or a GitHub repository's mirror.
     pub repo: Repo,
     /// The protected branch, resolved.
     pub branch: String,
+    /// For a GitHub repository: the API side, and its open pull requests as of opening.
+    pub github: Option<GitHubSide>,
 }
 
 impl OpenRepo {
+    /// Open a configured repository. A GitHub repository is asked for its open pull
+    /// requests and its mirror is fetched first, so what is opened is what GitHub has now.
     pub fn open(config: &RepoConfig) -> Result<OpenRepo, WorkspaceError> {
+        if let Some(github) = &config.github {
+            return Self::open_github(config, github);
+        }
         let repo = Repo::open(&config.name, &config.path)?;
         let branch = repo.protected_branch(config.branch.as_deref())?;
         Ok(OpenRepo {
             config: config.clone(),
             repo,
             branch,
+            github: None,
         })
     }
 
@@ -274,6 +295,13 @@ impl OpenRepo {
 
     /// Pending promotions of this repo, with the environments they touch.
     pub fn promotions(&self) -> Result<Vec<Promotion>, WorkspaceError> {
+        if let Some(github) = &self.github {
+            return github
+                .pulls
+                .iter()
+                .map(|pull| self.promotion_of_pull(pull))
+                .collect();
+        }
         let branches = self
             .repo
             .promotion_branches(&self.branch, &self.config.promotions)?;
@@ -288,6 +316,7 @@ impl OpenRepo {
                     author: branch.info.author.clone(),
                     environments,
                     branch,
+                    pull: None,
                 })
             })
             .collect()
@@ -309,8 +338,27 @@ impl OpenRepo {
         Ok(out)
     }
 
-    /// The pending promotion on `branch`.
+    /// The pending promotion on `branch` (on GitHub also `#NUMBER`).
     pub fn promotion(&self, branch: &str) -> Result<Promotion, WorkspaceError> {
+        if let Some(github) = &self.github {
+            let pull = match branch.trim_start_matches('#').parse::<u64>() {
+                Ok(number) => github.pulls.iter().find(|p| p.number == number).ok_or(
+                    WorkspaceError::UnknownPull {
+                        repo: self.name().to_string(),
+                        number,
+                    },
+                )?,
+                Err(_) => github
+                    .pulls
+                    .iter()
+                    .find(|p| p.head_ref == branch)
+                    .ok_or_else(|| WorkspaceError::UnknownPromotion {
+                        repo: self.name().to_string(),
+                        branch: branch.to_string(),
+                    })?,
+            };
+            return self.promotion_of_pull(pull);
+        }
         self.promotions()?
             .into_iter()
             .find(|p| p.branch.branch == branch)
@@ -393,6 +441,8 @@ pub struct Promotion {
     pub author: Person,
     pub environments: Vec<String>,
     pub branch: PromotionBranch,
+    /// When the promotion is a GitHub pull request.
+    pub pull: Option<PullRequest>,
 }
 
 impl Promotion {
@@ -401,8 +451,15 @@ impl Promotion {
     }
 }
 
-/// Split `REPO:BRANCH`.
+/// Split `REPO:BRANCH`, or `REPO#NUMBER` (a pull request) into `REPO` and `#NUMBER`.
 pub fn parse_promotion_id(id: &str) -> Result<(&str, &str), WorkspaceError> {
+    if let Some((repo, number)) = id.split_once('#')
+        && !repo.is_empty()
+        && !repo.contains(':')
+        && number.parse::<u64>().is_ok()
+    {
+        return Ok((repo, &id[repo.len()..]));
+    }
     match id.split_once(':') {
         Some((repo, branch)) if !repo.is_empty() && !branch.is_empty() => Ok((repo, branch)),
         _ => Err(WorkspaceError::BadPromotionId { id: id.to_string() }),

@@ -3,6 +3,7 @@
 use super::ApproveArgs;
 use super::output::{Output, Style};
 use crate::config::Config;
+use crate::forge::github::open::PullDetail;
 use crate::git::commit::rfc3339;
 use crate::identity::Identity;
 use crate::verdict::{ApprovalStatus, Verdict};
@@ -16,30 +17,74 @@ pub(super) fn open_promotion(config: &Config, id: &str) -> anyhow::Result<(OpenR
     Ok((open, promotion))
 }
 
-fn me(config: &Config) -> anyhow::Result<Identity> {
-    Ok(Identity::resolve(config.identity.as_deref())?)
+/// Whether `id` names a promotion (`REPO:BRANCH` or `REPO#N` of a configured repo) rather
+/// than a commit.
+pub(super) fn names_promotion(config: &Config, id: &str, repo: Option<&str>) -> bool {
+    repo.is_none() && parse_promotion_id(id).is_ok_and(|(name, _)| config.repo(name).is_some())
+}
+
+fn me(config: &Config, open: &OpenRepo) -> anyhow::Result<Identity> {
+    Ok(open.identity(config.identity.as_deref())?)
 }
 
 pub fn show(config: &Config, id: &str, out: &Output) -> anyhow::Result<()> {
     let (open, promotion) = open_promotion(config, id)?;
-    let me = me(config)?;
+    let me = me(config, &open)?;
     let verdict = open.verdict(&promotion, &me, jiff::Timestamp::now())?;
+    let detail = match (&open.github, &promotion.pull) {
+        (Some(github), Some(pull)) => Some(github.detail(pull)?),
+        _ => None,
+    };
     if out.json {
-        return out.print_json(&verdict);
+        let mut json = serde_json::to_value(&verdict)?;
+        if let Some(detail) = &detail {
+            json["github"] = serde_json::to_value(detail)?;
+        }
+        return out.print_json(&json);
     }
-    out.print(&verdict_text(out, &promotion, &me, &verdict))
+    let mut text = verdict_text(out, &promotion, &me, &verdict);
+    if let Some(detail) = &detail {
+        text.push_str(&pull_text(detail));
+    }
+    out.print(&text)
+}
+
+/// What GitHub says beyond the verdict.
+fn pull_text(detail: &PullDetail) -> String {
+    let mut text = format!(
+        "\ngithub: {}\n  checks: {}\n  mergeable: {}{}\n",
+        detail.url,
+        detail.checks.one_line(),
+        detail
+            .mergeable_state
+            .as_deref()
+            .unwrap_or("not computed yet"),
+        if detail.draft { " (draft)" } else { "" },
+    );
+    if !detail.requested_reviewers.is_empty() {
+        text.push_str(&format!(
+            "  review requested from: {}\n",
+            detail.requested_reviewers.join(", ")
+        ));
+    }
+    for review in &detail.reviews {
+        text.push_str(&format!(
+            "  {} {} at {:.10}\n",
+            review.by,
+            review.state.to_lowercase().replace('_', " "),
+            review.commit
+        ));
+    }
+    text
 }
 
 pub fn approve(config: &Config, args: &ApproveArgs, out: &Output) -> anyhow::Result<()> {
     let comment = args.comment.clone();
-    // `REPO:BRANCH` naming a configured repo is a promotion; anything else a commit.
-    let is_promotion = matches!(args.id.split_once(':'),
-        Some((repo, _)) if args.repo.is_none() && config.repo(repo).is_some());
-    if !is_promotion {
+    if !names_promotion(config, &args.id, args.repo.as_deref()) {
         return review(config, args, out);
     }
     let (open, promotion) = open_promotion(config, &args.id)?;
-    let me = me(config)?;
+    let me = me(config, &open)?;
     let verdict = open.approve(&promotion, &me, comment, jiff::Timestamp::now())?;
     if out.json {
         return out.print_json(&verdict);
@@ -56,7 +101,7 @@ pub fn approve(config: &Config, args: &ApproveArgs, out: &Output) -> anyhow::Res
 fn review(config: &Config, args: &ApproveArgs, out: &Output) -> anyhow::Result<()> {
     let open = OpenRepo::open(config.pick_repo(args.repo.as_deref())?)?;
     let commit = open.repo.resolve(&args.id)?;
-    let me = me(config)?;
+    let me = me(config, &open)?;
     let environments =
         open.review_break_glass(commit, &me, args.comment.clone(), jiff::Timestamp::now())?;
     if out.json {
@@ -77,7 +122,7 @@ fn review(config: &Config, args: &ApproveArgs, out: &Output) -> anyhow::Result<(
 
 pub fn unapprove(config: &Config, id: &str, out: &Output) -> anyhow::Result<()> {
     let (open, promotion) = open_promotion(config, id)?;
-    let me = me(config)?;
+    let me = me(config, &open)?;
     let removed = open.unapprove(&promotion, &me, jiff::Timestamp::now())?;
     if out.json {
         return out.print_json(&serde_json::json!({ "id": promotion.id, "removed": removed }));
@@ -99,7 +144,7 @@ pub fn merge(
     out: &Output,
 ) -> anyhow::Result<()> {
     let (open, promotion) = open_promotion(config, id)?;
-    let me = me(config)?;
+    let me = me(config, &open)?;
     let merged = open.merge(&promotion, &me, break_glass, jiff::Timestamp::now())?;
     if out.json {
         return out.print_json(&merged);

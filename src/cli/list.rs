@@ -38,6 +38,8 @@ pub fn run(config: &Config, args: &RepoArg, out: &Output) -> anyhow::Result<()> 
                 base: p.branch.base.to_string(),
                 environments: &p.environments,
                 summary: summary.clone(),
+                url: p.pull.as_ref().map(|pull| pull.url.as_str()),
+                draft: p.pull.as_ref().map(|pull| pull.draft),
             })
             .collect();
         out.print_json(&json)?;
@@ -95,6 +97,11 @@ struct PromotionJson<'a> {
     base: String,
     environments: &'a [String],
     summary: String,
+    /// A pull request's page on GitHub.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    url: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    draft: Option<bool>,
 }
 
 #[derive(Debug, Serialize)]

@@ -342,12 +342,10 @@ fn dispatch(cli: &Cli, out: &Output) -> anyhow::Result<()> {
         Some(Command::History(args)) => history::run(&load_config(cli)?, args, out),
         Some(Command::Show(args)) => {
             let config = load_config(cli)?;
-            // `REPO:BRANCH` naming a configured repo is a promotion; anything else a commit.
-            match args.commit.split_once(':') {
-                Some((repo, _)) if args.repo.is_none() && config.repo(repo).is_some() => {
-                    approve::show(&config, &args.commit, out)
-                }
-                _ => show::run(&config, args, out),
+            if approve::names_promotion(&config, &args.commit, args.repo.as_deref()) {
+                approve::show(&config, &args.commit, out)
+            } else {
+                show::run(&config, args, out)
             }
         }
         Some(Command::Approve(args)) => approve::approve(&load_config(cli)?, args, out),

@@ -411,13 +411,13 @@ fn open(config: &Config, repo: &str) -> anyhow::Result<OpenRepo> {
     Ok(OpenRepo::open(config.pick_repo(Some(repo))?)?)
 }
 
-fn me(config: &Config) -> anyhow::Result<Identity> {
-    Ok(Identity::resolve(config.identity.as_deref())?)
+fn me(config: &Config, open: &OpenRepo) -> anyhow::Result<Identity> {
+    Ok(open.identity(config.identity.as_deref())?)
 }
 
 fn load_repo(config: &Config, name: &str) -> anyhow::Result<Vec<PromotionRow>> {
     let open = open(config, name)?;
-    let me = me(config).ok();
+    let me = me(config, &open).ok();
     let now = jiff::Timestamp::now();
     let mut rows = Vec::new();
     for (p, summary) in open.promotions_with_summaries()? {
@@ -468,14 +468,14 @@ fn load_verdict(config: &Config, id: &str) -> anyhow::Result<Verdict> {
     let (repo, branch) = parse_promotion_id(id)?;
     let open = open(config, repo)?;
     let promotion = open.promotion(branch)?;
-    Ok(open.verdict(&promotion, &me(config)?, jiff::Timestamp::now())?)
+    Ok(open.verdict(&promotion, &me(config, &open)?, jiff::Timestamp::now())?)
 }
 
 fn act(config: &Config, id: &str, action: ReviewAction) -> anyhow::Result<String> {
     let (repo, branch) = parse_promotion_id(id)?;
     let open = open(config, repo)?;
     let promotion = open.promotion(branch)?;
-    let me = me(config)?;
+    let me = me(config, &open)?;
     let now = jiff::Timestamp::now();
     Ok(match action {
         ReviewAction::Approve => {
@@ -543,7 +543,7 @@ fn create_undo(
             &preview.base[..10]
         );
     }
-    let me = me(config)?;
+    let me = me(config, &open)?;
     let now = jiff::Timestamp::now();
     let created = open.create_rollback(&plan, &me, Some(reason), false, now)?;
     let id = created

@@ -7,6 +7,8 @@ mod common;
 mod corpus;
 mod demo;
 mod deploy;
+mod github;
+mod github_api;
 mod history;
 mod kube_api;
 mod reconcile;

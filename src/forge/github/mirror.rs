@@ -1,0 +1,47 @@
+//! The local mirror of a GitHub repository: a bare repository (in the cache dir unless the
+//! config says where) holding the protected branch and `refs/pull/N/head` of each open
+//! pull request, fetched with gix. Everything git can answer (trees, renders, history,
+//! audit) is read from it; nothing is ever pushed from it.
+
+use std::path::Path;
+use std::sync::atomic::AtomicBool;
+
+use octocrab::secrecy::SecretString;
+
+use crate::git::fetch::Login;
+use crate::git::{GitError, Repo};
+
+/// The ref a pull request's head is fetched to.
+pub fn pull_ref(number: u64) -> String {
+    format!("refs/pull/{number}/head")
+}
+
+/// Bring the mirror at `path` up to date with `clone_url`: `branch` and the heads of
+/// `pulls`. Creates it on first use. Returns how many refs moved.
+pub fn sync(
+    name: &str,
+    path: &Path,
+    clone_url: &str,
+    branch: &str,
+    pulls: &[u64],
+    token: Option<&SecretString>,
+) -> Result<usize, GitError> {
+    let repo = if path.exists() {
+        Repo::open(name, path)?
+    } else {
+        Repo::init_bare(name, path)?
+    };
+    let mut refspecs = vec![format!("+refs/heads/{branch}:refs/heads/{branch}")];
+    refspecs.extend(pulls.iter().map(|n| format!("+{0}:{0}", pull_ref(*n))));
+    let https = clone_url.starts_with("https://") || clone_url.starts_with("http://");
+    let login = match token {
+        Some(token) if https => Some(Login {
+            username: "x-access-token",
+            password: super::token::git_password(token),
+        }),
+        _ => None,
+    };
+    let moved = repo.fetch_refspecs(clone_url, &refspecs, login, &AtomicBool::new(false))?;
+    repo.set_head_branch(branch)?;
+    Ok(moved)
+}

@@ -1,0 +1,164 @@
+//! Opening a GitHub repository as an [`OpenRepo`]: ask the API for the repository and its
+//! open pull requests, fetch the protected branch and each pull request's head into the
+//! mirror, and open the mirror. A pull request becomes a [`Promotion`] like a local branch,
+//! so the rendered diff and the verdict are the same code for both.
+
+use std::sync::OnceLock;
+
+use crate::config::{GitHubConfig, RepoConfig};
+use crate::git::promotions::PromotionBranch;
+use crate::git::{Person, Repo};
+use crate::identity::Identity;
+use crate::workspace::{OpenRepo, Promotion, WorkspaceError};
+
+use super::pulls::latest_per_reviewer;
+use super::repo::RepoInfo;
+use super::{Checks, GitHubError, GitHubRepo, PullRequest, Review, block_on, mirror};
+
+/// The GitHub side of an opened repository.
+#[derive(Debug)]
+pub struct GitHubSide {
+    pub repo: GitHubRepo,
+    pub info: RepoInfo,
+    /// Open pull requests into the protected branch, as of opening.
+    pub pulls: Vec<PullRequest>,
+    viewer: OnceLock<Identity>,
+}
+
+impl GitHubSide {
+    /// Who the token belongs to (asked once).
+    pub fn viewer(&self) -> Result<Identity, GitHubError> {
+        if let Some(me) = self.viewer.get() {
+            return Ok(me.clone());
+        }
+        let me = block_on(self.repo.viewer())?;
+        Ok(self.viewer.get_or_init(|| me).clone())
+    }
+}
+
+/// What GitHub says about a pull request beyond the list: its mergeable state, the checks
+/// of its head and the reviews.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct PullDetail {
+    pub number: u64,
+    pub url: String,
+    pub draft: bool,
+    pub mergeable_state: Option<String>,
+    pub requested_reviewers: Vec<String>,
+    pub checks: Checks,
+    /// Each reviewer's latest deciding review.
+    pub reviews: Vec<Review>,
+}
+
+impl GitHubSide {
+    /// The detail of `pull`, read at once.
+    pub fn detail(&self, pull: &PullRequest) -> Result<PullDetail, GitHubError> {
+        let (fresh, checks, reviews) = block_on(async {
+            tokio::join!(
+                self.repo.pull(pull.number),
+                self.repo.checks(&pull.head_sha),
+                self.repo.reviews(pull.number),
+            )
+        });
+        let fresh = fresh?;
+        Ok(PullDetail {
+            number: fresh.number,
+            url: fresh.url,
+            draft: fresh.draft,
+            mergeable_state: fresh.mergeable_state,
+            requested_reviewers: fresh.requested_reviewers,
+            checks: checks?,
+            reviews: latest_per_reviewer(&reviews?),
+        })
+    }
+}
+
+impl OpenRepo {
+    pub(crate) fn open_github(
+        config: &RepoConfig,
+        github: &GitHubConfig,
+    ) -> Result<OpenRepo, WorkspaceError> {
+        let api_repo = GitHubRepo::new(github)?;
+        Self::open_github_with(config, api_repo)
+    }
+
+    /// [`OpenRepo::open`] of a GitHub repository through a given client.
+    pub fn open_github_with(
+        config: &RepoConfig,
+        api_repo: GitHubRepo,
+    ) -> Result<OpenRepo, WorkspaceError> {
+        let (info, pulls) = block_on(async {
+            match &config.branch {
+                // Both at once when the branch is known.
+                Some(branch) => {
+                    let (info, pulls) = tokio::join!(api_repo.info(), api_repo.open_pulls(branch));
+                    Ok::<_, GitHubError>((info?, pulls?))
+                }
+                None => {
+                    let info = api_repo.info().await?;
+                    let pulls = api_repo.open_pulls(&info.default_branch).await?;
+                    Ok((info, pulls))
+                }
+            }
+        })?;
+        let branch = config
+            .branch
+            .clone()
+            .unwrap_or_else(|| info.default_branch.clone());
+        let numbers: Vec<u64> = pulls.iter().map(|p| p.number).collect();
+        mirror::sync(
+            &config.name,
+            &config.path,
+            &info.clone_url,
+            &branch,
+            &numbers,
+            Some(api_repo.api().token()),
+        )?;
+        let repo = Repo::open(&config.name, &config.path)?;
+        Ok(OpenRepo {
+            config: config.clone(),
+            repo,
+            branch,
+            github: Some(GitHubSide {
+                repo: api_repo,
+                info,
+                pulls,
+                viewer: OnceLock::new(),
+            }),
+        })
+    }
+
+    /// The promotion a pull request is, read from the mirror.
+    pub(crate) fn promotion_of_pull(
+        &self,
+        pull: &PullRequest,
+    ) -> Result<Promotion, WorkspaceError> {
+        // The fetched ref, not the listed sha: if someone pushed in between, the newer head
+        // is what the diff shows and what a merge pins.
+        let head = self.repo.resolve(&mirror::pull_ref(pull.number))?;
+        let base = self.tip()?;
+        let merge_base = self.repo.merge_base(head, base)?;
+        let info = self.repo.commit_info(head)?;
+        let author = Identity::github(&pull.author);
+        Ok(Promotion {
+            id: format!("{}#{}", self.name(), pull.number),
+            repo: self.name().to_string(),
+            title: pull.title.clone(),
+            author: Person {
+                name: author.name,
+                email: author.email,
+                time: pull.created,
+                offset: 0,
+            },
+            environments: self.environments_touched(merge_base, head)?,
+            branch: PromotionBranch {
+                branch: pull.head_ref.clone(),
+                head,
+                base,
+                merge_base,
+                info,
+            },
+            pull: Some(pull.clone()),
+        })
+    }
+}

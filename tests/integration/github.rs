@@ -1,0 +1,492 @@
+//! GitHub repositories end to end: the binary against a GitHub API served over HTTP by the
+//! test (`github_api.rs`), and a mirror fetched from a bare origin over `file://`. The
+//! assertions are on what tollgate printed and on the requests GitHub received.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use tempfile::TempDir;
+
+use crate::common::{EnvRepoBuilder, Run, run, tollgate};
+use crate::github_api::{FakeGitHub, FakePull, Fault};
+
+const SLUG: &str = "acme/shop-env";
+const TOKEN: &str = "ghp_tollgateTestToken0123456789";
+const BOB_TOKEN: &str = "ghp_bobsTestToken9876543210";
+const POLICY: &str = "environments:\n  production:\n    approvals: 1\n    approvers: [github:dana-ops, github:erin]\n";
+
+fn deployment(image: &str, replicas: u32) -> String {
+    format!(
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: api\n  namespace: shop\nspec:\n  replicas: {replicas}\n  selector:\n    matchLabels:\n      app: api\n  template:\n    metadata:\n      labels:\n        app: api\n    spec:\n      containers:\n      - name: api\n        image: ghcr.io/acme/api:{image}\n"
+    )
+}
+
+struct Fixture {
+    home: TempDir,
+    server: FakeGitHub,
+    origin: EnvRepoBuilder,
+    config: PathBuf,
+    /// #1: Bob bumps production's image.
+    bump: gix::ObjectId,
+}
+
+fn pull(number: u64, title: &str, author: &str, head_ref: &str) -> FakePull {
+    FakePull {
+        number,
+        title: title.to_string(),
+        body: format!("{title}, opened by the pipeline"),
+        author: author.to_string(),
+        head_ref: head_ref.to_string(),
+        base_ref: "main".to_string(),
+        draft: false,
+        labels: vec!["promotion".to_string()],
+        created_at: format!("2026-11-2{number}T08:00:00Z"),
+        open: true,
+        requested_reviewers: vec!["dana-ops".to_string()],
+    }
+}
+
+fn fixture() -> Fixture {
+    let home = TempDir::new().expect("temp dir");
+    let mut origin = EnvRepoBuilder::new(&home.path().join("origin.git"));
+    origin.commit_files(
+        &[
+            ("envs/staging/api.yaml", &deployment("1.0", 1)),
+            ("envs/production/api.yaml", &deployment("1.0", 2)),
+            (".tollgate/policy.yaml", POLICY),
+        ],
+        "Alice",
+        "Start",
+    );
+    let bump = origin.branch(
+        "promote/api-1.1",
+        &[("envs/production/api.yaml", &deployment("1.1", 2))],
+        "Bob",
+        "Promote api 1.1 to production",
+    );
+    let scale = origin.branch(
+        "promote/staging-scale",
+        &[("envs/staging/api.yaml", &deployment("1.0", 3))],
+        "Bob",
+        "Scale staging to 3",
+    );
+    let server = FakeGitHub::start();
+    server.repo(SLUG, &origin.path, "main");
+    server.token(TOKEN, "dana-ops");
+    server.token(BOB_TOKEN, "bob");
+    server.open_pull(
+        SLUG,
+        pull(1, "Promote api 1.1 to production", "bob", "promote/api-1.1"),
+        bump,
+    );
+    server.open_pull(
+        SLUG,
+        pull(2, "Scale staging to 3", "bob", "promote/staging-scale"),
+        scale,
+    );
+    let config = home.path().join("config.yaml");
+    std::fs::write(
+        &config,
+        format!(
+            "repos:\n  - name: shop-gh\n    path: {}\n    github: {{owner: acme, repo: shop-env, api_url: \"{}\"}}\n",
+            home.path().join("mirror.git").display(),
+            server.url()
+        ),
+    )
+    .expect("write config");
+    Fixture {
+        home,
+        server,
+        origin,
+        config,
+        bump,
+    }
+}
+
+impl Fixture {
+    fn command(&self, token: Option<&str>) -> Command {
+        let mut command = tollgate(self.home.path());
+        command
+            .env("XDG_STATE_HOME", self.home.path().join("state"))
+            .env_remove("GITHUB_TOKEN")
+            .env_remove("GH_ENTERPRISE_TOKEN")
+            .env_remove("GITHUB_ENTERPRISE_TOKEN")
+            .args(["--log-level", "debug"])
+            .arg("--config")
+            .arg(&self.config);
+        match token {
+            Some(t) => command.env("GH_TOKEN", t),
+            None => command.env_remove("GH_TOKEN"),
+        };
+        command
+    }
+
+    /// Run as dana-ops (an approver).
+    fn run(&self, args: &[&str]) -> Run {
+        self.run_as(TOKEN, args)
+    }
+
+    fn run_as(&self, token: &str, args: &[&str]) -> Run {
+        let out = run(self.command(Some(token)).args(args));
+        assert_no_token(&out, self.home.path());
+        out
+    }
+
+    fn requests(&self, method: &str, path_contains: &str) -> Vec<crate::github_api::Recorded> {
+        self.server
+            .requests()
+            .into_iter()
+            .filter(|r| r.method == method && r.path.contains(path_contains))
+            .collect()
+    }
+}
+
+/// The token is in no output and no file tollgate wrote (logs, mirror, cache).
+#[track_caller]
+fn assert_no_token(out: &Run, home: &Path) {
+    for token in [TOKEN, BOB_TOKEN] {
+        assert!(!out.stdout.contains(token), "token on stdout");
+        assert!(!out.stderr.contains(token), "token on stderr");
+        for (path, content) in crate::common::files_in(home) {
+            assert!(
+                !String::from_utf8_lossy(&content).contains(token),
+                "token written to {path}"
+            );
+        }
+    }
+}
+
+#[test]
+fn pull_requests_are_promotions_with_rendered_summaries() {
+    let f = fixture();
+    // One pull request per page: the list follows the `Link` header.
+    f.server.page_size(1);
+    let out = f.run(&["list", "--json"]).ok();
+    let rows = out.json();
+    let rows = rows.as_array().expect("array");
+    let ids: Vec<&str> = rows.iter().map(|r| r["id"].as_str().expect("id")).collect();
+    assert_eq!(ids, ["shop-gh#2", "shop-gh#1"], "newest first");
+    let bump = &rows[1];
+    assert_eq!(bump["environments"], serde_json::json!(["production"]));
+    assert_eq!(bump["head"], f.bump.to_string());
+    assert_eq!(bump["branch"], "promote/api-1.1");
+    assert_eq!(bump["author"]["name"], "bob");
+    assert_eq!(bump["url"], "https://github.com/acme/shop-env/pull/1");
+    assert!(
+        bump["summary"]
+            .as_str()
+            .expect("summary")
+            .contains("api:1.0 → 1.1"),
+        "{bump}"
+    );
+    let pages = f.requests("GET", "/pulls");
+    assert_eq!(pages.len(), 2, "two pages of one");
+    assert!(pages[1].query.contains("page=2"), "{:?}", pages[1]);
+    assert!(pages[0].query.contains("base=main"), "{:?}", pages[0]);
+    assert!(
+        f.server
+            .requests()
+            .iter()
+            .all(|r| r.authorization == format!("Bearer {TOKEN}")),
+        "every request carries the token"
+    );
+    // The mirror holds the heads.
+    let mirror = tollgate::git::Repo::open("m", &f.home.path().join("mirror.git")).expect("mirror");
+    assert_eq!(mirror.resolve("refs/pull/1/head").expect("ref"), f.bump);
+}
+
+#[test]
+fn the_diff_of_a_pull_request_is_rendered_from_the_mirror() {
+    let f = fixture();
+    let out = f.run(&["diff", "shop-gh#1", "--json"]).ok();
+    let json = out.json();
+    let envs = json["environments"].as_array().expect("environments");
+    assert_eq!(envs.len(), 1);
+    assert_eq!(envs[0]["name"], "production");
+    let object = &envs[0]["objects"][0];
+    assert_eq!(object["kind"], "Deployment");
+    assert_eq!(object["change"], "changed");
+    let text = f.run(&["diff", "shop-gh#1"]).ok().stdout;
+    assert!(text.contains("ghcr.io/acme/api:1.1"), "{text}");
+}
+
+#[test]
+fn reviews_of_the_current_head_count_and_older_ones_are_stale() {
+    let f = fixture();
+    let old = f.origin.head.expect("main").to_string();
+    f.server.review(SLUG, 1, "erin", "APPROVED", &old);
+    f.server
+        .review(SLUG, 1, "mallory", "APPROVED", &f.bump.to_string());
+    let json = f.run(&["show", "shop-gh#1", "--json"]).ok().json();
+    let statuses: Vec<(String, String)> = json["approvals"]
+        .as_array()
+        .expect("approvals")
+        .iter()
+        .map(|a| {
+            (
+                a["by"].as_str().expect("by").to_string(),
+                a["status"].as_str().expect("status").to_string(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        statuses,
+        [
+            (
+                "erin <erin@users.noreply.github.com>".to_string(),
+                "stale".to_string()
+            ),
+            (
+                "mallory <mallory@users.noreply.github.com>".to_string(),
+                "not-authorised".to_string()
+            )
+        ],
+        "{json}"
+    );
+    assert_eq!(json["environments"][0]["missing"], 1);
+    assert_eq!(json["can_merge"], false);
+    assert_eq!(json["can_approve"], true, "dana-ops is an approver");
+}
+
+#[test]
+fn approve_reviews_the_head_that_was_judged_and_merge_pins_it() {
+    let f = fixture();
+    let out = f.run(&["approve", "shop-gh#1", "--comment", "LGTM"]).ok();
+    assert!(out.stdout.contains("approved shop-gh#1"), "{}", out.stdout);
+    let posts = f.requests("POST", "/pulls/1/reviews");
+    assert_eq!(posts.len(), 1);
+    let body = posts[0].body.as_ref().expect("body");
+    assert_eq!(body["event"], "APPROVE");
+    assert_eq!(body["commit_id"], f.bump.to_string());
+    assert_eq!(body["body"], "LGTM");
+
+    let out = f.run(&["merge", "shop-gh#1", "--json"]).ok();
+    let merged = out.json();
+    let puts = f.requests("PUT", "/pulls/1/merge");
+    assert_eq!(puts.len(), 1);
+    let body = puts[0].body.as_ref().expect("body");
+    assert_eq!(body["sha"], f.bump.to_string());
+    assert_eq!(body["merge_method"], "merge");
+    let message = body["commit_message"].as_str().expect("message");
+    assert!(message.contains("Promotion: shop-gh#1"), "{message}");
+    assert!(
+        message.contains("Approved-by: dana-ops <dana-ops@users.noreply.github.com>"),
+        "{message}"
+    );
+    assert!(message.contains("Merged-by: dana-ops"), "{message}");
+    assert!(!f.server.is_open(SLUG, 1));
+
+    // The merge is on the origin's main, with the trailers: the audit finds it approved.
+    let origin = tollgate::git::Repo::open("o", &f.origin.path).expect("origin");
+    assert_eq!(
+        origin.resolve("refs/heads/main").expect("main").to_string(),
+        merged["commit"].as_str().expect("commit")
+    );
+    let audit = f
+        .run(&["audit", "verify", "--repo", "shop-gh", "--format", "json"])
+        .ok();
+    let rows = audit.json();
+    let merge_row = rows[0]["rows"]
+        .as_array()
+        .expect("rows")
+        .iter()
+        .find(|r| r["commit"].as_str() == merged["commit"].as_str())
+        .cloned()
+        .unwrap_or_else(|| panic!("the merge is audited: {rows}"));
+    assert_eq!(merge_row["finding"], "compliant", "{merge_row}");
+    assert_eq!(
+        merge_row["merged_by"],
+        "dana-ops <dana-ops@users.noreply.github.com>"
+    );
+}
+
+#[test]
+fn a_merge_github_refuses_as_stale_is_explained_and_not_repeated() {
+    let f = fixture();
+    f.server
+        .review(SLUG, 1, "erin", "APPROVED", &f.bump.to_string());
+    let mut fault = Fault::new("PUT", "/pulls/1/merge", 409, 1);
+    fault.body =
+        serde_json::json!({"message": "Head branch was modified. Review and try the merge again."});
+    f.server.fail(fault);
+    let out = f.run(&["merge", "shop-gh#1"]);
+    assert_eq!(out.code, 1, "{}", out.stdout);
+    assert!(
+        out.stderr.contains("head is no longer") && out.stderr.contains("nothing was merged"),
+        "{}",
+        out.stderr
+    );
+    assert_eq!(f.requests("PUT", "/merge").len(), 1, "a write is sent once");
+    assert!(f.server.is_open(SLUG, 1));
+}
+
+#[test]
+fn a_write_that_fails_is_never_sent_again_but_reads_are_retried() {
+    let f = fixture();
+    f.server.fail(Fault::new("GET", "/pulls", 502, 2));
+    f.server.fail(Fault::new("POST", "/reviews", 502, 1));
+    let out = f.run(&["approve", "shop-gh#1"]);
+    assert_eq!(out.code, 1, "{}", out.stdout);
+    assert!(out.stderr.contains("502"), "{}", out.stderr);
+    let lists: Vec<u16> = f
+        .requests("GET", "/repos/acme/shop-env/pulls")
+        .iter()
+        .filter(|r| r.path.ends_with("/pulls"))
+        .map(|r| r.status)
+        .collect();
+    assert_eq!(
+        lists,
+        [502, 502, 200],
+        "the list was retried until it worked"
+    );
+    assert_eq!(
+        f.requests("POST", "/reviews").len(),
+        1,
+        "the review was not"
+    );
+    assert!(f.server.reviews_of(SLUG, 1).is_empty());
+}
+
+#[test]
+fn a_rate_limited_read_waits_as_github_says() {
+    let f = fixture();
+    let mut fault = Fault::new("GET", "/pulls", 403, 1);
+    fault.headers = vec![("retry-after", "1".to_string())];
+    fault.body = serde_json::json!({"message": "You have exceeded a secondary rate limit."});
+    f.server.fail(fault);
+    let out = f.run(&["list", "--json"]).ok();
+    assert_eq!(out.json().as_array().expect("rows").len(), 2);
+    let lists: Vec<u16> = f
+        .requests("GET", "/pulls")
+        .iter()
+        .map(|r| r.status)
+        .collect();
+    assert_eq!(lists, [403, 200]);
+
+    // A limit that holds longer than tollgate waits is an error saying until when.
+    let reset = jiff::Timestamp::now().as_second() + 3 * 3600;
+    let mut fault = Fault::new("GET", "/pulls", 403, 1);
+    fault.headers = vec![
+        ("x-ratelimit-remaining", "0".to_string()),
+        ("x-ratelimit-reset", reset.to_string()),
+    ];
+    fault.body = serde_json::json!({"message": "API rate limit exceeded"});
+    f.server.fail(fault);
+    let out = f.run(&["list"]);
+    assert_eq!(out.code, 1);
+    assert!(
+        out.stderr.contains("rate limit holds until"),
+        "{}",
+        out.stderr
+    );
+}
+
+#[test]
+fn no_token_and_a_bad_token_are_explained() {
+    let f = fixture();
+    let out = run(f.command(None).env("PATH", "/nonexistent").arg("list"));
+    assert_eq!(out.code, 1);
+    assert!(
+        out.stderr.contains("no GitHub token for 127.0.0.1")
+            && out.stderr.contains("GH_TOKEN")
+            && out.stderr.contains("gh auth login"),
+        "{}",
+        out.stderr
+    );
+    let out = f.run_as("ghp_wrong", &["list"]);
+    assert_eq!(out.code, 1);
+    assert!(
+        out.stderr.contains("rejected the token (401"),
+        "{}",
+        out.stderr
+    );
+}
+
+#[test]
+fn the_author_cannot_approve_and_nothing_is_sent() {
+    let f = fixture();
+    let out = f.run_as(BOB_TOKEN, &["approve", "shop-gh#1"]);
+    assert_eq!(out.code, 1);
+    assert!(out.stderr.contains("approve refused"), "{}", out.stderr);
+    assert!(f.requests("POST", "/reviews").is_empty());
+}
+
+#[test]
+fn polling_an_unchanged_list_is_answered_from_the_etag_cache() {
+    use tollgate::forge::github::{Api, GitHubRepo, RetryPolicy};
+    let f = fixture();
+    let github = tollgate::config::GitHubConfig {
+        owner: "acme".into(),
+        repo: "shop-env".into(),
+        api_url: f.server.url(),
+        label: Some("promotion".into()),
+    };
+    let runtime = tokio::runtime::Runtime::new().expect("runtime");
+    let (first, second) = runtime.block_on(async {
+        let api = Api::new(
+            &github.api_url,
+            TOKEN.to_string().into(),
+            RetryPolicy::default(),
+        )
+        .expect("client");
+        let repo = GitHubRepo::with_api(&github, std::sync::Arc::new(api));
+        let first = repo.open_pulls("main").await.expect("first");
+        let second = repo.open_pulls("main").await.expect("second");
+        assert_eq!(repo.api().quota().expect("quota").limit, 5000);
+        (first, second)
+    });
+    assert_eq!(first, second);
+    assert_eq!(first.len(), 2);
+    let lists = f.requests("GET", "/pulls");
+    assert_eq!(lists.len(), 2);
+    assert_eq!(lists[0].if_none_match, None);
+    assert!(lists[1].if_none_match.is_some());
+    assert_eq!(lists[1].status, 304);
+}
+
+#[test]
+fn show_says_what_github_says_about_checks_and_reviews() {
+    let f = fixture();
+    let head = f.bump.to_string();
+    f.server.status(SLUG, &head, "ci/render", "success");
+    f.server
+        .check_run(SLUG, &head, "kubeconform", Some("success"));
+    f.server.check_run(SLUG, &head, "policy", Some("failure"));
+    f.server.review(SLUG, 1, "erin", "CHANGES_REQUESTED", &head);
+    let json = f.run(&["show", "shop-gh#1", "--json"]).ok().json();
+    let github = &json["github"];
+    assert_eq!(github["mergeable_state"], "clean");
+    assert_eq!(github["checks"]["passed"], 2);
+    assert_eq!(github["checks"]["failed"], serde_json::json!(["policy"]));
+    assert_eq!(
+        github["requested_reviewers"],
+        serde_json::json!(["dana-ops"])
+    );
+    assert_eq!(github["reviews"][0]["state"], "CHANGES_REQUESTED");
+    let text = f.run(&["show", "shop-gh#1"]).ok().stdout;
+    assert!(text.contains("checks: ✗ policy"), "{text}");
+    assert!(text.contains("erin changes requested"), "{text}");
+}
+
+#[test]
+fn a_push_after_the_approval_makes_it_stale_and_the_merge_is_refused_unsent() {
+    let mut f = fixture();
+    f.run(&["approve", "shop-gh#1"]).ok();
+    let pushed = f.origin.commit_on(
+        Some(f.bump),
+        &[(
+            "envs/production/api.yaml",
+            Some(deployment("1.2", 2).as_bytes()),
+        )],
+        "Bob",
+        "Actually 1.2",
+    );
+    f.server.push_to_pull(SLUG, 1, pushed);
+    let json = f.run(&["show", "shop-gh#1", "--json"]).ok().json();
+    assert_eq!(json["head"], pushed.to_string());
+    assert_eq!(json["approvals"][0]["status"], "stale");
+    let out = f.run(&["merge", "shop-gh#1"]);
+    assert_eq!(out.code, 1);
+    assert!(out.stderr.contains("merge refused"), "{}", out.stderr);
+    assert!(f.requests("PUT", "/merge").is_empty(), "nothing was sent");
+}
