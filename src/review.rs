@@ -97,8 +97,7 @@ impl OpenRepo {
             (Some(github), Some(pull)) => {
                 // On GitHub the approvals are reviews, and the pull request's author is an
                 // author too (known by login).
-                let reviews = block_on(github.repo.reviews(pull.number))?;
-                approvals = approvals_from(&reviews);
+                approvals = approvals_from(&github.reviews(pull.number)?);
                 authors.push(Identity::github(&pull.author).email);
                 authors.sort();
                 authors.dedup();

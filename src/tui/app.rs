@@ -148,6 +148,8 @@ pub struct ReviewState {
 #[derive(Debug)]
 pub struct App {
     pub identity: String,
+    /// `GitHub 4987/5000`: API quota left, once a GitHub repo has been read.
+    pub github_quota: Option<String>,
     pub screen: Screen,
     pub inbox: InboxState,
     pub environments: EnvironmentsState,
@@ -196,6 +198,7 @@ impl App {
     pub fn new(identity: String, repos: &[String], now: i64, size: Rect) -> (App, Vec<Command>) {
         let mut app = App {
             identity,
+            github_quota: None,
             screen: Screen::Inbox,
             inbox: InboxState {
                 repos: Vec::new(),
@@ -391,6 +394,7 @@ impl App {
             }
             Action::Open => return self.open_selected(),
             Action::CycleHistoryMode => return self.cycle_history_mode(),
+            Action::OpenInBrowser => return self.open_in_browser(),
             Action::RequestApprove => return self.open_dialog(ReviewAction::Approve),
             Action::RequestUnapprove => return self.open_dialog(ReviewAction::Unapprove),
             Action::RequestMerge => return self.open_dialog(ReviewAction::Merge),
@@ -506,6 +510,7 @@ impl App {
                     created: row.time,
                     environments: vec![h.env.clone()],
                     summary: String::new(),
+                    url: None,
                 };
                 let (repo, sha) = (h.repo.clone(), row.sha.clone());
                 let request = self.request();
@@ -513,6 +518,29 @@ impl App {
                 vec![Command::LoadCommit { request, repo, sha }]
             }
             Screen::Review => Vec::new(),
+        }
+    }
+
+    /// `o`: the selected (or reviewed) pull request's page on GitHub.
+    fn open_in_browser(&mut self) -> Vec<Command> {
+        let row = match self.screen {
+            Screen::Inbox => match self.inbox_lines().get(self.inbox.cursor.selected) {
+                Some(RepoLine::Item(row)) => Some((*row).clone()),
+                _ => None,
+            },
+            Screen::Review => self.review.as_ref().map(|r| r.header.clone()),
+            _ => None,
+        };
+        match row {
+            Some(PromotionRow { url: Some(url), .. }) => vec![Command::OpenUrl { url }],
+            Some(row) => {
+                self.message = Some(format!(
+                    "{} is a branch, not a GitHub pull request: it has no page to open",
+                    row.id
+                ));
+                Vec::new()
+            }
+            None => Vec::new(),
         }
     }
 
@@ -689,6 +717,7 @@ impl App {
             }
         }
         match outcome {
+            Outcome::Message(text) => self.message = Some(text),
             Outcome::UndoPlanned { request, result } => self.undo_planned(request, result),
             Outcome::UndoCreated { request, result } => return self.undo_created(request, result),
             Outcome::Verdict { request, result } => {

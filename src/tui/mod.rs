@@ -111,7 +111,10 @@ async fn event_loop(
                 Vec::new()
             }
             Message::Input(_) => Vec::new(),
-            Message::Done(outcome) => app.apply(outcome),
+            Message::Done(outcome) => {
+                app.github_quota = quota_text(&crate::forge::github::quotas());
+                app.apply(outcome)
+            }
             Message::Tick => {
                 app.tick = app.tick.wrapping_add(1);
                 Vec::new()
@@ -147,6 +150,12 @@ fn spawn_input_reader(tx: mpsc::Sender<Message>, stop: Arc<AtomicBool>) {
             }
         }
     });
+}
+
+/// The GitHub API quota left, for the status bar: the host with the least.
+pub fn quota_text(quotas: &[(String, crate::forge::github::Quota)]) -> Option<String> {
+    let (_, quota) = quotas.iter().min_by_key(|(_, q)| q.remaining)?;
+    Some(format!("GitHub {}/{}", quota.remaining, quota.limit))
 }
 
 /// The one place the TUI starts slow work.

@@ -173,7 +173,7 @@ impl App {
     pub(super) fn undo_created(
         &mut self,
         request: RequestId,
-        result: Result<super::work::PromotionRow, String>,
+        result: Result<Box<super::work::PromotionRow>, String>,
     ) -> Vec<Command> {
         let Some(d) = &mut self.undo else {
             return Vec::new();
@@ -196,7 +196,7 @@ impl App {
                 let mut commands = self.reload_inbox();
                 let request = self.request();
                 self.history = None;
-                self.open_review(row, request, Screen::Inbox);
+                self.open_review(*row, request, Screen::Inbox);
                 commands.push(Command::LoadPromotion { request, id });
                 commands
             }

@@ -6,6 +6,7 @@
 use std::ops::ControlFlow;
 
 use crate::config::Config;
+use crate::forge::github::{GitHubRepo, PullRequest};
 use crate::git::CommitInfo;
 use crate::history::{HistoryEntry, HistoryMode, HistoryQuery, default_index_dir, walk_history};
 use crate::identity::Identity;
@@ -113,6 +114,10 @@ pub enum Command {
         repo: String,
         sha: String,
     },
+    /// Open a page (a pull request on GitHub) in the browser.
+    OpenUrl {
+        url: String,
+    },
 }
 
 /// One row of the inbox, and the header of a review.
@@ -131,6 +136,8 @@ pub struct PromotionRow {
     pub approvals: String,
     /// Whether the person using tollgate may merge it now.
     pub can_merge: bool,
+    /// A pull request's page on GitHub.
+    pub url: Option<String>,
 }
 
 /// An object of a diff, ready to draw.
@@ -252,6 +259,8 @@ pub struct UndoPreview {
 
 #[derive(Debug)]
 pub enum Outcome {
+    /// Something to say in the status bar.
+    Message(String),
     UndoPlanned {
         request: RequestId,
         result: Result<Box<UndoPreview>, String>,
@@ -259,7 +268,7 @@ pub enum Outcome {
     /// The promotion a revert or rollback opened, ready to review.
     UndoCreated {
         request: RequestId,
-        result: Result<PromotionRow, String>,
+        result: Result<Box<PromotionRow>, String>,
     },
     Repo {
         request: RequestId,
@@ -328,13 +337,30 @@ pub fn execute(
             tree,
         } => emit(Outcome::UndoCreated {
             request,
-            result: create_undo(config, &undo, &reason, &base, &tree).map_err(text),
+            result: create_undo(config, &undo, &reason, &base, &tree)
+                .map(Box::new)
+                .map_err(text),
         }),
-        Command::LoadRepo { request, repo } => emit(Outcome::Repo {
-            result: load_repo(config, &repo).map_err(text),
-            request,
-            repo,
-        }),
+        Command::LoadRepo { request, repo } => {
+            // A GitHub repo shows its pull requests as soon as the API has listed them;
+            // their diffs and verdicts follow once the mirror is fetched.
+            let result = load_repo(config, &repo, &mut |rows| {
+                emit(Outcome::Repo {
+                    request,
+                    repo: repo.clone(),
+                    result: Ok(rows),
+                })
+            });
+            emit(Outcome::Repo {
+                result: result.map_err(text),
+                request,
+                repo,
+            })
+        }
+        Command::OpenUrl { url } => emit(Outcome::Message(match webbrowser::open(&url) {
+            Ok(()) => format!("opened {url}"),
+            Err(e) => format!("cannot open a browser ({e}); the page is {url}"),
+        })),
         Command::LoadVerdict { request, id } => emit(Outcome::Verdict {
             request,
             result: load_verdict(config, &id).map(Box::new).map_err(text),
@@ -415,8 +441,25 @@ fn me(config: &Config, open: &OpenRepo) -> anyhow::Result<Identity> {
     Ok(open.identity(config.identity.as_deref())?)
 }
 
-fn load_repo(config: &Config, name: &str) -> anyhow::Result<Vec<PromotionRow>> {
-    let open = open(config, name)?;
+fn load_repo(
+    config: &Config,
+    name: &str,
+    listed: &mut dyn FnMut(Vec<PromotionRow>),
+) -> anyhow::Result<Vec<PromotionRow>> {
+    let repo_config = config.pick_repo(Some(name))?;
+    let open = match &repo_config.github {
+        Some(github) => {
+            let api_repo = GitHubRepo::new(github)?;
+            let (info, pulls) = OpenRepo::list_github(repo_config, &api_repo)?;
+            listed(pulls.iter().map(|p| listed_row(name, p)).collect());
+            let open = OpenRepo::open_github_listed(repo_config, api_repo, info, pulls)?;
+            if let Some(github) = &open.github {
+                github.read_reviews_ahead()?;
+            }
+            open
+        }
+        None => OpenRepo::open(repo_config)?,
+    };
     let me = me(config, &open).ok();
     let now = jiff::Timestamp::now();
     let mut rows = Vec::new();
@@ -437,9 +480,27 @@ fn load_repo(config: &Config, name: &str) -> anyhow::Result<Vec<PromotionRow>> {
             summary,
             approvals,
             can_merge: verdict.is_some_and(|v| v.can_merge),
+            url: p.pull.as_ref().map(|pull| pull.url.clone()),
         });
     }
     Ok(rows)
+}
+
+/// A pull request as the API listed it, before its diff and verdict are known.
+fn listed_row(repo: &str, pull: &PullRequest) -> PromotionRow {
+    PromotionRow {
+        id: format!("{repo}#{}", pull.number),
+        repo: repo.to_string(),
+        branch: pull.head_ref.clone(),
+        title: pull.title.clone(),
+        author: pull.author.clone(),
+        created: pull.created,
+        environments: Vec::new(),
+        summary: "fetching…".into(),
+        approvals: "…".into(),
+        can_merge: false,
+        url: Some(pull.url.clone()),
+    }
 }
 
 /// `1/2`: the valid approvals of the environment with the fewest, over the most required.
@@ -564,6 +625,7 @@ fn create_undo(
         summary: preview.summary,
         approvals,
         can_merge: false,
+        url: None,
     })
 }
 

@@ -490,3 +490,47 @@ fn a_push_after_the_approval_makes_it_stale_and_the_merge_is_refused_unsent() {
     assert!(out.stderr.contains("merge refused"), "{}", out.stderr);
     assert!(f.requests("PUT", "/merge").is_empty(), "nothing was sent");
 }
+
+#[test]
+fn the_tui_lists_pull_requests_shows_the_quota_and_opens_them_in_the_browser() {
+    if !crate::tmux::tmux_available() {
+        return;
+    }
+    let f = fixture();
+    let home = f.home.path();
+    // The browser is a script that notes the page it was asked to open.
+    let browser = home.join("browser.sh");
+    let opened = home.join("opened.txt");
+    std::fs::write(
+        &browser,
+        format!("#!/bin/sh\necho \"$1\" >> {}\n", opened.display()),
+    )
+    .expect("write browser");
+    std::process::Command::new("chmod")
+        .args(["+x"])
+        .arg(&browser)
+        .status()
+        .expect("chmod");
+    let script = format!(
+        "HOME={home} XDG_STATE_HOME={home}/state XDG_CACHE_HOME={home}/cache GH_TOKEN={TOKEN} BROWSER={browser} {binary} --config {config}; echo EXIT=$?; sleep 60",
+        home = home.display(),
+        browser = browser.display(),
+        binary = env!("CARGO_BIN_EXE_tollgate"),
+        config = f.config.display(),
+    );
+    let session = crate::tmux::Session::start("github", &script, 120, 30);
+    let inbox = session.wait_for("0/1");
+    assert!(inbox.contains("shop-gh#1"), "{inbox}");
+    assert!(inbox.contains("shop-gh#2"), "{inbox}");
+    assert!(
+        inbox.contains("GitHub 4"),
+        "the quota is in the status bar:\n{inbox}"
+    );
+    // Newest first: #2 is selected; `o` opens its page.
+    session.keys(&["o"]);
+    session.wait_for("opened https://github.com/acme/shop-env/pull/2");
+    let pages = std::fs::read_to_string(&opened).expect("the browser was started");
+    assert_eq!(pages.trim(), "https://github.com/acme/shop-env/pull/2");
+    session.keys(&["q"]);
+    session.wait_for("EXIT=0");
+}

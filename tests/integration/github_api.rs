@@ -103,6 +103,8 @@ struct Store {
     remaining: u64,
     next_id: u64,
     addr: String,
+    /// Added to every answer, as GitHub's own latency.
+    latency: std::time::Duration,
 }
 
 pub struct FakeGitHub {
@@ -131,6 +133,7 @@ impl FakeGitHub {
             remaining: 5000,
             next_id: 1000,
             addr: format!("http://{addr}"),
+            latency: std::time::Duration::ZERO,
         }));
         let app = axum::Router::new()
             .fallback(handle)
@@ -228,6 +231,13 @@ impl FakeGitHub {
             .entry(sha.to_string())
             .or_default()
             .push((name.to_string(), conclusion.map(str::to_string)));
+    }
+
+    /// Answer every request `latency` late (concurrent requests wait together); for
+    /// benches/github_inbox.rs.
+    #[allow(dead_code)]
+    pub fn latency(&self, latency: std::time::Duration) {
+        self.lock().latency = latency;
     }
 
     /// At most `size` items per page, whatever `per_page` asks.
@@ -405,6 +415,10 @@ async fn handle(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
+    let latency = store.lock().expect("store").latency;
+    if !latency.is_zero() {
+        tokio::time::sleep(latency).await;
+    }
     let mut store = store.lock().expect("store");
     let path = uri.path().to_string();
     let query = uri.query().unwrap_or("").to_string();

@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use crate::common::kustomize_available;
 use crate::demo::demo;
 
-fn tmux_available() -> bool {
+pub(crate) fn tmux_available() -> bool {
     let found = Command::new("tmux")
         .arg("-V")
         .output()
@@ -22,11 +22,32 @@ fn tmux_available() -> bool {
     found
 }
 
-struct Session {
+pub(crate) struct Session {
     socket: String,
 }
 
 impl Session {
+    /// Run `script` (sh) in a new tmux server of its own, in a `width`×`height` window.
+    pub(crate) fn start(name: &str, script: &str, width: u16, height: u16) -> Session {
+        let session = Session {
+            socket: format!("tollgate-{name}-{}", std::process::id()),
+        };
+        session.tmux(&[
+            "new-session",
+            "-d",
+            "-s",
+            "e2e",
+            "-x",
+            &width.to_string(),
+            "-y",
+            &height.to_string(),
+            "sh",
+            "-c",
+            script,
+        ]);
+        session
+    }
+
     fn tmux(&self, args: &[&str]) -> String {
         let output = Command::new("tmux")
             .args(["-L", &self.socket])
@@ -40,7 +61,7 @@ impl Session {
         self.tmux(&["capture-pane", "-p", "-t", "e2e"])
     }
 
-    fn keys(&self, keys: &[&str]) {
+    pub(crate) fn keys(&self, keys: &[&str]) {
         let mut args = vec!["send-keys", "-t", "e2e"];
         args.extend_from_slice(keys);
         self.tmux(&args);
@@ -48,7 +69,7 @@ impl Session {
 
     /// Wait until the screen shows `text` (the work is asynchronous), or fail with it.
     #[track_caller]
-    fn wait_for(&self, text: &str) -> String {
+    pub(crate) fn wait_for(&self, text: &str) -> String {
         let deadline = Instant::now() + Duration::from_secs(20);
         loop {
             let screen = self.screen();
@@ -84,22 +105,7 @@ fn tui_end_to_end_in_tmux() {
         home = home.path().display(),
         config = config.display(),
     );
-    let session = Session {
-        socket: format!("tollgate-e2e-{}", std::process::id()),
-    };
-    session.tmux(&[
-        "new-session",
-        "-d",
-        "-s",
-        "e2e",
-        "-x",
-        "100",
-        "-y",
-        "30",
-        "sh",
-        "-c",
-        &script,
-    ]);
+    let session = Session::start("e2e", &script, 100, 30);
 
     let inbox = session.wait_for("platform:promote/payments-se");
     assert!(inbox.contains("inbox · 5 pending"), "{inbox}");

@@ -26,6 +26,7 @@ pub fn sync(
     pulls: &[u64],
     token: Option<&SecretString>,
 ) -> Result<usize, GitError> {
+    super::install_tls_provider();
     let repo = if path.exists() {
         Repo::open(name, path)?
     } else {

@@ -79,11 +79,23 @@ pub enum GitHubError {
     Decode { what: String, message: String },
 }
 
+/// Make ring the process's TLS provider: gix's HTTPS transport (reqwest, built without a
+/// provider of its own) needs one installed, and octocrab and kube use ring too, so the
+/// build carries one TLS stack.
+pub fn install_tls_provider() {
+    static INSTALLED: OnceLock<()> = OnceLock::new();
+    INSTALLED.get_or_init(|| {
+        // Err: one is installed already, which is as good.
+        let _ = rustls::crypto::ring::default_provider().install_default();
+    });
+}
+
 /// The runtime GitHub calls run on, for the life of the process: the connection pools and
 /// ETag caches of the clients outlive any one command.
 pub fn runtime() -> &'static tokio::runtime::Runtime {
     static RUNTIME: OnceLock<tokio::runtime::Runtime> = OnceLock::new();
     RUNTIME.get_or_init(|| {
+        install_tls_provider();
         tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
             .thread_name("tollgate-github")

@@ -3,7 +3,8 @@
 //! mirror, and open the mirror. A pull request becomes a [`Promotion`] like a local branch,
 //! so the rendered diff and the verdict are the same code for both.
 
-use std::sync::OnceLock;
+use std::collections::HashMap;
+use std::sync::{Mutex, OnceLock};
 
 use crate::config::{GitHubConfig, RepoConfig};
 use crate::git::promotions::PromotionBranch;
@@ -23,9 +24,38 @@ pub struct GitHubSide {
     /// Open pull requests into the protected branch, as of opening.
     pub pulls: Vec<PullRequest>,
     viewer: OnceLock<Identity>,
+    /// Reviews read ahead for many pull requests at once (the inbox's verdicts).
+    reviews: Mutex<HashMap<u64, Vec<Review>>>,
 }
 
 impl GitHubSide {
+    /// Every review of pull request `number`: read ahead, or asked now.
+    pub fn reviews(&self, number: u64) -> Result<Vec<Review>, GitHubError> {
+        let cached = self.lock_reviews().get(&number).cloned();
+        match cached {
+            Some(reviews) => Ok(reviews),
+            None => block_on(self.repo.reviews(number)),
+        }
+    }
+
+    /// Read the reviews of every open pull request, concurrently, for the verdicts that
+    /// follow.
+    pub fn read_reviews_ahead(&self) -> Result<(), GitHubError> {
+        let numbers: Vec<u64> = self.pulls.iter().map(|p| p.number).collect();
+        let all = block_on(futures::future::join_all(
+            numbers.iter().map(|n| self.repo.reviews(*n)),
+        ));
+        let mut cache = self.lock_reviews();
+        for (number, reviews) in numbers.into_iter().zip(all) {
+            cache.insert(number, reviews?);
+        }
+        Ok(())
+    }
+
+    fn lock_reviews(&self) -> std::sync::MutexGuard<'_, HashMap<u64, Vec<Review>>> {
+        self.reviews.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
     /// Who the token belongs to (asked once).
     pub fn viewer(&self) -> Result<Identity, GitHubError> {
         if let Some(me) = self.viewer.get() {
@@ -60,6 +90,9 @@ impl GitHubSide {
                 self.repo.reviews(pull.number),
             )
         });
+        if let Ok(reviews) = &reviews {
+            self.lock_reviews().insert(pull.number, reviews.clone());
+        }
         let fresh = fresh?;
         Ok(PullDetail {
             number: fresh.number,
@@ -87,7 +120,17 @@ impl OpenRepo {
         config: &RepoConfig,
         api_repo: GitHubRepo,
     ) -> Result<OpenRepo, WorkspaceError> {
-        let (info, pulls) = block_on(async {
+        let (info, pulls) = Self::list_github(config, &api_repo)?;
+        Self::open_github_listed(config, api_repo, info, pulls)
+    }
+
+    /// The first half of opening a GitHub repository, API only: what the repository is
+    /// and its open pull requests (enough for the inbox's first rows).
+    pub fn list_github(
+        config: &RepoConfig,
+        api_repo: &GitHubRepo,
+    ) -> Result<(RepoInfo, Vec<PullRequest>), WorkspaceError> {
+        Ok(block_on(async {
             match &config.branch {
                 // Both at once when the branch is known.
                 Some(branch) => {
@@ -100,7 +143,16 @@ impl OpenRepo {
                     Ok((info, pulls))
                 }
             }
-        })?;
+        })?)
+    }
+
+    /// The second half: fetch the mirror and open it.
+    pub fn open_github_listed(
+        config: &RepoConfig,
+        api_repo: GitHubRepo,
+        info: RepoInfo,
+        pulls: Vec<PullRequest>,
+    ) -> Result<OpenRepo, WorkspaceError> {
         let branch = config
             .branch
             .clone()
@@ -124,6 +176,7 @@ impl OpenRepo {
                 info,
                 pulls,
                 viewer: OnceLock::new(),
+                reviews: Mutex::new(HashMap::new()),
             }),
         })
     }

@@ -10,6 +10,9 @@ use crate::tui::theme::Theme;
 
 pub fn draw(frame: &mut Frame, app: &App, theme: Theme, area: Rect) {
     let mut spans = vec![Span::styled(format!(" {} ", app.identity), theme.bold())];
+    if let Some(quota) = &app.github_quota {
+        spans.push(Span::styled(format!("│ {quota} "), theme.dim()));
+    }
     let focus = match app.screen {
         Screen::Inbox if app.inbox.filtering => format!("filter: {}▏", app.inbox.filter),
         Screen::Inbox => match app.inbox_lines().get(app.inbox.cursor.selected) {
