@@ -74,6 +74,18 @@ pub struct CreatedRollback {
 pub enum RollbackError {
     #[error(transparent)]
     Workspace(#[from] WorkspaceError),
+    #[error(
+        "repo {repo} is on GitHub, where a rollback is always a pull request; leave out --direct, and merge it with --break-glass if a freeze is in force"
+    )]
+    DirectOnGitHub { repo: String },
+    #[error(
+        "repo {repo}: GitHub built the tree {theirs} where tollgate computed {ours}; nothing was opened (no branch, no pull request). A file mode or a concurrent push may differ; try again"
+    )]
+    TreeMismatch {
+        repo: String,
+        ours: String,
+        theirs: String,
+    },
     #[error("repo {repo}: {commit} is not on {branch}; only what {branch} has can be undone")]
     NotOnBranch {
         repo: String,
@@ -448,6 +460,14 @@ impl OpenRepo {
         now: jiff::Timestamp,
     ) -> Result<CreatedRollback, RollbackError> {
         let reason = reason.map(str::trim).filter(|r| !r.is_empty());
+        if let Some(github) = &self.github {
+            if direct {
+                return Err(RollbackError::DirectOnGitHub {
+                    repo: self.name().to_string(),
+                });
+            }
+            return self.create_rollback_on_github(github, plan, reason);
+        }
         if direct {
             if reason.is_none() {
                 return Err(RollbackError::NoReason);

@@ -7,7 +7,6 @@ use super::diff::{EnvironmentJson, environment_text, environments_json};
 use super::output::{Output, Style};
 use super::{RevertArgs, RollbackArgs, UndoArgs};
 use crate::config::Config;
-use crate::identity::Identity;
 use crate::rollback::{CreatedRollback, RollbackKind, RollbackPlan};
 use crate::workspace::{ConfigExt, EnvironmentDiff, OpenRepo, summary_line};
 
@@ -71,7 +70,7 @@ fn finish(
         text.push_str(&diff_text(out, &rendered));
         return out.print(&text);
     }
-    let me = Identity::resolve(config.identity.as_deref())?;
+    let me = open.identity(config.identity.as_deref())?;
     let created = open.create_rollback(
         plan,
         &me,

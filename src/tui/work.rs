@@ -610,7 +610,13 @@ fn create_undo(
     let id = created
         .promotion
         .unwrap_or_else(|| format!("{}:{}", undo.repo, plan.branch));
-    let promotion = open.promotion(&plan.branch)?;
+    // A pull request is new on GitHub: look again to see it.
+    let open = match open.github {
+        Some(_) => self::open(config, &undo.repo)?,
+        None => open,
+    };
+    let (_, key) = parse_promotion_id(&id)?;
+    let promotion = open.promotion(key)?;
     let approvals = open
         .verdict(&promotion, &me, now)
         .map_or_else(|_| "-".into(), |v| approvals_text(&v));
@@ -625,7 +631,7 @@ fn create_undo(
         summary: preview.summary,
         approvals,
         can_merge: false,
-        url: None,
+        url: promotion.pull.as_ref().map(|p| p.url.clone()),
     })
 }
 

@@ -534,3 +534,84 @@ fn the_tui_lists_pull_requests_shows_the_quota_and_opens_them_in_the_browser() {
     session.keys(&["q"]);
     session.wait_for("EXIT=0");
 }
+
+#[test]
+fn a_revert_is_proposed_as_a_pull_request_through_the_git_data_api() {
+    let f = fixture();
+    f.server
+        .review(SLUG, 1, "erin", "APPROVED", &f.bump.to_string());
+    let merged = f.run(&["merge", "shop-gh#1", "--json"]).ok().json();
+    let merge_commit = merged["commit"].as_str().expect("commit").to_string();
+
+    let out = f
+        .run(&[
+            "revert",
+            &merge_commit,
+            "--repo",
+            "shop-gh",
+            "--reason",
+            "api 1.1 leaks memory",
+            "--json",
+        ])
+        .ok();
+    let created = out.json();
+    assert_eq!(created["promotion"], "shop-gh#3", "{created}");
+    // Blobs, one tree, one commit, one branch, one pull request: each sent once.
+    let writes: Vec<String> = f
+        .server
+        .requests()
+        .into_iter()
+        .filter(|r| r.method == "POST")
+        .map(|r| {
+            r.path
+                .trim_start_matches("/repos/acme/shop-env")
+                .to_string()
+        })
+        .collect();
+    assert_eq!(
+        writes,
+        [
+            "/git/blobs",
+            "/git/trees",
+            "/git/commits",
+            "/git/refs",
+            "/pulls"
+        ],
+        "{writes:?}"
+    );
+    let pull = f
+        .requests("POST", "/pulls")
+        .pop()
+        .and_then(|r| r.body)
+        .expect("pull body");
+    assert!(pull["title"].as_str().expect("title").starts_with("Revert"));
+    let body = pull["body"].as_str().expect("body");
+    assert!(body.contains(&format!("Reverts: {merge_commit}")), "{body}");
+    assert!(body.contains("Reason: api 1.1 leaks memory"), "{body}");
+
+    // The new pull request is a promotion like any other: a verified revert of production.
+    let json = f.run(&["show", "shop-gh#3", "--json"]).ok().json();
+    assert_eq!(json["environments"][0]["name"], "production", "{json}");
+    let diff = f.run(&["diff", "shop-gh#3"]).ok().stdout;
+    assert!(
+        diff.contains("api:1.1 → 1.0") || diff.contains("1.1 → 1.0"),
+        "{diff}"
+    );
+
+    // --direct is not a thing on GitHub.
+    let out = f.run(&[
+        "revert",
+        &merge_commit,
+        "--repo",
+        "shop-gh",
+        "--reason",
+        "now",
+        "--direct",
+    ]);
+    assert_eq!(out.code, 1);
+    assert!(
+        out.stderr.contains("always a pull request"),
+        "{}",
+        out.stderr
+    );
+}

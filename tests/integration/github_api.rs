@@ -671,6 +671,136 @@ fn route(
             (200, review_json(&addr, &slug, number, &review))
         }
         ("PUT", ["pulls", n, "merge"]) => merge(repo, n, body.unwrap_or_default()),
+        ("POST", ["git", "blobs"]) => {
+            use base64::Engine;
+            let body = body.unwrap_or_default();
+            let Some(content) = body["content"]
+                .as_str()
+                .and_then(|c| base64::engine::general_purpose::STANDARD.decode(c).ok())
+            else {
+                return message(422, "Invalid request: content is not base64");
+            };
+            let origin = Repo::open("origin", &repo.origin).expect("open origin");
+            let id = origin
+                .inner
+                .write_blob(&content)
+                .expect("write blob")
+                .detach();
+            (
+                201,
+                json!({"sha": id.to_string(), "url": format!("{addr}/repos/{slug}/git/blobs/{id}")}),
+            )
+        }
+        ("POST", ["git", "trees"]) => {
+            let body = body.unwrap_or_default();
+            let origin = Repo::open("origin", &repo.origin).expect("open origin");
+            let Some(base) = body["base_tree"]
+                .as_str()
+                .and_then(|b| gix::ObjectId::from_hex(b.as_bytes()).ok())
+            else {
+                return message(422, "Invalid request: base_tree");
+            };
+            let mut changes = Vec::new();
+            for entry in body["tree"].as_array().cloned().unwrap_or_default() {
+                let path = entry["path"].as_str().unwrap_or("").to_string();
+                let content = match entry["sha"].as_str() {
+                    None => None,
+                    Some(sha) => match gix::ObjectId::from_hex(sha.as_bytes())
+                        .ok()
+                        .and_then(|id| origin.blob(id).ok())
+                    {
+                        Some(bytes) => Some(bytes),
+                        None => return message(422, &format!("tree.sha {sha} is not a blob")),
+                    },
+                };
+                changes.push(tollgate::git::write::FileChange { path, content });
+            }
+            let tree = origin.write_tree(base, &changes).expect("write tree");
+            (
+                201,
+                json!({"sha": tree.to_string(), "url": format!("{addr}/repos/{slug}/git/trees/{tree}"), "tree": [], "truncated": false}),
+            )
+        }
+        ("POST", ["git", "commits"]) => {
+            let body = body.unwrap_or_default();
+            let origin = Repo::open("origin", &repo.origin).expect("open origin");
+            let id = |v: &Value| {
+                v.as_str()
+                    .and_then(|s| gix::ObjectId::from_hex(s.as_bytes()).ok())
+            };
+            let Some(tree) = id(&body["tree"]) else {
+                return message(422, "Invalid request: tree");
+            };
+            let parents: Vec<gix::ObjectId> = body["parents"]
+                .as_array()
+                .cloned()
+                .unwrap_or_default()
+                .iter()
+                .filter_map(id)
+                .collect();
+            let sig = Signature {
+                name: login.to_string(),
+                email: format!("{login}@users.noreply.github.com"),
+                time: 1_795_000_000,
+            };
+            let commit = origin
+                .write_commit(
+                    tree,
+                    &parents,
+                    &sig,
+                    &sig,
+                    body["message"].as_str().unwrap_or(""),
+                )
+                .expect("write commit");
+            (
+                201,
+                json!({"sha": commit.to_string(), "url": format!("{addr}/repos/{slug}/git/commits/{commit}")}),
+            )
+        }
+        ("POST", ["git", "refs"]) => {
+            let body = body.unwrap_or_default();
+            let origin = Repo::open("origin", &repo.origin).expect("open origin");
+            let name = body["ref"].as_str().unwrap_or("").to_string();
+            if origin.resolve(&name).is_ok() {
+                return message(422, "Reference already exists");
+            }
+            let Some(sha) = body["sha"]
+                .as_str()
+                .and_then(|s| gix::ObjectId::from_hex(s.as_bytes()).ok())
+            else {
+                return message(422, "Invalid request: sha");
+            };
+            set_ref(&repo.origin, &name, sha);
+            (
+                201,
+                json!({"ref": name, "object": {"sha": sha.to_string(), "type": "commit"}}),
+            )
+        }
+        ("POST", ["pulls"]) => {
+            let body = body.unwrap_or_default();
+            let head_ref = body["head"].as_str().unwrap_or("").to_string();
+            let origin = Repo::open("origin", &repo.origin).expect("open origin");
+            let Ok(head) = origin.resolve(&format!("refs/heads/{head_ref}")) else {
+                return message(422, "Validation Failed: head does not exist");
+            };
+            let number = repo.pulls.iter().map(|p| p.number).max().unwrap_or(0) + 1;
+            let pull = FakePull {
+                number,
+                title: body["title"].as_str().unwrap_or("").to_string(),
+                body: body["body"].as_str().unwrap_or("").to_string(),
+                author: login.to_string(),
+                head_ref,
+                base_ref: body["base"].as_str().unwrap_or("main").to_string(),
+                draft: false,
+                labels: Vec::new(),
+                created_at: "2026-11-25T12:00:00Z".into(),
+                open: true,
+                requested_reviewers: Vec::new(),
+            };
+            set_ref(&repo.origin, &format!("refs/pull/{number}/head"), head);
+            repo.pulls.push(pull.clone());
+            (201, pull_json(&addr, &slug, repo, &pull))
+        }
         ("GET", ["commits", sha, "status"]) => {
             let statuses = repo.statuses.get(*sha).cloned().unwrap_or_default();
             let state = if statuses.iter().any(|(_, s)| s == "failure" || s == "error") {

@@ -10,6 +10,7 @@ pub mod open;
 pub mod pulls;
 pub mod repo;
 pub mod token;
+mod undo;
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, OnceLock};

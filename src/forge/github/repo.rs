@@ -247,6 +247,107 @@ impl GitHubRepo {
     }
 }
 
+/// Writing a commit through the git data API: blobs, a tree, the commit, a branch, and
+/// the pull request that proposes it. Each call is a write, sent once.
+impl GitHubRepo {
+    /// Store `content` as a blob; returns its sha.
+    pub async fn create_blob(&self, content: &[u8]) -> Result<String, GitHubError> {
+        use base64::Engine;
+        let body = serde_json::json!({
+            "content": base64::engine::general_purpose::STANDARD.encode(content),
+            "encoding": "base64",
+        });
+        self.create("/git/blobs", &body, "store a file").await
+    }
+
+    /// A tree: `base_tree` with `entries` (path → blob sha, or `None` to delete).
+    pub async fn create_tree(
+        &self,
+        base_tree: &str,
+        entries: &[(String, Option<String>)],
+    ) -> Result<String, GitHubError> {
+        let tree: Vec<serde_json::Value> = entries
+            .iter()
+            .map(|(path, sha)| {
+                serde_json::json!({"path": path, "mode": "100644", "type": "blob", "sha": sha})
+            })
+            .collect();
+        let body = serde_json::json!({ "base_tree": base_tree, "tree": tree });
+        self.create("/git/trees", &body, "build a tree").await
+    }
+
+    /// A commit of `tree` on `parents`, authored by the token's account.
+    pub async fn create_commit(
+        &self,
+        message: &str,
+        tree: &str,
+        parents: &[String],
+    ) -> Result<String, GitHubError> {
+        let body = serde_json::json!({ "message": message, "tree": tree, "parents": parents });
+        self.create("/git/commits", &body, "write a commit").await
+    }
+
+    /// A new branch at `sha`; refused by GitHub when it exists.
+    pub async fn create_branch(&self, branch: &str, sha: &str) -> Result<(), GitHubError> {
+        let body = serde_json::json!({ "ref": format!("refs/heads/{branch}"), "sha": sha });
+        self.create("/git/refs", &body, &format!("create the branch {branch}"))
+            .await
+            .map(|_| ())
+    }
+
+    /// A pull request from `head` into `base`.
+    pub async fn create_pull(
+        &self,
+        title: &str,
+        head: &str,
+        base: &str,
+        body: &str,
+    ) -> Result<PullRequest, GitHubError> {
+        let what = format!("open a pull request from {head} in {}", self.github.slug());
+        let request =
+            serde_json::json!({ "title": title, "head": head, "base": base, "body": body });
+        let pull: GhPullRequest = self
+            .api
+            .write(
+                Method::POST,
+                &self.path("/pulls"),
+                &request,
+                &what,
+                &|status, message| format!("GitHub refused the pull request ({status}: {message})"),
+            )
+            .await?;
+        Ok(PullRequest::from(&pull))
+    }
+
+    /// POST to the git data API; returns the `sha` of what was created.
+    async fn create(
+        &self,
+        rest: &str,
+        body: &serde_json::Value,
+        doing: &str,
+    ) -> Result<String, GitHubError> {
+        let what = format!("{doing} in {}", self.github.slug());
+        let created: serde_json::Value = self
+            .api
+            .write(
+                Method::POST,
+                &self.path(rest),
+                body,
+                &what,
+                &|status, message| format!("GitHub refused it ({status}: {message})"),
+            )
+            .await?;
+        created["sha"]
+            .as_str()
+            .map(str::to_string)
+            .or_else(|| created["object"]["sha"].as_str().map(str::to_string))
+            .ok_or_else(|| GitHubError::Decode {
+                what,
+                message: "the answer has no sha".into(),
+            })
+    }
+}
+
 /// A branch name as a query value.
 fn encode(value: &str) -> String {
     value
