@@ -11,9 +11,34 @@ use crate::workspace::{ConfigExt, OpenRepo};
 pub fn run(config: &Config, args: &RepoArg, out: &Output) -> anyhow::Result<()> {
     let mut rows = Vec::new();
     let mut failures = Vec::new();
-    for repo_config in config.repos_named(args.repo.as_deref())? {
+    // Every repo at once: GitHub repos wait on the network, local ones on git and renders.
+    let results: Vec<_> = std::thread::scope(|scope| {
+        let handles: Vec<_> = config
+            .repos_named(args.repo.as_deref())?
+            .into_iter()
+            .map(|repo_config| {
+                let handle = scope.spawn(|| {
+                    OpenRepo::open(repo_config).and_then(|open| open.promotions_with_summaries())
+                });
+                (repo_config, handle)
+            })
+            .collect();
+        Ok::<_, anyhow::Error>(
+            handles
+                .into_iter()
+                .map(|(repo_config, handle)| {
+                    (
+                        repo_config,
+                        handle
+                            .join()
+                            .unwrap_or_else(|panic| std::panic::resume_unwind(panic)),
+                    )
+                })
+                .collect(),
+        )
+    })?;
+    for (repo_config, result) in results {
         // One repo that cannot be read must not hide the others.
-        let result = OpenRepo::open(repo_config).and_then(|open| open.promotions_with_summaries());
         match result {
             Ok(list) => rows.extend(list),
             Err(e) => failures.push(format!("{}: {e}", repo_config.name)),

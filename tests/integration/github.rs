@@ -294,6 +294,22 @@ fn approve_reviews_the_head_that_was_judged_and_merge_pins_it() {
         .cloned()
         .unwrap_or_else(|| panic!("the merge is audited: {rows}"));
     assert_eq!(merge_row["finding"], "compliant", "{merge_row}");
+    let history = f
+        .run(&[
+            "history",
+            "--repo",
+            "shop-gh",
+            "--env",
+            "production",
+            "--json",
+        ])
+        .ok()
+        .json();
+    assert_eq!(history[0]["sha"], merged["commit"], "{history}");
+    // The log was written (and, like everything else, holds no token).
+    let log =
+        std::fs::read_to_string(f.home.path().join("state/tollgate/tollgate.log")).expect("a log");
+    assert!(log.contains("merged on GitHub"), "{log}");
     assert_eq!(
         merge_row["merged_by"],
         "dana-ops <dana-ops@users.noreply.github.com>"
@@ -614,4 +630,56 @@ fn a_revert_is_proposed_as_a_pull_request_through_the_git_data_api() {
         "{}",
         out.stderr
     );
+}
+
+#[test]
+fn unapprove_dismisses_the_review_on_github() {
+    let f = fixture();
+    f.run(&["approve", "shop-gh#1"]).ok();
+    let out = f.run(&["unapprove", "shop-gh#1"]).ok();
+    assert!(out.stdout.contains("withdrew"), "{}", out.stdout);
+    let dismissals = f.requests("PUT", "/dismissals");
+    assert_eq!(dismissals.len(), 1);
+    assert_eq!(f.server.reviews_of(SLUG, 1)[0].state, "DISMISSED");
+    let json = f.run(&["show", "shop-gh#1", "--json"]).ok().json();
+    assert_eq!(json["approvals"], serde_json::json!([]), "{json}");
+    // Nothing left to withdraw: nothing is sent.
+    let out = f.run(&["unapprove", "shop-gh#1"]).ok();
+    assert!(out.stdout.contains("had not approved"), "{}", out.stdout);
+    assert_eq!(f.requests("PUT", "/dismissals").len(), 1);
+}
+
+#[test]
+fn github_and_local_repos_are_listed_side_by_side() {
+    let f = fixture();
+    let mut local = EnvRepoBuilder::new(&f.home.path().join("local.git"));
+    local.commit_files(
+        &[("envs/staging/api.yaml", &deployment("2.0", 1))],
+        "Alice",
+        "Start",
+    );
+    local.branch(
+        "promote/local-bump",
+        &[("envs/staging/api.yaml", &deployment("2.1", 1))],
+        "Carol",
+        "Bump staging",
+    );
+    let text = std::fs::read_to_string(&f.config).expect("config");
+    std::fs::write(
+        &f.config,
+        format!(
+            "{text}  - name: local\n    path: {}\n",
+            local.path.display()
+        ),
+    )
+    .expect("config");
+    let rows = f.run(&["list", "--json"]).ok().json();
+    let mut ids: Vec<&str> = rows
+        .as_array()
+        .expect("rows")
+        .iter()
+        .map(|r| r["id"].as_str().expect("id"))
+        .collect();
+    ids.sort();
+    assert_eq!(ids, ["local:promote/local-bump", "shop-gh#1", "shop-gh#2"]);
 }
