@@ -683,3 +683,27 @@ fn github_and_local_repos_are_listed_side_by_side() {
     ids.sort();
     assert_eq!(ids, ["local:promote/local-bump", "shop-gh#1", "shop-gh#2"]);
 }
+
+#[test]
+fn the_mirror_fetches_over_http_and_never_sends_the_token_in_clear_text() {
+    let f = fixture();
+    f.server.git_over_http();
+    let rows = f.run(&["list", "--json"]).ok().json();
+    assert_eq!(rows.as_array().expect("rows").len(), 2, "{rows}");
+    let git: Vec<String> = f
+        .server
+        .requests()
+        .into_iter()
+        .filter(|r| r.path.starts_with("/git/"))
+        .map(|r| r.authorization)
+        .collect();
+    assert!(git.len() >= 2, "ref advertisement and pack: {git:?}");
+    assert!(
+        git.iter().all(String::is_empty),
+        "no credentials over http: {git:?}"
+    );
+    let mirror = tollgate::git::Repo::open("m", &f.home.path().join("mirror.git")).expect("mirror");
+    assert_eq!(mirror.resolve("refs/pull/1/head").expect("ref"), f.bump);
+    let diff = f.run(&["diff", "shop-gh#1"]).ok().stdout;
+    assert!(diff.contains("api:1.1"), "{diff}");
+}

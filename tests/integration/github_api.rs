@@ -105,6 +105,9 @@ struct Store {
     addr: String,
     /// Added to every answer, as GitHub's own latency.
     latency: std::time::Duration,
+    /// Serve the repositories over git's smart HTTP (`/git/OWNER/NAME.git`, through
+    /// `git http-backend`) and give that as their clone URL.
+    git_over_http: bool,
 }
 
 pub struct FakeGitHub {
@@ -134,6 +137,7 @@ impl FakeGitHub {
             next_id: 1000,
             addr: format!("http://{addr}"),
             latency: std::time::Duration::ZERO,
+            git_over_http: false,
         }));
         let app = axum::Router::new()
             .fallback(handle)
@@ -233,6 +237,12 @@ impl FakeGitHub {
             .push((name.to_string(), conclusion.map(str::to_string)));
     }
 
+    /// Serve git over plain smart HTTP (as a public repository; a token would only ever go
+    /// over HTTPS, which needs a certificate these tests do not have).
+    pub fn git_over_http(&self) {
+        self.lock().git_over_http = true;
+    }
+
     /// Answer every request `latency` late (concurrent requests wait together); for
     /// benches/github_inbox.rs.
     #[allow(dead_code)]
@@ -309,7 +319,7 @@ pub fn user(login: &str) -> Value {
     })
 }
 
-fn repo_json(addr: &str, slug: &str, repo: &FakeRepo) -> Value {
+fn repo_json(addr: &str, slug: &str, repo: &FakeRepo, git_over_http: bool) -> Value {
     let (owner, name) = slug.split_once('/').expect("owner/name");
     json!({
         "id": slug.len() as u64 * 1000 + 7,
@@ -320,7 +330,11 @@ fn repo_json(addr: &str, slug: &str, repo: &FakeRepo) -> Value {
         "private": true,
         "html_url": format!("https://github.com/{slug}"),
         "url": format!("{addr}/repos/{slug}"),
-        "clone_url": format!("file://{}", repo.origin.display()),
+        "clone_url": if git_over_http {
+            format!("{addr}/git/{slug}.git")
+        } else {
+            format!("file://{}", repo.origin.display())
+        },
         "default_branch": repo.default_branch,
     })
 }
@@ -337,7 +351,7 @@ fn pull_json(addr: &str, slug: &str, repo: &FakeRepo, pull: &FakePull) -> Value 
         .and_then(|r| r.resolve(&format!("refs/heads/{}", pull.base_ref)))
         .map(|id| id.to_string())
         .unwrap_or_default();
-    let repo_value = repo_json(addr, slug, repo);
+    let repo_value = repo_json(addr, slug, repo, false);
     json!({
         "url": format!("{addr}/repos/{slug}/pulls/{}", pull.number),
         "id": 500_000 + pull.number,
@@ -418,6 +432,9 @@ async fn handle(
     let latency = store.lock().expect("store").latency;
     if !latency.is_zero() {
         tokio::time::sleep(latency).await;
+    }
+    if let Some(rest) = uri.path().strip_prefix("/git/") {
+        return git_http(&store, rest, &method, &uri, &headers, body).await;
     }
     let mut store = store.lock().expect("store");
     let path = uri.path().to_string();
@@ -539,6 +556,7 @@ fn route(
     extra: &mut Vec<(String, String)>,
 ) -> (u16, Value) {
     let addr = store.addr.clone();
+    let git_over_http = store.git_over_http;
     if path == "/user" {
         return (200, user(login));
     }
@@ -557,7 +575,7 @@ fn route(
         return message(404, "Not Found");
     };
     match (method.as_str(), &parts[2..]) {
-        ("GET", []) => (200, repo_json(&addr, &slug, repo)),
+        ("GET", []) => (200, repo_json(&addr, &slug, repo, git_over_http)),
         ("GET", ["pulls"]) => {
             let base = query_value(query, "base");
             let open: Vec<&FakePull> = repo
@@ -917,4 +935,115 @@ fn merge(repo: &mut FakeRepo, n: &str, body: Value) -> (u16, Value) {
         200,
         json!({"sha": commit.to_string(), "merged": true, "message": "Pull Request successfully merged"}),
     )
+}
+
+/// Git's smart HTTP for `/git/OWNER/NAME.git/...`, by running `git http-backend` as a CGI
+/// program on the origin. Requests are recorded with whatever `Authorization` they carry.
+async fn git_http(
+    store: &Arc<Mutex<Store>>,
+    rest: &str,
+    method: &Method,
+    uri: &Uri,
+    headers: &HeaderMap,
+    body: Bytes,
+) -> Response {
+    let header = |name: &str| {
+        headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+            .to_string()
+    };
+    let origin = {
+        let mut store = store.lock().expect("store");
+        store.requests.push(Recorded {
+            method: method.to_string(),
+            path: uri.path().to_string(),
+            query: uri.query().unwrap_or("").to_string(),
+            authorization: header("authorization"),
+            if_none_match: None,
+            body: None,
+            status: 200,
+        });
+        let slug_end = rest.find(".git").map_or(rest.len(), |i| i + 4);
+        let slug = rest[..slug_end].trim_end_matches(".git");
+        store
+            .repos
+            .get(slug)
+            .map(|r| (r.origin.clone(), rest[slug_end..].to_string()))
+    };
+    let Some((origin, path_info)) = origin else {
+        return (StatusCode::NOT_FOUND, "not found").into_response();
+    };
+    let project = origin
+        .file_name()
+        .expect("origin name")
+        .to_string_lossy()
+        .to_string();
+    let root = origin.parent().expect("origin folder").to_path_buf();
+    let (method, query) = (method.to_string(), uri.query().unwrap_or("").to_string());
+    let (content_type, protocol) = (header("content-type"), header("git-protocol"));
+    let output = tokio::task::spawn_blocking(move || {
+        use std::io::Write;
+        let mut child = std::process::Command::new("git")
+            .arg("http-backend")
+            .env("GIT_PROJECT_ROOT", root)
+            .env("GIT_HTTP_EXPORT_ALL", "1")
+            .env("PATH_INFO", format!("/{project}{path_info}"))
+            .env("REQUEST_METHOD", method)
+            .env("QUERY_STRING", query)
+            .env("CONTENT_TYPE", content_type)
+            .env("CONTENT_LENGTH", body.len().to_string())
+            .env("GIT_PROTOCOL", &protocol)
+            .env("HTTP_GIT_PROTOCOL", &protocol)
+            .env("REMOTE_USER", "x-access-token")
+            .env("REMOTE_ADDR", "127.0.0.1")
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("git http-backend runs");
+        child
+            .stdin
+            .take()
+            .expect("stdin")
+            .write_all(&body)
+            .expect("request body");
+        child.wait_with_output().expect("git http-backend output")
+    })
+    .await
+    .expect("backend");
+    // CGI: headers, a blank line, the body.
+    let out = output.stdout;
+    let split = out
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .map(|i| (i, 4))
+        .or_else(|| out.windows(2).position(|w| w == b"\n\n").map(|i| (i, 2)));
+    let Some((end, gap)) = split else {
+        return (StatusCode::INTERNAL_SERVER_ERROR, "bad CGI output").into_response();
+    };
+    let head = String::from_utf8_lossy(&out[..end]).to_string();
+    let mut status = StatusCode::OK;
+    let mut builder = Response::builder();
+    for line in head.lines() {
+        let Some((name, value)) = line.split_once(':') else {
+            continue;
+        };
+        let value = value.trim();
+        if name.eq_ignore_ascii_case("status") {
+            status = value
+                .split_whitespace()
+                .next()
+                .and_then(|c| c.parse().ok())
+                .and_then(|c| StatusCode::from_u16(c).ok())
+                .unwrap_or(StatusCode::OK);
+        } else {
+            builder = builder.header(name, value);
+        }
+    }
+    builder
+        .status(status)
+        .body(axum::body::Body::from(out[end + gap..].to_vec()))
+        .expect("response")
 }

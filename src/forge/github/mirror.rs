@@ -34,9 +34,9 @@ pub fn sync(
     };
     let mut refspecs = vec![format!("+refs/heads/{branch}:refs/heads/{branch}")];
     refspecs.extend(pulls.iter().map(|n| format!("+{0}:{0}", pull_ref(*n))));
-    let https = clone_url.starts_with("https://") || clone_url.starts_with("http://");
+    // Never over plain http: the token would travel in clear text (gix refuses as well).
     let login = match token {
-        Some(token) if https => Some(Login {
+        Some(token) if clone_url.starts_with("https://") => Some(Login {
             username: "x-access-token",
             password: super::token::git_password(token),
         }),
