@@ -340,15 +340,22 @@ fn repo_json(addr: &str, slug: &str, repo: &FakeRepo, git_over_http: bool) -> Va
 }
 
 fn head_of(repo: &FakeRepo, number: u64) -> String {
-    Repo::open("origin", &repo.origin)
-        .and_then(|r| r.resolve(&format!("refs/pull/{number}/head")))
+    let origin = Repo::open("origin", &repo.origin).expect("open origin");
+    head_in(&origin, number)
+}
+
+fn head_in(origin: &Repo, number: u64) -> String {
+    origin
+        .resolve(&format!("refs/pull/{number}/head"))
         .map(|id| id.to_string())
         .unwrap_or_default()
 }
 
-fn pull_json(addr: &str, slug: &str, repo: &FakeRepo, pull: &FakePull) -> Value {
-    let base_sha = Repo::open("origin", &repo.origin)
-        .and_then(|r| r.resolve(&format!("refs/heads/{}", pull.base_ref)))
+/// A pull request as GitHub serves it; `origin` is opened once by the caller (a list
+/// of many).
+fn pull_json(addr: &str, slug: &str, repo: &FakeRepo, origin: &Repo, pull: &FakePull) -> Value {
+    let base_sha = origin
+        .resolve(&format!("refs/heads/{}", pull.base_ref))
         .map(|id| id.to_string())
         .unwrap_or_default();
     let repo_value = repo_json(addr, slug, repo, false);
@@ -379,7 +386,7 @@ fn pull_json(addr: &str, slug: &str, repo: &FakeRepo, pull: &FakePull) -> Value 
         "head": {
             "label": format!("acme:{}", pull.head_ref),
             "ref": pull.head_ref,
-            "sha": head_of(repo, pull.number),
+            "sha": head_in(origin, pull.number),
             "user": user("acme"),
             "repo": repo_value,
         },
@@ -592,11 +599,12 @@ fn route(
                 .and_then(|v| v.parse::<usize>().ok())
                 .unwrap_or(1);
             let last = open.len().div_ceil(per_page).max(1);
+            let origin = Repo::open("origin", &repo.origin).expect("open origin");
             let items: Vec<Value> = open
                 .iter()
                 .skip((page - 1) * per_page)
                 .take(per_page)
-                .map(|p| pull_json(&addr, &slug, repo, p))
+                .map(|p| pull_json(&addr, &slug, repo, &origin, p))
                 .collect();
             let without_page: Vec<&str> = query
                 .split('&')
@@ -618,7 +626,10 @@ fn route(
             (200, Value::Array(items))
         }
         ("GET", ["pulls", n]) => match find_pull(repo, n) {
-            Some(pull) => (200, pull_json(&addr, &slug, repo, &pull)),
+            Some(pull) => {
+                let origin = Repo::open("origin", &repo.origin).expect("open origin");
+                (200, pull_json(&addr, &slug, repo, &origin, &pull))
+            }
             None => message(404, "Not Found"),
         },
         ("GET", ["pulls", n, "reviews"]) => {
@@ -817,7 +828,7 @@ fn route(
             };
             set_ref(&repo.origin, &format!("refs/pull/{number}/head"), head);
             repo.pulls.push(pull.clone());
-            (201, pull_json(&addr, &slug, repo, &pull))
+            (201, pull_json(&addr, &slug, repo, &origin, &pull))
         }
         ("GET", ["commits", sha, "status"]) => {
             let statuses = repo.statuses.get(*sha).cloned().unwrap_or_default();
