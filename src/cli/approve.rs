@@ -51,29 +51,9 @@ pub fn show(config: &Config, id: &str, out: &Output) -> anyhow::Result<()> {
 
 /// What GitHub says beyond the verdict.
 fn pull_text(detail: &PullDetail) -> String {
-    let mut text = format!(
-        "\ngithub: {}\n  checks: {}\n  mergeable: {}{}\n",
-        detail.url,
-        detail.checks.one_line(),
-        detail
-            .mergeable_state
-            .as_deref()
-            .unwrap_or("not computed yet"),
-        if detail.draft { " (draft)" } else { "" },
-    );
-    if !detail.requested_reviewers.is_empty() {
-        text.push_str(&format!(
-            "  review requested from: {}\n",
-            detail.requested_reviewers.join(", ")
-        ));
-    }
-    for review in &detail.reviews {
-        text.push_str(&format!(
-            "  {} {} at {:.10}\n",
-            review.by,
-            review.state.to_lowercase().replace('_', " "),
-            review.commit
-        ));
+    let mut text = format!("\ngithub: {}\n", detail.url);
+    for line in detail.lines() {
+        text.push_str(&format!("  {line}\n"));
     }
     text
 }

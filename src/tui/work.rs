@@ -6,6 +6,7 @@
 use std::ops::ControlFlow;
 
 use crate::config::Config;
+use crate::forge::github::open::GitHubSide;
 use crate::forge::github::{GitHubRepo, PullRequest};
 use crate::git::CommitInfo;
 use crate::history::{HistoryEntry, HistoryMode, HistoryQuery, default_index_dir, walk_history};
@@ -710,11 +711,31 @@ fn load_promotion(config: &Config, id: &str) -> anyhow::Result<ReviewDetail> {
         head: promotion.branch.head.to_string(),
         base: promotion.branch.base.to_string(),
         summary: summary_line(&envs),
-        description: message(promotion.head_commit()),
+        description: match (&open.github, &promotion.pull) {
+            (Some(github), Some(pull)) => pull_description(github, pull),
+            _ => message(promotion.head_commit()),
+        },
         commits,
         objects,
         problems,
     })
+}
+
+/// A pull request's description: its page, what GitHub says of it, then its body.
+fn pull_description(github: &GitHubSide, pull: &PullRequest) -> String {
+    let mut text = format!("{}\n{}\n\n", pull.title, pull.url);
+    match github.detail(pull) {
+        Ok(detail) => {
+            for line in detail.lines() {
+                text.push_str(&line);
+                text.push('\n');
+            }
+        }
+        Err(e) => text.push_str(&format!("GitHub could not say more: {e}\n")),
+    }
+    text.push('\n');
+    text.push_str(&pull.body);
+    text
 }
 
 fn load_commit(config: &Config, repo: &str, sha: &str) -> anyhow::Result<ReviewDetail> {

@@ -547,6 +547,21 @@ fn the_tui_lists_pull_requests_shows_the_quota_and_opens_them_in_the_browser() {
     session.wait_for("opened https://github.com/acme/shop-env/pull/2");
     let pages = std::fs::read_to_string(&opened).expect("the browser was started");
     assert_eq!(pages.trim(), "https://github.com/acme/shop-env/pull/2");
+    // The promotion's description is the pull request's, with what GitHub says of it.
+    session.keys(&["Enter"]);
+    session.wait_for("Deployment/shop/api");
+    session.keys(&["l", "l"]);
+    let description = session.wait_for("mergeable: clean");
+    assert!(
+        description.contains("opened by the pipeline"),
+        "{description}"
+    );
+    assert!(
+        description.contains("review requested from: dana-ops"),
+        "{description}"
+    );
+    session.keys(&["Escape"]);
+    session.wait_for("inbox · 2 pending");
     session.keys(&["q"]);
     session.wait_for("EXIT=0");
 }

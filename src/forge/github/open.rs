@@ -80,6 +80,38 @@ pub struct PullDetail {
     pub reviews: Vec<Review>,
 }
 
+impl PullDetail {
+    /// What GitHub says, as lines of text: checks, mergeable state, requested reviewers,
+    /// each reviewer's latest review.
+    pub fn lines(&self) -> Vec<String> {
+        let mut lines = vec![
+            format!("checks: {}", self.checks.one_line()),
+            format!(
+                "mergeable: {}{}",
+                self.mergeable_state
+                    .as_deref()
+                    .unwrap_or("not computed yet"),
+                if self.draft { " (draft)" } else { "" }
+            ),
+        ];
+        if !self.requested_reviewers.is_empty() {
+            lines.push(format!(
+                "review requested from: {}",
+                self.requested_reviewers.join(", ")
+            ));
+        }
+        for review in &self.reviews {
+            lines.push(format!(
+                "{} {} at {:.10}",
+                review.by,
+                review.state.to_lowercase().replace('_', " "),
+                review.commit
+            ));
+        }
+        lines
+    }
+}
+
 impl GitHubSide {
     /// The detail of `pull`, read at once.
     pub fn detail(&self, pull: &PullRequest) -> Result<PullDetail, GitHubError> {
