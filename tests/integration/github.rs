@@ -722,3 +722,83 @@ fn the_mirror_fetches_over_http_and_never_sends_the_token_in_clear_text() {
     let diff = f.run(&["diff", "shop-gh#1"]).ok().stdout;
     assert!(diff.contains("api:1.1"), "{diff}");
 }
+
+#[test]
+fn a_label_filter_a_draft_and_a_squash_merge() {
+    let mut f = fixture();
+    // #3: a draft, labelled; #4: not labelled.
+    let draft = f.origin.branch(
+        "promote/draft",
+        &[("envs/staging/api.yaml", &deployment("1.0", 5))],
+        "Bob",
+        "Scale staging to 5",
+    );
+    let mut pull3 = pull(3, "Scale staging to 5", "bob", "promote/draft");
+    pull3.draft = true;
+    f.server.open_pull(SLUG, pull3, draft);
+    let mut pull4 = pull(4, "Unlabelled", "bob", "promote/draft");
+    pull4.labels.clear();
+    f.server.open_pull(SLUG, pull4, draft);
+    let text = std::fs::read_to_string(&f.config).expect("config");
+    std::fs::write(
+        &f.config,
+        text.replace("api_url:", "label: promotion, api_url:"),
+    )
+    .expect("config");
+    let rows = f.run(&["list", "--json"]).ok().json();
+    let ids: Vec<&str> = rows
+        .as_array()
+        .expect("rows")
+        .iter()
+        .map(|r| r["id"].as_str().expect("id"))
+        .collect();
+    assert_eq!(
+        ids,
+        ["shop-gh#3", "shop-gh#2", "shop-gh#1"],
+        "#4 has no label"
+    );
+    assert_eq!(rows[0]["draft"], true);
+
+    f.server
+        .review(SLUG, 3, "erin", "APPROVED", &draft.to_string());
+    let out = f.run(&["merge", "shop-gh#3"]);
+    assert_eq!(out.code, 1);
+    assert!(out.stderr.contains("draft pull request"), "{}", out.stderr);
+    assert!(f.requests("PUT", "/merge").is_empty());
+
+    // A squash policy: one commit on main with the title and the trailers.
+    let policy = format!("{POLICY}    merge_method: squash\n");
+    f.origin.commit_files(
+        &[(".tollgate/policy.yaml", &policy)],
+        "Alice",
+        "Squash production merges",
+    );
+    let rebased = f.origin.commit_on(
+        f.origin.head,
+        &[(
+            "envs/production/api.yaml",
+            Some(deployment("1.1", 2).as_bytes()),
+        )],
+        "Bob",
+        "Promote api 1.1 to production",
+    );
+    f.server.push_to_pull(SLUG, 1, rebased);
+    f.server
+        .review(SLUG, 1, "erin", "APPROVED", &rebased.to_string());
+    let merged = f.run(&["merge", "shop-gh#1", "--json"]).ok().json();
+    assert_eq!(merged["method"], "squash");
+    let put = f
+        .requests("PUT", "/pulls/1/merge")
+        .pop()
+        .and_then(|r| r.body)
+        .expect("body");
+    assert_eq!(put["merge_method"], "squash");
+    assert_eq!(put["commit_title"], "Promote api 1.1 to production");
+    assert!(
+        put["commit_message"]
+            .as_str()
+            .expect("message")
+            .contains("Approved-by: erin <erin@users.noreply.github.com>"),
+        "{put}"
+    );
+}
