@@ -1,4 +1,5 @@
-//! Small text helpers shared by the CLI and the TUI: cutting to a width, and ages.
+//! Small text helpers shared by the CLI and the TUI: cutting to a width, ages, and errors
+//! with their causes.
 
 /// Cut `text` to `width` characters, with an ellipsis when something was cut.
 pub fn fit(text: &str, width: usize) -> String {
@@ -31,6 +32,22 @@ pub fn now() -> i64 {
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_secs() as i64)
         .unwrap_or_default()
+}
+
+/// An error and what caused it, `: `-joined ("Transport handshake failed" alone does not
+/// say that the server refused the token).
+pub fn with_causes(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        let cause_text = cause.to_string();
+        if !text.contains(&cause_text) {
+            text.push_str(": ");
+            text.push_str(&cause_text);
+        }
+        source = cause.source();
+    }
+    text
 }
 
 #[cfg(test)]

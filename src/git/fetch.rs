@@ -1,7 +1,8 @@
-//! Fetching before a deployment: when the repository has a remote, bring its refs up to
-//! date with gix (the file and SSH transports; an HTTPS remote is kept fresh by the
-//! mirroring sidecar of assets/deploy/ instead). The remote's refspecs decide what moves:
-//! a `git clone --mirror` updates its own branches and approval notes.
+//! Fetching with gix. Before a deployment: when the repository has a remote, bring its
+//! refs up to date (the file and SSH transports; an HTTPS remote is kept fresh by the
+//! mirroring sidecar of assets/deploy/ instead). For a GitHub repository's mirror: exact
+//! refspecs from a URL, over HTTPS with the token. A configured remote's refspecs decide
+//! what moves: a `git clone --mirror` updates its own branches and approval notes.
 
 use std::sync::atomic::AtomicBool;
 
@@ -35,8 +36,9 @@ impl Repo {
             .map(|n| n.as_bstr().to_string())
             .unwrap_or_else(|| "(unnamed)".into());
         let what = || format!("fetch from {name}");
-        // HTTP would bring a second TLS stack into the build (gix's is reqwest's, kube's is
-        // hyper's); HTTPS remotes are kept fresh by a mirroring sidecar instead.
+        // An HTTPS remote needs credentials reconcile does not hold (a GitHub repo's mirror
+        // is fetched with the API token, see forge::github::mirror); the mirroring sidecar
+        // of assets/deploy keeps such a repository fresh instead.
         if let Some(url) = remote.url(gix::remote::Direction::Fetch)
             && matches!(url.scheme, gix::url::Scheme::Http | gix::url::Scheme::Https)
         {

@@ -66,25 +66,9 @@ impl<T, E: std::error::Error> GixContext<T> for Result<T, E> {
         self.map_err(|e| GitError::Gix {
             repo: repo.to_string(),
             action: action(),
-            message: with_causes(&e),
+            message: crate::text::with_causes(&e),
         })
     }
-}
-
-/// An error and what caused it, `: `-joined ("Transport handshake failed" alone does not
-/// say that the server refused the token).
-fn with_causes(error: &dyn std::error::Error) -> String {
-    let mut text = error.to_string();
-    let mut source = error.source();
-    while let Some(cause) = source {
-        let cause_text = cause.to_string();
-        if !text.contains(&cause_text) {
-            text.push_str(": ");
-            text.push_str(&cause_text);
-        }
-        source = cause.source();
-    }
-    text
 }
 
 impl Repo {

@@ -802,3 +802,61 @@ fn a_label_filter_a_draft_and_a_squash_merge() {
         "{put}"
     );
 }
+
+#[test]
+fn over_https_the_api_and_the_mirror_fetch_use_the_token() {
+    let mut f = fixture();
+    // The same repositories, served over TLS with a certificate the client is told to trust.
+    let cert = f.home.path().join("github-cert.pem");
+    let server = FakeGitHub::start_tls(&cert);
+    server.repo(SLUG, &f.origin.path, "main");
+    server.token(TOKEN, "dana-ops");
+    server.open_pull(
+        SLUG,
+        pull(1, "Promote api 1.1 to production", "bob", "promote/api-1.1"),
+        f.bump,
+    );
+    server.git_over_http();
+    assert!(server.url().starts_with("https://"));
+    let text = std::fs::read_to_string(&f.config).expect("config");
+    std::fs::write(&f.config, text.replace(&f.server.url(), &server.url())).expect("config");
+    f.server = server;
+
+    let out = run(f
+        .command(Some(TOKEN))
+        .env("SSL_CERT_FILE", &cert)
+        .args(["list", "--json"]))
+    .ok();
+    assert_no_token(&out, f.home.path());
+    assert_eq!(out.json()[0]["id"], "shop-gh#1");
+    let git: Vec<(u16, String)> = f
+        .server
+        .requests()
+        .into_iter()
+        .filter(|r| r.path.starts_with("/git/"))
+        .map(|r| (r.status, r.authorization))
+        .collect();
+    use base64::Engine;
+    let basic = format!(
+        "Basic {}",
+        base64::engine::general_purpose::STANDARD.encode(format!("x-access-token:{TOKEN}"))
+    );
+    assert_eq!(git[0].0, 401, "challenged first: {git:?}");
+    assert!(
+        git[1..]
+            .iter()
+            .all(|(status, auth)| *status == 200 && *auth == basic),
+        "then the token as the password: {git:?}"
+    );
+    let mirror = tollgate::git::Repo::open("m", &f.home.path().join("mirror.git")).expect("mirror");
+    assert_eq!(mirror.resolve("refs/pull/1/head").expect("ref"), f.bump);
+
+    // Without trusting the certificate, the error says so.
+    let out = run(f.command(Some(TOKEN)).args(["list"]));
+    assert_eq!(out.code, 1);
+    assert!(
+        out.stderr.to_lowercase().contains("certificate"),
+        "{}",
+        out.stderr
+    );
+}

@@ -7,7 +7,6 @@
 //! can be told to fail some.
 
 use std::collections::BTreeMap;
-use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
@@ -111,13 +110,23 @@ struct Store {
 }
 
 pub struct FakeGitHub {
-    pub addr: SocketAddr,
     store: Arc<Mutex<Store>>,
     _runtime: tokio::runtime::Runtime,
 }
 
 impl FakeGitHub {
     pub fn start() -> FakeGitHub {
+        Self::start_with(None)
+    }
+
+    /// The same server over HTTPS, with a self-signed certificate for 127.0.0.1 written
+    /// to `cert` (PEM) for the client to trust (`SSL_CERT_FILE`). Git over HTTPS then
+    /// wants the token, as github.com does.
+    pub fn start_tls(cert: &Path) -> FakeGitHub {
+        Self::start_with(Some(cert))
+    }
+
+    fn start_with(cert: Option<&Path>) -> FakeGitHub {
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
             .enable_all()
@@ -135,18 +144,41 @@ impl FakeGitHub {
             page_size: 100,
             remaining: 5000,
             next_id: 1000,
-            addr: format!("http://{addr}"),
+            addr: format!("{}://{addr}", if cert.is_some() { "https" } else { "http" }),
             latency: std::time::Duration::ZERO,
             git_over_http: false,
         }));
         let app = axum::Router::new()
             .fallback(handle)
             .with_state(store.clone());
-        runtime.spawn(async move {
-            axum::serve(listener, app).await.expect("serve");
-        });
+        match cert {
+            None => {
+                runtime.spawn(async move {
+                    axum::serve(listener, app).await.expect("serve");
+                });
+            }
+            Some(cert) => {
+                let acceptor = tls_acceptor(cert);
+                runtime.spawn(async move {
+                    loop {
+                        let Ok((tcp, _)) = listener.accept().await else {
+                            continue;
+                        };
+                        let (acceptor, app) = (acceptor.clone(), app.clone());
+                        tokio::spawn(async move {
+                            let Ok(tls) = acceptor.accept(tcp).await else {
+                                return;
+                            };
+                            let service = hyper_util::service::TowerToHyperService::new(app);
+                            let _ = hyper::server::conn::http1::Builder::new()
+                                .serve_connection(hyper_util::rt::TokioIo::new(tls), service)
+                                .await;
+                        });
+                    }
+                });
+            }
+        }
         FakeGitHub {
-            addr,
             store,
             _runtime: runtime,
         }
@@ -154,7 +186,7 @@ impl FakeGitHub {
 
     /// The `api_url` to configure.
     pub fn url(&self) -> String {
-        format!("http://{}", self.addr)
+        self.lock().addr.clone()
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Store> {
@@ -277,6 +309,24 @@ impl FakeGitHub {
             .iter()
             .any(|p| p.number == number && p.open)
     }
+}
+
+/// A TLS acceptor with a fresh self-signed certificate for 127.0.0.1, written to `cert`.
+fn tls_acceptor(cert: &Path) -> tokio_rustls::TlsAcceptor {
+    let generated =
+        rcgen::generate_simple_self_signed(vec!["127.0.0.1".to_string(), "localhost".to_string()])
+            .expect("certificate");
+    std::fs::write(cert, generated.cert.pem()).expect("write certificate");
+    let key = rustls::pki_types::PrivateKeyDer::Pkcs8(generated.signing_key.serialize_der().into());
+    let config = rustls::ServerConfig::builder_with_provider(Arc::new(
+        rustls::crypto::ring::default_provider(),
+    ))
+    .with_safe_default_protocol_versions()
+    .expect("TLS versions")
+    .with_no_client_auth()
+    .with_single_cert(vec![generated.cert.der().clone()], key)
+    .expect("TLS config");
+    tokio_rustls::TlsAcceptor::from(Arc::new(config))
 }
 
 fn set_ref(origin: &Path, name: &str, id: gix::ObjectId) {
@@ -949,7 +999,8 @@ fn merge(repo: &mut FakeRepo, n: &str, body: Value) -> (u16, Value) {
 }
 
 /// Git's smart HTTP for `/git/OWNER/NAME.git/...`, by running `git http-backend` as a CGI
-/// program on the origin. Requests are recorded with whatever `Authorization` they carry.
+/// program on the origin. Requests are recorded with whatever `Authorization` they carry;
+/// over HTTPS one without the token gets 401 and a `WWW-Authenticate` challenge.
 async fn git_http(
     store: &Arc<Mutex<Store>>,
     rest: &str,
@@ -958,6 +1009,7 @@ async fn git_http(
     headers: &HeaderMap,
     body: Bytes,
 ) -> Response {
+    use base64::Engine;
     let header = |name: &str| {
         headers
             .get(name)
@@ -965,8 +1017,17 @@ async fn git_http(
             .unwrap_or("")
             .to_string()
     };
-    let origin = {
+    let (origin, authorised) = {
         let mut store = store.lock().expect("store");
+        // Over HTTPS the token is required, as Basic auth's password; plain HTTP serves
+        // anyone (a public repository).
+        let password = header("authorization")
+            .strip_prefix("Basic ")
+            .and_then(|b| base64::engine::general_purpose::STANDARD.decode(b).ok())
+            .and_then(|b| String::from_utf8(b).ok())
+            .and_then(|pair| pair.split_once(':').map(|(_, p)| p.to_string()));
+        let authorised = !store.addr.starts_with("https")
+            || password.is_some_and(|p| store.tokens.contains_key(&p));
         store.requests.push(Recorded {
             method: method.to_string(),
             path: uri.path().to_string(),
@@ -974,18 +1035,27 @@ async fn git_http(
             authorization: header("authorization"),
             if_none_match: None,
             body: None,
-            status: 200,
+            status: if authorised { 200 } else { 401 },
         });
         let slug_end = rest.find(".git").map_or(rest.len(), |i| i + 4);
         let slug = rest[..slug_end].trim_end_matches(".git");
-        store
+        let origin = store
             .repos
             .get(slug)
-            .map(|r| (r.origin.clone(), rest[slug_end..].to_string()))
+            .map(|r| (r.origin.clone(), rest[slug_end..].to_string()));
+        (origin, authorised)
     };
     let Some((origin, path_info)) = origin else {
         return (StatusCode::NOT_FOUND, "not found").into_response();
     };
+    if !authorised {
+        return (
+            StatusCode::UNAUTHORIZED,
+            [("www-authenticate", "Basic realm=\"GitHub\"")],
+            "authentication required",
+        )
+            .into_response();
+    }
     let project = origin
         .file_name()
         .expect("origin name")

@@ -237,7 +237,7 @@ impl Api {
         // Not retried, even on a dropped connection: GitHub may have acted on it.
         let response = sent.map_err(|e| GitHubError::Unknown {
             what: what.to_string(),
-            message: e.to_string(),
+            message: crate::text::with_causes(&e),
         })?;
         self.note_quota(response.headers());
         let status = response.status();
@@ -322,7 +322,7 @@ fn unreachable(what: &str, root: &str, error: &octocrab::Error) -> GitHubError {
     GitHubError::Unreachable {
         what: what.to_string(),
         root: root.to_string(),
-        message: error.to_string(),
+        message: crate::text::with_causes(error),
     }
 }
 
