@@ -317,3 +317,10 @@ pub fn settle(
         }
     }
 }
+
+/// The Deployment `api` in namespace `shop`, at `image`, with `replicas`.
+pub fn deployment(image: &str, replicas: u32) -> String {
+    format!(
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: api\n  namespace: shop\nspec:\n  replicas: {replicas}\n  selector:\n    matchLabels:\n      app: api\n  template:\n    metadata:\n      labels:\n        app: api\n    spec:\n      containers:\n      - name: api\n        image: ghcr.io/acme/api:{image}\n"
+    )
+}

@@ -7,19 +7,13 @@ use std::process::Command;
 
 use tempfile::TempDir;
 
-use crate::common::{EnvRepoBuilder, Run, run, tollgate};
+use crate::common::{EnvRepoBuilder, Run, deployment, run, tollgate};
 use crate::github_api::{FakeGitHub, FakePull, Fault};
 
 const SLUG: &str = "acme/shop-env";
 const TOKEN: &str = "ghp_tollgateTestToken0123456789";
 const BOB_TOKEN: &str = "ghp_bobsTestToken9876543210";
 const POLICY: &str = "environments:\n  production:\n    approvals: 1\n    approvers: [github:dana-ops, github:erin]\n";
-
-fn deployment(image: &str, replicas: u32) -> String {
-    format!(
-        "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: api\n  namespace: shop\nspec:\n  replicas: {replicas}\n  selector:\n    matchLabels:\n      app: api\n  template:\n    metadata:\n      labels:\n        app: api\n    spec:\n      containers:\n      - name: api\n        image: ghcr.io/acme/api:{image}\n"
-    )
-}
 
 struct Fixture {
     home: TempDir,

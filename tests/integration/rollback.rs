@@ -13,16 +13,11 @@ use tollgate::manifest::ChangeKind;
 use tollgate::workspace::{EnvironmentDiff, OpenRepo};
 
 use crate::common::{
-    EnvRepoBuilder, all_refs, approve_by, as_who, corpus, files_in, kustomize_available, main_tip,
+    EnvRepoBuilder, all_refs, approve_by, as_who, corpus, deployment, files_in,
+    kustomize_available, main_tip,
 };
 
 const POLICY: &str = "teams:\n  sre: [carol@example.com, dana@example.com]\nenvironments:\n  production:\n    approvals: 2\n    rollback_approvals: 1\n    approvers: [team:sre, alice@example.com]\nbreak_glass: [carol@example.com]\n";
-
-fn deployment(image: &str, replicas: u32) -> String {
-    format!(
-        "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: api\n  namespace: shop\nspec:\n  replicas: {replicas}\n  selector:\n    matchLabels:\n      app: api\n  template:\n    metadata:\n      labels:\n        app: api\n    spec:\n      containers:\n      - name: api\n        image: ghcr.io/acme/api:{image}\n"
-    )
-}
 
 struct Fixture {
     home: TempDir,
