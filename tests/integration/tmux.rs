@@ -133,7 +133,9 @@ fn tui_end_to_end_in_tmux() {
     session.wait_for("inbox · ");
 
     session.keys(&["2"]);
+    // Both repos listed (they load concurrently; rows arrive in either order).
     session.wait_for("platform     staging");
+    session.wait_for("shop         production");
     session.keys(&["j", "Enter"]);
     let history = session.wait_for("Bootstrap shop environments");
     assert!(history.contains("shop/production"), "{history}");
