@@ -521,6 +521,14 @@ impl App {
         }
     }
 
+    /// The id of the promotion under the inbox's cursor.
+    fn selected_promotion_id(&self) -> Option<String> {
+        match self.inbox_lines().get(self.inbox.cursor.selected) {
+            Some(RepoLine::Item(row)) => Some(row.id.clone()),
+            _ => None,
+        }
+    }
+
     /// `o`: the selected (or reviewed) pull request's page on GitHub.
     fn open_in_browser(&mut self) -> Vec<Command> {
         let row = match self.screen {
@@ -752,7 +760,20 @@ impl App {
                 request,
                 repo,
                 result,
-            } => fill(&mut self.inbox.repos, &repo, request, result),
+            } => {
+                // Rows of another repo may land above the selection: keep the same
+                // promotion selected, not the same line number.
+                let selected = self.selected_promotion_id();
+                fill(&mut self.inbox.repos, &repo, request, result);
+                if let Some(id) = selected
+                    && let Some(i) = self
+                        .inbox_lines()
+                        .iter()
+                        .position(|l| matches!(l, RepoLine::Item(r) if r.id == id))
+                {
+                    self.inbox.cursor.selected = i;
+                }
+            }
             Outcome::Environments {
                 request,
                 repo,
@@ -772,7 +793,21 @@ impl App {
                     .repos
                     .iter()
                     .any(|s| s.name == repo && s.request == request);
+                let selected = match self
+                    .environment_lines()
+                    .get(self.environments.cursor.selected)
+                {
+                    Some(RepoLine::Item(env)) => Some((env.repo.clone(), env.name.clone())),
+                    _ => None,
+                };
                 fill(&mut self.environments.repos, &repo, request, result);
+                if let Some((repo, name)) = selected
+                    && let Some(i) = self.environment_lines().iter().position(
+                        |l| matches!(l, RepoLine::Item(e) if e.repo == repo && e.name == name),
+                    )
+                {
+                    self.environments.cursor.selected = i;
+                }
                 if !current {
                     return Vec::new();
                 }

@@ -745,3 +745,64 @@ fn revert_and_rollback_apply_only_to_commits() {
         f.app.message
     );
 }
+
+/// A row for the inbox, `created` seconds after the epoch.
+fn inbox_row(repo: &str, n: u64, created: i64) -> tollgate::tui::work::PromotionRow {
+    tollgate::tui::work::PromotionRow {
+        id: format!("{repo}#{n}"),
+        repo: repo.to_string(),
+        branch: format!("promote/{n}"),
+        title: format!("change {n}"),
+        author: "bob".into(),
+        created,
+        environments: vec!["staging".into()],
+        summary: String::new(),
+        approvals: "0/1".into(),
+        can_merge: false,
+        url: None,
+    }
+}
+
+#[test]
+fn the_selection_stays_on_its_promotion_when_another_repo_loads_above_it() {
+    use tollgate::tui::work::{Command, Outcome};
+    let repos = vec!["slow".to_string(), "fast".to_string()];
+    let (mut app, commands) = App::new(IDENTITY.into(), &repos, NOW, Rect::new(0, 0, 100, 30));
+    let request = |name: &str| {
+        commands
+            .iter()
+            .find_map(|c| match c {
+                Command::LoadRepo { request, repo } if repo == name => Some(*request),
+                _ => None,
+            })
+            .expect("a load per repo")
+    };
+    app.apply(Outcome::Repo {
+        request: request("fast"),
+        repo: "fast".into(),
+        result: Ok(vec![
+            inbox_row("fast", 1, NOW - 60),
+            inbox_row("fast", 2, NOW - 120),
+        ]),
+    });
+    app.handle_key(key(KeyCode::Char('j')));
+    let selected = |app: &App| match app.inbox_lines().get(app.inbox.cursor.selected) {
+        Some(RepoLine::Item(row)) => row.id.clone(),
+        _ => String::new(),
+    };
+    assert_eq!(selected(&app), "fast#2");
+    // Newer rows (sorted by age, above) arrive from the other repo.
+    app.apply(Outcome::Repo {
+        request: request("slow"),
+        repo: "slow".into(),
+        result: Ok(vec![
+            inbox_row("slow", 7, NOW - 10),
+            inbox_row("slow", 8, NOW - 20),
+        ]),
+    });
+    assert_eq!(
+        selected(&app),
+        "fast#2",
+        "the selection follows its promotion"
+    );
+}
