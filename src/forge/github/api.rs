@@ -64,7 +64,13 @@ pub struct Api {
     retry: RetryPolicy,
     quota: Mutex<Option<Quota>>,
     requests: AtomicU64,
+    /// Requests in flight to this host at most: GitHub's secondary rate limit punishes
+    /// more than 100 at once, and 20 repos' inboxes would ask for 600.
+    in_flight: tokio::sync::Semaphore,
 }
+
+/// See [`Api::in_flight`].
+const MAX_IN_FLIGHT: usize = 32;
 
 impl std::fmt::Debug for Api {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -102,6 +108,7 @@ impl Api {
             retry,
             quota: Mutex::new(None),
             requests: AtomicU64::new(0),
+            in_flight: tokio::sync::Semaphore::new(MAX_IN_FLIGHT),
         })
     }
 
@@ -175,7 +182,11 @@ impl Api {
         loop {
             attempt += 1;
             self.requests.fetch_add(1, Ordering::Relaxed);
-            let response = match self.reads._get(url).await {
+            // Held for the request, not for a wait before retrying.
+            let permit = self.in_flight.acquire().await;
+            let result = self.reads._get(url).await;
+            drop(permit);
+            let response = match result {
                 Ok(r) => r,
                 Err(e) if attempt < self.retry.attempts => {
                     tracing::debug!(%url, attempt, "GitHub read failed, retrying: {e}");
@@ -228,6 +239,7 @@ impl Api {
     ) -> Result<T, GitHubError> {
         let url = self.url(path);
         self.requests.fetch_add(1, Ordering::Relaxed);
+        let _permit = self.in_flight.acquire().await;
         let sent = match method {
             Method::POST => self.writes._post(url.as_str(), Some(body)).await,
             Method::PUT => self.writes._put(url.as_str(), Some(body)).await,
