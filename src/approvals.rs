@@ -166,13 +166,42 @@ impl Repo {
 /// `Merged-by:`, …) are kept as a note on each commit it brought in.
 pub const MERGES_REF: &str = "refs/notes/tollgate-merges";
 
+/// The fast-forward merge records as they are now (see [`Repo::merge_records`]).
+pub struct MergeRecords {
+    tree: Option<ObjectId>,
+}
+
 impl Repo {
     /// The trailers of the fast-forward merge that brought `commit` in, if one did.
     pub fn merge_record(&self, commit: ObjectId) -> Result<Vec<crate::git::Trailer>, GitError> {
-        let Some(text) = self.note_on(MERGES_REF, commit)? else {
+        let records = self.merge_records()?;
+        self.merge_record_in(&records, commit)
+    }
+
+    /// The records read once, for looking up many commits (an audit of the whole branch
+    /// would otherwise look the notes ref up on disk once per commit).
+    pub fn merge_records(&self) -> Result<MergeRecords, GitError> {
+        Ok(MergeRecords {
+            tree: match self.ref_target(MERGES_REF)? {
+                Some(tip) => Some(self.tree_of(tip)?),
+                None => None,
+            },
+        })
+    }
+
+    /// [`Repo::merge_record`] in records read before.
+    pub fn merge_record_in(
+        &self,
+        records: &MergeRecords,
+        commit: ObjectId,
+    ) -> Result<Vec<crate::git::Trailer>, GitError> {
+        let Some(tree) = records.tree else {
             return Ok(Vec::new());
         };
-        Ok(text
+        let Some(bytes) = self.file_at(tree, &commit.to_string())? else {
+            return Ok(Vec::new());
+        };
+        Ok(String::from_utf8_lossy(&bytes)
             .lines()
             .filter_map(|line| line.split_once(": "))
             .map(|(key, value)| crate::git::Trailer {

@@ -7,9 +7,15 @@ use std::ops::ControlFlow;
 
 use serde::Serialize;
 
+use std::collections::HashMap;
+
+use gix::ObjectId;
+
+use crate::approvals::MergeRecords;
 use crate::git::CommitInfo;
 use crate::history::{HistoryMode, HistoryQuery, walk_history};
 use crate::identity::Identity;
+use crate::policy::{POLICY_PATH, Policy, PolicyError};
 use crate::workspace::{OpenRepo, WorkspaceError};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -72,23 +78,54 @@ pub fn audit_newest(
         ControlFlow::Continue(())
     })?;
     let mut rows = Vec::new();
+    let mut audit = Audit {
+        open,
+        merges: open.repo.merge_records()?,
+        policies: HashMap::new(),
+    };
     for (commit, environments) in touched {
         for environment in environments {
-            rows.push(check(open, &commit, &environment)?);
+            rows.push(check(&mut audit, &commit, &environment)?);
         }
     }
     Ok(rows)
 }
 
+/// What an audit reads once rather than per commit.
+struct Audit<'a> {
+    open: &'a OpenRepo,
+    merges: MergeRecords,
+    /// Parsed policies by the blob id of the policy file (`None`: no file).
+    policies: HashMap<Option<ObjectId>, Result<Policy, PolicyError>>,
+}
+
+impl Audit<'_> {
+    /// The policy in force at `commit`, parsed once per version of the file.
+    fn policy_at(
+        &mut self,
+        commit: ObjectId,
+    ) -> Result<Result<Policy, PolicyError>, WorkspaceError> {
+        let repo = &self.open.repo;
+        let blob = repo.entry_at(repo.tree_of(commit)?, POLICY_PATH)?;
+        if let Some(policy) = self.policies.get(&blob) {
+            return Ok(policy.clone());
+        }
+        let policy = self.open.policy_at(commit)?;
+        self.policies.insert(blob, policy.clone());
+        Ok(policy)
+    }
+}
+
 fn check(
-    open: &OpenRepo,
+    audit: &mut Audit<'_>,
     commit: &CommitInfo,
     environment: &str,
 ) -> Result<AuditRow, WorkspaceError> {
+    let open = audit.open;
     // A fast-forward merge left its trailers in a note on the commits it brought in.
     let recorded;
     let commit = if commit.trailer_values("Promotion").next().is_none() {
-        let record = open.repo.merge_record(commit.id)?;
+        let record = open.repo.merge_record_in(&audit.merges, commit.id)?;
         if record.is_empty() {
             commit
         } else {
@@ -166,7 +203,7 @@ fn check(
             "not merged through tollgate: no Promotion trailer, no recorded approvals".into(),
         ));
     }
-    let policy = match open.policy_at(parent)? {
+    let policy = match audit.policy_at(parent)? {
         Ok(policy) => policy,
         Err(e) => {
             return Ok(row(

@@ -47,13 +47,16 @@ impl Repo {
         &self,
         id: ObjectId,
     ) -> Result<Option<std::collections::HashMap<String, ObjectId>>, GitError> {
-        if !self.is_tree(id)? {
+        // One lookup, not a header and then the object: a header of a deltified object
+        // costs nearly as much as the object (7% of a whole-branch audit).
+        let object = self
+            .inner
+            .find_object(id)
+            .during(&self.name, || format!("read object {id}"))?;
+        if object.kind != gix::object::Kind::Tree {
             return Ok(None);
         }
-        let tree = self
-            .inner
-            .find_tree(id)
-            .during(&self.name, || format!("read tree {id}"))?;
+        let tree = object.into_tree();
         let mut entries = std::collections::HashMap::new();
         for entry in tree.iter() {
             let entry = entry.during(&self.name, || format!("read tree {id}"))?;
