@@ -150,6 +150,8 @@ pub struct App {
     pub identity: String,
     /// `GitHub 4987/5000`: API quota left, once a GitHub repo has been read.
     pub github_quota: Option<String>,
+    /// Who acts on GitHub repos (the token's account), once one has been read.
+    pub github_account: Option<String>,
     pub screen: Screen,
     pub inbox: InboxState,
     pub environments: EnvironmentsState,
@@ -199,6 +201,7 @@ impl App {
         let mut app = App {
             identity,
             github_quota: None,
+            github_account: None,
             screen: Screen::Inbox,
             inbox: InboxState {
                 repos: Vec::new(),
@@ -726,6 +729,7 @@ impl App {
         }
         match outcome {
             Outcome::Message(text) => self.message = Some(text),
+            Outcome::GitHubAccount(login) => self.github_account = Some(login),
             Outcome::UndoPlanned { request, result } => self.undo_planned(request, result),
             Outcome::UndoCreated { request, result } => return self.undo_created(request, result),
             Outcome::Verdict { request, result } => {

@@ -262,6 +262,8 @@ pub struct UndoPreview {
 pub enum Outcome {
     /// Something to say in the status bar.
     Message(String),
+    /// The GitHub login the token belongs to (who acts on GitHub repos).
+    GitHubAccount(String),
     UndoPlanned {
         request: RequestId,
         result: Result<Box<UndoPreview>, String>,
@@ -351,6 +353,12 @@ pub fn execute(
                     repo: repo.clone(),
                     result: Ok(rows),
                 })
+            });
+            let result = result.map(|(rows, account)| {
+                if let Some(account) = account {
+                    emit(Outcome::GitHubAccount(account));
+                }
+                rows
             });
             emit(Outcome::Repo {
                 result: result.map_err(text),
@@ -446,7 +454,7 @@ fn load_repo(
     config: &Config,
     name: &str,
     listed: &mut dyn FnMut(Vec<PromotionRow>),
-) -> anyhow::Result<Vec<PromotionRow>> {
+) -> anyhow::Result<(Vec<PromotionRow>, Option<String>)> {
     let repo_config = config.pick_repo(Some(name))?;
     let open = match &repo_config.github {
         Some(github) => {
@@ -484,7 +492,12 @@ fn load_repo(
             url: p.pull.as_ref().map(|pull| pull.url.clone()),
         });
     }
-    Ok(rows)
+    // On GitHub you are the token's account: the status bar says which.
+    let account = match (&open.github, &me) {
+        (Some(_), Some(me)) => Some(me.name.clone()),
+        _ => None,
+    };
+    Ok((rows, account))
 }
 
 /// A pull request as the API listed it, before its diff and verdict are known.

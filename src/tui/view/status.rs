@@ -10,8 +10,15 @@ use crate::tui::theme::Theme;
 
 pub fn draw(frame: &mut Frame, app: &App, theme: Theme, area: Rect) {
     let mut spans = vec![Span::styled(format!(" {} ", app.identity), theme.bold())];
-    if let Some(quota) = &app.github_quota {
-        spans.push(Span::styled(format!("│ {quota} "), theme.dim()));
+    match (&app.github_account, &app.github_quota) {
+        (Some(account), Some(quota)) => {
+            spans.push(Span::styled(
+                format!("│ {quota} as {account} "),
+                theme.dim(),
+            ));
+        }
+        (None, Some(quota)) => spans.push(Span::styled(format!("│ {quota} "), theme.dim())),
+        _ => {}
     }
     let focus = match app.screen {
         Screen::Inbox if app.inbox.filtering => format!("filter: {}▏", app.inbox.filter),
