@@ -854,3 +854,38 @@ fn over_https_the_api_and_the_mirror_fetch_use_the_token() {
         out.stderr
     );
 }
+
+#[test]
+fn a_pull_request_merged_on_github_is_what_reconcile_deploys() {
+    let f = fixture();
+    let api = crate::kube_api::FakeApi::start();
+    let kubeconfig = api.kubeconfig(f.home.path());
+    f.server
+        .review(SLUG, 1, "erin", "APPROVED", &f.bump.to_string());
+    f.run(&["merge", "shop-gh#1"]).ok();
+    let out = run(f
+        .command(Some(TOKEN))
+        .arg("reconcile")
+        .arg("--kubeconfig")
+        .arg(&kubeconfig)
+        .args([
+            "--repo",
+            "shop-gh",
+            "--env",
+            "production",
+            "--once",
+            "--json",
+        ])
+        .args(["--timeout", "5s", "--request-timeout", "2s"]))
+    .ok();
+    assert_no_token(&out, f.home.path());
+    let report = out.json();
+    assert_eq!(report["result"], "applied", "{report:#}");
+    let deployment = api
+        .object("/apis/apps/v1/namespaces/shop/deployments/api")
+        .expect("the Deployment was applied");
+    assert_eq!(
+        deployment["spec"]["template"]["spec"]["containers"][0]["image"], "ghcr.io/acme/api:1.1",
+        "the merged pull request's image"
+    );
+}
