@@ -466,6 +466,11 @@ fn show_says_what_github_says_about_checks_and_reviews() {
     let json = f.run(&["show", "shop-gh#1", "--json"]).ok().json();
     let github = &json["github"];
     assert_eq!(github["mergeable_state"], "clean");
+    assert_eq!(github["title"], "Promote api 1.1 to production");
+    assert_eq!(github["author"], "bob");
+    assert_eq!(github["head_sha"], head);
+    assert_eq!(github["base_ref"], "main");
+    assert_eq!(github["base_sha"], f.origin.head.expect("main").to_string());
     assert_eq!(github["checks"]["passed"], 2);
     assert_eq!(github["checks"]["failed"], serde_json::json!(["policy"]));
     assert_eq!(

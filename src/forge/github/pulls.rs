@@ -23,6 +23,8 @@ pub struct PullRequest {
     pub head_ref: String,
     pub head_sha: String,
     pub base_ref: String,
+    /// The base branch's tip as GitHub saw it when listing.
+    pub base_sha: String,
     pub draft: bool,
     /// The page on GitHub.
     pub url: String,
@@ -49,6 +51,7 @@ impl From<&GhPullRequest> for PullRequest {
             head_ref: pr.head.ref_field.clone(),
             head_sha: pr.head.sha.clone(),
             base_ref: pr.base.ref_field.clone(),
+            base_sha: pr.base.sha.clone(),
             draft: pr.draft.unwrap_or(false),
             url: pr
                 .html_url
