@@ -8,7 +8,7 @@ use gix::ObjectId;
 
 use crate::approvals::{Approval, rendered_digest};
 use crate::forge::github::block_on;
-use crate::forge::github::pulls::{approvals_from, latest_per_reviewer};
+use crate::forge::github::pulls::approvals_from;
 use crate::git::write::{RefSwap, Signature};
 use crate::identity::Identity;
 use crate::policy::{MergeMethod, POLICY_PATH, Policy, PolicyError};
@@ -30,6 +30,12 @@ pub enum ReviewError {
 
 impl From<crate::git::GitError> for ReviewError {
     fn from(e: crate::git::GitError) -> Self {
+        ReviewError::Workspace(e.into())
+    }
+}
+
+impl From<crate::forge::github::GitHubError> for ReviewError {
+    fn from(e: crate::forge::github::GitHubError) -> Self {
         ReviewError::Workspace(e.into())
     }
 }
@@ -181,8 +187,7 @@ impl OpenRepo {
         }
         if let (Some(github), Some(pull)) = (&self.github, &promotion.pull) {
             let head = promotion.branch.head.to_string();
-            block_on(github.repo.approve(pull.number, &head, comment.as_deref()))
-                .map_err(WorkspaceError::from)?;
+            block_on(github.repo.approve(pull.number, &head, comment.as_deref()))?;
             return Ok(self.verdict(promotion, me, now)?);
         }
         let approval = Approval {
@@ -205,26 +210,7 @@ impl OpenRepo {
         now: jiff::Timestamp,
     ) -> Result<bool, ReviewError> {
         if let (Some(github), Some(pull)) = (&self.github, &promotion.pull) {
-            // GitHub has no "withdraw": the approval is dismissed.
-            let me = github.viewer().map_err(WorkspaceError::from)?;
-            let reviews =
-                block_on(github.repo.reviews(pull.number)).map_err(WorkspaceError::from)?;
-            let head = promotion.branch.head.to_string();
-            let mine = latest_per_reviewer(&reviews).into_iter().find(|r| {
-                r.state == "APPROVED"
-                    && r.commit == head
-                    && Identity::github(&r.by).email == me.email
-            });
-            let Some(review) = mine else {
-                return Ok(false);
-            };
-            block_on(github.repo.dismiss(
-                pull.number,
-                review.id,
-                &format!("{} withdrew this approval with tollgate", me.name),
-            ))
-            .map_err(WorkspaceError::from)?;
-            return Ok(true);
+            return Ok(github.withdraw_approval(pull, promotion.branch.head)?);
         }
         Ok(self
             .repo
@@ -330,10 +316,7 @@ impl OpenRepo {
                 MergeMethod::Squash => squash_message(&message, promotion),
                 _ => message,
             };
-            let (title, body) = message.split_once("\n\n").unwrap_or((&message, ""));
-            let head = branch.head.to_string();
-            let commit = block_on(github.repo.merge(pull.number, &head, method, title, body))
-                .map_err(WorkspaceError::from)?;
+            let commit = github.merge(pull, branch.head, method, &message)?;
             tracing::info!(id = %promotion.id, %commit, ?method, "merged on GitHub");
             return Ok(Merged {
                 id: promotion.id.clone(),

@@ -4,6 +4,7 @@
 //! trees, so the rendered diff, the history and the audit are the same code as for a local
 //! repository.
 
+mod actions;
 pub mod api;
 pub mod mirror;
 pub mod open;
