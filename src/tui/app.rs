@@ -766,8 +766,11 @@ impl App {
                 result,
             } => {
                 // Rows of another repo may land above the selection: keep the same
-                // promotion selected, not the same line number.
-                let selected = self.selected_promotion_id();
+                // promotion selected, not the same line number (unless the cursor is at
+                // the top, where it stays: nobody chose the row that happened to be first).
+                let selected = self
+                    .selected_promotion_id()
+                    .filter(|_| self.inbox.cursor.selected > 0);
                 fill(&mut self.inbox.repos, &repo, request, result);
                 if let Some(id) = selected
                     && let Some(i) = self
@@ -801,7 +804,9 @@ impl App {
                     .environment_lines()
                     .get(self.environments.cursor.selected)
                 {
-                    Some(RepoLine::Item(env)) => Some((env.repo.clone(), env.name.clone())),
+                    Some(RepoLine::Item(env)) if self.environments.cursor.selected > 0 => {
+                        Some((env.repo.clone(), env.name.clone()))
+                    }
                     _ => None,
                 };
                 fill(&mut self.environments.repos, &repo, request, result);

@@ -765,18 +765,10 @@ fn inbox_row(repo: &str, n: u64, created: i64) -> tollgate::tui::work::Promotion
 
 #[test]
 fn the_selection_stays_on_its_promotion_when_another_repo_loads_above_it() {
-    use tollgate::tui::work::{Command, Outcome};
+    use tollgate::tui::work::Outcome;
     let repos = vec!["slow".to_string(), "fast".to_string()];
     let (mut app, commands) = App::new(IDENTITY.into(), &repos, NOW, Rect::new(0, 0, 100, 30));
-    let request = |name: &str| {
-        commands
-            .iter()
-            .find_map(|c| match c {
-                Command::LoadRepo { request, repo } if repo == name => Some(*request),
-                _ => None,
-            })
-            .expect("a load per repo")
-    };
+    let request = |name: &str| load_request(&commands, name);
     app.apply(Outcome::Repo {
         request: request("fast"),
         repo: "fast".into(),
@@ -805,4 +797,28 @@ fn the_selection_stays_on_its_promotion_when_another_repo_loads_above_it() {
         "fast#2",
         "the selection follows its promotion"
     );
+
+    // At the top, the cursor stays at the top: nobody chose the row that loaded first.
+    let (mut app, commands) = App::new(IDENTITY.into(), &repos, NOW, Rect::new(0, 0, 100, 30));
+    for (repo, n, age) in [("fast", 1, 60), ("slow", 7, 10)] {
+        app.apply(Outcome::Repo {
+            request: load_request(&commands, repo),
+            repo: repo.into(),
+            result: Ok(vec![inbox_row(repo, n, NOW - age)]),
+        });
+    }
+    assert_eq!(selected(&app), "slow#7");
+}
+
+/// The request id of the inbox load of `name` among `commands`.
+fn load_request(commands: &[tollgate::tui::work::Command], name: &str) -> u64 {
+    commands
+        .iter()
+        .find_map(|c| match c {
+            tollgate::tui::work::Command::LoadRepo { request, repo } if repo == name => {
+                Some(*request)
+            }
+            _ => None,
+        })
+        .expect("a load per repo")
 }
