@@ -559,6 +559,17 @@ fn the_tui_lists_pull_requests_shows_the_quota_and_opens_them_in_the_browser() {
         description.contains("review requested from: dana-ops"),
         "{description}"
     );
+    // Approve from the TUI: the verdict first, then a review pinned to the head.
+    session.keys(&["a"]);
+    session.wait_for("approve shop-gh#2? y yes");
+    session.keys(&["y"]);
+    session.wait_for("approved shop-gh#2");
+    let posts = f.requests("POST", "/pulls/2/reviews");
+    assert_eq!(posts.len(), 1);
+    let body = posts[0].body.as_ref().expect("body");
+    assert_eq!(body["event"], "APPROVE");
+    assert_eq!(body["commit_id"], f.server.head_of_pull(SLUG, 2));
+    session.keys(&["Enter"]);
     session.keys(&["Escape"]);
     session.wait_for("inbox · 2 pending");
     session.keys(&["q"]);

@@ -235,6 +235,11 @@ impl FakeGitHub {
         set_ref(&repo.origin, &format!("refs/pull/{number}/head"), head);
     }
 
+    /// The head of pull request `number` as GitHub has it now.
+    pub fn head_of_pull(&self, slug: &str, number: u64) -> String {
+        head_of(&self.lock().repos[slug], number)
+    }
+
     pub fn review(&self, slug: &str, number: u64, user: &str, state: &str, commit: &str) {
         let mut store = self.lock();
         store.next_id += 1;
