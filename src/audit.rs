@@ -13,7 +13,7 @@ use gix::ObjectId;
 
 use crate::approvals::MergeRecords;
 use crate::git::CommitInfo;
-use crate::history::{HistoryMode, HistoryQuery, walk_history};
+use crate::history::{HistoryMode, HistoryQuery, touched_on_first_parent_line, walk_history};
 use crate::identity::Identity;
 use crate::policy::{POLICY_PATH, Policy, PolicyError};
 use crate::workspace::{OpenRepo, WorkspaceError};
@@ -62,21 +62,27 @@ pub fn audit_newest(
     since: Option<i64>,
     limit: Option<usize>,
 ) -> Result<Vec<AuditRow>, WorkspaceError> {
-    let mut touched: Vec<(CommitInfo, Vec<String>)> = Vec::new();
-    let query = HistoryQuery {
-        env,
-        mode: HistoryMode::Inputs,
-        limit,
-        index_dir: None,
-        first_parent: true,
+    let touched: Vec<(CommitInfo, Vec<String>)> = if limit.is_none() && since.is_none() {
+        // The whole line: walked in two halves at once.
+        touched_on_first_parent_line(open, env, HistoryMode::Inputs)?
+    } else {
+        let mut touched = Vec::new();
+        let query = HistoryQuery {
+            env,
+            mode: HistoryMode::Inputs,
+            limit,
+            index_dir: None,
+            first_parent: true,
+        };
+        walk_history(open, &query, |entry| {
+            if since.is_some_and(|s| entry.commit.committer.time < s) {
+                return ControlFlow::Break(());
+            }
+            touched.push((entry.commit, entry.environments));
+            ControlFlow::Continue(())
+        })?;
+        touched
     };
-    walk_history(open, &query, |entry| {
-        if since.is_some_and(|s| entry.commit.committer.time < s) {
-            return ControlFlow::Break(());
-        }
-        touched.push((entry.commit, entry.environments));
-        ControlFlow::Continue(())
-    })?;
     let mut rows = Vec::new();
     let mut audit = Audit {
         open,

@@ -9,6 +9,7 @@
 use std::collections::HashMap;
 use std::ops::ControlFlow;
 use std::path::Path;
+use std::sync::Mutex;
 
 use gix::ObjectId;
 use serde::Serialize;
@@ -134,6 +135,108 @@ fn unchanged(
     Ok(here.get(open, path)? == there.get(open, path)?)
 }
 
+/// Below this many commits a split walk is not worth a second thread.
+const SPLIT_WALK_MIN: usize = 4096;
+
+/// Every commit of the first-parent line that changed the environment(s) (inputs or path
+/// only, not rendered), newest first, with the environments it changed: the whole line,
+/// on two threads. One walks from the tip at once; the other first lists the line, names
+/// the commit where the first should stop (past the middle, as the first has started),
+/// and walks from there to the root. Each keeps its own repository handle. If the first
+/// walk gets past that commit before it is named, it simply walks on to the root and the
+/// second half is not used: the answer is the same either way.
+pub fn touched_on_first_parent_line(
+    open: &OpenRepo,
+    env: Option<&str>,
+    mode: HistoryMode,
+) -> Result<Vec<(CommitInfo, Vec<String>)>, WorkspaceError> {
+    let query = HistoryQuery {
+        env,
+        mode: if mode == HistoryMode::Rendered {
+            HistoryMode::Inputs
+        } else {
+            mode
+        },
+        limit: None,
+        index_dir: None,
+        first_parent: true,
+    };
+    let tip = open.tip()?;
+    let tip_tree = open.repo.tree_of(tip)?;
+    let all = open.environments_at(Some(tip))?;
+    let envs: Vec<Environment> = match env {
+        None => all.clone(),
+        Some(name) => match all.iter().find(|e| e.name == name) {
+            Some(e) => vec![e.clone()],
+            None => return Err(unknown_environment(open.name(), name, &all)),
+        },
+    };
+    let stop = Mutex::new(None);
+    let second = open.handle();
+    let (query, stop_ref) = (&query, &stop);
+    let (envs_second, all_second) = (envs.clone(), all.clone());
+    let (first, rest) = std::thread::scope(|scope| {
+        let rest = scope.spawn(move || -> Result<_, GitError> {
+            let line = first_parent_line(&second, tip)?;
+            if line.len() < SPLIT_WALK_MIN {
+                return Ok(None);
+            }
+            // The first walk has had a head start while the line was listed.
+            let start = line[line.len() * 11 / 20];
+            *stop_ref.lock().unwrap_or_else(|e| e.into_inner()) = Some(start);
+            let tree = second.repo.tree_of(start)?;
+            let mut walker = Walker::new(&second, query, envs_second, all_second, tree)?;
+            let mut found = Vec::new();
+            walker.scan(start, None, &mut |id, touched, _| {
+                found.push((second.repo.commit_info(id)?, touched));
+                Ok(ControlFlow::Continue(()))
+            })?;
+            Ok(Some(found))
+        });
+        let first = (|| -> Result<_, GitError> {
+            let mut walker = Walker::new(open, query, envs, all, tip_tree)?;
+            walker.stop_before = Some(stop_ref);
+            let mut found = Vec::new();
+            walker.scan(tip, None, &mut |id, touched, _| {
+                found.push((open.repo.commit_info(id)?, touched));
+                Ok(ControlFlow::Continue(()))
+            })?;
+            Ok((found, walker.stopped))
+        })();
+        (
+            first,
+            rest.join().unwrap_or_else(|p| std::panic::resume_unwind(p)),
+        )
+    });
+    let (mut found, stopped) = first?;
+    let rest = rest?;
+    tracing::debug!(
+        first = found.len(),
+        second = rest.as_ref().map(Vec::len),
+        split = stopped,
+        "split walk of the first-parent line"
+    );
+    if stopped {
+        found.extend(rest.unwrap_or_default());
+    }
+    Ok(found)
+}
+
+/// The first-parent line from `tip`, newest first (ids only).
+fn first_parent_line(open: &OpenRepo, tip: ObjectId) -> Result<Vec<ObjectId>, GitError> {
+    open.repo
+        .inner
+        .rev_walk([tip])
+        .first_parent_only()
+        .all()
+        .during(open.name(), || format!("walk {}", open.branch))?
+        .map(|info| {
+            info.map(|i| i.id)
+                .during(open.name(), || format!("walk {}", open.branch))
+        })
+        .collect()
+}
+
 /// The persistent history index's folder in the XDG cache dir.
 pub fn default_index_dir() -> Option<std::path::PathBuf> {
     directories::ProjectDirs::from("dev", "tollgate", "tollgate")
@@ -171,24 +274,7 @@ pub fn walk_history(
             None => return Err(unknown_environment(open.name(), name, &all)),
         },
     };
-    let mut walker = Walker {
-        open,
-        first_parent: query.first_parent,
-        mode: query.mode,
-        tracked: envs
-            .into_iter()
-            .map(|mut env| {
-                if query.mode == HistoryMode::PathOnly {
-                    // The folder alone: no closure to follow.
-                    env.renderer = Renderer::Plain;
-                }
-                let inputs = inputs_of(&open.repo, tip_tree, &env)?;
-                Ok(Tracked { env, inputs })
-            })
-            .collect::<Result<_, GitError>>()?,
-        render_envs: all,
-        render_cache: RenderCache::default(),
-    };
+    let mut walker = Walker::new(open, query, envs, all, tip_tree)?;
 
     let mut emitted = 0usize;
     let mut emit = |id: ObjectId, environments: Vec<String>, objects: Vec<EnvironmentObjects>| {
@@ -323,12 +409,46 @@ struct Walker<'a> {
     tracked: Vec<Tracked>,
     render_envs: Vec<Environment>,
     render_cache: RenderCache,
+    /// Stop before this commit, once someone says which (the other half of a split walk
+    /// starts there); set when the walk did stop there.
+    stop_before: Option<&'a Mutex<Option<ObjectId>>>,
+    stopped: bool,
 }
 
 type OnTouched<'f> = dyn FnMut(ObjectId, Vec<String>, Vec<EnvironmentObjects>) -> Result<ControlFlow<()>, GitError>
     + 'f;
 
-impl Walker<'_> {
+impl<'a> Walker<'a> {
+    /// A walk of `envs` (their inputs as of `tree`) as `query` asks.
+    fn new(
+        open: &'a OpenRepo,
+        query: &HistoryQuery<'_>,
+        envs: Vec<Environment>,
+        all: Vec<Environment>,
+        tree: ObjectId,
+    ) -> Result<Walker<'a>, GitError> {
+        Ok(Walker {
+            open,
+            first_parent: query.first_parent,
+            mode: query.mode,
+            tracked: envs
+                .into_iter()
+                .map(|mut env| {
+                    if query.mode == HistoryMode::PathOnly {
+                        // The folder alone: no closure to follow.
+                        env.renderer = Renderer::Plain;
+                    }
+                    let inputs = inputs_of(&open.repo, tree, &env)?;
+                    Ok(Tracked { env, inputs })
+                })
+                .collect::<Result<_, GitError>>()?,
+            render_envs: all,
+            render_cache: RenderCache::default(),
+            stop_before: None,
+            stopped: false,
+        })
+    }
+
     /// Walk from `tip` (not past `hidden`), newest first, and report each commit that
     /// changed a tracked environment.
     fn scan(
@@ -356,6 +476,12 @@ impl Walker<'_> {
         let mut previous_parent: Option<TreeEntries> = None;
         for info in walk {
             let info = info.during(open.name(), || format!("walk {}", open.branch))?;
+            if let Some(stop) = self.stop_before
+                && *stop.lock().unwrap_or_else(|e| e.into_inner()) == Some(info.id)
+            {
+                self.stopped = true;
+                break;
+            }
             let tree = open.repo.tree_of(info.id)?;
             let parent_tree = match info.parent_ids.first() {
                 Some(p) => open.repo.tree_of(*p)?,

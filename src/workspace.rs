@@ -83,6 +83,17 @@ impl OpenRepo {
         &self.config.name
     }
 
+    /// Another handle on the same repository, for another thread (git only: the GitHub
+    /// side stays with this one).
+    pub fn handle(&self) -> OpenRepo {
+        OpenRepo {
+            config: self.config.clone(),
+            repo: self.repo.handle(),
+            branch: self.branch.clone(),
+            github: None,
+        }
+    }
+
     pub fn tip(&self) -> Result<ObjectId, WorkspaceError> {
         Ok(self.repo.branch_head(&self.branch)?)
     }
