@@ -30,11 +30,12 @@ fn me(config: &Config, open: &OpenRepo) -> anyhow::Result<Identity> {
 pub fn show(config: &Config, id: &str, out: &Output) -> anyhow::Result<()> {
     let (open, promotion) = open_promotion(config, id)?;
     let me = me(config, &open)?;
-    let verdict = open.verdict(&promotion, &me, jiff::Timestamp::now())?;
+    // The detail first: it reads the reviews, which the verdict then takes from it.
     let detail = match (&open.github, &promotion.pull) {
         (Some(github), Some(pull)) => Some(github.detail(pull)?),
         _ => None,
     };
+    let verdict = open.verdict(&promotion, &me, jiff::Timestamp::now())?;
     if out.json {
         let mut json = serde_json::to_value(&verdict)?;
         if let Some(detail) = &detail {
@@ -51,7 +52,7 @@ pub fn show(config: &Config, id: &str, out: &Output) -> anyhow::Result<()> {
 
 /// What GitHub says beyond the verdict.
 fn pull_text(detail: &PullDetail) -> String {
-    let mut text = format!("\ngithub: {}\n", detail.url);
+    let mut text = format!("\ngithub: {}\n", detail.pull.url);
     for line in detail.lines() {
         text.push_str(&format!("  {line}\n"));
     }

@@ -188,16 +188,12 @@ impl Repo {
 
 /// `url` without any user or password in it, for messages.
 pub fn redact_url(url: &str) -> String {
-    match url.split_once("://") {
-        Some((scheme, rest)) => match rest.split_once('@') {
-            Some((_, host))
-                if !rest.split('/').next().unwrap_or("").is_empty()
-                    && rest.split('/').next().unwrap_or("").contains('@') =>
-            {
-                format!("{scheme}://{host}")
-            }
-            _ => url.to_string(),
-        },
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_string();
+    };
+    let authority = rest.split('/').next().unwrap_or("");
+    match authority.rsplit_once('@') {
+        Some((_, host)) => format!("{scheme}://{host}{}", &rest[authority.len()..]),
         None => url.to_string(),
     }
 }

@@ -17,7 +17,7 @@ pub fn pull_ref(number: u64) -> String {
 }
 
 /// Bring the mirror at `path` up to date with `clone_url`: `branch` and the heads of
-/// `pulls`. Creates it on first use. Returns how many refs moved.
+/// `pulls`. Creates it on first use. Returns it, opened.
 pub fn sync(
     name: &str,
     path: &Path,
@@ -25,7 +25,7 @@ pub fn sync(
     branch: &str,
     pulls: &[u64],
     token: Option<&SecretString>,
-) -> Result<usize, GitError> {
+) -> Result<Repo, GitError> {
     super::install_tls_provider();
     let repo = if path.exists() {
         Repo::open(name, path)?
@@ -42,7 +42,7 @@ pub fn sync(
         }),
         _ => None,
     };
-    let moved = repo.fetch_refspecs(clone_url, &refspecs, login, &AtomicBool::new(false))?;
+    repo.fetch_refspecs(clone_url, &refspecs, login, &AtomicBool::new(false))?;
     repo.set_head_branch(branch)?;
-    Ok(moved)
+    Ok(repo)
 }

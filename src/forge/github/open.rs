@@ -7,8 +7,8 @@ use std::collections::HashMap;
 use std::sync::{Mutex, OnceLock};
 
 use crate::config::{GitHubConfig, RepoConfig};
+use crate::git::Person;
 use crate::git::promotions::PromotionBranch;
-use crate::git::{Person, Repo};
 use crate::identity::Identity;
 use crate::workspace::{OpenRepo, Promotion, WorkspaceError};
 
@@ -66,22 +66,12 @@ impl GitHubSide {
     }
 }
 
-/// What GitHub says about a pull request beyond the list: its mergeable state, the checks
-/// of its head and the reviews.
+/// A pull request as its own page has it (with the mergeable state the list lacks), the
+/// checks of its head and the reviews.
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct PullDetail {
-    pub number: u64,
-    pub url: String,
-    pub title: String,
-    pub body: String,
-    pub author: String,
-    pub head_ref: String,
-    pub head_sha: String,
-    pub base_ref: String,
-    pub base_sha: String,
-    pub draft: bool,
-    pub mergeable_state: Option<String>,
-    pub requested_reviewers: Vec<String>,
+    #[serde(flatten)]
+    pub pull: PullRequest,
     pub checks: Checks,
     /// Each reviewer's latest deciding review.
     pub reviews: Vec<Review>,
@@ -95,16 +85,17 @@ impl PullDetail {
             format!("checks: {}", self.checks.one_line()),
             format!(
                 "mergeable: {}{}",
-                self.mergeable_state
+                self.pull
+                    .mergeable_state
                     .as_deref()
                     .unwrap_or("not computed yet"),
-                if self.draft { " (draft)" } else { "" }
+                if self.pull.draft { " (draft)" } else { "" }
             ),
         ];
-        if !self.requested_reviewers.is_empty() {
+        if !self.pull.requested_reviewers.is_empty() {
             lines.push(format!(
                 "review requested from: {}",
-                self.requested_reviewers.join(", ")
+                self.pull.requested_reviewers.join(", ")
             ));
         }
         for review in &self.reviews {
@@ -132,20 +123,8 @@ impl GitHubSide {
         if let Ok(reviews) = &reviews {
             self.lock_reviews().insert(pull.number, reviews.clone());
         }
-        let fresh = fresh?;
         Ok(PullDetail {
-            number: fresh.number,
-            url: fresh.url,
-            title: fresh.title,
-            body: fresh.body,
-            author: fresh.author,
-            head_ref: fresh.head_ref,
-            head_sha: fresh.head_sha,
-            base_ref: fresh.base_ref,
-            base_sha: fresh.base_sha,
-            draft: fresh.draft,
-            mergeable_state: fresh.mergeable_state,
-            requested_reviewers: fresh.requested_reviewers,
+            pull: fresh?,
             checks: checks?,
             reviews: latest_per_reviewer(&reviews?),
         })
@@ -204,7 +183,7 @@ impl OpenRepo {
             .clone()
             .unwrap_or_else(|| info.default_branch.clone());
         let numbers: Vec<u64> = pulls.iter().map(|p| p.number).collect();
-        mirror::sync(
+        let repo = mirror::sync(
             &config.name,
             &config.path,
             &info.clone_url,
@@ -212,7 +191,6 @@ impl OpenRepo {
             &numbers,
             Some(api_repo.api().token()),
         )?;
-        let repo = Repo::open(&config.name, &config.path)?;
         Ok(OpenRepo {
             config: config.clone(),
             repo,
