@@ -5,6 +5,7 @@
 
 pub mod commit;
 pub mod fetch;
+mod packs;
 pub mod promotions;
 pub mod tree;
 pub mod write;
@@ -54,6 +55,8 @@ pub enum GitError {
 pub struct Repo {
     pub name: String,
     pub inner: gix::Repository,
+    /// Opened on the first folder read (see `packs`); per handle, like gix's own caches.
+    packs: std::cell::RefCell<Option<packs::PackedObjects>>,
 }
 
 /// Shorthand for mapping a gix error into [`GitError::Gix`] with what was being done.
@@ -88,6 +91,7 @@ impl Repo {
         Ok(Repo {
             name: name.to_string(),
             inner,
+            packs: Default::default(),
         })
     }
 
@@ -96,6 +100,7 @@ impl Repo {
         Repo {
             name: self.name.clone(),
             inner: self.inner.clone(),
+            packs: Default::default(),
         }
     }
 

@@ -47,20 +47,35 @@ impl Repo {
         &self,
         id: ObjectId,
     ) -> Result<Option<std::collections::HashMap<String, ObjectId>>, GitError> {
-        // One lookup, not a header and then the object: a header of a deltified object
-        // costs nearly as much as the object (7% of a whole-branch audit).
-        let object = self
-            .inner
-            .find_object(id)
-            .during(&self.name, || format!("read object {id}"))?;
-        if object.kind != gix::object::Kind::Tree {
+        let mut packs = self.packs.borrow_mut();
+        let packs = packs.get_or_insert_with(|| {
+            super::packs::PackedObjects::open(
+                self.inner.objects.store_ref().path(),
+                self.inner.object_hash(),
+            )
+        });
+        let mut data = Vec::new();
+        let kind = match packs.read(&id, &mut data) {
+            Some(kind) => kind,
+            None => {
+                // One lookup, not a header and then the object: a header of a deltified
+                // object costs nearly as much as the object.
+                let object = self
+                    .inner
+                    .find_object(id)
+                    .during(&self.name, || format!("read object {id}"))?;
+                let object = object.detach();
+                data = object.data;
+                object.kind
+            }
+        };
+        if kind != gix::object::Kind::Tree {
             return Ok(None);
         }
-        let tree = object.into_tree();
         let mut entries = std::collections::HashMap::new();
-        for entry in tree.iter() {
+        for entry in gix::objs::TreeRefIter::from_bytes(&data, self.inner.object_hash()) {
             let entry = entry.during(&self.name, || format!("read tree {id}"))?;
-            entries.insert(entry.filename().to_string(), entry.object_id());
+            entries.insert(entry.filename.to_string(), entry.oid.to_owned());
         }
         Ok(Some(entries))
     }

@@ -323,3 +323,94 @@ fn a_long_line_walked_in_two_halves_audits_as_walked_in_one() {
     assert_eq!(rows.len(), 5000, "every change, once");
     assert_eq!(split, one);
 }
+
+/// A repository packed by `git repack` holds its trees as delta chains up to 50 deep,
+/// which tollgate reads through its own chain-caching pack reader: the history of every
+/// environment, cold and then from the index, is git's, commit for commit.
+#[test]
+fn a_repacked_repository_has_the_history_git_log_gives() {
+    use std::io::Write;
+    use std::process::{Command, Stdio};
+
+    let home = TempDir::new().expect("temp dir");
+    let path = home.path().join("packed.git");
+    let git = |args: &[&str]| {
+        let out = Command::new("git")
+            .args(args)
+            .current_dir(&path)
+            .output()
+            .expect("git runs");
+        assert!(out.status.success(), "git {args:?}: {out:?}");
+        String::from_utf8(out.stdout).expect("utf-8")
+    };
+    std::fs::create_dir_all(&path).expect("mkdir");
+    git(&["init", "-q", "--bare", "-b", "main", "."]);
+    let mut stream = String::new();
+    for i in 0..1200u32 {
+        // Environments change at different rates, and some commits touch none.
+        let file = match i % 7 {
+            0..=2 => format!("envs/env{}/cm.yaml", i % 3),
+            3 => format!("envs/env3/sub/cm{}.yaml", i % 5),
+            4 | 5 => "envs/env4/cm.yaml".to_string(),
+            _ => format!("docs/note{}.md", i % 4),
+        };
+        let body = format!(
+            "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cm\ndata:\n  n: \"{i}\"\n"
+        );
+        let message = format!("change {i}");
+        stream.push_str(&format!(
+            "commit refs/heads/main\ncommitter T <t@example.com> {} +0000\ndata {}\n{message}\n",
+            1_795_000_000 + i,
+            message.len()
+        ));
+        stream.push_str(&format!(
+            "M 100644 inline {file}\ndata {}\n{body}\n",
+            body.len()
+        ));
+    }
+    let mut import = Command::new("git")
+        .args(["fast-import", "--quiet"])
+        .current_dir(&path)
+        .stdin(Stdio::piped())
+        .spawn()
+        .expect("git fast-import runs");
+    import
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(stream.as_bytes())
+        .expect("stream written");
+    assert!(import.wait().expect("fast-import ends").success());
+    git(&["repack", "-adfq", "--depth=50", "--window=50"]);
+    let config = home.path().join("config.yaml");
+    std::fs::write(
+        &config,
+        format!("repos:\n  - name: packed\n    path: {}\n", path.display()),
+    )
+    .expect("config");
+
+    for env in ["env0", "env1", "env2", "env3", "env4"] {
+        let expected: Vec<String> =
+            git(&["log", "--format=%H", "main", "--", &format!("envs/{env}")])
+                .lines()
+                .map(str::to_string)
+                .collect();
+        assert!(expected.len() > 100, "{env} has a history");
+        // Twice: the first walks (and writes the index), the second reads the index.
+        for look in ["cold", "indexed"] {
+            let shas: Vec<String> = tollgate_with(
+                home.path(),
+                &config,
+                &["history", "--env", env, "--path-only", "--json"],
+            )
+            .ok()
+            .json()
+            .as_array()
+            .expect("array")
+            .iter()
+            .map(|e| e["sha"].as_str().expect("sha").to_string())
+            .collect();
+            assert_eq!(shas, expected, "{env}, {look}");
+        }
+    }
+}
