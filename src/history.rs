@@ -277,17 +277,20 @@ pub fn walk_history(
     let mut walker = Walker::new(open, query, envs, all, tip_tree)?;
 
     let mut emitted = 0usize;
-    let mut emit = |id: ObjectId, environments: Vec<String>, objects: Vec<EnvironmentObjects>| {
-        if query.limit.is_some_and(|l| emitted >= l) {
-            return Ok(ControlFlow::Break(()));
-        }
-        emitted += 1;
-        let entry = HistoryEntry {
-            commit: open.repo.commit_info(id)?,
-            environments,
-            objects,
+    let mut emit_info =
+        |commit: CommitInfo, environments: Vec<String>, objects: Vec<EnvironmentObjects>| {
+            if query.limit.is_some_and(|l| emitted >= l) {
+                return ControlFlow::Break(());
+            }
+            emitted += 1;
+            on_entry(HistoryEntry {
+                commit,
+                environments,
+                objects,
+            })
         };
-        Ok::<_, GitError>(on_entry(entry))
+    let mut emit = |id: ObjectId, environments: Vec<String>, objects: Vec<EnvironmentObjects>| {
+        Ok::<_, GitError>(emit_info(open.repo.commit_info(id)?, environments, objects))
     };
 
     let indexed = match (query.index_dir, &walker.tracked[..]) {
@@ -344,13 +347,57 @@ pub fn walk_history(
         }
     };
     let index = HistoryIndex { tip, commits };
-    for id in &index.commits {
-        if emit(*id, vec![name.clone()], Vec::new())?.is_break() {
-            break;
-        }
-    }
+    commits_in_order(open, &index.commits, &mut |commit| {
+        emit_info(commit, vec![name.clone()], Vec::new())
+    })?;
     save_index(&index_file, tip, index.commits);
     Ok(())
+}
+
+/// Commits read per batch by [`commits_in_order`].
+const COMMIT_BATCH: usize = 256;
+
+/// Read the commits `ids` and give them to `each` in order, until it says stop: the
+/// even batches on this thread, the odd ones on another (reading a commit is most of the
+/// time of a history the index already answered).
+fn commits_in_order(
+    open: &OpenRepo,
+    ids: &[ObjectId],
+    each: &mut dyn FnMut(CommitInfo) -> ControlFlow<()>,
+) -> Result<(), GitError> {
+    let read = |open: &OpenRepo, batch: &[ObjectId]| -> Result<Vec<CommitInfo>, GitError> {
+        batch.iter().map(|id| open.repo.commit_info(*id)).collect()
+    };
+    let helper = open.handle();
+    let (odd, odd_read) = std::sync::mpsc::sync_channel(1);
+    std::thread::scope(|scope| {
+        scope.spawn(move || {
+            for batch in ids.chunks(COMMIT_BATCH).skip(1).step_by(2) {
+                let infos = read(&helper, batch);
+                let failed = infos.is_err();
+                if odd.send(infos).is_err() || failed {
+                    return;
+                }
+            }
+        });
+        // Returning drops the receiver, which ends the helper.
+        let odd_read = odd_read;
+        for (number, batch) in ids.chunks(COMMIT_BATCH).enumerate() {
+            let infos = if number % 2 == 0 {
+                read(open, batch)?
+            } else {
+                odd_read
+                    .recv()
+                    .expect("the helper reads every odd batch or says why not")?
+            };
+            for info in infos {
+                if each(info).is_break() {
+                    return Ok(());
+                }
+            }
+        }
+        Ok(())
+    })
 }
 
 /// Where the index of one environment's history lives: everything the answer depends on
@@ -458,6 +505,128 @@ impl<'a> Walker<'a> {
         on_touched: &mut OnTouched<'_>,
     ) -> Result<(), GitError> {
         let open = self.open;
+        let producer = open.handle();
+        let first_parent = self.first_parent;
+        let (steps, received) = std::sync::mpsc::sync_channel(STEP_BATCHES_AHEAD);
+        std::thread::scope(|scope| {
+            scope.spawn(move || walk_steps(&producer, tip, hidden, first_parent, steps));
+            // The receiver goes when the consumer returns, which ends the producer's walk.
+            self.consume(received, on_touched)
+        })
+    }
+
+    /// The per-commit half of [`Walker::scan`]: which tracked environments each commit
+    /// changed against its first parent.
+    fn consume(
+        &mut self,
+        received: std::sync::mpsc::Receiver<Result<Vec<Step>, GitError>>,
+        on_touched: &mut OnTouched<'_>,
+    ) -> Result<(), GitError> {
+        let open = self.open;
+        let mut previous_parent: Option<TreeEntries> = None;
+        for batch in received {
+            for Step {
+                id,
+                tree,
+                parent_tree,
+            } in batch?
+            {
+                if let Some(stop) = self.stop_before
+                    && *stop.lock().unwrap_or_else(|e| e.into_inner()) == Some(id)
+                {
+                    self.stopped = true;
+                    return Ok(());
+                }
+                if tree == parent_tree {
+                    continue;
+                }
+                let mut here = match previous_parent.take() {
+                    Some(entries) if entries.tree == tree => entries,
+                    _ => TreeEntries::new(tree),
+                };
+                let mut there = TreeEntries::new(parent_tree);
+
+                let mut touched = Vec::new();
+                for t in &mut self.tracked {
+                    if t.env.renderer == Renderer::Kustomize {
+                        let mut stale = false;
+                        for (path, id) in &t.inputs.kustomizations {
+                            if here.get(open, path)? != Some(*id) {
+                                stale = true;
+                                break;
+                            }
+                        }
+                        if stale {
+                            t.inputs = inputs_of(&open.repo, tree, &t.env)?;
+                        }
+                    }
+                    for path in &t.inputs.paths {
+                        if !unchanged(open, &mut here, &mut there, path)? {
+                            touched.push(t.env.name.clone());
+                            break;
+                        }
+                    }
+                }
+                previous_parent = Some(there);
+                if touched.is_empty() {
+                    continue;
+                }
+
+                let mut objects = Vec::new();
+                if self.mode == HistoryMode::Rendered {
+                    let mut kept = Vec::new();
+                    for name in touched {
+                        let Some(env) = self.render_envs.iter().find(|e| e.name == name) else {
+                            continue;
+                        };
+                        let (changes, render_error) =
+                            self.render_cache.changes(open, env, parent_tree, tree)?;
+                        if !changes.is_empty() || render_error.is_some() {
+                            objects.push(EnvironmentObjects {
+                                environment: name.clone(),
+                                changes,
+                                render_error,
+                            });
+                            kept.push(name);
+                        }
+                    }
+                    touched = kept;
+                    if touched.is_empty() {
+                        continue;
+                    }
+                }
+                if on_touched(id, touched, objects)?.is_break() {
+                    return Ok(());
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Batches of commits the walk may be ahead of the tree comparisons.
+const STEP_BATCHES_AHEAD: usize = 4;
+const STEP_BATCH: usize = 64;
+
+/// One commit of a walk, with what its TREESAME test needs.
+struct Step {
+    id: ObjectId,
+    tree: ObjectId,
+    /// The first parent's tree; the empty tree for a root commit.
+    parent_tree: ObjectId,
+}
+
+/// The commit walk of [`Walker::scan`], on its own thread: reading commits (inflating
+/// them, finding parents) takes as long as comparing their trees, so the two halves run
+/// side by side. Stops when the receiver is gone.
+fn walk_steps(
+    open: &OpenRepo,
+    tip: ObjectId,
+    hidden: Option<ObjectId>,
+    first_parent: bool,
+    steps: std::sync::mpsc::SyncSender<Result<Vec<Step>, GitError>>,
+) {
+    let walk = || -> Result<(), GitError> {
         let mut platform = open
             .repo
             .inner
@@ -466,90 +635,53 @@ impl<'a> Walker<'a> {
                 gix::traverse::commit::simple::CommitTimeOrder::NewestFirst,
             ))
             .with_hidden(hidden);
-        if self.first_parent {
+        if first_parent {
             platform = platform.first_parent_only();
         }
         let walk = platform
             .all()
             .during(open.name(), || format!("walk {}", open.branch))?;
-
-        let mut previous_parent: Option<TreeEntries> = None;
+        let mut batch = Vec::with_capacity(STEP_BATCH);
+        // A commit's first parent is usually the next commit of the walk: its tree is
+        // already known then (reading a commit is most of the walk's time).
+        let mut last_parent: Option<(ObjectId, ObjectId)> = None;
         for info in walk {
             let info = info.during(open.name(), || format!("walk {}", open.branch))?;
-            if let Some(stop) = self.stop_before
-                && *stop.lock().unwrap_or_else(|e| e.into_inner()) == Some(info.id)
-            {
-                self.stopped = true;
-                break;
-            }
-            let tree = open.repo.tree_of(info.id)?;
+            let tree = match last_parent {
+                Some((commit, tree)) if commit == info.id => tree,
+                _ => open.repo.tree_of(info.id)?,
+            };
             let parent_tree = match info.parent_ids.first() {
-                Some(p) => open.repo.tree_of(*p)?,
+                Some(p) => {
+                    let tree = open.repo.tree_of(*p)?;
+                    last_parent = Some((*p, tree));
+                    tree
+                }
                 None => ObjectId::empty_tree(gix::hash::Kind::Sha1),
             };
-            if tree == parent_tree {
-                continue;
-            }
-            let mut here = match previous_parent.take() {
-                Some(entries) if entries.tree == tree => entries,
-                _ => TreeEntries::new(tree),
-            };
-            let mut there = TreeEntries::new(parent_tree);
-
-            let mut touched = Vec::new();
-            for t in &mut self.tracked {
-                if t.env.renderer == Renderer::Kustomize {
-                    let mut stale = false;
-                    for (path, id) in &t.inputs.kustomizations {
-                        if here.get(open, path)? != Some(*id) {
-                            stale = true;
-                            break;
-                        }
-                    }
-                    if stale {
-                        t.inputs = inputs_of(&open.repo, tree, &t.env)?;
-                    }
-                }
-                for path in &t.inputs.paths {
-                    if !unchanged(open, &mut here, &mut there, path)? {
-                        touched.push(t.env.name.clone());
-                        break;
-                    }
-                }
-            }
-            previous_parent = Some(there);
-            if touched.is_empty() {
-                continue;
-            }
-
-            let mut objects = Vec::new();
-            if self.mode == HistoryMode::Rendered {
-                let mut kept = Vec::new();
-                for name in touched {
-                    let Some(env) = self.render_envs.iter().find(|e| e.name == name) else {
-                        continue;
-                    };
-                    let (changes, render_error) =
-                        self.render_cache.changes(open, env, parent_tree, tree)?;
-                    if !changes.is_empty() || render_error.is_some() {
-                        objects.push(EnvironmentObjects {
-                            environment: name.clone(),
-                            changes,
-                            render_error,
-                        });
-                        kept.push(name);
-                    }
-                }
-                touched = kept;
-                if touched.is_empty() {
-                    continue;
-                }
-            }
-            if on_touched(info.id, touched, objects)?.is_break() {
-                break;
+            batch.push(Step {
+                id: info.id,
+                tree,
+                parent_tree,
+            });
+            if batch.len() == STEP_BATCH
+                && steps
+                    .send(Ok(std::mem::replace(
+                        &mut batch,
+                        Vec::with_capacity(STEP_BATCH),
+                    )))
+                    .is_err()
+            {
+                return Ok(());
             }
         }
+        if !batch.is_empty() {
+            let _ = steps.send(Ok(batch));
+        }
         Ok(())
+    };
+    if let Err(e) = walk() {
+        let _ = steps.send(Err(e));
     }
 }
 
