@@ -4,6 +4,8 @@
 use std::io::Write;
 use std::ops::ControlFlow;
 
+use serde::ser::{SerializeSeq, Serializer};
+
 use super::HistoryArgs;
 use super::output::{Output, Style, cell};
 use crate::config::Config;
@@ -20,12 +22,6 @@ pub fn run(config: &Config, args: &HistoryArgs, out: &Output) -> anyhow::Result<
     } else {
         HistoryMode::Inputs
     };
-    let mut stdout = std::io::stdout().lock();
-    let mut write_error: Option<std::io::Error> = None;
-    let mut first = true;
-    if out.json {
-        writeln!(stdout, "[")?;
-    }
     let index_dir = crate::history::default_index_dir();
     let query = HistoryQuery {
         env: args.env.as_deref(),
@@ -34,29 +30,40 @@ pub fn run(config: &Config, args: &HistoryArgs, out: &Output) -> anyhow::Result<
         index_dir: index_dir.as_deref(),
         first_parent: args.first_parent,
     };
-    walk_history(&open, &query, |entry| {
-        let text = if out.json {
-            let json = serde_json::to_string_pretty(&entry).unwrap_or_default();
-            let indented = json.replace('\n', "\n  ");
-            format!("{}  {indented}", if first { "" } else { ",\n" })
-        } else {
-            entry_text(out, &entry)
-        };
-        first = false;
-        match stdout.write_all(text.as_bytes()) {
-            Ok(()) => ControlFlow::Continue(()),
-            Err(e) => {
-                write_error = Some(e);
-                ControlFlow::Break(())
-            }
-        }
-    })?;
-    if let Some(e) = write_error {
-        return Err(e.into());
-    }
+    // Entries stream out as the walk finds them, through one buffer (stdout alone
+    // flushes at every line).
+    let mut stdout = std::io::BufWriter::new(std::io::stdout().lock());
+    let mut write_error: Option<anyhow::Error> = None;
     if out.json {
-        writeln!(stdout, "\n]")?;
+        // The array is written element by element, as `to_writer_pretty` would write it.
+        let mut json = serde_json::Serializer::pretty(&mut stdout);
+        let mut array = json.serialize_seq(None)?;
+        walk_history(&open, &query, |entry| {
+            match array.serialize_element(&entry) {
+                Ok(()) => ControlFlow::Continue(()),
+                Err(e) => {
+                    write_error = Some(e.into());
+                    ControlFlow::Break(())
+                }
+            }
+        })?;
+        array.end()?;
+        writeln!(stdout)?;
+    } else {
+        walk_history(&open, &query, |entry| {
+            match stdout.write_all(entry_text(out, &entry).as_bytes()) {
+                Ok(()) => ControlFlow::Continue(()),
+                Err(e) => {
+                    write_error = Some(e.into());
+                    ControlFlow::Break(())
+                }
+            }
+        })?;
     }
+    if let Some(e) = write_error {
+        return Err(e);
+    }
+    stdout.flush()?;
     Ok(())
 }
 

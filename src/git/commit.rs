@@ -117,8 +117,19 @@ fn serialize_time<S: serde::Serializer>(seconds: &i64, s: S) -> Result<S::Ok, S:
 
 /// Format seconds since the epoch as an RFC 3339 UTC timestamp, for JSON and tables.
 pub fn rfc3339(seconds: i64) -> String {
-    gix::date::Time::new(seconds, 0)
-        .format(gix::date::time::format::ISO8601_STRICT)
+    jiff::Timestamp::from_second(seconds)
+        .map(|t| t.to_string())
         .unwrap_or_else(|_| seconds.to_string())
-        .replace("+00:00", "Z")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::rfc3339;
+
+    #[test]
+    fn rfc3339_is_utc_with_a_z() {
+        assert_eq!(rfc3339(0), "1970-01-01T00:00:00Z");
+        assert_eq!(rfc3339(1_795_651_200), "2026-11-26T00:00:00Z");
+        assert_eq!(rfc3339(-86_400), "1969-12-31T00:00:00Z");
+    }
 }
