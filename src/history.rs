@@ -16,6 +16,7 @@ use serde::Serialize;
 
 use crate::config::Renderer;
 use crate::environment::Environment;
+use crate::git::walk::Step;
 use crate::git::{CommitInfo, GitError, GixContext};
 use crate::history_index::{HistoryIndex, index_path};
 use crate::manifest::{ChangeKind, ManifestObject, ObjectKey, diff_objects};
@@ -608,14 +609,6 @@ impl<'a> Walker<'a> {
 const STEP_BATCHES_AHEAD: usize = 4;
 const STEP_BATCH: usize = 64;
 
-/// One commit of a walk, with what its TREESAME test needs.
-struct Step {
-    id: ObjectId,
-    tree: ObjectId,
-    /// The first parent's tree; the empty tree for a root commit.
-    parent_tree: ObjectId,
-}
-
 /// The commit walk of [`Walker::scan`], on its own thread: reading commits (inflating
 /// them, finding parents) takes as long as comparing their trees, so the two halves run
 /// side by side. Stops when the receiver is gone.
@@ -627,43 +620,9 @@ fn walk_steps(
     steps: std::sync::mpsc::SyncSender<Result<Vec<Step>, GitError>>,
 ) {
     let walk = || -> Result<(), GitError> {
-        let mut platform = open
-            .repo
-            .inner
-            .rev_walk([tip])
-            .sorting(gix::revision::walk::Sorting::ByCommitTime(
-                gix::traverse::commit::simple::CommitTimeOrder::NewestFirst,
-            ))
-            .with_hidden(hidden);
-        if first_parent {
-            platform = platform.first_parent_only();
-        }
-        let walk = platform
-            .all()
-            .during(open.name(), || format!("walk {}", open.branch))?;
         let mut batch = Vec::with_capacity(STEP_BATCH);
-        // A commit's first parent is usually the next commit of the walk: its tree is
-        // already known then (reading a commit is most of the walk's time).
-        let mut last_parent: Option<(ObjectId, ObjectId)> = None;
-        for info in walk {
-            let info = info.during(open.name(), || format!("walk {}", open.branch))?;
-            let tree = match last_parent {
-                Some((commit, tree)) if commit == info.id => tree,
-                _ => open.repo.tree_of(info.id)?,
-            };
-            let parent_tree = match info.parent_ids.first() {
-                Some(p) => {
-                    let tree = open.repo.tree_of(*p)?;
-                    last_parent = Some((*p, tree));
-                    tree
-                }
-                None => ObjectId::empty_tree(gix::hash::Kind::Sha1),
-            };
-            batch.push(Step {
-                id: info.id,
-                tree,
-                parent_tree,
-            });
+        for step in open.repo.walk_with_trees(tip, hidden, first_parent)? {
+            batch.push(step?);
             if batch.len() == STEP_BATCH
                 && steps
                     .send(Ok(std::mem::replace(

@@ -8,6 +8,7 @@ pub mod fetch;
 mod packs;
 pub mod promotions;
 pub mod tree;
+pub mod walk;
 pub mod write;
 
 use std::path::{Path, PathBuf};
