@@ -44,7 +44,7 @@ pub fn rendered_digest(objects: &[ManifestObject]) -> String {
     for object in sorted {
         hasher.update(object.key.to_string().as_bytes());
         hasher.update(b"\0");
-        hasher.update(object.value.to_string().as_bytes());
+        hasher.update(object.value().to_string().as_bytes());
         hasher.update(b"\n");
     }
     let digest = hasher.finalize();

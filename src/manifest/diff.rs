@@ -81,12 +81,12 @@ impl ObjectDiff {
         let old = self
             .old
             .as_ref()
-            .map(|o| to_yaml(&o.value))
+            .map(|o| to_yaml(o.value()))
             .unwrap_or_default();
         let new = self
             .new
             .as_ref()
-            .map(|o| to_yaml(&o.value))
+            .map(|o| to_yaml(o.value()))
             .unwrap_or_default();
         unified(&old, &new, context)
     }
@@ -276,8 +276,18 @@ fn strip_generated_suffix(name: &str) -> &str {
 
 fn compare(old: ManifestObject, new: ManifestObject) -> ObjectDiff {
     let mut fields = Vec::new();
-    if old.value != new.value {
-        field_changes(&old.value, &new.value, &mut String::new(), &mut fields);
+    // Two versions of a large document kept as text: compare the parts that differ.
+    let by_parts = match (old.source(), new.source()) {
+        (Some(a), Some(b)) if a == b => Some(Vec::new()),
+        (Some(a), Some(b)) => super::chunks::field_changes_of(a, b),
+        _ => None,
+    };
+    match by_parts {
+        Some(changes) => fields = changes,
+        None if old.value() != new.value() => {
+            field_changes(old.value(), new.value(), &mut String::new(), &mut fields)
+        }
+        None => {}
     }
     let api_version_moved = (old.key.group != new.key.group)
         .then(|| format!("{} → {}", old.api_version, new.api_version));
@@ -304,7 +314,7 @@ fn compare(old: ManifestObject, new: ManifestObject) -> ObjectDiff {
     }
 }
 
-fn push_key(path: &mut String, key: &str) {
+pub(super) fn push_key(path: &mut String, key: &str) {
     let plain = !key.is_empty()
         && key
             .bytes()
@@ -322,7 +332,12 @@ fn push_key(path: &mut String, key: &str) {
 }
 
 /// Collect the leaf-most differences between `old` and `new` under `path`.
-fn field_changes(old: &Value, new: &Value, path: &mut String, out: &mut Vec<FieldChange>) {
+pub(super) fn field_changes(
+    old: &Value,
+    new: &Value,
+    path: &mut String,
+    out: &mut Vec<FieldChange>,
+) {
     if old == new {
         return;
     }

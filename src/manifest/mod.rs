@@ -2,6 +2,7 @@
 //! hide Secret values, compare two sets of objects, and summarise what changed. Pure code:
 //! it reads no files and runs no programs (see `render` for that).
 
+pub mod chunks;
 pub mod diff;
 pub mod object;
 pub mod parse;

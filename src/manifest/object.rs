@@ -41,15 +41,105 @@ pub struct Origin {
     pub line: usize,
 }
 
-/// A parsed object. Secret values are already replaced by fingerprints (see `redact`),
-/// except in objects rendered for applying to a cluster (`Secrets::Keep`), which only
-/// reconcile holds and never shows.
+/// An object read from a manifest. Secret values are already replaced by fingerprints
+/// (see `redact`), except in objects rendered for applying to a cluster
+/// (`Secrets::Keep`), which only reconcile holds and never shows.
 #[derive(Debug, Clone)]
 pub struct ManifestObject {
     pub key: ObjectKey,
     pub api_version: String,
     pub origin: Origin,
-    pub value: Value,
+    body: Body,
+}
+
+#[derive(Debug, Clone)]
+enum Body {
+    Parsed(Value),
+    /// A large document kept as its text and parsed on first use: a diff of two versions
+    /// mostly compares text and parses only what differs (see `chunks`).
+    Text {
+        text: std::sync::Arc<str>,
+        /// `apiVersion`, `kind` and `metadata`, read when the document was.
+        header: Value,
+        value: std::sync::OnceLock<Value>,
+    },
+}
+
+impl ManifestObject {
+    pub fn new(key: ObjectKey, api_version: String, origin: Origin, value: Value) -> Self {
+        ManifestObject {
+            key,
+            api_version,
+            origin,
+            body: Body::Parsed(value),
+        }
+    }
+
+    /// An object whose identity was read from its document's first entries and whose
+    /// value is parsed from `text` when someone asks for it.
+    pub(crate) fn unparsed(
+        key: ObjectKey,
+        api_version: String,
+        origin: Origin,
+        header: Value,
+        text: &str,
+    ) -> Self {
+        ManifestObject {
+            key,
+            api_version,
+            origin,
+            body: Body::Text {
+                text: text.into(),
+                header,
+                value: std::sync::OnceLock::new(),
+            },
+        }
+    }
+
+    /// The object as data.
+    pub fn value(&self) -> &Value {
+        match &self.body {
+            Body::Parsed(value) => value,
+            Body::Text {
+                text,
+                header,
+                value,
+            } => value.get_or_init(|| parse_whole(text, header, &self.origin)),
+        }
+    }
+
+    /// The object as data, to change.
+    pub fn value_mut(&mut self) -> &mut Value {
+        if let Body::Text { .. } = self.body {
+            let value = self.value().clone();
+            self.body = Body::Parsed(value);
+        }
+        match &mut self.body {
+            Body::Parsed(value) => value,
+            Body::Text { .. } => unreachable!("parsed just above"),
+        }
+    }
+
+    /// The document's text, for an object kept as text.
+    pub fn source(&self) -> Option<&str> {
+        match &self.body {
+            Body::Parsed(_) => None,
+            Body::Text { text, .. } => Some(text),
+        }
+    }
+}
+
+/// A document kept as text had its first entries parsed when it was read; the rest
+/// should parse too, but if it does not, the object's value is what did (its identity)
+/// and the problem is logged.
+fn parse_whole(text: &str, header: &Value, origin: &Origin) -> Value {
+    match serde_saphyr::from_str::<Value>(text) {
+        Ok(value) => value,
+        Err(e) => {
+            tracing::warn!(file = %origin.file, line = origin.line, error = %e, "a large document does not parse");
+            header.clone()
+        }
+    }
 }
 
 /// The API group of an `apiVersion` (`apps/v1` → `apps`, `v1` → ``).

@@ -142,6 +142,13 @@ pub fn parse_documents_with(file: &str, bytes: &[u8], secrets: Secrets) -> Parse
         }
     };
     for doc in split_documents(text) {
+        if secrets == Secrets::Redact
+            && KEEP_AS_TEXT_BYTES.contains(&doc.text.len())
+            && let Some(object) = unparsed_object(file, doc)
+        {
+            out.objects.push(object);
+            continue;
+        }
         match parse_document(doc.text) {
             Ok(Value::Null) => {}
             Ok(value) => add_objects(file, doc.line, value, secrets, &mut out),
@@ -165,6 +172,33 @@ pub fn parse_documents_with(file: &str, bytes: &[u8], secrets: Secrets) -> Parse
         }
     }
     out
+}
+
+/// Documents this large are kept as text, their identity read from their first entries
+/// (see [`ManifestObject::source`]); nearly all are CRDs. Larger ones go through the
+/// whole parse, whose limits (64 MiB of scalars per document) they may break.
+const KEEP_AS_TEXT_BYTES: std::ops::RangeInclusive<usize> = 128 * 1024..=16 * 1024 * 1024;
+
+/// A large plain document as an object kept as text, when its `apiVersion`, `kind` and
+/// `metadata` can be read on their own and it is neither a Secret (whose values must be
+/// hidden at once) nor a list; `None` sends it through the whole parse.
+fn unparsed_object(file: &str, doc: Document<'_>) -> Option<ManifestObject> {
+    if !super::chunks::is_plain_block_yaml(doc.text) {
+        return None;
+    }
+    let header = super::chunks::top_level_entries(doc.text, &["apiVersion", "kind", "metadata"])?;
+    let kind = header.get("kind").and_then(Value::as_str).unwrap_or("");
+    if kind == "Secret" || kind.ends_with("List") {
+        return None;
+    }
+    let object = object_from_value(file, doc.line, header.clone(), Secrets::Redact).ok()?;
+    Some(ManifestObject::unparsed(
+        object.key,
+        object.api_version,
+        object.origin,
+        header,
+        doc.text,
+    ))
 }
 
 fn parse_document(text: &str) -> Result<Value, serde_saphyr::Error> {
@@ -244,20 +278,20 @@ fn object_from_value(
     if secrets == Secrets::Redact && kind == "Secret" && group_of(&api_version).is_empty() {
         redact_secret(&mut value);
     }
-    Ok(ManifestObject {
-        key: ObjectKey {
+    Ok(ManifestObject::new(
+        ObjectKey {
             group: group_of(&api_version).to_string(),
             kind,
             namespace,
             name,
         },
         api_version,
-        origin: Origin {
+        Origin {
             file: file.to_string(),
             line,
         },
         value,
-    })
+    ))
 }
 
 #[cfg(test)]
@@ -330,5 +364,71 @@ mod tests {
             (key.group.as_str(), key.namespace.as_deref()),
             ("apps", Some("shop"))
         );
+    }
+
+    /// A Deployment padded past the size kept as text: a long annotation.
+    fn large_deployment(replicas: u32, image: &str) -> String {
+        format!(
+            "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: api\n  namespace: shop\n  annotations:\n    padding: {}\nspec:\n  replicas: {replicas}\n  template:\n    spec:\n      containers:\n      - name: api\n        image: {image}\n",
+            "x".repeat(200 * 1024)
+        )
+    }
+
+    #[test]
+    fn a_large_document_is_kept_as_text_with_its_identity_read() {
+        let text = large_deployment(2, "api:1");
+        let parsed = parse_documents("big.yaml", format!("---\n{text}").as_bytes());
+        assert!(parsed.issues.is_empty(), "{:?}", parsed.issues);
+        let object = &parsed.objects[0];
+        assert_eq!(object.source(), Some(text.as_str()));
+        assert_eq!(object.key.to_string(), "Deployment/shop/api");
+        assert_eq!(object.origin.line, 2);
+        let whole: Value = serde_saphyr::from_str(&text).expect("parses");
+        assert_eq!(object.value(), &whole);
+    }
+
+    #[test]
+    fn a_large_secret_or_list_is_parsed_at_once() {
+        let secret = format!(
+            "apiVersion: v1\nkind: Secret\nmetadata:\n  name: s\ndata:\n  key: {}\n",
+            "QUJD".repeat(50 * 1024)
+        );
+        let parsed = parse_documents("s.yaml", secret.as_bytes());
+        assert_eq!(parsed.objects[0].source(), None);
+        assert!(
+            !parsed.objects[0].value().to_string().contains("QUJDQUJD"),
+            "redacted at once"
+        );
+    }
+
+    #[test]
+    fn large_documents_diff_as_parsed_ones_do() {
+        use crate::manifest::{Summary, diff_objects};
+        let old = large_deployment(2, "ghcr.io/acme/api:1.4.2");
+        let new = large_deployment(3, "ghcr.io/acme/api:1.5.0").replace("padding: x", "padding: y");
+        let as_text = diff_objects(
+            parse_documents("a.yaml", old.as_bytes()).objects,
+            parse_documents("a.yaml", new.as_bytes()).objects,
+        );
+        let parsed = |text: &str| {
+            let value: Value = serde_saphyr::from_str(text).expect("parses");
+            vec![object_from_value("a.yaml", 1, value, Secrets::Redact).expect("object")]
+        };
+        let whole = diff_objects(parsed(&old), parsed(&new));
+        let paths = |d: &crate::manifest::RenderedDiff| -> Vec<String> {
+            d.objects[0].fields.iter().map(|f| f.path.clone()).collect()
+        };
+        assert_eq!(paths(&as_text), paths(&whole));
+        assert_eq!(
+            paths(&as_text),
+            [
+                "metadata.annotations.padding",
+                "spec.replicas",
+                "spec.template.spec.containers[0].image"
+            ]
+        );
+        assert_eq!(Summary::of(&as_text), Summary::of(&whole));
+        assert_eq!(Summary::of(&as_text).replicas.len(), 1);
+        assert_eq!(Summary::of(&as_text).images.len(), 1);
     }
 }

@@ -67,7 +67,16 @@ fn custom_cluster_kinds(objects: &[ManifestObject]) -> HashSet<(String, String)>
         .iter()
         .filter(|o| o.key.kind == "CustomResourceDefinition")
         .filter_map(|o| {
-            let spec = o.value.get("spec")?;
+            let parts;
+            let spec = match o.source() {
+                // Not the schema: a CRD kept as text reads these three alone.
+                Some(text) => {
+                    parts =
+                        super::chunks::entries_under(text, "spec", &["scope", "group", "names"])?;
+                    &parts
+                }
+                None => o.value().get("spec")?,
+            };
             if spec.get("scope")?.as_str()? != "Cluster" {
                 return None;
             }
@@ -111,10 +120,25 @@ mod tests {
         assign_namespaces(&mut objects, None);
         assert_eq!(
             objects[0]
-                .value
+                .value()
                 .get("metadata")
                 .and_then(|m| m.get("namespace")),
             None::<&Value>
         );
+    }
+
+    #[test]
+    fn a_large_crd_kept_as_text_still_says_its_kind_is_cluster_scoped() {
+        let crd = format!(
+            "apiVersion: apiextensions.k8s.io/v1\nkind: CustomResourceDefinition\nmetadata:\n  name: widgets.acme.io\nspec:\n  group: acme.io\n  names:\n    kind: Widget\n  scope: Cluster\n  versions:\n  - name: v1\n    schema:\n      openAPIV3Schema:\n        description: {}\n",
+            "x".repeat(200 * 1024)
+        );
+        let text = format!(
+            "{crd}---\napiVersion: acme.io/v1\nkind: Widget\nmetadata: {{name: w, namespace: x}}\n"
+        );
+        let mut objects = parse_documents("a.yaml", text.as_bytes()).objects;
+        assert!(objects[0].source().is_some(), "kept as text");
+        assign_namespaces(&mut objects, Some("shop"));
+        assert_eq!(objects[1].key.namespace, None);
     }
 }

@@ -178,7 +178,10 @@ fn image_changes(object: &ObjectDiff) -> Vec<ImageChange> {
     let collect = |side: &Option<super::ManifestObject>| {
         let mut map = BTreeMap::new();
         if let Some(o) = side {
-            images(&o.value, &mut map);
+            // A large document kept as text that never says "containers" has none.
+            if o.source().is_none_or(|text| text.contains("ontainers")) {
+                images(o.value(), &mut map);
+            }
         }
         map
     };
@@ -201,8 +204,12 @@ fn image_changes(object: &ObjectDiff) -> Vec<ImageChange> {
 
 fn replica_change(object: &ObjectDiff) -> Option<ReplicaChange> {
     let replicas = |side: &Option<super::ManifestObject>| {
-        side.as_ref()
-            .and_then(|o| o.value.get("spec")?.get("replicas")?.as_i64())
+        side.as_ref().and_then(|o| match o.source() {
+            Some(text) => super::chunks::entries_under(text, "spec", &["replicas"])?
+                .get("replicas")?
+                .as_i64(),
+            None => o.value().get("spec")?.get("replicas")?.as_i64(),
+        })
     };
     let (old, new) = (replicas(&object.old), replicas(&object.new));
     (old != new).then(|| ReplicaChange {

@@ -156,8 +156,8 @@ pub fn applied_entry(object: &ManifestObject) -> InventoryEntry {
         kind: object.key.kind.clone(),
         namespace: object.key.namespace.clone(),
         name: object.key.name.clone(),
-        digest: digest(&object.value),
-        prunable: prunable(&object.key, &object.value),
+        digest: digest(object.value()),
+        prunable: prunable(&object.key, object.value()),
     }
 }
 
@@ -183,7 +183,7 @@ pub fn plan(
                 second: format!("{}:{}", object.origin.file, object.origin.line),
             });
         }
-        let digest = digest(&object.value);
+        let digest = digest(object.value());
         let step = match previous.get(&object.key) {
             None => Step::Create,
             Some(entry) if entry.digest == digest => Step::Unchanged,
@@ -194,8 +194,8 @@ pub fn plan(
             api_version: object.api_version.clone(),
             step,
             stage: stage_of(&object.key),
-            prunable: prunable(&object.key, &object.value),
-            manifest: matches!(step, Step::Create | Step::Update).then(|| object.value.clone()),
+            prunable: prunable(&object.key, object.value()),
+            manifest: matches!(step, Step::Create | Step::Update).then(|| object.value().clone()),
             digest,
             note: None,
         });

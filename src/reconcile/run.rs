@@ -515,7 +515,7 @@ fn redacted(objects: &[ManifestObject]) -> Vec<ManifestObject> {
         .cloned()
         .map(|mut o| {
             if o.key.kind == "Secret" && o.key.group.is_empty() {
-                redact_secret(&mut o.value);
+                redact_secret(o.value_mut());
             }
             o
         })
@@ -712,7 +712,7 @@ async fn live_diffs(cluster: &Cluster, plan: &Plan, desired: &[ManifestObject]) 
             map.remove("status");
         }
         let mut live_object = wanted.clone();
-        live_object.value = live;
+        *live_object.value_mut() = live;
         let old = redacted(std::slice::from_ref(&live_object));
         let new = redacted(std::slice::from_ref(wanted));
         let diff = diff_objects(old, new);

@@ -503,3 +503,91 @@ fn kustomize_examples_render_offline() {
         assert!(objects.iter().all(|o| o["change"] == "added"), "{name}");
     }
 }
+
+/// The diff of a large document compares only the parts whose text differs
+/// (`manifest::chunks`): on every pair of versions of every corpus document that differs,
+/// that gives exactly the field changes the comparison of the whole parsed values gives,
+/// or gives up. And it does not give up on the documents it is for (argo-cd's CRDs).
+#[test]
+fn cutting_documents_by_indentation_changes_no_field_change() {
+    use tollgate::manifest::chunks::{field_changes_of, is_plain_block_yaml};
+    use tollgate::manifest::parse::split_documents;
+    use tollgate::manifest::{ChangeKind, diff_objects, parse_documents};
+
+    let root = corpus();
+    let (mut compared, mut cut) = (0, 0);
+    for project in std::fs::read_dir(&root).expect("corpus").flatten() {
+        let mut versions: Vec<_> = std::fs::read_dir(project.path())
+            .into_iter()
+            .flatten()
+            .flatten()
+            .map(|v| v.path())
+            .filter(|v| v.is_dir())
+            .collect();
+        versions.sort();
+        for pair in versions.windows(2) {
+            let old_files: BTreeMap<String, Vec<u8>> = files_in(&pair[0]).into_iter().collect();
+            for (path, new_bytes) in files_in(&pair[1]) {
+                let Some(old_bytes) = old_files.get(&path) else {
+                    continue;
+                };
+                if !(path.ends_with(".yaml") || path.ends_with(".yml")) {
+                    continue;
+                }
+                let (Ok(old_text), Ok(new_text)) = (
+                    std::str::from_utf8(old_bytes),
+                    std::str::from_utf8(&new_bytes),
+                ) else {
+                    continue;
+                };
+                let by_key =
+                    |text: &str| -> BTreeMap<String, (String, tollgate::manifest::ManifestObject)> {
+                        split_documents(text)
+                            .into_iter()
+                            .filter_map(|doc| {
+                                let mut objects =
+                                    parse_documents("doc.yaml", doc.text.as_bytes()).objects;
+                                (objects.len() == 1).then(|| {
+                                    let object = objects.remove(0);
+                                    (object.key.to_string(), (doc.text.to_string(), object))
+                                })
+                            })
+                            .collect()
+                    };
+                let old_docs = by_key(old_text);
+                for (key, (new_doc, new_object)) in by_key(new_text) {
+                    let Some((old_doc, old_object)) = old_docs.get(&key) else {
+                        continue;
+                    };
+                    if *old_doc == new_doc || new_object.key.kind == "Secret" {
+                        continue;
+                    }
+                    compared += 1;
+                    let whole = diff_objects(vec![old_object.clone()], vec![new_object]);
+                    let expected = match whole.objects[0].change {
+                        ChangeKind::Unchanged => Vec::new(),
+                        _ => whole.objects[0].fields.clone(),
+                    };
+                    let chunked = (is_plain_block_yaml(old_doc) && is_plain_block_yaml(&new_doc))
+                        .then(|| field_changes_of(old_doc, &new_doc))
+                        .flatten();
+                    if let Some(chunked) = chunked {
+                        cut += 1;
+                        assert_eq!(chunked, expected, "{}: {path}: {key}", pair[1].display());
+                    } else {
+                        assert!(
+                            !key.starts_with("CustomResourceDefinition/")
+                                || !path.contains("argo-cd"),
+                            "argo-cd's CRDs are cut: {key}"
+                        );
+                    }
+                }
+            }
+        }
+    }
+    eprintln!("{cut} of {compared} changed corpus documents compared piece by piece");
+    assert!(
+        cut * 2 > compared,
+        "most changed documents are cut ({cut} of {compared})"
+    );
+}

@@ -54,8 +54,8 @@ fn the_manifests_render_and_the_reconcile_command_line_is_valid() {
         .iter()
         .find(|o| o.key.kind == "Deployment")
         .expect("deployment");
-    assert_eq!(deployment.value["spec"]["replicas"], 1);
-    let containers = deployment.value["spec"]["template"]["spec"]["containers"]
+    assert_eq!(deployment.value()["spec"]["replicas"], 1);
+    let containers = deployment.value()["spec"]["template"]["spec"]["containers"]
         .as_array()
         .expect("containers");
     let reconcile = containers
@@ -83,7 +83,7 @@ fn the_manifests_render_and_the_reconcile_command_line_is_valid() {
         .iter()
         .find(|o| o.key.kind == "Role")
         .expect("role");
-    let rules = role.value["rules"].to_string();
+    let rules = role.value()["rules"].to_string();
     assert!(
         rules.contains("configmaps") && rules.contains("leases"),
         "{rules}"

@@ -1,0 +1,628 @@
+//! The field changes between two versions of one large YAML document, parsing only the
+//! parts whose text differs.
+//!
+//! Large documents (CRDs of a megabyte, dashboards) usually change in a few lines, and
+//! parsing YAML is most of a diff's time. A block mapping's entries can be cut out of its
+//! text by indentation alone: an entry starts at a line holding `key:` at the mapping's
+//! column and runs until the next such line. Two entries with the same text have the
+//! same value, so only entries whose text differs are looked into, down to the smallest
+//! differing pieces, which the YAML parser then reads on their own. The changes come out
+//! exactly as [`super::diff`]'s comparison of the whole parsed values gives them, in the
+//! same order (tested on every corpus pair).
+//!
+//! Only plain block YAML is cut this way: a document with anchors, aliases, tags,
+//! directives or tabs in its indentation, a key that is not a plain word (quoted,
+//! complex, a number, a boolean) or written twice, or any piece that does not parse on
+//! its own, makes the comparison give up (`None`) and the caller parses whole values.
+
+use serde_json::Value;
+
+use super::diff::{FieldChange, field_changes, push_key};
+
+/// Whether a document may be cut into entries at all: none of the YAML features that let
+/// one part's meaning depend on another's text.
+pub fn is_plain_block_yaml(text: &str) -> bool {
+    text.lines().all(|line| {
+        let content = line.trim_start_matches(' ');
+        if content.starts_with('\t') {
+            return false;
+        }
+        let mut rest = content;
+        while let Some(after) = rest.strip_prefix("- ") {
+            rest = after.trim_start_matches(' ');
+        }
+        if rest.starts_with(['&', '*', '!', '?', '%', '@', '`', '<']) {
+            return false;
+        }
+        // A value after `key: ` or `- ` that is an anchor, alias or tag.
+        !line
+            .match_indices(": ")
+            .chain(line.match_indices("- "))
+            .any(|(at, sep)| {
+                line[at + sep.len()..]
+                    .trim_start_matches(' ')
+                    .starts_with(['&', '*', '!'])
+            })
+    })
+}
+
+fn is_sequence_item(content: &str) -> bool {
+    let content = content.trim_end();
+    content == "-" || content.starts_with("- ")
+}
+
+/// A key that parses to exactly the string it is written as.
+fn plain_key(key: &str) -> bool {
+    let mut bytes = key.bytes();
+    let Some(first) = bytes.next() else {
+        return false;
+    };
+    let special = ["true", "false", "null", "yes", "no", "on", "off", "y", "n"]
+        .iter()
+        .any(|word| key.eq_ignore_ascii_case(word));
+    (first.is_ascii_alphabetic() || first == b'_' || first == b'$')
+        && bytes.all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.' | b'/' | b'$'))
+        && !special
+}
+
+/// Whether a value that opens a quote or a flow collection also closes it on its line:
+/// otherwise its continuation lines need not be indented, and the cut would be wrong.
+fn closes_on_its_line(inline: &str) -> bool {
+    match inline.as_bytes().first() {
+        Some(b'"') => {
+            let mut escaped = false;
+            inline[1..].bytes().any(|b| {
+                let closes = b == b'"' && !escaped;
+                escaped = b == b'\\' && !escaped;
+                closes
+            })
+        }
+        Some(b'\'') => inline[1..].replace("''", "").contains('\''),
+        Some(b'[' | b'{') => {
+            // Brackets inside quoted strings may miscount; that only gives up.
+            let depth = inline.bytes().fold(0i32, |depth, b| match b {
+                b'[' | b'{' => depth + 1,
+                b']' | b'}' => depth - 1,
+                _ => depth,
+            });
+            depth == 0
+        }
+        _ => true,
+    }
+}
+
+/// Parse a piece of YAML on its own.
+fn parse(text: &str) -> Option<Value> {
+    serde_saphyr::from_str::<Value>(text).ok()
+}
+
+/// A document's lines, indexed once: a diff cuts the same large text once per level it
+/// descends, and each cut only looks at where lines start and how far in they are.
+struct Doc<'a> {
+    text: &'a str,
+    lines: Vec<Line>,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Line {
+    start: usize,
+    indent: usize,
+    /// Blank or only a comment.
+    empty: bool,
+}
+
+impl<'a> Doc<'a> {
+    fn new(text: &'a str) -> Doc<'a> {
+        let mut lines = Vec::new();
+        let mut start = 0;
+        for line in text.split_inclusive('\n') {
+            let indent = line.bytes().position(|b| b != b' ').unwrap_or(line.len());
+            let empty = matches!(
+                line.as_bytes().get(indent),
+                None | Some(b'\n' | b'\r' | b'#')
+            );
+            lines.push(Line {
+                start,
+                indent,
+                empty,
+            });
+            start += line.len();
+        }
+        Doc { text, lines }
+    }
+
+    /// The text of lines `range`.
+    fn text(&self, range: &Range<usize>) -> &'a str {
+        let start = self
+            .lines
+            .get(range.start)
+            .map_or(self.text.len(), |l| l.start);
+        let end = self
+            .lines
+            .get(range.end)
+            .map_or(self.text.len(), |l| l.start);
+        &self.text[start..end.max(start)]
+    }
+
+    /// Line `index` from `column` on, without its line ending.
+    fn content(&self, index: usize, column: usize) -> &'a str {
+        let line = self.text(&(index..index + 1));
+        line.get(column..).unwrap_or("").trim_end()
+    }
+}
+
+use std::ops::Range;
+
+/// One `key: value` of a block mapping.
+#[derive(Debug, Clone)]
+struct Entry<'a> {
+    key: &'a str,
+    /// What follows `key:` on its line, trimmed; empty when only a comment follows.
+    inline: &'a str,
+    /// The key line and every line of its value.
+    text: &'a str,
+    /// The value's lines after the key line.
+    rest: Range<usize>,
+}
+
+/// A piece of a document to cut: lines `lines`, keys at `column`; the first line's key
+/// may sit further in than its indentation says (after a sequence item's dash).
+#[derive(Debug, Clone)]
+struct Piece {
+    lines: Range<usize>,
+    column: usize,
+}
+
+/// The entries of the block mapping `piece`; `None` when it is not plainly one.
+fn mapping_entries<'a>(doc: &Doc<'a>, piece: &Piece) -> Option<Vec<Entry<'a>>> {
+    /// An entry whose end is not known yet: first line, key, inline value.
+    type Open<'a> = (usize, &'a str, &'a str);
+    let close = |(first, key, inline): Open<'a>, end: usize| {
+        let text = doc.text(&(first..end));
+        // An item's first entry starts at its key, not at the item's dash.
+        let skip = if first == piece.lines.start && doc.lines[first].indent < piece.column {
+            piece.column
+        } else {
+            0
+        };
+        Entry {
+            key,
+            inline,
+            text: &text[skip.min(text.len())..],
+            rest: first + 1..end,
+        }
+    };
+    let mut entries: Vec<Entry<'a>> = Vec::new();
+    let mut open: Option<Open<'a>> = None;
+    for index in piece.lines.clone() {
+        let line = doc.lines[index];
+        // The first line of a sequence item: its key sits after the dash.
+        let indent = if index == piece.lines.start {
+            line.indent.max(piece.column)
+        } else {
+            line.indent
+        };
+        if line.empty {
+            continue;
+        }
+        if indent > piece.column {
+            open.as_ref()?;
+            continue;
+        }
+        if indent < piece.column {
+            return None;
+        }
+        let content = doc.content(index, indent);
+        if is_sequence_item(content) {
+            // A sequence written at its key's column: the open entry's value.
+            match &open {
+                Some((_, _, "")) => continue,
+                _ => return None,
+            }
+        }
+        let (key, after) = content.split_once(':')?;
+        if !plain_key(key) || !(after.is_empty() || after.starts_with(' ')) {
+            return None;
+        }
+        let inline = after.trim();
+        let inline = if inline.starts_with('#') { "" } else { inline };
+        if !closes_on_its_line(inline) || entries.iter().any(|e| e.key == key) {
+            return None;
+        }
+        if let Some(previous) = open.take() {
+            if previous.1 == key {
+                return None;
+            }
+            entries.push(close(previous, index));
+        }
+        open = Some((index, key, inline));
+    }
+    if let Some(last) = open {
+        entries.push(close(last, piece.lines.end));
+    }
+    Some(entries)
+}
+
+/// One item of a block sequence: its lines (from its dash), where its content starts on
+/// the dash's line, and its text.
+struct Item<'a> {
+    piece: Piece,
+    text: &'a str,
+}
+
+/// The items of the block sequence on `lines`; `None` when they are not plainly one.
+fn sequence_items<'a>(doc: &Doc<'a>, lines: &Range<usize>) -> Option<Vec<Item<'a>>> {
+    let mut starts = Vec::new();
+    let mut column = None;
+    for index in lines.clone() {
+        let line = doc.lines[index];
+        if line.empty {
+            continue;
+        }
+        let column = *column.get_or_insert(line.indent);
+        if line.indent == column && is_sequence_item(doc.content(index, column)) {
+            starts.push(index);
+        } else if line.indent <= column || starts.is_empty() {
+            return None;
+        }
+    }
+    let column = column?;
+    let mut items = Vec::new();
+    for (n, start) in starts.iter().enumerate() {
+        let end = starts.get(n + 1).copied().unwrap_or(lines.end);
+        let after_dash = &doc.content(*start, column)[1..];
+        let key_column = column + 1 + after_dash.len() - after_dash.trim_start_matches(' ').len();
+        items.push(Item {
+            piece: Piece {
+                lines: *start..end,
+                column: key_column,
+            },
+            text: doc.text(&(*start..end)),
+        });
+    }
+    Some(items)
+}
+
+/// The value of a mapping entry, parsed from the entry alone.
+fn entry_value(entry: &Entry<'_>) -> Option<Value> {
+    match parse(entry.text)? {
+        Value::Object(mut map) if map.len() == 1 => map.remove(entry.key),
+        _ => None,
+    }
+}
+
+/// The value of a sequence item, parsed from the item alone.
+fn item_value(item: &Item<'_>) -> Option<Value> {
+    match parse(item.text)? {
+        Value::Array(mut items) if items.len() == 1 => items.pop(),
+        _ => None,
+    }
+}
+
+fn whole(doc: &Doc<'_>) -> Piece {
+    Piece {
+        lines: 0..doc.lines.len(),
+        column: 0,
+    }
+}
+
+/// A mapping of the top-level entries `keys` of a plain block document, each parsed on
+/// its own (absent ones left out); `None` when the document cannot be cut or one of them
+/// does not parse.
+pub fn top_level_entries(text: &str, keys: &[&str]) -> Option<Value> {
+    let doc = Doc::new(text);
+    let entries = mapping_entries(&doc, &whole(&doc))?;
+    let mut out = serde_json::Map::new();
+    for entry in entries.iter().filter(|e| keys.contains(&e.key)) {
+        out.insert(entry.key.to_string(), entry_value(entry)?);
+    }
+    Some(Value::Object(out))
+}
+
+/// [`top_level_entries`] one level down: the entries `keys` of the mapping under the
+/// top-level `parent` (`spec.scope` of a CRD without reading its schema).
+pub fn entries_under(text: &str, parent: &str, keys: &[&str]) -> Option<Value> {
+    let doc = Doc::new(text);
+    let entries = mapping_entries(&doc, &whole(&doc))?;
+    let Some(parent) = entries.iter().find(|e| e.key == parent) else {
+        return Some(Value::Object(serde_json::Map::new()));
+    };
+    let Shape::Mapping(piece) = shape(&doc, parent) else {
+        return entry_value(parent);
+    };
+    let mut out = serde_json::Map::new();
+    for entry in mapping_entries(&doc, &piece)?
+        .iter()
+        .filter(|e| keys.contains(&e.key))
+    {
+        out.insert(entry.key.to_string(), entry_value(entry)?);
+    }
+    Some(Value::Object(out))
+}
+
+/// The field changes from `old` to `new` (two versions of one document), as comparing
+/// their parsed values would give them; `None` when the texts cannot be cut (see the
+/// module).
+pub fn field_changes_of(old: &str, new: &str) -> Option<Vec<FieldChange>> {
+    let (old, new) = (Doc::new(old), Doc::new(new));
+    let mut out = Vec::new();
+    let sides = Sides {
+        old: &old,
+        new: &new,
+    };
+    sides.mapping_changes(&whole(&old), &whole(&new), &mut String::new(), &mut out)?;
+    Some(out)
+}
+
+/// What an entry's value is, as far as its text shows.
+enum Shape {
+    /// A block mapping.
+    Mapping(Piece),
+    /// A block sequence on these lines.
+    Sequence(Range<usize>),
+    /// Anything else: a scalar, a flow collection, nothing.
+    Other,
+}
+
+fn shape(doc: &Doc<'_>, entry: &Entry<'_>) -> Shape {
+    if !entry.inline.is_empty() {
+        return Shape::Other;
+    }
+    let Some(first) = entry.rest.clone().find(|i| !doc.lines[*i].empty) else {
+        return Shape::Other;
+    };
+    let indent = doc.lines[first].indent;
+    if is_sequence_item(doc.content(first, indent)) {
+        Shape::Sequence(entry.rest.clone())
+    } else {
+        Shape::Mapping(Piece {
+            lines: entry.rest.clone(),
+            column: indent,
+        })
+    }
+}
+
+/// The two versions being compared.
+struct Sides<'d, 'a> {
+    old: &'d Doc<'a>,
+    new: &'d Doc<'a>,
+}
+
+impl Sides<'_, '_> {
+    fn mapping_changes(
+        &self,
+        old: &Piece,
+        new: &Piece,
+        path: &mut String,
+        out: &mut Vec<FieldChange>,
+    ) -> Option<()> {
+        let old_entries = mapping_entries(self.old, old)?;
+        let new_entries = mapping_entries(self.new, new)?;
+        let len = path.len();
+        for a in &old_entries {
+            push_key(path, a.key);
+            match new_entries.iter().find(|b| b.key == a.key) {
+                Some(b) if b.text == a.text => {}
+                Some(b) => self.entry_changes(a, b, path, out)?,
+                None => field_changes(&entry_value(a)?, &Value::Null, path, out),
+            }
+            path.truncate(len);
+        }
+        for b in &new_entries {
+            if !old_entries.iter().any(|a| a.key == b.key) {
+                push_key(path, b.key);
+                field_changes(&Value::Null, &entry_value(b)?, path, out);
+                path.truncate(len);
+            }
+        }
+        Some(())
+    }
+
+    fn entry_changes(
+        &self,
+        a: &Entry<'_>,
+        b: &Entry<'_>,
+        path: &mut String,
+        out: &mut Vec<FieldChange>,
+    ) -> Option<()> {
+        match (shape(self.old, a), shape(self.new, b)) {
+            (Shape::Mapping(old), Shape::Mapping(new)) => {
+                self.mapping_changes(&old, &new, path, out)
+            }
+            (Shape::Sequence(old), Shape::Sequence(new)) => {
+                self.sequence_changes(a, &old, b, &new, path, out)
+            }
+            _ => {
+                field_changes(&entry_value(a)?, &entry_value(b)?, path, out);
+                Some(())
+            }
+        }
+    }
+
+    fn sequence_changes(
+        &self,
+        a: &Entry<'_>,
+        old: &Range<usize>,
+        b: &Entry<'_>,
+        new: &Range<usize>,
+        path: &mut String,
+        out: &mut Vec<FieldChange>,
+    ) -> Option<()> {
+        let old_items = sequence_items(self.old, old)?;
+        let new_items = sequence_items(self.new, new)?;
+        // An item is a mapping when it cuts into at least one entry (`- key: …`).
+        let mappings = |doc: &Doc<'_>, items: &[Item<'_>]| -> Vec<bool> {
+            items
+                .iter()
+                .map(|i| mapping_entries(doc, &i.piece).is_some_and(|e| !e.is_empty()))
+                .collect()
+        };
+        let old_mappings = mappings(self.old, &old_items);
+        let new_mappings = mappings(self.new, &new_items);
+        if old_items.len() != new_items.len()
+            && !old_mappings.iter().chain(&new_mappings).all(|m| *m)
+        {
+            // The whole list is the change; parse both.
+            field_changes(&entry_value(a)?, &entry_value(b)?, path, out);
+            return Some(());
+        }
+        let len = path.len();
+        for index in 0..old_items.len().max(new_items.len()) {
+            path.push_str(&format!("[{index}]"));
+            match (old_items.get(index), new_items.get(index)) {
+                (Some(x), Some(y)) if x.text == y.text => {}
+                (Some(x), Some(y)) if old_mappings[index] && new_mappings[index] => {
+                    self.mapping_changes(&x.piece, &y.piece, path, out)?;
+                }
+                (x, y) => {
+                    let value = |item: Option<&Item<'_>>| match item {
+                        Some(item) => item_value(item),
+                        None => Some(Value::Null),
+                    };
+                    field_changes(&value(x)?, &value(y)?, path, out);
+                }
+            }
+            path.truncate(len);
+        }
+        Some(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The changes the whole parsed values give.
+    fn whole(old: &str, new: &str) -> Vec<FieldChange> {
+        let (a, b) = (
+            parse(old).expect("old parses"),
+            parse(new).expect("new parses"),
+        );
+        let mut out = Vec::new();
+        field_changes(&a, &b, &mut String::new(), &mut out);
+        out
+    }
+
+    fn same_as_whole(old: &str, new: &str) {
+        assert_eq!(
+            field_changes_of(old, new),
+            Some(whole(old, new)),
+            "\n--- old\n{old}\n--- new\n{new}"
+        );
+    }
+
+    const CRD: &str = "apiVersion: apiextensions.k8s.io/v1
+kind: CustomResourceDefinition
+metadata:
+  name: widgets.acme.io
+  labels:
+    app.kubernetes.io/version: v1
+spec:
+  group: acme.io
+  names:
+    kind: Widget
+  versions:
+  - name: v1
+    schema:
+      openAPIV3Schema:
+        description: |-
+          A widget.
+
+          With a blank line and key: like text.
+        properties:
+          size:
+            type: integer
+          tags:
+            items:
+              type: string
+            type: array
+    served: true
+  - name: v2
+    served: false
+";
+
+    #[test]
+    fn nested_changes_come_out_as_the_whole_comparison_gives_them() {
+        for (from, to) in [
+            ("type: integer", "type: string"),
+            (
+                "app.kubernetes.io/version: v1",
+                "app.kubernetes.io/version: v2",
+            ),
+            ("With a blank line", "With an empty line"),
+            (
+                "    served: true\n",
+                "    served: true\n    storage: true\n",
+            ),
+            ("  - name: v2\n    served: false\n", ""),
+            ("          tags:\n", "          labels:\n"),
+            (
+                "        properties:\n",
+                "        # a comment\n        properties:\n",
+            ),
+            ("    kind: Widget", "    kind: Gadget\n    plural: gadgets"),
+        ] {
+            assert!(CRD.contains(from), "{from}");
+            same_as_whole(CRD, &CRD.replacen(from, to, 1));
+            same_as_whole(&CRD.replacen(from, to, 1), CRD);
+        }
+    }
+
+    #[test]
+    fn lists_of_scalars_and_of_mappings() {
+        let old = "a:\n- x\n- y\nb:\n- {n: 1}\n- n: 2\n  m: 3\nc: [1, 2]\n";
+        for new in [
+            "a:\n- x\n- z\nb:\n- {n: 1}\n- n: 2\n  m: 3\nc: [1, 2]\n",
+            "a:\n- x\nb:\n- {n: 1}\n- n: 2\n  m: 3\nc: [1, 2]\n",
+            "a:\n- x\n- y\nb:\n- {n: 1}\n- n: 2\n  m: 4\n- n: 5\nc: [1, 2]\n",
+            "a:\n- x\n- y\nb:\n- {n: 1}\nc: [1, 3]\n",
+            "a: null\nb:\n- {n: 1}\n- n: 2\n  m: 3\n",
+            "a:\n  k: v\nb:\n- {n: 1}\n- n: 2\n  m: 3\nc: [1, 2]\n",
+        ] {
+            same_as_whole(old, new);
+            same_as_whole(new, old);
+        }
+    }
+
+    #[test]
+    fn null_and_absent_are_the_same() {
+        same_as_whole("a: 1\nb: null\n", "a: 1\n");
+        same_as_whole("a: 1\nb:\n", "a: 2\n");
+        assert_eq!(field_changes_of("a: 1\nb: ~\n", "a: 1\n"), Some(Vec::new()));
+    }
+
+    #[test]
+    fn what_cannot_be_cut_gives_up() {
+        for text in [
+            "a: &x 1\nb: *x\n",
+            "a: !!str 1\n",
+            "? complex\n: key\n",
+            "\"quoted\": 1\n",
+            "1: one\n",
+            "true: yes\n",
+            "a: 1\na: 2\n",
+            "a: \"open\nb: quote\"\n",
+            "a: {x: 1,\nb: 2}\n",
+            "a:\n\t- tab\n",
+        ] {
+            let other = format!("{text}z: 1\n");
+            let plain = is_plain_block_yaml(text);
+            let cut = field_changes_of(text, &other);
+            assert!(!plain || cut.is_none(), "{text:?} is cut: {cut:?}");
+        }
+    }
+
+    #[test]
+    fn a_quote_left_open_on_its_line_gives_up() {
+        assert_eq!(
+            field_changes_of("a: \"one\n  two\"\nb: 1\n", "a: \"one\n  three\"\nb: 1\n"),
+            None
+        );
+    }
+
+    #[test]
+    fn a_list_indented_under_its_key_compares_with_one_at_the_key() {
+        same_as_whole("a:\n- x: 1\n- x: 2\n", "a:\n  - x: 1\n  - x: 3\n");
+        same_as_whole("a:\n  - x: 1\n", "a:\n- x: 1\n- x: 2\n");
+    }
+}
