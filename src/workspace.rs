@@ -11,7 +11,7 @@ pub use crate::forge::github::open::GitHubSide;
 use crate::git::promotions::PromotionBranch;
 use crate::git::{CommitInfo, GitError, Person, Repo};
 use crate::manifest::parse::ManifestIssue;
-use crate::manifest::{RenderedDiff, Summary, diff_objects};
+use crate::manifest::{ManifestObject, RenderedDiff, Summary, diff_objects};
 use crate::raw_diff::{FileDiff, raw_diff};
 use crate::render::{RenderError, inputs_of, render};
 
@@ -269,6 +269,13 @@ impl OpenRepo {
         let summary = Summary::of(&diff);
         let mut issues = old.issues;
         issues.extend(new.issues);
+        // A large document kept as text that turned out not to parse (see `chunks`).
+        issues.extend(diff.objects.iter().flat_map(|o| {
+            [&o.old, &o.new]
+                .into_iter()
+                .flatten()
+                .filter_map(ManifestObject::late_issue)
+        }));
         issues.dedup();
         Ok(EnvironmentDiff {
             name: name.to_string(),

@@ -22,27 +22,39 @@ use super::diff::{FieldChange, field_changes, push_key};
 /// Whether a document may be cut into entries at all: none of the YAML features that let
 /// one part's meaning depend on another's text.
 pub fn is_plain_block_yaml(text: &str) -> bool {
-    text.lines().all(|line| {
-        let content = line.trim_start_matches(' ');
-        if content.starts_with('\t') {
-            return false;
+    Indexed::new(text).is_some()
+}
+
+/// Whether a line's content (from `indent`, past any sequence dashes) starts with a tab,
+/// a complex key, a directive or a reserved character.
+fn starts_plainly(line: &[u8], indent: usize) -> bool {
+    let mut at = indent;
+    while line.get(at) == Some(&b'-') && line.get(at + 1) == Some(&b' ') {
+        at += 2;
+        while line.get(at) == Some(&b' ') {
+            at += 1;
         }
-        let mut rest = content;
-        while let Some(after) = rest.strip_prefix("- ") {
-            rest = after.trim_start_matches(' ');
+    }
+    !matches!(line.get(at), Some(b'\t' | b'?' | b'%' | b'@' | b'`' | b'<'))
+}
+
+/// Whether `text` has an anchor, an alias or a tag: a `&`, `*` or `!` where a node may
+/// start (at a line's content, after `: `, `- `, `[`, `{` or `,`). Those bytes are rare
+/// in manifests, so only they are looked at; text that merely looks like one (a `*` after
+/// a comma in a description) only makes the document be parsed whole.
+fn has_node_properties(text: &str) -> bool {
+    let bytes = text.as_bytes();
+    memchr::memchr3_iter(b'&', b'*', b'!', bytes).any(|at| {
+        let before = bytes[..at]
+            .iter()
+            .rposition(|b| *b != b' ')
+            .map(|i| (i, bytes[i]));
+        match before {
+            None | Some((_, b'\n' | b'[' | b'{' | b',')) => true,
+            Some((i, b':')) => i + 1 < at,
+            Some((i, b'-')) => i + 1 < at && (i == 0 || matches!(bytes[i - 1], b' ' | b'\n')),
+            _ => false,
         }
-        if rest.starts_with(['&', '*', '!', '?', '%', '@', '`', '<']) {
-            return false;
-        }
-        // A value after `key: ` or `- ` that is an anchor, alias or tag.
-        !line
-            .match_indices(": ")
-            .chain(line.match_indices("- "))
-            .any(|(at, sep)| {
-                line[at + sep.len()..]
-                    .trim_start_matches(' ')
-                    .starts_with(['&', '*', '!'])
-            })
     })
 }
 
@@ -96,39 +108,75 @@ fn parse(text: &str) -> Option<Value> {
     serde_saphyr::from_str::<Value>(text).ok()
 }
 
-/// A document's lines, indexed once: a diff cuts the same large text once per level it
-/// descends, and each cut only looks at where lines start and how far in they are.
-struct Doc<'a> {
-    text: &'a str,
+/// A large document's text and its lines, indexed once when it is read: a diff cuts the
+/// same text once per level it descends, and each cut only looks at where lines start
+/// and how far in they are.
+#[derive(Debug)]
+pub struct Indexed {
+    text: std::sync::Arc<str>,
     lines: Vec<Line>,
 }
 
 #[derive(Debug, Clone, Copy)]
 struct Line {
-    start: usize,
-    indent: usize,
+    start: u32,
+    indent: u32,
     /// Blank or only a comment.
     empty: bool,
 }
 
-impl<'a> Doc<'a> {
-    fn new(text: &'a str) -> Doc<'a> {
+impl Indexed {
+    /// The index of `text`, when it is plain block YAML of at most 4 GiB.
+    pub fn new(text: &str) -> Option<Indexed> {
+        u32::try_from(text.len()).ok()?;
+        if has_node_properties(text) {
+            return None;
+        }
         let mut lines = Vec::new();
         let mut start = 0;
         for line in text.split_inclusive('\n') {
-            let indent = line.bytes().position(|b| b != b' ').unwrap_or(line.len());
-            let empty = matches!(
-                line.as_bytes().get(indent),
-                None | Some(b'\n' | b'\r' | b'#')
-            );
+            let bytes = line.as_bytes();
+            let indent = bytes.iter().position(|b| *b != b' ').unwrap_or(bytes.len());
+            let empty = matches!(bytes.get(indent), None | Some(b'\n' | b'\r' | b'#'));
+            if !empty && !starts_plainly(bytes, indent) {
+                return None;
+            }
             lines.push(Line {
-                start,
-                indent,
+                start: start as u32,
+                indent: indent as u32,
                 empty,
             });
             start += line.len();
         }
-        Doc { text, lines }
+        Some(Indexed {
+            text: text.into(),
+            lines,
+        })
+    }
+
+    pub fn text(&self) -> &str {
+        &self.text
+    }
+
+    fn doc(&self) -> Doc<'_> {
+        Doc {
+            text: &self.text,
+            lines: &self.lines,
+        }
+    }
+}
+
+/// A borrowed [`Indexed`].
+#[derive(Clone, Copy)]
+struct Doc<'a> {
+    text: &'a str,
+    lines: &'a [Line],
+}
+
+impl<'a> Doc<'a> {
+    fn line(&self, index: usize) -> (usize, usize, bool) {
+        let line = self.lines[index];
+        (line.start as usize, line.indent as usize, line.empty)
     }
 
     /// The text of lines `range`.
@@ -136,11 +184,11 @@ impl<'a> Doc<'a> {
         let start = self
             .lines
             .get(range.start)
-            .map_or(self.text.len(), |l| l.start);
+            .map_or(self.text.len(), |l| l.start as usize);
         let end = self
             .lines
             .get(range.end)
-            .map_or(self.text.len(), |l| l.start);
+            .map_or(self.text.len(), |l| l.start as usize);
         &self.text[start..end.max(start)]
     }
 
@@ -180,7 +228,7 @@ fn mapping_entries<'a>(doc: &Doc<'a>, piece: &Piece) -> Option<Vec<Entry<'a>>> {
     let close = |(first, key, inline): Open<'a>, end: usize| {
         let text = doc.text(&(first..end));
         // An item's first entry starts at its key, not at the item's dash.
-        let skip = if first == piece.lines.start && doc.lines[first].indent < piece.column {
+        let skip = if first == piece.lines.start && doc.line(first).1 < piece.column {
             piece.column
         } else {
             0
@@ -195,14 +243,14 @@ fn mapping_entries<'a>(doc: &Doc<'a>, piece: &Piece) -> Option<Vec<Entry<'a>>> {
     let mut entries: Vec<Entry<'a>> = Vec::new();
     let mut open: Option<Open<'a>> = None;
     for index in piece.lines.clone() {
-        let line = doc.lines[index];
+        let (_, line_indent, empty) = doc.line(index);
         // The first line of a sequence item: its key sits after the dash.
         let indent = if index == piece.lines.start {
-            line.indent.max(piece.column)
+            line_indent.max(piece.column)
         } else {
-            line.indent
+            line_indent
         };
-        if line.empty {
+        if empty {
             continue;
         }
         if indent > piece.column {
@@ -255,14 +303,14 @@ fn sequence_items<'a>(doc: &Doc<'a>, lines: &Range<usize>) -> Option<Vec<Item<'a
     let mut starts = Vec::new();
     let mut column = None;
     for index in lines.clone() {
-        let line = doc.lines[index];
-        if line.empty {
+        let (_, indent, empty) = doc.line(index);
+        if empty {
             continue;
         }
-        let column = *column.get_or_insert(line.indent);
-        if line.indent == column && is_sequence_item(doc.content(index, column)) {
+        let column = *column.get_or_insert(indent);
+        if indent == column && is_sequence_item(doc.content(index, column)) {
             starts.push(index);
-        } else if line.indent <= column || starts.is_empty() {
+        } else if indent <= column || starts.is_empty() {
             return None;
         }
     }
@@ -309,8 +357,8 @@ fn whole(doc: &Doc<'_>) -> Piece {
 /// A mapping of the top-level entries `keys` of a plain block document, each parsed on
 /// its own (absent ones left out); `None` when the document cannot be cut or one of them
 /// does not parse.
-pub fn top_level_entries(text: &str, keys: &[&str]) -> Option<Value> {
-    let doc = Doc::new(text);
+pub fn top_level_entries(indexed: &Indexed, keys: &[&str]) -> Option<Value> {
+    let doc = indexed.doc();
     let entries = mapping_entries(&doc, &whole(&doc))?;
     let mut out = serde_json::Map::new();
     for entry in entries.iter().filter(|e| keys.contains(&e.key)) {
@@ -321,8 +369,8 @@ pub fn top_level_entries(text: &str, keys: &[&str]) -> Option<Value> {
 
 /// [`top_level_entries`] one level down: the entries `keys` of the mapping under the
 /// top-level `parent` (`spec.scope` of a CRD without reading its schema).
-pub fn entries_under(text: &str, parent: &str, keys: &[&str]) -> Option<Value> {
-    let doc = Doc::new(text);
+pub fn entries_under(indexed: &Indexed, parent: &str, keys: &[&str]) -> Option<Value> {
+    let doc = indexed.doc();
     let entries = mapping_entries(&doc, &whole(&doc))?;
     let Some(parent) = entries.iter().find(|e| e.key == parent) else {
         return Some(Value::Object(serde_json::Map::new()));
@@ -344,7 +392,12 @@ pub fn entries_under(text: &str, parent: &str, keys: &[&str]) -> Option<Value> {
 /// their parsed values would give them; `None` when the texts cannot be cut (see the
 /// module).
 pub fn field_changes_of(old: &str, new: &str) -> Option<Vec<FieldChange>> {
-    let (old, new) = (Doc::new(old), Doc::new(new));
+    field_changes_between(&Indexed::new(old)?, &Indexed::new(new)?)
+}
+
+/// [`field_changes_of`] two indexed documents.
+pub fn field_changes_between(old: &Indexed, new: &Indexed) -> Option<Vec<FieldChange>> {
+    let (old, new) = (old.doc(), new.doc());
     let mut out = Vec::new();
     let sides = Sides {
         old: &old,
@@ -368,10 +421,10 @@ fn shape(doc: &Doc<'_>, entry: &Entry<'_>) -> Shape {
     if !entry.inline.is_empty() {
         return Shape::Other;
     }
-    let Some(first) = entry.rest.clone().find(|i| !doc.lines[*i].empty) else {
+    let Some(first) = entry.rest.clone().find(|i| !doc.line(*i).2) else {
         return Shape::Other;
     };
-    let indent = doc.lines[first].indent;
+    let indent = doc.line(first).1;
     if is_sequence_item(doc.content(first, indent)) {
         Shape::Sequence(entry.rest.clone())
     } else {
@@ -595,6 +648,10 @@ spec:
     fn what_cannot_be_cut_gives_up() {
         for text in [
             "a: &x 1\nb: *x\n",
+            "a: [&x 1]\nb: [*x]\n",
+            "a: {k: &x 1}\nb: [1,*x]\n",
+            "- &x a\n- *x\n",
+            "a:\n  - !!str 1\n",
             "a: !!str 1\n",
             "? complex\n: key\n",
             "\"quoted\": 1\n",
@@ -610,6 +667,16 @@ spec:
             let cut = field_changes_of(text, &other);
             assert!(!plain || cut.is_none(), "{text:?} is cut: {cut:?}");
         }
+    }
+
+    #[test]
+    fn stars_and_ampersands_in_text_are_not_node_properties() {
+        assert!(!has_node_properties(
+            "a: glob *.yaml and a && b\nb: \"x*\"\n"
+        ));
+        assert!(!has_node_properties("a: 2*3\nb: it's!\n"));
+        assert!(has_node_properties("a: *x\n"));
+        assert!(has_node_properties("*x: 1\n"));
     }
 
     #[test]

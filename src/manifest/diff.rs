@@ -277,11 +277,12 @@ fn strip_generated_suffix(name: &str) -> &str {
 fn compare(old: ManifestObject, new: ManifestObject) -> ObjectDiff {
     let mut fields = Vec::new();
     // Two versions of a large document kept as text: compare the parts that differ.
-    let by_parts = match (old.source(), new.source()) {
-        (Some(a), Some(b)) if a == b => Some(Vec::new()),
-        (Some(a), Some(b)) => super::chunks::field_changes_of(a, b),
+    let by_parts = match (old.indexed(), new.indexed()) {
+        (Some(a), Some(b)) if a.text() == b.text() => Some(Vec::new()),
+        (Some(a), Some(b)) => super::chunks::field_changes_between(a, b),
         _ => None,
     };
+    let mut unreadable = false;
     match by_parts {
         Some(changes) => fields = changes,
         None if old.value() != new.value() => {
@@ -289,12 +290,18 @@ fn compare(old: ManifestObject, new: ManifestObject) -> ObjectDiff {
         }
         None => {}
     }
+    if old.late_issue().is_some() || new.late_issue().is_some() {
+        // One side is only its identity: its fields would all look added or removed.
+        // It changed (its text did), and the environment's issues say why no more.
+        fields.clear();
+        unreadable = true;
+    }
     let api_version_moved = (old.key.group != new.key.group)
         .then(|| format!("{} → {}", old.api_version, new.api_version));
     let renamed = old.key.name != new.key.name;
     let change = if renamed {
         ChangeKind::Renamed
-    } else if fields.is_empty() && api_version_moved.is_none() {
+    } else if fields.is_empty() && api_version_moved.is_none() && !unreadable {
         ChangeKind::Unchanged
     } else {
         ChangeKind::Changed

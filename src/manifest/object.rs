@@ -58,10 +58,11 @@ enum Body {
     /// A large document kept as its text and parsed on first use: a diff of two versions
     /// mostly compares text and parses only what differs (see `chunks`).
     Text {
-        text: std::sync::Arc<str>,
+        text: std::sync::Arc<super::chunks::Indexed>,
         /// `apiVersion`, `kind` and `metadata`, read when the document was.
         header: Value,
-        value: std::sync::OnceLock<Value>,
+        /// The whole parse, once asked for; a failure keeps the message.
+        value: std::sync::OnceLock<Result<Value, String>>,
     },
 }
 
@@ -82,14 +83,14 @@ impl ManifestObject {
         api_version: String,
         origin: Origin,
         header: Value,
-        text: &str,
+        text: super::chunks::Indexed,
     ) -> Self {
         ManifestObject {
             key,
             api_version,
             origin,
             body: Body::Text {
-                text: text.into(),
+                text: std::sync::Arc::new(text),
                 header,
                 value: std::sync::OnceLock::new(),
             },
@@ -104,7 +105,13 @@ impl ManifestObject {
                 text,
                 header,
                 value,
-            } => value.get_or_init(|| parse_whole(text, header, &self.origin)),
+            } => match value.get_or_init(|| {
+                serde_saphyr::from_str::<Value>(text.text()).map_err(|e| e.to_string())
+            }) {
+                Ok(value) => value,
+                // What did parse: its identity. `late_issue` says why the rest is missing.
+                Err(_) => header,
+            },
         }
     }
 
@@ -120,24 +127,32 @@ impl ManifestObject {
         }
     }
 
+    /// Why the value of an object kept as text is only its identity: its document did
+    /// not parse when the value was first asked for. `None` until then, or if it parsed.
+    pub fn late_issue(&self) -> Option<super::ManifestIssue> {
+        match &self.body {
+            Body::Text { value, .. } => match value.get() {
+                Some(Err(message)) => Some(super::ManifestIssue {
+                    file: self.origin.file.clone(),
+                    line: self.origin.line,
+                    message: format!("YAML does not parse: {message}"),
+                }),
+                _ => None,
+            },
+            Body::Parsed(_) => None,
+        }
+    }
+
     /// The document's text, for an object kept as text.
     pub fn source(&self) -> Option<&str> {
+        self.indexed().map(super::chunks::Indexed::text)
+    }
+
+    /// The document's text and line index, for an object kept as text.
+    pub(crate) fn indexed(&self) -> Option<&super::chunks::Indexed> {
         match &self.body {
             Body::Parsed(_) => None,
             Body::Text { text, .. } => Some(text),
-        }
-    }
-}
-
-/// A document kept as text had its first entries parsed when it was read; the rest
-/// should parse too, but if it does not, the object's value is what did (its identity)
-/// and the problem is logged.
-fn parse_whole(text: &str, header: &Value, origin: &Origin) -> Value {
-    match serde_saphyr::from_str::<Value>(text) {
-        Ok(value) => value,
-        Err(e) => {
-            tracing::warn!(file = %origin.file, line = origin.line, error = %e, "a large document does not parse");
-            header.clone()
         }
     }
 }

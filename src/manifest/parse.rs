@@ -183,10 +183,8 @@ const KEEP_AS_TEXT_BYTES: std::ops::RangeInclusive<usize> = 128 * 1024..=16 * 10
 /// `metadata` can be read on their own and it is neither a Secret (whose values must be
 /// hidden at once) nor a list; `None` sends it through the whole parse.
 fn unparsed_object(file: &str, doc: Document<'_>) -> Option<ManifestObject> {
-    if !super::chunks::is_plain_block_yaml(doc.text) {
-        return None;
-    }
-    let header = super::chunks::top_level_entries(doc.text, &["apiVersion", "kind", "metadata"])?;
+    let indexed = super::chunks::Indexed::new(doc.text)?;
+    let header = super::chunks::top_level_entries(&indexed, &["apiVersion", "kind", "metadata"])?;
     let kind = header.get("kind").and_then(Value::as_str).unwrap_or("");
     if kind == "Secret" || kind.ends_with("List") {
         return None;
@@ -197,7 +195,7 @@ fn unparsed_object(file: &str, doc: Document<'_>) -> Option<ManifestObject> {
         object.api_version,
         object.origin,
         header,
-        doc.text,
+        indexed,
     ))
 }
 
@@ -430,5 +428,31 @@ mod tests {
         assert_eq!(Summary::of(&as_text), Summary::of(&whole));
         assert_eq!(Summary::of(&as_text).replicas.len(), 1);
         assert_eq!(Summary::of(&as_text).images.len(), 1);
+    }
+
+    #[test]
+    fn a_large_document_that_does_not_parse_says_so_when_compared() {
+        use crate::manifest::{ChangeKind, diff_objects};
+        let old = large_deployment(2, "api:1");
+        // A flow sequence left open: the cut gives up and the whole parse fails.
+        let new = old.replace("replicas: 2", "replicas: [2");
+        let diff = diff_objects(
+            parse_documents("a.yaml", old.as_bytes()).objects,
+            parse_documents("a.yaml", new.as_bytes()).objects,
+        );
+        let object = &diff.objects[0];
+        assert_eq!(object.change, ChangeKind::Changed);
+        assert!(object.fields.is_empty(), "{:?}", object.fields);
+        let issue = object
+            .new
+            .as_ref()
+            .and_then(ManifestObject::late_issue)
+            .expect("the new side says it does not parse");
+        assert_eq!((issue.file.as_str(), issue.line), ("a.yaml", 1));
+        assert!(
+            issue.message.contains("YAML does not parse"),
+            "{}",
+            issue.message
+        );
     }
 }

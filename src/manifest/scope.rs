@@ -68,7 +68,7 @@ fn custom_cluster_kinds(objects: &[ManifestObject]) -> HashSet<(String, String)>
         .filter(|o| o.key.kind == "CustomResourceDefinition")
         .filter_map(|o| {
             let parts;
-            let spec = match o.source() {
+            let spec = match o.indexed() {
                 // Not the schema: a CRD kept as text reads these three alone.
                 Some(text) => {
                     parts =

@@ -204,7 +204,7 @@ fn image_changes(object: &ObjectDiff) -> Vec<ImageChange> {
 
 fn replica_change(object: &ObjectDiff) -> Option<ReplicaChange> {
     let replicas = |side: &Option<super::ManifestObject>| {
-        side.as_ref().and_then(|o| match o.source() {
+        side.as_ref().and_then(|o| match o.indexed() {
             Some(text) => super::chunks::entries_under(text, "spec", &["replicas"])?
                 .get("replicas")?
                 .as_i64(),
