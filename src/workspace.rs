@@ -250,12 +250,12 @@ impl OpenRepo {
             }
         };
         // Parsing YAML is most of a diff's time: render the two sides on two threads,
-        // each with its own handle on the repository.
-        let other = self.repo.handle();
+        // each with its own handle on the repository (each object is read once).
+        let (old_repo, new_repo) = (self.repo.uncached_handle(), self.repo.uncached_handle());
         let side = &side;
         let (old, new) = std::thread::scope(|scope| {
-            let old = scope.spawn(move || side(&other, old_envs, old_tree));
-            let new = side(&self.repo, new_envs, new_tree);
+            let old = scope.spawn(move || side(&old_repo, old_envs, old_tree));
+            let new = side(&new_repo, new_envs, new_tree);
             (old.join().expect("rendering does not panic"), new)
         });
         let (old, new) = (old?, new?);

@@ -15,6 +15,8 @@
 //! complex, a number, a boolean) or written twice, or any piece that does not parse on
 //! its own, makes the comparison give up (`None`) and the caller parses whole values.
 
+use std::ops::Range;
+
 use serde_json::Value;
 
 use super::diff::{FieldChange, field_changes, push_key};
@@ -113,7 +115,9 @@ fn parse(text: &str) -> Option<Value> {
 /// and how far in they are.
 #[derive(Debug)]
 pub struct Indexed {
-    text: std::sync::Arc<str>,
+    /// The file the document is part of, shared by its documents.
+    file: std::sync::Arc<String>,
+    range: Range<usize>,
     lines: Vec<Line>,
 }
 
@@ -128,6 +132,12 @@ struct Line {
 impl Indexed {
     /// The index of `text`, when it is plain block YAML of at most 4 GiB.
     pub fn new(text: &str) -> Option<Indexed> {
+        Indexed::within(&std::sync::Arc::new(text.to_string()), 0..text.len())
+    }
+
+    /// The index of the document at `range` of `file`.
+    pub fn within(file: &std::sync::Arc<String>, range: Range<usize>) -> Option<Indexed> {
+        let text = file.get(range.clone())?;
         u32::try_from(text.len()).ok()?;
         if has_node_properties(text) {
             return None;
@@ -149,18 +159,19 @@ impl Indexed {
             start += line.len();
         }
         Some(Indexed {
-            text: text.into(),
+            file: std::sync::Arc::clone(file),
+            range,
             lines,
         })
     }
 
     pub fn text(&self) -> &str {
-        &self.text
+        &self.file[self.range.clone()]
     }
 
     fn doc(&self) -> Doc<'_> {
         Doc {
-            text: &self.text,
+            text: self.text(),
             lines: &self.lines,
         }
     }
@@ -198,8 +209,6 @@ impl<'a> Doc<'a> {
         line.get(column..).unwrap_or("").trim_end()
     }
 }
-
-use std::ops::Range;
 
 /// One `key: value` of a block mapping.
 #[derive(Debug, Clone)]

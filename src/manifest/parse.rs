@@ -124,11 +124,18 @@ pub fn parse_documents(file: &str, bytes: &[u8]) -> ParsedManifests {
 
 /// [`parse_documents`], saying what to do with Secret values.
 pub fn parse_documents_with(file: &str, bytes: &[u8], secrets: Secrets) -> ParsedManifests {
+    parse_file(file, bytes.to_vec(), secrets)
+}
+
+/// [`parse_documents_with`] bytes it may keep: large documents kept as text share them
+/// rather than copy them.
+pub fn parse_file(file: &str, bytes: Vec<u8>, secrets: Secrets) -> ParsedManifests {
     let mut out = ParsedManifests::default();
-    let text = match std::str::from_utf8(bytes) {
-        Ok(text) => text,
+    let text = match String::from_utf8(bytes) {
+        Ok(text) => std::sync::Arc::new(text),
         Err(e) => {
-            let line = bytes[..e.valid_up_to()]
+            let bytes = e.as_bytes();
+            let line = bytes[..e.utf8_error().valid_up_to()]
                 .iter()
                 .filter(|b| **b == b'\n')
                 .count()
@@ -141,10 +148,10 @@ pub fn parse_documents_with(file: &str, bytes: &[u8], secrets: Secrets) -> Parse
             return out;
         }
     };
-    for doc in split_documents(text) {
+    for doc in split_documents(&text) {
         if secrets == Secrets::Redact
             && KEEP_AS_TEXT_BYTES.contains(&doc.text.len())
-            && let Some(object) = unparsed_object(file, doc)
+            && let Some(object) = unparsed_object(file, &text, doc)
         {
             out.objects.push(object);
             continue;
@@ -182,8 +189,14 @@ const KEEP_AS_TEXT_BYTES: std::ops::RangeInclusive<usize> = 128 * 1024..=16 * 10
 /// A large plain document as an object kept as text, when its `apiVersion`, `kind` and
 /// `metadata` can be read on their own and it is neither a Secret (whose values must be
 /// hidden at once) nor a list; `None` sends it through the whole parse.
-fn unparsed_object(file: &str, doc: Document<'_>) -> Option<ManifestObject> {
-    let indexed = super::chunks::Indexed::new(doc.text)?;
+fn unparsed_object(
+    file: &str,
+    text: &std::sync::Arc<String>,
+    doc: Document<'_>,
+) -> Option<ManifestObject> {
+    // Where the document sits in the file's text (it is a slice of it).
+    let start = doc.text.as_ptr() as usize - text.as_ptr() as usize;
+    let indexed = super::chunks::Indexed::within(text, start..start + doc.text.len())?;
     let header = super::chunks::top_level_entries(&indexed, &["apiVersion", "kind", "metadata"])?;
     let kind = header.get("kind").and_then(Value::as_str).unwrap_or("");
     if kind == "Secret" || kind.ends_with("List") {

@@ -11,7 +11,7 @@ use super::inputs::Closure;
 use super::{RenderError, Rendered};
 use crate::environment::Environment;
 use crate::git::Repo;
-use crate::manifest::parse::{ManifestIssue, Secrets, parse_documents_with};
+use crate::manifest::parse::{ManifestIssue, Secrets, parse_file};
 
 /// The program that renders kustomizations here, and the arguments before the folder.
 fn kustomize_command() -> Option<(PathBuf, &'static [&'static str])> {
@@ -88,7 +88,7 @@ pub fn render(
         });
     }
     let source = format!("{program_name} {}", env.path);
-    rendered.extend(parse_documents_with(&source, &output.stdout, secrets));
+    rendered.extend(parse_file(&source, output.stdout, secrets));
     Ok(rendered)
 }
 

@@ -12,7 +12,7 @@ use gix::ObjectId;
 use crate::config::Renderer;
 use crate::environment::Environment;
 use crate::git::{GitError, Repo};
-use crate::manifest::parse::{ParsedManifests, Secrets, parse_documents_with};
+use crate::manifest::parse::{ParsedManifests, Secrets, parse_file};
 use crate::manifest::scope::assign_namespaces;
 
 pub use inputs::{Inputs, inputs_of};
@@ -101,7 +101,7 @@ fn render_plain(
             continue;
         }
         let bytes = repo.blob(file.id)?;
-        rendered.extend(parse_documents_with(&file.path, &bytes, secrets));
+        rendered.extend(parse_file(&file.path, bytes, secrets));
     }
     Ok(rendered)
 }
