@@ -142,7 +142,7 @@ impl Indexed {
         if has_node_properties(text) {
             return None;
         }
-        let mut lines = Vec::new();
+        let mut lines = Vec::with_capacity(memchr::memchr_iter(b'\n', text.as_bytes()).count() + 1);
         let mut start = 0;
         for line in text.split_inclusive('\n') {
             let bytes = line.as_bytes();

@@ -55,8 +55,23 @@ pub fn split_documents(text: &str) -> Vec<Document<'_>> {
     let mut docs = Vec::new();
     let mut start = 0usize;
     let mut start_line = 1usize;
-    let mut offset = 0usize;
-    for (index, line) in text.split_inclusive('\n').enumerate() {
+    // Only lines that start with `---` or `...` can be markers: find those (the text of
+    // a large render is mostly other lines), counting lines on the way.
+    let bytes = text.as_bytes();
+    let mut marks: Vec<usize> = memchr::memmem::find_iter(bytes, b"\n---")
+        .chain(memchr::memmem::find_iter(bytes, b"\n..."))
+        .map(|at| at + 1)
+        .collect();
+    if bytes.starts_with(b"---") || bytes.starts_with(b"...") {
+        marks.push(0);
+    }
+    marks.sort_unstable();
+    let (mut index, mut counted_to) = (0usize, 0usize);
+    for offset in marks {
+        index += memchr::memchr_iter(b'\n', &bytes[counted_to..offset]).count();
+        counted_to = offset;
+        let end = memchr::memchr(b'\n', &bytes[offset..]).map_or(text.len(), |e| offset + e + 1);
+        let line = &text[offset..end];
         let bare = line.trim_end_matches(['\n', '\r']);
         let is_start = bare == "---" || bare.starts_with("--- ") || bare.starts_with("---\t");
         let is_end = bare == "..." || bare.starts_with("... ");
@@ -77,7 +92,6 @@ pub fn split_documents(text: &str) -> Vec<Document<'_>> {
                 index + 2
             };
         }
-        offset += line.len();
     }
     docs.push(Document {
         text: &text[start..],
@@ -324,6 +338,21 @@ mod tests {
         let docs = split_documents("--- {a: 1}\n");
         assert_eq!(docs.len(), 1);
         assert_eq!(docs[0].text, "{a: 1}\n");
+    }
+
+    #[test]
+    fn markers_mid_text_with_crlf_and_look_alikes() {
+        let text = "a: 1\r\n---\r\nb: 2\r\n---x: not a marker\r\n  --- indented\r\n...\r\n--- c: 3\n";
+        let docs = split_documents(text);
+        let found: Vec<(&str, usize)> = docs.iter().map(|d| (d.text, d.line)).collect();
+        assert_eq!(
+            found,
+            [
+                ("a: 1\r\n", 1),
+                ("b: 2\r\n---x: not a marker\r\n  --- indented\r\n", 3),
+                ("c: 3\n", 7)
+            ]
+        );
     }
 
     #[test]
