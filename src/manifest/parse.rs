@@ -342,7 +342,8 @@ mod tests {
 
     #[test]
     fn markers_mid_text_with_crlf_and_look_alikes() {
-        let text = "a: 1\r\n---\r\nb: 2\r\n---x: not a marker\r\n  --- indented\r\n...\r\n--- c: 3\n";
+        let text =
+            "a: 1\r\n---\r\nb: 2\r\n---x: not a marker\r\n  --- indented\r\n...\r\n--- c: 3\n";
         let docs = split_documents(text);
         let found: Vec<(&str, usize)> = docs.iter().map(|d| (d.text, d.line)).collect();
         assert_eq!(
