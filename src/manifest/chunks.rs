@@ -185,9 +185,14 @@ struct Doc<'a> {
 }
 
 impl<'a> Doc<'a> {
-    fn line(&self, index: usize) -> (usize, usize, bool) {
-        let line = self.lines[index];
-        (line.start as usize, line.indent as usize, line.empty)
+    /// How far in line `index` starts.
+    fn indent(&self, index: usize) -> usize {
+        self.lines[index].indent as usize
+    }
+
+    /// Whether line `index` is blank or only a comment.
+    fn empty(&self, index: usize) -> bool {
+        self.lines[index].empty
     }
 
     /// The text of lines `range`.
@@ -237,7 +242,7 @@ fn mapping_entries<'a>(doc: &Doc<'a>, piece: &Piece) -> Option<Vec<Entry<'a>>> {
     let close = |(first, key, inline): Open<'a>, end: usize| {
         let text = doc.text(&(first..end));
         // An item's first entry starts at its key, not at the item's dash.
-        let skip = if first == piece.lines.start && doc.line(first).1 < piece.column {
+        let skip = if first == piece.lines.start && doc.indent(first) < piece.column {
             piece.column
         } else {
             0
@@ -252,7 +257,7 @@ fn mapping_entries<'a>(doc: &Doc<'a>, piece: &Piece) -> Option<Vec<Entry<'a>>> {
     let mut entries: Vec<Entry<'a>> = Vec::new();
     let mut open: Option<Open<'a>> = None;
     for index in piece.lines.clone() {
-        let (_, line_indent, empty) = doc.line(index);
+        let (line_indent, empty) = (doc.indent(index), doc.empty(index));
         // The first line of a sequence item: its key sits after the dash.
         let indent = if index == piece.lines.start {
             line_indent.max(piece.column)
@@ -312,7 +317,7 @@ fn sequence_items<'a>(doc: &Doc<'a>, lines: &Range<usize>) -> Option<Vec<Item<'a
     let mut starts = Vec::new();
     let mut column = None;
     for index in lines.clone() {
-        let (_, indent, empty) = doc.line(index);
+        let (indent, empty) = (doc.indent(index), doc.empty(index));
         if empty {
             continue;
         }
@@ -430,10 +435,10 @@ fn shape(doc: &Doc<'_>, entry: &Entry<'_>) -> Shape {
     if !entry.inline.is_empty() {
         return Shape::Other;
     }
-    let Some(first) = entry.rest.clone().find(|i| !doc.line(*i).2) else {
+    let Some(first) = entry.rest.clone().find(|i| !doc.empty(*i)) else {
         return Shape::Other;
     };
-    let indent = doc.line(first).1;
+    let indent = doc.indent(first);
     if is_sequence_item(doc.content(first, indent)) {
         Shape::Sequence(entry.rest.clone())
     } else {

@@ -61,8 +61,9 @@ enum Body {
         text: std::sync::Arc<super::chunks::Indexed>,
         /// `apiVersion`, `kind` and `metadata`, read when the document was.
         header: Value,
-        /// The whole parse, once asked for; a failure keeps the message.
-        value: std::sync::OnceLock<Result<Value, String>>,
+        /// The whole parse, once asked for; a failure keeps its line in the document
+        /// and its message.
+        value: std::sync::OnceLock<Result<Value, (usize, String)>>,
     },
 }
 
@@ -106,7 +107,10 @@ impl ManifestObject {
                 header,
                 value,
             } => match value.get_or_init(|| {
-                serde_saphyr::from_str::<Value>(text.text()).map_err(|e| e.to_string())
+                serde_saphyr::from_str::<Value>(text.text()).map_err(|e| {
+                    let line = e.location().map_or(1, |l| l.line() as usize);
+                    (line, super::parse::bare_message(&e.to_string()).to_string())
+                })
             }) {
                 Ok(value) => value,
                 // What did parse: its identity. `late_issue` says why the rest is missing.
@@ -132,9 +136,9 @@ impl ManifestObject {
     pub fn late_issue(&self) -> Option<super::ManifestIssue> {
         match &self.body {
             Body::Text { value, .. } => match value.get() {
-                Some(Err(message)) => Some(super::ManifestIssue {
+                Some(Err((line, message))) => Some(super::ManifestIssue {
                     file: self.origin.file.clone(),
-                    line: self.origin.line,
+                    line: self.origin.line + line.saturating_sub(1),
                     message: format!("YAML does not parse: {message}"),
                 }),
                 _ => None,

