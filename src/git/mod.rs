@@ -108,13 +108,9 @@ impl Repo {
     /// Another handle without an object cache, for reading objects once each (a diff's
     /// renders): a cache would only keep a second copy of every blob read.
     pub fn uncached_handle(&self) -> Repo {
-        let mut inner = self.inner.clone();
-        inner.object_cache_size(0);
-        Repo {
-            name: self.name.clone(),
-            inner,
-            packs: Default::default(),
-        }
+        let mut repo = self.handle();
+        repo.inner.object_cache_size(0);
+        repo
     }
 
     /// The protected branch: `configured`, else the branch HEAD points to.

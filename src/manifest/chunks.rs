@@ -373,9 +373,16 @@ fn whole(doc: &Doc<'_>) -> Piece {
 /// does not parse.
 pub fn top_level_entries(indexed: &Indexed, keys: &[&str]) -> Option<Value> {
     let doc = indexed.doc();
-    let entries = mapping_entries(&doc, &whole(&doc))?;
+    selected_entries(&doc, &whole(&doc), keys)
+}
+
+/// The entries `keys` of the block mapping `piece`, each parsed on its own.
+fn selected_entries(doc: &Doc<'_>, piece: &Piece, keys: &[&str]) -> Option<Value> {
     let mut out = serde_json::Map::new();
-    for entry in entries.iter().filter(|e| keys.contains(&e.key)) {
+    for entry in mapping_entries(doc, piece)?
+        .iter()
+        .filter(|e| keys.contains(&e.key))
+    {
         out.insert(entry.key.to_string(), entry_value(entry)?);
     }
     Some(Value::Object(out))
@@ -389,17 +396,10 @@ pub fn entries_under(indexed: &Indexed, parent: &str, keys: &[&str]) -> Option<V
     let Some(parent) = entries.iter().find(|e| e.key == parent) else {
         return Some(Value::Object(serde_json::Map::new()));
     };
-    let Shape::Mapping(piece) = shape(&doc, parent) else {
-        return entry_value(parent);
-    };
-    let mut out = serde_json::Map::new();
-    for entry in mapping_entries(&doc, &piece)?
-        .iter()
-        .filter(|e| keys.contains(&e.key))
-    {
-        out.insert(entry.key.to_string(), entry_value(entry)?);
+    match shape(&doc, parent) {
+        Shape::Mapping(piece) => selected_entries(&doc, &piece, keys),
+        _ => entry_value(parent),
     }
-    Some(Value::Object(out))
 }
 
 /// The field changes from `old` to `new` (two versions of one document), as comparing

@@ -147,6 +147,17 @@ impl ManifestObject {
         }
     }
 
+    /// The object's `spec`, enough of it to read `keys` from: for an object kept as
+    /// text only those entries are parsed (a CRD's scope without its schema).
+    pub fn spec(&self, keys: &[&str]) -> Option<std::borrow::Cow<'_, Value>> {
+        match self.indexed() {
+            Some(text) => {
+                super::chunks::entries_under(text, "spec", keys).map(std::borrow::Cow::Owned)
+            }
+            None => self.value().get("spec").map(std::borrow::Cow::Borrowed),
+        }
+    }
+
     /// The document's text, for an object kept as text.
     pub fn source(&self) -> Option<&str> {
         self.indexed().map(super::chunks::Indexed::text)

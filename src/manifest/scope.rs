@@ -67,16 +67,7 @@ fn custom_cluster_kinds(objects: &[ManifestObject]) -> HashSet<(String, String)>
         .iter()
         .filter(|o| o.key.kind == "CustomResourceDefinition")
         .filter_map(|o| {
-            let parts;
-            let spec = match o.indexed() {
-                // Not the schema: a CRD kept as text reads these three alone.
-                Some(text) => {
-                    parts =
-                        super::chunks::entries_under(text, "spec", &["scope", "group", "names"])?;
-                    &parts
-                }
-                None => o.value().get("spec")?,
-            };
+            let spec = o.spec(&["scope", "group", "names"])?;
             if spec.get("scope")?.as_str()? != "Cluster" {
                 return None;
             }

@@ -204,12 +204,8 @@ fn image_changes(object: &ObjectDiff) -> Vec<ImageChange> {
 
 fn replica_change(object: &ObjectDiff) -> Option<ReplicaChange> {
     let replicas = |side: &Option<super::ManifestObject>| {
-        side.as_ref().and_then(|o| match o.indexed() {
-            Some(text) => super::chunks::entries_under(text, "spec", &["replicas"])?
-                .get("replicas")?
-                .as_i64(),
-            None => o.value().get("spec")?.get("replicas")?.as_i64(),
-        })
+        side.as_ref()
+            .and_then(|o| o.spec(&["replicas"])?.get("replicas")?.as_i64())
     };
     let (old, new) = (replicas(&object.old), replicas(&object.new));
     (old != new).then(|| ReplicaChange {
