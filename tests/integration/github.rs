@@ -544,6 +544,13 @@ fn the_tui_lists_pull_requests_shows_the_quota_and_opens_them_in_the_browser() {
     // Newest first: #2 is selected; `o` opens its page.
     session.keys(&["o"]);
     session.wait_for("opened https://github.com/acme/shop-env/pull/2");
+    // The browser runs on its own: the status says it started, not that it has written.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while std::fs::read_to_string(&opened).map_or(true, |t| t.is_empty())
+        && std::time::Instant::now() < deadline
+    {
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
     let pages = std::fs::read_to_string(&opened).expect("the browser was started");
     assert_eq!(pages.trim(), "https://github.com/acme/shop-env/pull/2");
     // The promotion's description is the pull request's, with what GitHub says of it.
