@@ -11,7 +11,7 @@ pub use crate::forge::github::open::GitHubSide;
 use crate::git::promotions::PromotionBranch;
 use crate::git::{CommitInfo, GitError, Person, Repo};
 use crate::manifest::parse::ManifestIssue;
-use crate::manifest::{ManifestObject, RenderedDiff, Summary, diff_objects};
+use crate::manifest::{ChangeKind, ManifestObject, RenderedDiff, Summary, diff_objects};
 use crate::raw_diff::{FileDiff, raw_diff};
 use crate::render::{RenderError, inputs_of, render};
 
@@ -260,16 +260,30 @@ impl OpenRepo {
         });
         let (old, new) = (old?, new?);
         let render_errors: Vec<String> = [old.error, new.error].into_iter().flatten().collect();
-        let diff = if render_errors.is_empty() {
+        let mut diff = if render_errors.is_empty() {
             diff_objects(old.objects, new.objects)
         } else {
             // Showing everything as added or removed because one side failed would lie.
             RenderedDiff::default()
         };
-        let summary = Summary::of(&diff);
         let mut issues = old.issues;
         issues.extend(new.issues);
-        // A large document kept as text that turned out not to parse (see `chunks`).
+        // An added document is all new text: parse it, so that a YAML error in it is
+        // reported and, as with any document that does not parse, adds no object. (A
+        // changed one had the parts that differ parsed; text that is the same on both
+        // sides is not this diff's news.)
+        diff.objects.retain(|o| match (&o.change, &o.new) {
+            (ChangeKind::Added, Some(object)) => {
+                object.value();
+                let issue = object.late_issue();
+                let parsed = issue.is_none();
+                issues.extend(issue);
+                parsed
+            }
+            _ => true,
+        });
+        let summary = Summary::of(&diff);
+        // A document kept as text that turned out not to parse (see `chunks`).
         issues.extend(diff.objects.iter().flat_map(|o| {
             [&o.old, &o.new]
                 .into_iter()

@@ -1,14 +1,16 @@
-//! The field changes between two versions of one large YAML document, parsing only the
-//! parts whose text differs.
+//! The field changes between two versions of one YAML document, parsing only the parts
+//! whose text differs.
 //!
-//! Large documents (CRDs of a megabyte, dashboards) usually change in a few lines, and
-//! parsing YAML is most of a diff's time. A block mapping's entries can be cut out of its
+//! Documents usually change in a few lines (a CRD of a megabyte, an image tag in a
+//! Deployment), most of a render's documents do not change at all, and parsing YAML is
+//! most of a diff's time. A block mapping's entries can be cut out of its
 //! text by indentation alone: an entry starts at a line holding `key:` at the mapping's
 //! column and runs until the next such line. Two entries with the same text have the
 //! same value, so only entries whose text differs are looked into, down to the smallest
 //! differing pieces, which the YAML parser then reads on their own. The changes come out
 //! exactly as [`super::diff`]'s comparison of the whole parsed values gives them, in the
-//! same order (tested on every corpus pair).
+//! same order (tested on every corpus pair). The summary's container images are read
+//! the same way, from each container's `name` and `image` alone.
 //!
 //! Only plain block YAML is cut this way: a document with anchors, aliases, tags,
 //! directives or tabs in its indentation, a key that is not a plain word (quoted,
@@ -110,9 +112,9 @@ fn parse(text: &str) -> Option<Value> {
     serde_saphyr::from_str::<Value>(text).ok()
 }
 
-/// A large document's text and its lines, indexed once when it is read: a diff cuts the
-/// same text once per level it descends, and each cut only looks at where lines start
-/// and how far in they are.
+/// A document's text and its lines, indexed once when it is read: a diff cuts the same
+/// text once per level it descends, and each cut only looks at where lines start, how far
+/// in they are, and where the value they begin ends.
 #[derive(Debug)]
 pub struct Indexed {
     /// The file the document is part of, shared by its documents.
@@ -124,7 +126,11 @@ pub struct Indexed {
 #[derive(Debug, Clone, Copy)]
 struct Line {
     start: u32,
-    indent: u32,
+    /// The first line after this one that is not blank and sits at or left of this one's
+    /// indentation; for a blank line, the first line after it that is not blank. A cut
+    /// jumps over an entry's value in one step instead of reading every line of it.
+    next: u32,
+    indent: u16,
     /// Blank or only a comment.
     empty: bool,
 }
@@ -153,11 +159,13 @@ impl Indexed {
             }
             lines.push(Line {
                 start: start as u32,
-                indent: indent as u32,
+                next: 0,
+                indent: u16::try_from(indent).ok()?,
                 empty,
             });
             start += line.len();
         }
+        link_next_lines(&mut lines);
         Some(Indexed {
             file: std::sync::Arc::clone(file),
             range,
@@ -177,6 +185,30 @@ impl Indexed {
     }
 }
 
+/// Fill in each line's [`Line::next`], from the last line up: the lines still waiting on
+/// the stack are the nearest ones to the right that nothing nearer and further left hides.
+fn link_next_lines(lines: &mut [Line]) {
+    let end = lines.len() as u32;
+    let mut waiting: Vec<(u16, u32)> = Vec::new();
+    let mut next_not_blank = end;
+    for index in (0..lines.len()).rev() {
+        let line = &mut lines[index];
+        if line.empty {
+            line.next = next_not_blank;
+            continue;
+        }
+        while waiting
+            .last()
+            .is_some_and(|(indent, _)| *indent > line.indent)
+        {
+            waiting.pop();
+        }
+        line.next = waiting.last().map_or(end, |(_, at)| *at);
+        waiting.push((line.indent, index as u32));
+        next_not_blank = index as u32;
+    }
+}
+
 /// A borrowed [`Indexed`].
 #[derive(Clone, Copy)]
 struct Doc<'a> {
@@ -193,6 +225,15 @@ impl<'a> Doc<'a> {
     /// Whether line `index` is blank or only a comment.
     fn empty(&self, index: usize) -> bool {
         self.lines[index].empty
+    }
+
+    /// The first line from `index` on, before `end`, that is not blank and sits at or
+    /// left of `column` (`end` if none): where the value that `index` is part of ends.
+    fn next_at_or_left_of(&self, mut index: usize, column: usize, end: usize) -> usize {
+        while index < end && (self.empty(index) || self.indent(index) > column) {
+            index = self.lines[index].next as usize;
+        }
+        index.min(end)
     }
 
     /// The text of lines `range`.
@@ -256,7 +297,10 @@ fn mapping_entries<'a>(doc: &Doc<'a>, piece: &Piece) -> Option<Vec<Entry<'a>>> {
     };
     let mut entries: Vec<Entry<'a>> = Vec::new();
     let mut open: Option<Open<'a>> = None;
-    for index in piece.lines.clone() {
+    let end = piece.lines.end;
+    let mut next = piece.lines.start;
+    while next < end {
+        let index = next;
         let (line_indent, empty) = (doc.indent(index), doc.empty(index));
         // The first line of a sequence item: its key sits after the dash.
         let indent = if index == piece.lines.start {
@@ -265,15 +309,19 @@ fn mapping_entries<'a>(doc: &Doc<'a>, piece: &Piece) -> Option<Vec<Entry<'a>>> {
             line_indent
         };
         if empty {
+            next = doc.next_at_or_left_of(index, usize::MAX, end);
             continue;
         }
         if indent > piece.column {
+            // The open entry's value, all of it.
             open.as_ref()?;
+            next = doc.next_at_or_left_of(index, piece.column, end);
             continue;
         }
         if indent < piece.column {
             return None;
         }
+        next = doc.next_at_or_left_of(index + 1, piece.column, end);
         let content = doc.content(index, indent);
         if is_sequence_item(content) {
             // A sequence written at its key's column: the open entry's value.
@@ -316,9 +364,12 @@ struct Item<'a> {
 fn sequence_items<'a>(doc: &Doc<'a>, lines: &Range<usize>) -> Option<Vec<Item<'a>>> {
     let mut starts = Vec::new();
     let mut column = None;
-    for index in lines.clone() {
+    let mut next = lines.start;
+    while next < lines.end {
+        let index = next;
         let (indent, empty) = (doc.indent(index), doc.empty(index));
         if empty {
+            next = doc.next_at_or_left_of(index, usize::MAX, lines.end);
             continue;
         }
         let column = *column.get_or_insert(indent);
@@ -327,6 +378,7 @@ fn sequence_items<'a>(doc: &Doc<'a>, lines: &Range<usize>) -> Option<Vec<Item<'a
         } else if indent <= column || starts.is_empty() {
             return None;
         }
+        next = doc.next_at_or_left_of(index + 1, column, lines.end);
     }
     let column = column?;
     let mut items = Vec::new();
@@ -376,16 +428,29 @@ pub fn top_level_entries(indexed: &Indexed, keys: &[&str]) -> Option<Value> {
     selected_entries(&doc, &whole(&doc), keys)
 }
 
-/// The entries `keys` of the block mapping `piece`, each parsed on its own.
+/// The entries `keys` of the block mapping `piece`, parsed together: their texts, in
+/// order, are a mapping of their own (the parser's fixed cost, not the bytes, is most of
+/// the time for a few short entries).
 fn selected_entries(doc: &Doc<'_>, piece: &Piece, keys: &[&str]) -> Option<Value> {
-    let mut out = serde_json::Map::new();
-    for entry in mapping_entries(doc, piece)?
-        .iter()
-        .filter(|e| keys.contains(&e.key))
-    {
-        out.insert(entry.key.to_string(), entry_value(entry)?);
+    let entries = mapping_entries(doc, piece)?;
+    let mut text = String::new();
+    for entry in entries.iter().filter(|e| keys.contains(&e.key)) {
+        // An item's first entry starts at its key; the others at the line's start.
+        if !entry.text.starts_with(' ') {
+            text.extend(std::iter::repeat_n(' ', piece.column));
+        }
+        text.push_str(entry.text);
+        if !text.ends_with('\n') {
+            text.push('\n');
+        }
     }
-    Some(Value::Object(out))
+    if text.is_empty() {
+        return Some(Value::Object(serde_json::Map::new()));
+    }
+    match parse(&text)? {
+        map @ Value::Object(_) => Some(map),
+        _ => None,
+    }
 }
 
 /// [`top_level_entries`] one level down: the entries `keys` of the mapping under the
@@ -400,6 +465,59 @@ pub fn entries_under(indexed: &Indexed, parent: &str, keys: &[&str]) -> Option<V
         Shape::Mapping(piece) => selected_entries(&doc, &piece, keys),
         _ => entry_value(parent),
     }
+}
+
+/// Keys whose list holds containers, as the summary looks for them anywhere in an object.
+pub const CONTAINER_LISTS: [&str; 3] = ["containers", "initContainers", "ephemeralContainers"];
+
+/// `container name → image` of every container list in the document (pods, templates,
+/// custom resources that embed them), as reading the parsed value gives them; only each
+/// container's `name` and `image` are parsed, and only entries whose text mentions
+/// containers are looked into. `None` when the document cannot be cut that far.
+pub fn container_images(indexed: &Indexed) -> Option<std::collections::BTreeMap<String, String>> {
+    let doc = indexed.doc();
+    let mut out = std::collections::BTreeMap::new();
+    mapping_images(&doc, &whole(&doc), &mut out)?;
+    Some(out)
+}
+
+fn mentions_containers(text: &str) -> bool {
+    memchr::memmem::find(text.as_bytes(), b"ontainers").is_some()
+}
+
+fn mapping_images(
+    doc: &Doc<'_>,
+    piece: &Piece,
+    out: &mut std::collections::BTreeMap<String, String>,
+) -> Option<()> {
+    for entry in mapping_entries(doc, piece)? {
+        if !mentions_containers(entry.text) {
+            continue;
+        }
+        match shape(doc, &entry) {
+            Shape::Mapping(inner) => mapping_images(doc, &inner, out)?,
+            Shape::Sequence(lines) => {
+                let holds_containers = CONTAINER_LISTS.contains(&entry.key);
+                for item in sequence_items(doc, &lines)? {
+                    if holds_containers {
+                        let container = selected_entries(doc, &item.piece, &["name", "image"])?;
+                        if let (Some(name), Some(image)) = (
+                            container.get("name").and_then(Value::as_str),
+                            container.get("image").and_then(Value::as_str),
+                        ) {
+                            out.insert(name.to_string(), image.to_string());
+                        }
+                    } else if mentions_containers(item.text) {
+                        mapping_images(doc, &item.piece, out)?;
+                    }
+                }
+            }
+            // A scalar that mentions containers is text; a flow collection may hold some.
+            Shape::Other if entry.inline.starts_with(['[', '{']) => return None,
+            Shape::Other => {}
+        }
+    }
+    Some(())
 }
 
 /// The field changes from `old` to `new` (two versions of one document), as comparing
@@ -705,5 +823,74 @@ spec:
     fn a_list_indented_under_its_key_compares_with_one_at_the_key() {
         same_as_whole("a:\n- x: 1\n- x: 2\n", "a:\n  - x: 1\n  - x: 3\n");
         same_as_whole("a:\n  - x: 1\n", "a:\n- x: 1\n- x: 2\n");
+    }
+
+    fn images_of(text: &str) -> Option<Vec<(String, String)>> {
+        container_images(&Indexed::new(text)?).map(|m| m.into_iter().collect())
+    }
+
+    #[test]
+    fn container_images_are_read_from_every_container_list() {
+        let cronjob = "apiVersion: batch/v1
+kind: CronJob
+metadata:
+  name: nightly
+  annotations:
+    note: |
+      containers:
+      - name: not-a-container
+        image: nope
+spec:
+  jobTemplate:
+    spec:
+      template:
+        spec:
+          initContainers:
+            - name: migrate
+              image: ghcr.io/acme/migrate:2
+          containers:
+          - image: ghcr.io/acme/job:1
+            # the name after the image
+            name: job
+            args: [--once]
+          - name: sidecar
+            image: \"ghcr.io/acme/proxy:3\"
+
+          - name: nameless-image
+";
+        assert_eq!(
+            images_of(cronjob),
+            Some(vec![
+                ("job".into(), "ghcr.io/acme/job:1".into()),
+                ("migrate".into(), "ghcr.io/acme/migrate:2".into()),
+                ("sidecar".into(), "ghcr.io/acme/proxy:3".into()),
+            ])
+        );
+        assert_eq!(
+            images_of("kind: ConfigMap\ndata:\n  a: b\n"),
+            Some(Vec::new())
+        );
+    }
+
+    #[test]
+    fn container_lists_it_cannot_read_give_up() {
+        // A flow list, and a list of scalars.
+        for text in [
+            "spec:\n  containers: [{name: a, image: b}]\n",
+            "spec:\n  containers:\n  - a\n",
+            "spec:\n  template:\n    containers\n",
+        ] {
+            assert_eq!(images_of(text), None, "{text}");
+        }
+    }
+
+    #[test]
+    fn blank_lines_and_comments_do_not_hide_a_value_without_a_key() {
+        // A value more indented than the mapping before any key: not plainly a mapping.
+        assert!(field_changes_of("a: 1\n", "\n   # c\n    b: 2\na: 1\n").is_none());
+        same_as_whole(
+            "a:\n\n  # comment\n  b: 1\n\n  c: [1]\nd: 2\n",
+            "a:\n\n  # comment\n  b: 2\n\n  c: [1, 2]\nd: 2\n",
+        );
     }
 }

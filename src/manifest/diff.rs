@@ -276,7 +276,7 @@ fn strip_generated_suffix(name: &str) -> &str {
 
 fn compare(old: ManifestObject, new: ManifestObject) -> ObjectDiff {
     let mut fields = Vec::new();
-    // Two versions of a large document kept as text: compare the parts that differ.
+    // Two versions of a document kept as text: compare the parts that differ.
     let by_parts = match (old.indexed(), new.indexed()) {
         (Some(a), Some(b)) if a.text() == b.text() => Some(Vec::new()),
         (Some(a), Some(b)) => super::chunks::field_changes_between(a, b),

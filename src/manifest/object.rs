@@ -55,7 +55,7 @@ pub struct ManifestObject {
 #[derive(Debug, Clone)]
 enum Body {
     Parsed(Value),
-    /// A large document kept as its text and parsed on first use: a diff of two versions
+    /// A document kept as its text and parsed on first use: a diff of two versions
     /// mostly compares text and parses only what differs (see `chunks`).
     Text {
         text: std::sync::Arc<super::chunks::Indexed>,

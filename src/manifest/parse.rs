@@ -141,7 +141,7 @@ pub fn parse_documents_with(file: &str, bytes: &[u8], secrets: Secrets) -> Parse
     parse_file(file, bytes.to_vec(), secrets)
 }
 
-/// [`parse_documents_with`] bytes it may keep: large documents kept as text share them
+/// [`parse_documents_with`] bytes it may keep: documents kept as text share them
 /// rather than copy them.
 pub fn parse_file(file: &str, bytes: Vec<u8>, secrets: Secrets) -> ParsedManifests {
     let mut out = ParsedManifests::default();
@@ -164,7 +164,7 @@ pub fn parse_file(file: &str, bytes: Vec<u8>, secrets: Secrets) -> ParsedManifes
     };
     for doc in split_documents(&text) {
         if secrets == Secrets::Redact
-            && KEEP_AS_TEXT_BYTES.contains(&doc.text.len())
+            && doc.text.len() <= MAX_TEXT_BYTES
             && let Some(object) = unparsed_object(file, &text, doc)
         {
             out.objects.push(object);
@@ -195,12 +195,14 @@ pub fn parse_file(file: &str, bytes: Vec<u8>, secrets: Secrets) -> ParsedManifes
     out
 }
 
-/// Documents this large are kept as text, their identity read from their first entries
-/// (see [`ManifestObject::source`]); nearly all are CRDs. Larger ones go through the
-/// whole parse, whose limits (64 MiB of scalars per document) they may break.
-const KEEP_AS_TEXT_BYTES: std::ops::RangeInclusive<usize> = 128 * 1024..=16 * 1024 * 1024;
+/// Documents in plain block YAML up to this size are kept as text, their identity read
+/// from their first entries (see [`ManifestObject::source`]): a diff then parses only
+/// what differs between two versions, and nothing of a document whose text is the same
+/// on both sides. Larger ones go through the whole parse, whose limits (64 MiB of
+/// scalars per document) they may break.
+const MAX_TEXT_BYTES: usize = 16 * 1024 * 1024;
 
-/// A large plain document as an object kept as text, when its `apiVersion`, `kind` and
+/// A plain document as an object kept as text, when its `apiVersion`, `kind` and
 /// `metadata` can be read on their own and it is neither a Secret (whose values must be
 /// hidden at once) nor a list; `None` sends it through the whole parse.
 fn unparsed_object(

@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 use serde_json::Value;
 
+use super::chunks::CONTAINER_LISTS;
 use super::diff::{ChangeKind, ObjectDiff, RenderedDiff};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -151,10 +152,8 @@ fn images(value: &Value, out: &mut BTreeMap<String, String>) {
     match value {
         Value::Object(map) => {
             for (key, child) in map {
-                if matches!(
-                    key.as_str(),
-                    "containers" | "initContainers" | "ephemeralContainers"
-                ) && let Value::Array(list) = child
+                if CONTAINER_LISTS.contains(&key.as_str())
+                    && let Value::Array(list) = child
                 {
                     for container in list {
                         if let (Some(name), Some(image)) = (
@@ -176,14 +175,17 @@ fn images(value: &Value, out: &mut BTreeMap<String, String>) {
 
 fn image_changes(object: &ObjectDiff) -> Vec<ImageChange> {
     let collect = |side: &Option<super::ManifestObject>| {
-        let mut map = BTreeMap::new();
-        if let Some(o) = side {
-            // A large document kept as text that never says "containers" has none.
-            if o.source().is_none_or(|text| text.contains("ontainers")) {
+        let Some(o) = side else {
+            return BTreeMap::new();
+        };
+        // A document kept as text: its containers' names and images, not all of it.
+        o.indexed()
+            .and_then(super::chunks::container_images)
+            .unwrap_or_else(|| {
+                let mut map = BTreeMap::new();
                 images(o.value(), &mut map);
-            }
-        }
-        map
+                map
+            })
     };
     let old = collect(&object.old);
     let new = collect(&object.new);

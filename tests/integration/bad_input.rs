@@ -169,6 +169,11 @@ fn broken_documents_are_reported_and_the_rest_still_diffs() {
             "envs/prod/nokind.yaml",
             "apiVersion: v1\nmetadata: {name: c}\n---\napiVersion: v1\nkind: ConfigMap\nmetadata: {}\n",
         ),
+        // Its identity reads well; the error is further down.
+        (
+            "envs/prod/indented.yaml",
+            "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: d\ndata:\n  a: '1'\n   b: '2'\n",
+        ),
     ]);
     let json = tollgate_with(home.path(), &config, &["diff", "HEAD~1..HEAD", "--json"])
         .ok()
@@ -191,6 +196,12 @@ fn broken_documents_are_reported_and_the_rest_still_diffs() {
         issues
             .iter()
             .any(|i| i.starts_with("envs/prod/broken.yaml:") && i.contains("YAML")),
+        "{issues:?}"
+    );
+    assert!(
+        issues
+            .iter()
+            .any(|i| i.starts_with("envs/prod/indented.yaml:7:") && i.contains("YAML")),
         "{issues:?}"
     );
     assert!(

@@ -504,15 +504,27 @@ fn kustomize_examples_render_offline() {
     }
 }
 
-/// The diff of a large document compares only the parts whose text differs
+/// `object` with its whole value parsed, as if it had never been kept as text.
+fn parsed(object: &tollgate::manifest::ManifestObject) -> tollgate::manifest::ManifestObject {
+    tollgate::manifest::ManifestObject::new(
+        object.key.clone(),
+        object.api_version.clone(),
+        object.origin.clone(),
+        object.value().clone(),
+    )
+}
+
+/// The diff of documents kept as text compares only the parts whose text differs
 /// (`manifest::chunks`): on every pair of versions of every corpus document that differs,
 /// that gives exactly the field changes the comparison of the whole parsed values gives,
-/// or gives up. And it does not give up on the documents it is for (argo-cd's CRDs).
+/// or gives up; every file's diff and summary (images read from containers alone) are
+/// those of its parsed objects. And it does not give up on the documents it is for
+/// (argo-cd's CRDs).
 #[test]
 fn cutting_documents_by_indentation_changes_no_field_change() {
     use tollgate::manifest::chunks::{field_changes_of, is_plain_block_yaml};
     use tollgate::manifest::parse::split_documents;
-    use tollgate::manifest::{ChangeKind, diff_objects, parse_documents};
+    use tollgate::manifest::{ChangeKind, Summary, diff_objects, parse_documents};
 
     let root = corpus();
     let (mut compared, mut cut) = (0, 0);
@@ -554,6 +566,36 @@ fn cutting_documents_by_indentation_changes_no_field_change() {
                             })
                             .collect()
                     };
+                // The whole file, as text and parsed.
+                let as_text = diff_objects(
+                    parse_documents(&path, old_bytes).objects,
+                    parse_documents(&path, &new_bytes).objects,
+                );
+                let all_parsed = |objects: &[tollgate::manifest::ManifestObject]| {
+                    objects.iter().map(parsed).collect::<Vec<_>>()
+                };
+                let as_values = diff_objects(
+                    all_parsed(&parse_documents(&path, old_bytes).objects),
+                    all_parsed(&parse_documents(&path, &new_bytes).objects),
+                );
+                let outcome = |diff: &tollgate::manifest::RenderedDiff| -> Vec<String> {
+                    diff.objects
+                        .iter()
+                        .map(|o| format!("{} {:?} {:?}", o.key, o.change, o.fields))
+                        .collect()
+                };
+                assert_eq!(
+                    outcome(&as_text),
+                    outcome(&as_values),
+                    "{}: {path}",
+                    pair[1].display()
+                );
+                assert_eq!(
+                    Summary::of(&as_text),
+                    Summary::of(&as_values),
+                    "{}: {path}",
+                    pair[1].display()
+                );
                 let old_docs = by_key(old_text);
                 for (key, (new_doc, new_object)) in by_key(new_text) {
                     let Some((old_doc, old_object)) = old_docs.get(&key) else {
@@ -563,7 +605,7 @@ fn cutting_documents_by_indentation_changes_no_field_change() {
                         continue;
                     }
                     compared += 1;
-                    let whole = diff_objects(vec![old_object.clone()], vec![new_object]);
+                    let whole = diff_objects(vec![parsed(old_object)], vec![parsed(&new_object)]);
                     let expected = match whole.objects[0].change {
                         ChangeKind::Unchanged => Vec::new(),
                         _ => whole.objects[0].fields.clone(),
