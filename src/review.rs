@@ -69,8 +69,11 @@ impl OpenRepo {
         let mut digests = BTreeMap::new();
         for env in self.environments_at(Some(head))? {
             if environments.contains(&env.name)
-                && let Ok(rendered) = render(&self.repo, tree, &env)
-                && rendered.issues.is_empty()
+                && let Ok(mut rendered) = render(&self.repo, tree, &env)
+                && {
+                    rendered.parse_all();
+                    rendered.issues.is_empty()
+                }
             {
                 digests.insert(env.name.clone(), rendered_digest(&rendered.objects));
             }

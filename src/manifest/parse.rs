@@ -39,6 +39,20 @@ impl ParsedManifests {
         self.objects.extend(other.objects);
         self.issues.extend(other.issues);
     }
+
+    /// Parse every document kept as text, for a use that needs every value (a digest of
+    /// the whole render): one that does not parse becomes an issue and no object, as if
+    /// it had been read whole at once.
+    pub fn parse_all(&mut self) {
+        let issues = &mut self.issues;
+        self.objects.retain(|object| {
+            object.value();
+            let issue = object.late_issue();
+            let parsed = issue.is_none();
+            issues.extend(issue);
+            parsed
+        });
+    }
 }
 
 /// One YAML document's text and the 1-based line it starts on.
@@ -367,6 +381,21 @@ mod tests {
         let issue = &parsed.issues[0];
         assert_eq!(issue.file, "envs/x/cm.yaml");
         assert!((5..=7).contains(&issue.line), "{issue}");
+    }
+
+    #[test]
+    fn an_error_past_a_documents_identity_is_found_when_every_value_is_needed() {
+        // Plain enough to keep as text; the bad indentation is on line 10 of the file.
+        let text = "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\n---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: b}\ndata:\n  x: '1'\n   y: '2'\n";
+        let mut parsed = parse_documents("envs/x/cm.yaml", text.as_bytes());
+        assert_eq!(parsed.objects.len(), 2, "the identity reads well");
+        assert!(parsed.objects.iter().all(|o| o.source().is_some()));
+        parsed.parse_all();
+        let names: Vec<_> = parsed.objects.iter().map(|o| o.key.name.as_str()).collect();
+        assert_eq!(names, ["a"]);
+        assert_eq!(parsed.issues.len(), 1);
+        assert_eq!(parsed.issues[0].file, "envs/x/cm.yaml");
+        assert_eq!(parsed.issues[0].line, 10, "{}", parsed.issues[0]);
     }
 
     #[test]
