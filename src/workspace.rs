@@ -274,11 +274,7 @@ impl OpenRepo {
         // sides is not this diff's news.)
         diff.objects.retain(|o| match (&o.change, &o.new) {
             (ChangeKind::Added, Some(object)) => {
-                object.value();
-                let issue = object.late_issue();
-                let parsed = issue.is_none();
-                issues.extend(issue);
-                parsed
+                object.parse_now().map_err(|e| issues.push(e)).is_ok()
             }
             _ => true,
         });

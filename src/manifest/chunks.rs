@@ -185,8 +185,9 @@ impl Indexed {
     }
 }
 
-/// Fill in each line's [`Line::next`], from the last line up: the lines still waiting on
-/// the stack are the nearest ones to the right that nothing nearer and further left hides.
+/// Fill in each line's [`Line::next`], walking up from the last line with a stack of the
+/// lines below that could still be someone's `next`: a line hides every line below it
+/// that is further in, since any line above reaches it first.
 fn link_next_lines(lines: &mut [Line]) {
     let end = lines.len() as u32;
     let mut waiting: Vec<(u16, u32)> = Vec::new();

@@ -147,6 +147,13 @@ impl ManifestObject {
         }
     }
 
+    /// Parse the whole object now if it was kept as text: `Err` with the issue when it
+    /// does not parse (its value is then only its identity).
+    pub fn parse_now(&self) -> Result<(), super::ManifestIssue> {
+        self.value();
+        self.late_issue().map_or(Ok(()), Err)
+    }
+
     /// The object's `spec`, enough of it to read `keys` from: for an object kept as
     /// text only those entries are parsed (a CRD's scope without its schema).
     pub fn spec(&self, keys: &[&str]) -> Option<std::borrow::Cow<'_, Value>> {

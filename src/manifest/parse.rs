@@ -45,13 +45,8 @@ impl ParsedManifests {
     /// it had been read whole at once.
     pub fn parse_all(&mut self) {
         let issues = &mut self.issues;
-        self.objects.retain(|object| {
-            object.value();
-            let issue = object.late_issue();
-            let parsed = issue.is_none();
-            issues.extend(issue);
-            parsed
-        });
+        self.objects
+            .retain(|object| object.parse_now().map_err(|e| issues.push(e)).is_ok());
     }
 }
 
