@@ -123,8 +123,6 @@ pub struct Indexed {
     lines: Vec<Line>,
 }
 
-/// Eight bytes a line: a megabyte CRD has 20,000 of them, and how far in a line starts is
-/// read from its text again when a cut asks (a cut visits few lines).
 #[derive(Debug, Clone, Copy)]
 struct Line {
     start: u32,
@@ -132,14 +130,9 @@ struct Line {
     /// indentation; for a blank line, the first line after it that is not blank. A cut
     /// jumps over an entry's value in one step instead of reading every line of it.
     next: u32,
-}
-
-/// How far in a line (from its first byte) starts, and whether it is blank or only a
-/// comment.
-fn layout(line: &[u8]) -> (usize, bool) {
-    let indent = line.iter().position(|b| *b != b' ').unwrap_or(line.len());
-    let empty = matches!(line.get(indent), None | Some(b'\n' | b'\r' | b'#'));
-    (indent, empty)
+    indent: u16,
+    /// Blank or only a comment.
+    empty: bool,
 }
 
 impl Indexed {
@@ -155,29 +148,24 @@ impl Indexed {
         if has_node_properties(text) {
             return None;
         }
-        let count = memchr::memchr_iter(b'\n', text.as_bytes()).count() + 1;
-        let mut lines = Vec::with_capacity(count);
-        // Each line's indentation, `None` for a blank one, while the links are made.
-        let mut indents: Vec<Option<u16>> = Vec::with_capacity(count);
+        let mut lines = Vec::with_capacity(memchr::memchr_iter(b'\n', text.as_bytes()).count() + 1);
         let mut start = 0;
         for line in text.split_inclusive('\n') {
             let bytes = line.as_bytes();
-            let (indent, empty) = layout(bytes);
+            let indent = bytes.iter().position(|b| *b != b' ').unwrap_or(bytes.len());
+            let empty = matches!(bytes.get(indent), None | Some(b'\n' | b'\r' | b'#'));
             if !empty && !starts_plainly(bytes, indent) {
                 return None;
             }
             lines.push(Line {
                 start: start as u32,
                 next: 0,
-            });
-            indents.push(if empty {
-                None
-            } else {
-                Some(u16::try_from(indent).ok()?)
+                indent: u16::try_from(indent).ok()?,
+                empty,
             });
             start += line.len();
         }
-        link_next_lines(&mut lines, &indents);
+        link_next_lines(&mut lines);
         Some(Indexed {
             file: std::sync::Arc::clone(file),
             range,
@@ -200,20 +188,24 @@ impl Indexed {
 /// Fill in each line's [`Line::next`], walking up from the last line with a stack of the
 /// lines below that could still be someone's `next`: a line hides every line below it
 /// that is further in, since any line above reaches it first.
-fn link_next_lines(lines: &mut [Line], indents: &[Option<u16>]) {
+fn link_next_lines(lines: &mut [Line]) {
     let end = lines.len() as u32;
     let mut waiting: Vec<(u16, u32)> = Vec::new();
     let mut next_not_blank = end;
-    for (index, indent) in indents.iter().enumerate().rev() {
-        let Some(indent) = *indent else {
-            lines[index].next = next_not_blank;
+    for index in (0..lines.len()).rev() {
+        let line = &mut lines[index];
+        if line.empty {
+            line.next = next_not_blank;
             continue;
-        };
-        while waiting.last().is_some_and(|(below, _)| *below > indent) {
+        }
+        while waiting
+            .last()
+            .is_some_and(|(indent, _)| *indent > line.indent)
+        {
             waiting.pop();
         }
-        lines[index].next = waiting.last().map_or(end, |(_, at)| *at);
-        waiting.push((indent, index as u32));
+        line.next = waiting.last().map_or(end, |(_, at)| *at);
+        waiting.push((line.indent, index as u32));
         next_not_blank = index as u32;
     }
 }
@@ -228,25 +220,18 @@ struct Doc<'a> {
 impl<'a> Doc<'a> {
     /// How far in line `index` starts.
     fn indent(&self, index: usize) -> usize {
-        self.layout(index).0
+        self.lines[index].indent as usize
     }
 
     /// Whether line `index` is blank or only a comment.
     fn empty(&self, index: usize) -> bool {
-        self.layout(index).1
-    }
-
-    fn layout(&self, index: usize) -> (usize, bool) {
-        layout(&self.text.as_bytes()[self.lines[index].start as usize..])
+        self.lines[index].empty
     }
 
     /// The first line from `index` on, before `end`, that is not blank and sits at or
     /// left of `column` (`end` if none): where the value that `index` is part of ends.
     fn next_at_or_left_of(&self, mut index: usize, column: usize, end: usize) -> usize {
-        while index < end && {
-            let (indent, empty) = self.layout(index);
-            empty || indent > column
-        } {
+        while index < end && (self.empty(index) || self.indent(index) > column) {
             index = self.lines[index].next as usize;
         }
         index.min(end)
@@ -317,7 +302,7 @@ fn mapping_entries<'a>(doc: &Doc<'a>, piece: &Piece) -> Option<Vec<Entry<'a>>> {
     let mut next = piece.lines.start;
     while next < end {
         let index = next;
-        let (line_indent, empty) = doc.layout(index);
+        let (line_indent, empty) = (doc.indent(index), doc.empty(index));
         // The first line of a sequence item: its key sits after the dash.
         let indent = if index == piece.lines.start {
             line_indent.max(piece.column)
@@ -383,7 +368,7 @@ fn sequence_items<'a>(doc: &Doc<'a>, lines: &Range<usize>) -> Option<Vec<Item<'a
     let mut next = lines.start;
     while next < lines.end {
         let index = next;
-        let (indent, empty) = doc.layout(index);
+        let (indent, empty) = (doc.indent(index), doc.empty(index));
         if empty {
             next = doc.next_at_or_left_of(index, usize::MAX, lines.end);
             continue;
