@@ -14,13 +14,16 @@ use crate::git::write::{FileChange, Signature};
 use crate::git::{GitError, Repo};
 use crate::identity::Identity;
 use crate::manifest::ManifestObject;
+use crate::signing::{
+    APPROVAL_NAMESPACE, AllowedSigners, SignatureReport, SigningError, SigningKey,
+};
 
 pub const NOTES_REF: &str = "refs/notes/tollgate";
 
 /// How often a write is retried when another writer moved the notes ref in between.
 const ATTEMPTS: usize = 8;
 
-/// "Identity X approves head commit H of promotion P".
+/// "Identity X approves head commit H of promotion P": the statement an approver signs.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Approval {
     pub by: Identity,
@@ -34,6 +37,79 @@ pub struct Approval {
     /// Per environment, the digest of what rendered at `head` when it was approved.
     #[serde(default)]
     pub digests: BTreeMap<String, String>,
+    /// The repository (its protected branch) and promotion branch it was given on.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub branch: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub promotion: Option<String>,
+    /// The exact statement text and its signature, when it was read from a signed note;
+    /// never part of the statement itself.
+    #[serde(skip)]
+    pub signed: Option<SignedStatement>,
+}
+
+/// A signed approval as stored: the statement's exact bytes and an SSH signature over
+/// them. Verification works on these bytes, never on a re-encoding.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SignedStatement {
+    pub statement: String,
+    pub signature: String,
+}
+
+/// The first line of every signed approval statement: what it is, and its version.
+const STATEMENT_HEADER: &str = "tollgate approval v1\n";
+
+impl Approval {
+    /// The canonical statement text a signature covers: a header line, then the approval
+    /// as JSON with its fields in a fixed order (digests sorted by environment).
+    pub fn statement(&self) -> String {
+        let mut text = STATEMENT_HEADER.to_string();
+        text.push_str(&serde_json::to_string(self).expect("an approval always serialises"));
+        text
+    }
+
+    /// The approval a signed statement states, keeping the statement for verification.
+    fn from_signed(signed: SignedStatement) -> Option<Approval> {
+        let json = signed.statement.strip_prefix(STATEMENT_HEADER)?;
+        let mut approval: Approval = serde_json::from_str(json).ok()?;
+        approval.signed = Some(signed);
+        Some(approval)
+    }
+
+    /// Check the signature against the allowed signers at the base: it must verify over
+    /// the statement, with a key listed for the email the statement says approved.
+    pub fn check_signature(&self, signers: &AllowedSigners) -> SignatureReport {
+        match &self.signed {
+            None => SignatureReport::unsigned(),
+            Some(signed) => signers
+                .check(
+                    APPROVAL_NAMESPACE,
+                    signed.statement.as_bytes(),
+                    &signed.signature,
+                    &self.by.email,
+                    Some(self.at),
+                )
+                .into(),
+        }
+    }
+
+    /// One line of a note: signed approvals as their statement and signature, unsigned
+    /// ones (repositories without allowed signers) as the approval itself.
+    fn note_line(&self) -> String {
+        match &self.signed {
+            Some(signed) => serde_json::to_string(signed),
+            None => serde_json::to_string(self),
+        }
+        .expect("an approval always serialises")
+    }
+
+    /// Read one line of a note, signed or not; `None` for a line that is neither.
+    fn from_note_line(line: &str) -> Option<Approval> {
+        match serde_json::from_str::<SignedStatement>(line) {
+            Ok(signed) => Approval::from_signed(signed),
+            Err(_) => serde_json::from_str(line).ok(),
+        }
+    }
 }
 
 /// The digest of a rendered environment: what an approval pins beyond the commit.
@@ -50,6 +126,19 @@ pub fn rendered_digest(objects: &[ManifestObject]) -> String {
     let digest = hasher.finalize();
     let hex: String = digest[..16].iter().map(|b| format!("{b:02x}")).collect();
     format!("sha256:{hex}")
+}
+
+impl Approval {
+    /// Sign this approval's statement with `key`.
+    pub fn sign(mut self, key: &SigningKey) -> Result<Approval, SigningError> {
+        let statement = self.statement();
+        let signature = key.sign(APPROVAL_NAMESPACE, statement.as_bytes())?;
+        self.signed = Some(SignedStatement {
+            statement,
+            signature,
+        });
+        Ok(self)
+    }
 }
 
 impl Repo {
@@ -85,10 +174,7 @@ impl Repo {
         let Some(text) = self.note_on(NOTES_REF, commit)? else {
             return Ok(Vec::new());
         };
-        Ok(text
-            .lines()
-            .filter_map(|line| serde_json::from_str(line).ok())
-            .collect())
+        Ok(text.lines().filter_map(Approval::from_note_line).collect())
     }
 
     /// Change the approvals on `commit` with `edit`, as one notes commit, retrying when
@@ -105,10 +191,7 @@ impl Repo {
             let tip = self.notes_tip()?;
             let mut approvals = self.approvals_on(commit)?;
             let result = edit(&mut approvals);
-            let text: String = approvals
-                .iter()
-                .map(|a| serde_json::to_string(a).expect("an approval always serialises") + "\n")
-                .collect();
+            let text: String = approvals.iter().map(|a| a.note_line() + "\n").collect();
             let base_tree = match tip {
                 Some(t) => self.tree_of(t)?,
                 None => ObjectId::empty_tree(gix::hash::Kind::Sha1),

@@ -37,6 +37,9 @@ pub enum ConfigError {
 #[serde(deny_unknown_fields)]
 struct RawConfig {
     identity: Option<String>,
+    signing_key: Option<PathBuf>,
+    #[serde(default)]
+    signing_keys: std::collections::BTreeMap<String, PathBuf>,
     #[serde(default)]
     repos: Vec<RawRepo>,
 }
@@ -167,6 +170,17 @@ pub struct RepoConfig {
     pub environments: Option<Vec<EnvironmentConfig>>,
     /// Delete a promotion branch once it is merged (default true).
     pub delete_merged: bool,
+    /// Which key signs approvals and merges (the config's top-level `signing_key`s).
+    pub signing: SigningConfig,
+}
+
+/// The keys the config names for signing; paths resolved against the config's folder.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SigningConfig {
+    /// `signing_key:` — the key of whoever uses this config.
+    pub key: Option<PathBuf>,
+    /// `signing_keys:` — a key per identity email (a shared demo or kiosk setup).
+    pub by_email: std::collections::BTreeMap<String, PathBuf>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -236,6 +250,8 @@ impl Config {
         let raw: RawConfig = if text.trim().is_empty() {
             RawConfig {
                 identity: None,
+                signing_key: None,
+                signing_keys: Default::default(),
                 repos: Vec::new(),
             }
         } else {
@@ -246,6 +262,15 @@ impl Config {
         };
         let base = path.parent().unwrap_or(Path::new("."));
         let line_of = |needle: &str| find_line(text, needle);
+        let resolve = |p: PathBuf| if p.is_absolute() { p } else { base.join(p) };
+        let signing = SigningConfig {
+            key: raw.signing_key.map(resolve),
+            by_email: raw
+                .signing_keys
+                .into_iter()
+                .map(|(email, p)| (email.to_lowercase(), resolve(p)))
+                .collect(),
+        };
 
         let mut repos: Vec<RepoConfig> = Vec::new();
         for repo in raw.repos {
@@ -335,6 +360,7 @@ impl Config {
                     .unwrap_or_else(|| DEFAULT_PROMOTIONS.to_string()),
                 environments,
                 delete_merged: repo.delete_merged.unwrap_or(true),
+                signing: signing.clone(),
             });
         }
         Ok(Config {

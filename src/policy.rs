@@ -29,6 +29,9 @@ struct RawPolicy {
     environments: BTreeMap<String, RawRules>,
     #[serde(default)]
     break_glass: Vec<String>,
+    require_signatures: Option<bool>,
+    signatures_required_from: Option<String>,
+    audited_from: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -126,6 +129,16 @@ pub struct Policy {
     pub environments: BTreeMap<String, Rules>,
     /// Lower-cased emails allowed to merge through a freeze with `--break-glass`.
     pub break_glass: Vec<String>,
+    /// Whether approvals, merges, break-glass and direct rollbacks count only when signed
+    /// by a key `.tollgate/allowed_signers` lists for the person. `None`: the default,
+    /// which is "yes" exactly when that file exists.
+    pub require_signatures: Option<bool>,
+    /// For repositories that adopt signing later: changes before this commit (a revision
+    /// as written) are reported as unsigned before the requirement, not checked for it.
+    pub signatures_required_from: Option<String>,
+    /// For repositories that adopt tollgate mid-history: changes before this commit are
+    /// reported as "before tollgate", neither compliant nor a violation.
+    pub audited_from: Option<String>,
 }
 
 impl Policy {
@@ -135,6 +148,9 @@ impl Policy {
             from_file: false,
             environments: BTreeMap::new(),
             break_glass: Vec::new(),
+            require_signatures: None,
+            signatures_required_from: None,
+            audited_from: None,
         }
     }
 
@@ -257,10 +273,26 @@ impl Policy {
             );
         }
         let break_glass = expand(&raw.break_glass, "break_glass")?;
+        for (key, value) in [
+            ("signatures_required_from", &raw.signatures_required_from),
+            ("audited_from", &raw.audited_from),
+        ] {
+            if let Some(rev) = value
+                && (rev.trim().is_empty() || rev.contains(char::is_whitespace))
+            {
+                return Err(PolicyError {
+                    line: line_of(key),
+                    message: format!("{key}: {rev:?} is not a commit; write its full sha"),
+                });
+            }
+        }
         Ok(Policy {
             from_file: true,
             environments,
             break_glass,
+            require_signatures: raw.require_signatures,
+            signatures_required_from: raw.signatures_required_from,
+            audited_from: raw.audited_from,
         })
     }
 }

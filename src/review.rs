@@ -14,7 +14,8 @@ use crate::identity::Identity;
 use crate::policy::{MergeMethod, POLICY_PATH, Policy, PolicyError};
 use crate::render::render;
 use crate::rollback::{ENVIRONMENT, REVERTS, ROLLBACK_TO};
-use crate::verdict::{ApprovalStatus, Case, Verdict, decide};
+use crate::signing::{APPROVAL_NAMESPACE, COMMIT_NAMESPACE, SignatureReport};
+use crate::verdict::{ApprovalStatus, Case, CheckedApproval, Verdict, decide};
 use crate::workspace::{OpenRepo, Promotion, WorkspaceError};
 
 #[derive(Debug, thiserror::Error)]
@@ -91,6 +92,7 @@ impl OpenRepo {
         let me = &self.actor(me)?;
         let branch = &promotion.branch;
         let policy = self.policy_at(branch.base)?;
+        let trust = self.trust_at(branch.base, policy.as_ref().ok())?;
         let commits = match branch.merge_base {
             Some(base) => self.repo.commits_between(base, branch.head)?,
             None => vec![branch.info.clone()],
@@ -106,14 +108,25 @@ impl OpenRepo {
             (Some(github), Some(pull)) => {
                 // On GitHub the approvals are reviews, and the pull request's author is an
                 // author too (known by login).
-                approvals = approvals_from(&github.reviews(pull.number)?);
+                approvals = approvals_from(&github.reviews(pull.number)?)
+                    .into_iter()
+                    .map(|approval| CheckedApproval {
+                        approval,
+                        signature: SignatureReport::forge(),
+                    })
+                    .collect();
                 authors.push(Identity::github(&pull.author).email);
                 authors.sort();
                 authors.dedup();
             }
             _ => {
                 for commit in &commits {
-                    approvals.extend(self.repo.approvals_on(commit.id)?);
+                    approvals.extend(self.repo.approvals_on(commit.id)?.into_iter().map(
+                        |approval| CheckedApproval {
+                            signature: trust.check_approval(&approval),
+                            approval,
+                        },
+                    ));
                 }
             }
         }
@@ -141,6 +154,8 @@ impl OpenRepo {
             touches_policy,
             rollback,
             approvals,
+            require_signatures: trust.required && self.github.is_none(),
+            signing_problem: self.acting(me, &trust, APPROVAL_NAMESPACE).problem,
             digests,
             me,
             now,
@@ -200,9 +215,39 @@ impl OpenRepo {
             base: promotion.branch.base.to_string(),
             comment,
             digests: self.digests_at(promotion.branch.head, &promotion.environments)?,
+            branch: Some(self.branch.clone()),
+            promotion: Some(promotion.branch.branch.clone()),
+            signed: None,
         };
+        let approval = self.sign_approval(approval, me, promotion.branch.base)?;
         self.repo.record_approval(approval, &signature(me, now))?;
         Ok(self.verdict(promotion, me, now)?)
+    }
+
+    /// Sign `approval` as `me` with the key the allowed signers at `base` list for them;
+    /// refused, before anything is written, when they cannot sign as themselves there.
+    fn sign_approval(
+        &self,
+        approval: Approval,
+        me: &Identity,
+        base: ObjectId,
+    ) -> Result<Approval, ReviewError> {
+        let policy = self.policy_at(base)?;
+        let trust = self.trust_at(base, policy.as_ref().ok())?;
+        let acting = self.acting(me, &trust, APPROVAL_NAMESPACE);
+        if let Some(problem) = acting.problem {
+            return Err(ReviewError::Refused {
+                action: "approve",
+                reasons: vec![problem],
+            });
+        }
+        match acting.key {
+            Some(key) => approval.sign(&key).map_err(|e| ReviewError::Refused {
+                action: "approve",
+                reasons: vec![e.to_string()],
+            }),
+            None => Ok(approval),
+        }
     }
 
     /// Withdraw `me`'s approval of the promotion's head.
@@ -255,6 +300,11 @@ impl OpenRepo {
             .policy_at(branch.base)?
             .map_err(|e| refuse(vec![e.to_string()]))?;
         let verdict = self.verdict(promotion, me, now)?;
+        let trust = self.trust_at(branch.base, Some(&policy))?;
+        let acting = self.acting(me, &trust, COMMIT_NAMESPACE);
+        if let Some(problem) = acting.problem {
+            return Err(refuse(vec![problem]));
+        }
         if break_glass.is_some() && !policy.may_break_glass(me) {
             return Err(refuse(vec![format!(
                 "you ({}) are not listed under break_glass in the policy",
@@ -307,6 +357,9 @@ impl OpenRepo {
                 }
             }
         }
+        // Where to find the approvals a squash answers to (a merge has the head as its
+        // second parent). A pointer only: audit recomputes the merge from it.
+        message.push_str(&format!("Promotion-head: {}\n", branch.head));
         message.push_str(&format!("Merged-by: {me}\n"));
         if let Some(reason) = break_glass {
             message.push_str(&format!(
@@ -331,6 +384,13 @@ impl OpenRepo {
             });
         }
         let sig = signature(me, now);
+        if method == MergeMethod::FastForward && trust.required {
+            return Err(refuse(vec![format!(
+                "this repository requires signed merges, and a fast-forward writes no commit to sign; set merge_method: merge (or squash) for {} in the policy",
+                promotion.environments.join(", ")
+            )]));
+        }
+        let key = acting.key.as_ref();
         let behind = branch.merge_base != Some(branch.base);
         let head_tree = if behind {
             // The protected branch moved on since the promotion branched: merge the
@@ -359,12 +419,13 @@ impl OpenRepo {
             self.repo.tree_of(branch.head)?
         };
         let commit = match method {
-            MergeMethod::Merge => self.repo.write_commit(
+            MergeMethod::Merge => self.repo.write_signed_commit(
                 head_tree,
                 &[branch.base, branch.head],
                 &sig,
                 &sig,
                 &message,
+                key,
             )?,
             MergeMethod::Squash => {
                 let head = &branch.info;
@@ -374,8 +435,14 @@ impl OpenRepo {
                     time: head.author.time,
                 };
                 let squashed = squash_message(&message, promotion);
-                self.repo
-                    .write_commit(head_tree, &[branch.base], &author, &sig, &squashed)?
+                self.repo.write_signed_commit(
+                    head_tree,
+                    &[branch.base],
+                    &author,
+                    &sig,
+                    &squashed,
+                    key,
+                )?
             }
             MergeMethod::FastForward => branch.head,
         };
@@ -491,7 +558,12 @@ impl OpenRepo {
             base: parent.map(|p| p.to_string()).unwrap_or_default(),
             comment,
             digests: self.digests_at(commit, &environments)?,
+            branch: Some(self.branch.clone()),
+            promotion: None,
+            signed: None,
         };
+        // Reviewed against the keys the branch trusts now: the change is already on it.
+        let approval = self.sign_approval(approval, me, tip)?;
         self.repo.record_approval(approval, &signature(me, now))?;
         Ok(environments)
     }

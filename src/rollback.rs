@@ -156,6 +156,8 @@ pub enum RollbackError {
     BadPolicy { repo: String, message: String },
     #[error("--direct needs --reason: a change that skips approval must say why")]
     NoReason,
+    #[error("--direct refused: {problem}")]
+    CannotSign { problem: String },
     #[error(
         "repo {repo}: branch {branch} already exists; a rollback like this one is pending as {repo}:{branch} (see `tollgate list`)"
     )]
@@ -485,15 +487,30 @@ impl OpenRepo {
                 });
             }
         }
+        let policy = self.policy_at(plan.base)?;
+        let trust = self.trust_at(plan.base, policy.as_ref().ok())?;
+        let acting = self.acting(me, &trust, crate::signing::COMMIT_NAMESPACE);
+        // A direct rollback skips approval, so its signature is what proves who did it.
+        // A rollback promotion is reviewed like any other; it is signed when it can be.
+        let key = match (direct, acting.problem) {
+            (true, Some(problem)) => return Err(RollbackError::CannotSign { problem }),
+            (false, Some(_)) => None,
+            (_, None) => acting.key,
+        };
         let sig = Signature {
             name: me.name.clone(),
             email: me.email.clone(),
             time: now.as_second(),
         };
         let message = plan.message(reason, direct.then_some(me));
-        let commit = self
-            .repo
-            .write_commit(plan.tree, &[plan.base], &sig, &sig, &message)?;
+        let commit = self.repo.write_signed_commit(
+            plan.tree,
+            &[plan.base],
+            &sig,
+            &sig,
+            &message,
+            key.as_ref(),
+        )?;
         let protected = format!("refs/heads/{}", self.branch);
         let log = format!("tollgate: {}", message.lines().next().unwrap_or_default());
         if direct {

@@ -10,6 +10,7 @@ use crate::approvals::Approval;
 use crate::identity::Identity;
 use crate::policy::{Policy, PolicyError, Rules};
 use crate::rollback::RollbackCheck;
+use crate::signing::{SignatureReport, SignatureState};
 
 /// The pseudo-environment a change to `.tollgate/` must satisfy, with the strictest rules.
 pub const POLICY_ENVIRONMENT: &str = ".tollgate";
@@ -23,6 +24,16 @@ pub enum ApprovalStatus {
     NotAuthorised,
     /// By an author of the promotion, where the policy does not allow it.
     SelfApproval,
+    /// Its signature does not verify for whom it claims (forged), or it is unsigned where
+    /// the repository requires signatures.
+    NotVerified,
+}
+
+/// An approval as read, with what its signature check found.
+#[derive(Debug, Clone)]
+pub struct CheckedApproval {
+    pub approval: Approval,
+    pub signature: SignatureReport,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -32,6 +43,7 @@ pub struct ApprovalVerdict {
     pub head: String,
     pub status: ApprovalStatus,
     pub why: String,
+    pub signature: SignatureReport,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -80,8 +92,14 @@ pub struct Case<'a> {
     /// What its rollback trailers claim (a one-commit promotion only), and whether git
     /// bears it out; a verified rollback needs only `rollback_approvals`.
     pub rollback: Option<RollbackCheck>,
-    /// Approvals on any commit of the promotion (older heads included, to show as stale).
-    pub approvals: Vec<Approval>,
+    /// Approvals on any commit of the promotion (older heads included, to show as stale),
+    /// each with its signature checked against the allowed signers at the base.
+    pub approvals: Vec<CheckedApproval>,
+    /// Whether only signed approvals count (see `Policy::require_signatures`).
+    pub require_signatures: bool,
+    /// Why `me` cannot sign as themselves here (no key, or a key not listed for their
+    /// email); it keeps them from approving and merging where signatures are required.
+    pub signing_problem: Option<String>,
     /// Per environment, the digest of what renders at the head now.
     pub digests: BTreeMap<String, String>,
     pub me: &'a Identity,
@@ -92,6 +110,18 @@ fn is_author(case: &Case<'_>, who: &Identity) -> bool {
     case.authors
         .iter()
         .any(|a| a.eq_ignore_ascii_case(&who.email))
+}
+
+/// Why an approval's signature keeps it from counting, if it does.
+fn unverified_because(case: &Case<'_>, checked: &CheckedApproval) -> Option<String> {
+    match checked.signature.state {
+        SignatureState::Verified | SignatureState::Forge => None,
+        SignatureState::NotVerified => Some(checked.signature.describe()),
+        SignatureState::Unsigned if case.require_signatures => {
+            Some("unsigned, and this repository counts only signed approvals".to_string())
+        }
+        SignatureState::Unsigned => None,
+    }
 }
 
 /// Whether `approval` counts for an environment with `rules`, and if not, why.
@@ -172,10 +202,12 @@ pub fn decide(case: &Case<'_>) -> Verdict {
     let approvals: Vec<ApprovalVerdict> = case
         .approvals
         .iter()
-        .map(|a| {
-            let (status, why) = match stale_because(case, a) {
-                Some(why) => (ApprovalStatus::Stale, why),
-                None => {
+        .map(|checked| {
+            let a = &checked.approval;
+            let (status, why) = match (unverified_because(case, checked), stale_because(case, a)) {
+                (Some(why), _) => (ApprovalStatus::NotVerified, why),
+                (None, Some(why)) => (ApprovalStatus::Stale, why),
+                (None, None) => {
                     let results: Vec<_> = environments
                         .iter()
                         .map(|(_, r)| counts_for(case, a, r))
@@ -201,6 +233,7 @@ pub fn decide(case: &Case<'_>) -> Verdict {
                 head: a.head.clone(),
                 status,
                 why,
+                signature: checked.signature.clone(),
             }
         })
         .collect();
@@ -212,7 +245,11 @@ pub fn decide(case: &Case<'_>) -> Verdict {
         let valid = case
             .approvals
             .iter()
-            .filter(|a| stale_because(case, a).is_none() && counts_for(case, a, rules).is_ok())
+            .filter(|checked| {
+                unverified_because(case, checked).is_none()
+                    && stale_because(case, &checked.approval).is_none()
+                    && counts_for(case, &checked.approval, rules).is_ok()
+            })
             .count() as u32;
         let missing = rules.approvals.saturating_sub(valid);
         let mut failed = Vec::new();
@@ -259,6 +296,10 @@ pub fn decide(case: &Case<'_>) -> Verdict {
             me.email,
             case.environments.join(", ")
         ));
+    }
+    if let Some(problem) = &case.signing_problem {
+        approve_refusals.push(problem.clone());
+        merge_refusals.push(problem.clone());
     }
     let can_approve = approve_refusals.is_empty();
     reasons.extend(approve_refusals.iter().cloned());
@@ -314,16 +355,20 @@ mod tests {
             base: "b".into(),
             comment: None,
             digests: BTreeMap::from([("production".to_string(), "sha256:1".to_string())]),
+            branch: None,
+            promotion: None,
+            signed: None,
         }
     }
 
     struct Fixture {
         policy: Policy,
         me: Identity,
-        approvals: Vec<Approval>,
+        approvals: Vec<CheckedApproval>,
         authors: Vec<String>,
         head: String,
         digest: String,
+        require_signatures: bool,
     }
 
     impl Fixture {
@@ -335,16 +380,38 @@ mod tests {
                 authors: vec!["bob@example.com".into()],
                 head: "h2".into(),
                 digest: "sha256:1".into(),
+                require_signatures: false,
             }
         }
 
         fn approved_by(mut self, who: &str, head: &str) -> Fixture {
-            self.approvals.push(approval(who, head));
+            self.approvals.push(CheckedApproval {
+                approval: approval(who, head),
+                signature: SignatureReport::unsigned(),
+            });
+            self
+        }
+
+        fn signed(mut self) -> Fixture {
+            self.require_signatures = true;
+            for checked in &mut self.approvals {
+                let email = checked.approval.by.email.clone();
+                checked.signature = SignatureReport {
+                    state: SignatureState::Verified,
+                    signer: Some(email),
+                    key_fingerprint: Some("SHA256:x".into()),
+                    why: None,
+                };
+            }
             self
         }
 
         fn decide(&self) -> Verdict {
-            decide(&Case {
+            decide(&self.case())
+        }
+
+        fn case(&self) -> Case<'_> {
+            Case {
                 id: "shop:promote/x".into(),
                 policy: Ok(&self.policy),
                 head: self.head.clone(),
@@ -354,10 +421,12 @@ mod tests {
                 touches_policy: false,
                 rollback: None,
                 approvals: self.approvals.clone(),
+                require_signatures: self.require_signatures,
+                signing_problem: None,
                 digests: BTreeMap::from([("production".to_string(), self.digest.clone())]),
                 me: &self.me,
                 now: "2026-11-26T00:00:00Z".parse().expect("time"),
-            })
+            }
         }
     }
 
@@ -369,6 +438,55 @@ mod tests {
             .decide();
         assert!(verdict.can_merge, "{:?}", verdict.reasons);
         assert_eq!(verdict.environments[0].valid, 2);
+    }
+
+    #[test]
+    fn signed_approvals_count_where_signatures_are_required() {
+        let verdict = Fixture::production()
+            .approved_by("Alice", "h2")
+            .approved_by("Carol", "h2")
+            .signed()
+            .decide();
+        assert!(verdict.can_merge, "{:?}", verdict.reasons);
+    }
+
+    #[test]
+    fn a_forged_or_unsigned_approval_never_counts_where_signatures_are_required() {
+        let mut fixture = Fixture::production()
+            .approved_by("Alice", "h2")
+            .approved_by("Carol", "h2")
+            .signed();
+        fixture.approvals[0].signature = SignatureReport {
+            state: SignatureState::NotVerified,
+            signer: None,
+            key_fingerprint: Some("SHA256:m".into()),
+            why: Some("key SHA256:m belongs to mallory@example.com, not alice@example.com".into()),
+        };
+        fixture.approvals[1].signature = SignatureReport::unsigned();
+        let verdict = fixture.decide();
+        assert_eq!(verdict.approvals[0].status, ApprovalStatus::NotVerified);
+        assert!(
+            verdict.approvals[0].why.contains("mallory"),
+            "{}",
+            verdict.approvals[0].why
+        );
+        assert_eq!(verdict.approvals[1].status, ApprovalStatus::NotVerified);
+        assert_eq!(verdict.environments[0].valid, 0);
+        assert!(!verdict.can_merge);
+    }
+
+    #[test]
+    fn someone_who_cannot_sign_as_themselves_may_neither_approve_nor_merge() {
+        let fixture = Fixture::production().signed();
+        let mut verdict_case = fixture.decide();
+        assert!(verdict_case.can_approve);
+        let problem = "your key SHA256:x is not listed for dana@example.com".to_string();
+        verdict_case = decide(&Case {
+            signing_problem: Some(problem.clone()),
+            ..fixture.case()
+        });
+        assert!(!verdict_case.can_approve && !verdict_case.can_merge);
+        assert!(verdict_case.approve_refusals.contains(&problem));
     }
 
     #[test]
@@ -445,6 +563,8 @@ mod tests {
             touches_policy: false,
             rollback: None,
             approvals: Vec::new(),
+            require_signatures: true,
+            signing_problem: None,
             digests: BTreeMap::new(),
             me: &fixture.me,
             now: jiff::Timestamp::UNIX_EPOCH,

@@ -111,6 +111,30 @@ impl Repo {
     }
 }
 
+/// A commit's SSH (or other) signature as written in its `gpgsig` header, and the bytes
+/// it signs: the commit as written without that header.
+pub struct CommitSignature {
+    pub armored: String,
+    pub signed: Vec<u8>,
+}
+
+impl Repo {
+    /// The signature of commit `id`, if it has one.
+    pub fn commit_signature(&self, id: ObjectId) -> Result<Option<CommitSignature>, GitError> {
+        let commit = self
+            .inner
+            .find_commit(id)
+            .during(&self.name, || format!("read commit {id}"))?;
+        let signature = commit
+            .signature()
+            .during(&self.name, || format!("read the signature of {id}"))?;
+        Ok(signature.map(|(armored, signed)| CommitSignature {
+            armored: armored.to_string(),
+            signed: signed.to_bstring().into(),
+        }))
+    }
+}
+
 fn serialize_time<S: serde::Serializer>(seconds: &i64, s: S) -> Result<S::Ok, S::Error> {
     s.serialize_str(&rfc3339(*seconds))
 }

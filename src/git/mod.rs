@@ -19,6 +19,8 @@ pub use commit::{CommitInfo, Person, Trailer};
 
 #[derive(Debug, thiserror::Error)]
 pub enum GitError {
+    #[error("repo {repo}: {message}; nothing was written")]
+    Sign { repo: String, message: String },
     #[error(
         "{path} is not a git repository ({message}); check `path:` for this repo in the config"
     )]

@@ -8,7 +8,10 @@ use gix::objs::tree::EntryKind;
 use gix::refs::Target;
 use gix::refs::transaction::{Change, LogChange, PreviousValue, RefEdit, RefLog};
 
+use gix::objs::WriteTo;
+
 use super::{GitError, GixContext, Repo};
+use crate::signing::{COMMIT_NAMESPACE, SigningKey};
 
 /// One file to write (`Some(bytes)`) or delete (`None`), repository-relative.
 #[derive(Debug, Clone)]
@@ -145,7 +148,22 @@ impl Repo {
         committer: &Signature,
         message: &str,
     ) -> Result<ObjectId, GitError> {
-        let commit = gix::objs::Commit {
+        self.write_signed_commit(tree, parents, author, committer, message, None)
+    }
+
+    /// Write a commit object, signed with `key` when given (a `gpgsig` header over the
+    /// commit as written without it, exactly as git signs with `gpg.format=ssh`, so that
+    /// `git verify-commit` accepts it); no ref moves.
+    pub fn write_signed_commit(
+        &self,
+        tree: ObjectId,
+        parents: &[ObjectId],
+        author: &Signature,
+        committer: &Signature,
+        message: &str,
+        key: Option<&SigningKey>,
+    ) -> Result<ObjectId, GitError> {
+        let mut commit = gix::objs::Commit {
             tree,
             parents: parents.iter().copied().collect(),
             author: author.to_gix(),
@@ -154,6 +172,21 @@ impl Repo {
             message: BString::from(message),
             extra_headers: Vec::new(),
         };
+        if let Some(key) = key {
+            let mut payload = Vec::new();
+            commit
+                .write_to(&mut payload)
+                .during(&self.name, || "encode commit".into())?;
+            let signature = key
+                .sign(COMMIT_NAMESPACE, &payload)
+                .map_err(|e| GitError::Sign {
+                    repo: self.name.clone(),
+                    message: e.to_string(),
+                })?;
+            commit
+                .extra_headers
+                .push((BString::from("gpgsig"), BString::from(signature.trim_end())));
+        }
         let id = self
             .inner
             .write_object(&commit)

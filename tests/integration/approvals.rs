@@ -311,6 +311,7 @@ fn concurrent_approvals_are_all_kept() {
 fn a_merge_carries_the_trailers_and_deletes_the_branch() {
     let (home, repo, config) = repo();
     let base = main_tip(&repo);
+    let head = repo.repo.branch_head("promote/scale").expect("head");
     approve_by(
         home.path(),
         &config,
@@ -343,6 +344,7 @@ fn a_merge_carries_the_trailers_and_deletes_the_branch() {
             "Promotion: test:promote/scale",
             "Approved-by: Carol <carol@example.com>",
             "Approved-by: Alice <alice@example.com>",
+            &format!("Promotion-head: {head}"),
             "Merged-by: Dana <dana@example.com>",
         ]
     );

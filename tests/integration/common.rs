@@ -324,3 +324,89 @@ pub fn deployment(image: &str, replicas: u32) -> String {
         "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: api\n  namespace: shop\nspec:\n  replicas: {replicas}\n  selector:\n    matchLabels:\n      app: api\n  template:\n    metadata:\n      labels:\n        app: api\n    spec:\n      containers:\n      - name: api\n        image: ghcr.io/acme/api:{image}\n"
     )
 }
+
+/// Whether OpenSSH's `ssh-keygen` and `ssh-agent` are here (signing goes through them, as
+/// git's does). Says loudly when not, and fails instead under `TOLLGATE_REQUIRE_TOOLS`.
+pub fn openssh_available(test: &str) -> bool {
+    let found = ["ssh-keygen", "ssh-agent", "ssh-add"]
+        .iter()
+        .all(|program| {
+            std::env::var_os("PATH")
+                .map(|path| std::env::split_paths(&path).any(|dir| dir.join(program).is_file()))
+                .unwrap_or(false)
+        });
+    if !found {
+        if std::env::var_os("TOLLGATE_REQUIRE_TOOLS").is_some() {
+            panic!("{test}: OpenSSH (ssh-keygen, ssh-agent) is required here but not installed");
+        }
+        eprintln!("SKIPPED {test}: ssh-keygen or ssh-agent is not on PATH");
+    }
+    found
+}
+
+/// An ed25519 key per person, made by the real `ssh-keygen`, and the allowed-signers
+/// file that lists some of them.
+pub struct Keyring {
+    pub dir: PathBuf,
+}
+
+impl Keyring {
+    /// Keys for `people` (names; emails are `name@example.com`) under `dir/keys`.
+    pub fn new(dir: &Path, people: &[&str]) -> Keyring {
+        let dir = dir.join("keys");
+        std::fs::create_dir_all(&dir).expect("keys dir");
+        for who in people {
+            let status = Command::new("ssh-keygen")
+                .args(["-q", "-t", "ed25519", "-N", "", "-C"])
+                .arg(email(who))
+                .arg("-f")
+                .arg(dir.join(who.to_lowercase()))
+                .status()
+                .expect("ssh-keygen runs");
+            assert!(status.success(), "ssh-keygen made a key for {who}");
+        }
+        Keyring { dir }
+    }
+
+    /// The private key file of `who`.
+    pub fn private(&self, who: &str) -> PathBuf {
+        self.dir.join(who.to_lowercase())
+    }
+
+    /// The public key file of `who`.
+    pub fn public(&self, who: &str) -> PathBuf {
+        self.dir.join(format!("{}.pub", who.to_lowercase()))
+    }
+
+    /// `.tollgate/allowed_signers` text listing `people`, each for their own email.
+    pub fn allowed_signers(&self, people: &[&str]) -> String {
+        people
+            .iter()
+            .map(|who| {
+                let key = std::fs::read_to_string(self.public(who)).expect("public key");
+                let mut fields = key.split_whitespace();
+                let (kind, data) = (fields.next().expect("type"), fields.next().expect("key"));
+                format!("{} {kind} {data}\n", email(who))
+            })
+            .collect()
+    }
+
+    /// Add `signing_keys:` for `people` (each their private key file) to the config.
+    pub fn add_to_config(&self, config: &Path, people: &[&str]) {
+        let text = std::fs::read_to_string(config).expect("read config");
+        let mut keys = String::from("signing_keys:\n");
+        for who in people {
+            keys.push_str(&format!(
+                "  {}: {}\n",
+                email(who),
+                self.private(who).display()
+            ));
+        }
+        std::fs::write(config, keys + &text).expect("write config");
+    }
+}
+
+/// `name@example.com`, as [`as_who`] makes identities.
+pub fn email(who: &str) -> String {
+    format!("{}@example.com", who.to_lowercase())
+}

@@ -15,5 +15,6 @@ mod reconcile;
 mod rollback;
 
 mod secrets;
+mod signing;
 mod tmux;
 mod tui;

@@ -747,6 +747,9 @@ fn a_render_that_is_not_what_was_approved_is_refused() {
                     "production".to_string(),
                     "sha256:00000000000000000000000000000000".to_string(),
                 )]),
+                branch: None,
+                promotion: None,
+                signed: None,
             },
             &sig,
         )

@@ -135,6 +135,9 @@ pub fn approvals_from(reviews: &[Review]) -> Vec<Approval> {
             base: String::new(),
             comment: (!r.body.is_empty()).then_some(r.body),
             digests: BTreeMap::new(),
+            branch: None,
+            promotion: None,
+            signed: None,
         })
         .collect()
 }
