@@ -177,6 +177,34 @@ impl Repo {
         Ok(text.lines().filter_map(Approval::from_note_line).collect())
     }
 
+    /// The approval notes read once, for looking up many commits (an audit).
+    pub fn approval_notes(&self) -> Result<ApprovalNotes, GitError> {
+        Ok(ApprovalNotes {
+            tree: match self.notes_tip()? {
+                Some(tip) => Some(self.tree_of(tip)?),
+                None => None,
+            },
+        })
+    }
+
+    /// [`Repo::approvals_on`] in notes read before.
+    pub fn approvals_in(
+        &self,
+        notes: &ApprovalNotes,
+        commit: ObjectId,
+    ) -> Result<Vec<Approval>, GitError> {
+        let Some(tree) = notes.tree else {
+            return Ok(Vec::new());
+        };
+        Ok(match self.file_at(tree, &commit.to_string())? {
+            Some(bytes) => String::from_utf8_lossy(&bytes)
+                .lines()
+                .filter_map(Approval::from_note_line)
+                .collect(),
+            None => Vec::new(),
+        })
+    }
+
     /// Change the approvals on `commit` with `edit`, as one notes commit, retrying when
     /// the notes ref moved under us. Returns what `edit` returned.
     fn edit_approvals<T>(
@@ -242,6 +270,11 @@ impl Repo {
             approvals.len() != before
         })
     }
+}
+
+/// The approval notes as they are now (see [`Repo::approval_notes`]).
+pub struct ApprovalNotes {
+    tree: Option<ObjectId>,
 }
 
 /// Where fast-forward merges are recorded: a fast-forward writes no commit of its own, so

@@ -582,11 +582,16 @@ impl OpenRepo {
         let Some(rules) = rules else {
             return Ok(Vec::new());
         };
+        // Reviews are signed against the keys the branch trusted when they were given,
+        // which is at or after the commit; the commit's own file is the earliest of those.
+        let policy = self.policy_at(commit.id)?;
+        let trust = self.trust_at(commit.id, policy.as_ref().ok())?;
         Ok(self
             .repo
             .approvals_on(commit.id)?
             .into_iter()
             .filter(|a| a.head == commit.sha)
+            .filter(|a| !trust.required || trust.check_approval(a).is_verified())
             .filter(|a| !made_break_glass(commit, &a.by.email))
             .filter(|a| rules.may_approve(&a.by))
             .map(|a| a.by.to_string())

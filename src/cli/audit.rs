@@ -8,6 +8,7 @@ use super::{AuditArgs, AuditFormat};
 use crate::audit::{AuditRow, Finding, audit};
 use crate::config::Config;
 use crate::git::commit::rfc3339;
+use crate::signing::SignatureState;
 use crate::workspace::{ConfigExt, OpenRepo};
 
 #[derive(Serialize)]
@@ -32,11 +33,22 @@ fn since(text: &str) -> anyhow::Result<i64> {
 pub fn verify(config: &Config, args: &AuditArgs, out: &Output) -> anyhow::Result<()> {
     let since = args.since.as_deref().map(since).transpose()?;
     let mut audits = Vec::new();
+    // `--since` narrows what is printed, never what is checked: a violation older than
+    // the window (or backdated into it) still fails the run.
+    let mut hidden_violations = 0;
     for repo in config.repos_named(args.repo.as_deref())? {
         let open = OpenRepo::open(repo)?;
+        let mut rows = audit(&open, args.env.as_deref(), None)?;
+        if let Some(since) = since {
+            hidden_violations += rows
+                .iter()
+                .filter(|r| r.date < since && r.finding.is_violation())
+                .count();
+            rows.retain(|r| r.date >= since);
+        }
         audits.push(RepoAudit {
             repo: repo.name.clone(),
-            rows: audit(&open, args.env.as_deref(), since)?,
+            rows,
         });
     }
     let format = if out.json {
@@ -56,6 +68,8 @@ pub fn verify(config: &Config, args: &AuditArgs, out: &Output) -> anyhow::Result
                 "author",
                 "approvers",
                 "merged_by",
+                "signature",
+                "signer",
                 "finding",
                 "why",
             ])?;
@@ -69,6 +83,8 @@ pub fn verify(config: &Config, args: &AuditArgs, out: &Output) -> anyhow::Result
                         &r.author,
                         &r.approvers.join("; "),
                         r.merged_by.as_deref().unwrap_or(""),
+                        signature(r),
+                        r.signature.signer.as_deref().unwrap_or(""),
                         finding(r.finding),
                         &r.why,
                     ])?;
@@ -78,12 +94,12 @@ pub fn verify(config: &Config, args: &AuditArgs, out: &Output) -> anyhow::Result
         }
         AuditFormat::Md => {
             let mut text = String::from(
-                "| repo | commit | date | environment | author | approvers | merged by | finding | why |\n|---|---|---|---|---|---|---|---|---|\n",
+                "| repo | commit | date | environment | author | approvers | merged by | signature | finding | why |\n|---|---|---|---|---|---|---|---|---|---|\n",
             );
             for a in &audits {
                 for r in &a.rows {
                     text.push_str(&format!(
-                        "| {} | {} | {} | {} | {} | {} | {} | {} | {} |\n",
+                        "| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |\n",
                         a.repo,
                         &r.commit[..10],
                         &rfc3339(r.date)[..10],
@@ -91,6 +107,7 @@ pub fn verify(config: &Config, args: &AuditArgs, out: &Output) -> anyhow::Result
                         r.author.replace('|', "\\|"),
                         r.approvers.join(", ").replace('|', "\\|"),
                         r.merged_by.as_deref().unwrap_or("").replace('|', "\\|"),
+                        signature(r),
                         finding(r.finding),
                         r.why.replace('|', "\\|")
                     ));
@@ -112,11 +129,12 @@ pub fn verify(config: &Config, args: &AuditArgs, out: &Output) -> anyhow::Result
                         _ => Style::Dim,
                     };
                     text.push_str(&format!(
-                        "  {} {} {} {} {} {}\n",
+                        "  {} {} {} {} {} {} {}\n",
                         &r.commit[..10],
                         &rfc3339(r.date)[..10],
                         cell(&r.environment, 12),
                         cell(&r.author, 28),
+                        cell(signature(r), 12),
                         out.paint(style, &cell(finding(r.finding), 10)),
                         r.why
                     ));
@@ -145,10 +163,26 @@ pub fn verify(config: &Config, args: &AuditArgs, out: &Output) -> anyhow::Result
                 .count()
         })
         .sum();
+    let violations = violations + hidden_violations;
+    if hidden_violations > 0 {
+        anyhow::bail!(
+            "{violations} change(s) violate the policy ({hidden_violations} of them before --since, not shown)"
+        );
+    }
     if violations > 0 {
         anyhow::bail!("{violations} change(s) violate the policy");
     }
     Ok(())
+}
+
+/// The commit's own signature, in a word.
+fn signature(row: &AuditRow) -> &'static str {
+    match row.signature.state {
+        SignatureState::Verified => "signed",
+        SignatureState::NotVerified => "not-verified",
+        SignatureState::Unsigned => "unsigned",
+        SignatureState::Forge => "github",
+    }
 }
 
 fn finding(f: Finding) -> &'static str {
@@ -157,5 +191,7 @@ fn finding(f: Finding) -> &'static str {
         Finding::Exception => "exception",
         Finding::Initial => "initial",
         Finding::Violation => "violation",
+        Finding::BeforeTollgate => "before-tollgate",
+        Finding::UnsignedBeforeRequirement => "unsigned-before-requirement",
     }
 }

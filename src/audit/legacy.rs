@@ -1,128 +1,17 @@
-//! Audit: walk the protected branch's own line and check that every commit that changed
-//! an environment came in as a tollgate merge whose `Approved-by` trailers satisfy the
-//! policy in force at its first parent, or is a recorded break-glass (an exception that
-//! needs a review after the fact). Everything is read from git alone.
+//! The audit of a change made where signatures are not required (no
+//! `.tollgate/allowed_signers` at its parent): read from the `Approved-by` and `Merged-by`
+//! trailers of the merge (or the fast-forward record), checked against the policy in force
+//! at its first parent. Anyone with push access can write those trailers, so these findings
+//! say so; a repository that wants proof lists its keys (see `signed`).
 
-use std::ops::ControlFlow;
-
-use serde::Serialize;
-
-use std::collections::HashMap;
-
-use gix::ObjectId;
-
-use crate::approvals::MergeRecords;
 use crate::git::CommitInfo;
-use crate::history::{HistoryMode, HistoryQuery, touched_on_first_parent_line, walk_history};
 use crate::identity::Identity;
-use crate::policy::{POLICY_PATH, Policy, PolicyError};
-use crate::workspace::{OpenRepo, WorkspaceError};
+use crate::signing::SignatureReport;
+use crate::workspace::WorkspaceError;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum Finding {
-    /// Approved and merged as the policy at its first parent required.
-    Compliant,
-    /// A break-glass merge: allowed, listed separately, needs a review after the fact.
-    Exception,
-    /// The first commit: no policy was in force before it.
-    Initial,
-    Violation,
-}
+use super::{Audit, AuditRow, Finding};
 
-#[derive(Debug, Clone, Serialize)]
-pub struct AuditRow {
-    pub commit: String,
-    pub date: i64,
-    pub environment: String,
-    pub author: String,
-    pub approvers: Vec<String>,
-    pub merged_by: Option<String>,
-    /// For an exception: who has reviewed it after the fact (`tollgate approve COMMIT`).
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub reviewed_by: Vec<String>,
-    pub finding: Finding,
-    pub why: String,
-}
-
-/// Audit `open`'s protected branch (one environment, or all), newest first, back to
-/// `since` (seconds since the epoch) when given.
-pub fn audit(
-    open: &OpenRepo,
-    env: Option<&str>,
-    since: Option<i64>,
-) -> Result<Vec<AuditRow>, WorkspaceError> {
-    audit_newest(open, env, since, None)
-}
-
-/// [`audit`] of at most the `limit` newest changes.
-pub fn audit_newest(
-    open: &OpenRepo,
-    env: Option<&str>,
-    since: Option<i64>,
-    limit: Option<usize>,
-) -> Result<Vec<AuditRow>, WorkspaceError> {
-    let touched: Vec<(CommitInfo, Vec<String>)> = if limit.is_none() && since.is_none() {
-        // The whole line: walked in two halves at once.
-        touched_on_first_parent_line(open, env, HistoryMode::Inputs)?
-    } else {
-        let mut touched = Vec::new();
-        let query = HistoryQuery {
-            env,
-            mode: HistoryMode::Inputs,
-            limit,
-            index_dir: None,
-            first_parent: true,
-        };
-        walk_history(open, &query, |entry| {
-            if since.is_some_and(|s| entry.commit.committer.time < s) {
-                return ControlFlow::Break(());
-            }
-            touched.push((entry.commit, entry.environments));
-            ControlFlow::Continue(())
-        })?;
-        touched
-    };
-    let mut rows = Vec::new();
-    let mut audit = Audit {
-        open,
-        merges: open.repo.merge_records()?,
-        policies: HashMap::new(),
-    };
-    for (commit, environments) in touched {
-        for environment in environments {
-            rows.push(check(&mut audit, &commit, &environment)?);
-        }
-    }
-    Ok(rows)
-}
-
-/// What an audit reads once rather than per commit.
-struct Audit<'a> {
-    open: &'a OpenRepo,
-    merges: MergeRecords,
-    /// Parsed policies by the blob id of the policy file (`None`: no file).
-    policies: HashMap<Option<ObjectId>, Result<Policy, PolicyError>>,
-}
-
-impl Audit<'_> {
-    /// The policy in force at `commit`, parsed once per version of the file.
-    fn policy_at(
-        &mut self,
-        commit: ObjectId,
-    ) -> Result<Result<Policy, PolicyError>, WorkspaceError> {
-        let repo = &self.open.repo;
-        let blob = repo.entry_at(repo.tree_of(commit)?, POLICY_PATH)?;
-        if let Some(policy) = self.policies.get(&blob) {
-            return Ok(policy.clone());
-        }
-        let policy = self.open.policy_at(commit)?;
-        self.policies.insert(blob, policy.clone());
-        Ok(policy)
-    }
-}
-
-fn check(
+pub(super) fn check(
     audit: &mut Audit<'_>,
     commit: &CommitInfo,
     environment: &str,
@@ -174,6 +63,7 @@ fn check(
         approvers: approvers.clone(),
         merged_by: merged_by.clone(),
         reviewed_by: Vec::new(),
+        signature: SignatureReport::unsigned(),
         finding,
         why,
     };

@@ -1,0 +1,247 @@
+//! The audit of a change made where signatures are required: decided from what a person
+//! with push access cannot type. The commit must carry a signature that verifies for its
+//! committer against the allowed signers at its first parent; a merge must be exactly the
+//! approved head merged onto that parent (recomputed, three ways when the branch had
+//! moved on); the approvals on that head must be signed statements by enough authorised
+//! approvers who are not its authors. Trailers are read only as pointers (which head a
+//! squash answers to, that a signer invoked break-glass) and every pointer is checked.
+
+use gix::ObjectId;
+
+use crate::git::CommitInfo;
+use crate::identity::Identity;
+use crate::policy::{Policy, PolicyError};
+use crate::signing::{ALLOWED_SIGNERS_PATH, SignatureState};
+use crate::trust::Trust;
+use crate::workspace::WorkspaceError;
+
+use super::{Audit, AuditRow, Finding};
+
+/// The trailer a squash merge names its approved head with (a merge commit has it as its
+/// second parent).
+pub const PROMOTION_HEAD: &str = "Promotion-head";
+
+pub(super) fn check(
+    audit: &mut Audit<'_>,
+    commit: &CommitInfo,
+    environment: &str,
+    parent: ObjectId,
+    policy: &Result<Policy, PolicyError>,
+    trust: &Trust,
+) -> Result<AuditRow, WorkspaceError> {
+    let open = audit.open;
+    let repo = &open.repo;
+    let signature = repo.commit_signature(commit.id)?;
+    let report = trust.check_commit(
+        signature.as_ref(),
+        &commit.committer.email,
+        commit.committer.time,
+    );
+    let mut row = AuditRow {
+        commit: commit.sha.clone(),
+        date: commit.committer.time,
+        environment: environment.to_string(),
+        author: format!("{} <{}>", commit.author.name, commit.author.email),
+        approvers: Vec::new(),
+        merged_by: None,
+        reviewed_by: Vec::new(),
+        signature: report.clone(),
+        finding: Finding::Violation,
+        why: String::new(),
+    };
+    let violation = |mut row: AuditRow, why: String| {
+        row.finding = Finding::Violation;
+        row.why = why;
+        Ok(row)
+    };
+    let policy = match policy {
+        Ok(policy) => policy,
+        Err(e) => return violation(row, format!("the policy in force was invalid: {e}")),
+    };
+    let signer = match (&report.state, &report.signer) {
+        (SignatureState::Verified, Some(email)) => Identity {
+            name: commit.committer.name.clone(),
+            email: email.clone(),
+        },
+        (SignatureState::Unsigned, _) => {
+            return violation(
+                row,
+                format!(
+                    "unsigned: not merged through tollgate with a key listed in {ALLOWED_SIGNERS_PATH} (its trailers prove nothing)"
+                ),
+            );
+        }
+        _ => return violation(row, report.describe()),
+    };
+    row.merged_by = Some(signer.to_string());
+    let break_glass =
+        commit.trailer_values("Break-glass").next().is_some() && policy.may_break_glass(&signer);
+    let head = match commit.parents.as_slice() {
+        [_, head] => Some(*head),
+        [_] => commit
+            .trailer_values(PROMOTION_HEAD)
+            .next()
+            .and_then(|sha| ObjectId::from_hex(sha.trim().as_bytes()).ok())
+            .filter(|id| repo.commit_info(*id).is_ok()),
+        _ => None,
+    };
+    let Some(head) = head else {
+        // A signed single commit: a direct rollback, or a break-glass change.
+        if break_glass {
+            return exception(open, commit, environment, row, &signer);
+        }
+        return violation(
+            row,
+            format!(
+                "signed by {}, but it is neither the merge of a promotion nor a break-glass change by someone under break_glass",
+                signer.email
+            ),
+        );
+    };
+
+    // What was merged must be exactly the approved head merged onto the parent.
+    let Some(ancestor) = repo.merge_base(parent, head)? else {
+        return violation(
+            row,
+            format!("{} shares no history with the branch", short(&head)),
+        );
+    };
+    let expected = if ancestor == parent {
+        Ok(repo.tree_of(head)?)
+    } else {
+        repo.merge_trees(
+            repo.tree_of(ancestor)?,
+            repo.tree_of(parent)?,
+            repo.tree_of(head)?,
+        )?
+    };
+    match expected {
+        Err(paths) => {
+            return violation(
+                row,
+                format!(
+                    "{} conflicts with its parent in {}, so no merge of it is what was approved",
+                    short(&head),
+                    paths.join(", ")
+                ),
+            );
+        }
+        Ok(tree) if tree != repo.tree_of(commit.id)? => {
+            return violation(
+                row,
+                format!(
+                    "its tree is not {} merged onto {}: it carries changes no approval covers",
+                    short(&head),
+                    short(&parent)
+                ),
+            );
+        }
+        Ok(_) => {}
+    }
+
+    let brought_in = repo.commits_between(ancestor, head)?;
+    let mut authors: Vec<String> = brought_in
+        .iter()
+        .map(|c| c.author.email.to_lowercase())
+        .collect();
+    authors.sort();
+    authors.dedup();
+    let mut names: Vec<String> = brought_in
+        .iter()
+        .map(|c| format!("{} <{}>", c.author.name, c.author.email))
+        .collect();
+    names.dedup();
+    row.author = names.join(", ");
+
+    let mut rules = policy.rules(environment);
+    let rollback = match brought_in.as_slice() {
+        [only] => open.check_rollback(only)?,
+        _ => None,
+    };
+    let rollback_note = match &rollback {
+        Some(check) if check.verified => {
+            rules.approvals = rules.rollback_approvals;
+            format!(" (it {}: rollback_approvals)", check.claim)
+        }
+        _ => String::new(),
+    };
+    let head_sha = head.to_string();
+    let mut counted = 0u32;
+    let mut problems = Vec::new();
+    for approval in repo.approvals_in(&audit.approvals, head)? {
+        if approval.head != head_sha {
+            continue;
+        }
+        let who = &approval.by;
+        let checked = trust.check_approval(&approval);
+        if !checked.is_verified() {
+            problems.push(format!("{}'s approval: {}", who.email, checked.describe()));
+        } else if !rules.may_approve(who) {
+            problems.push(format!("{} was not an approver", who.email));
+        } else if authors.contains(&who.email.to_lowercase()) && !rules.allow_self_approval {
+            problems.push(format!("{} approved their own change", who.email));
+        } else {
+            counted += 1;
+            row.approvers.push(who.to_string());
+        }
+    }
+    if counted < rules.approvals || !rules.may_merge(&signer) {
+        if break_glass {
+            return exception(open, commit, environment, row, &signer);
+        }
+        if counted < rules.approvals {
+            problems.insert(
+                0,
+                format!("{counted} of {} required signed approvals", rules.approvals),
+            );
+        } else {
+            problems.insert(0, format!("{} was not allowed to merge", signer.email));
+        }
+        return violation(row, problems.join("; "));
+    }
+    row.finding = Finding::Compliant;
+    row.why = format!(
+        "{counted} signed approval(s), {} required{rollback_note}; merge signed by {}",
+        rules.approvals, signer.email
+    );
+    Ok(row)
+}
+
+/// A signed break-glass change by someone the policy lists: an exception, with who has
+/// reviewed it after the fact.
+fn exception(
+    open: &crate::workspace::OpenRepo,
+    commit: &CommitInfo,
+    environment: &str,
+    mut row: AuditRow,
+    signer: &Identity,
+) -> Result<AuditRow, WorkspaceError> {
+    let reason = commit
+        .trailer_values("Reason")
+        .next()
+        .unwrap_or("no reason given");
+    let rollback = match open.check_rollback(commit)? {
+        Some(check) if check.verified => format!(" (it {})", check.claim),
+        _ => String::new(),
+    };
+    let reviews = open.reviews_of(commit, environment)?;
+    row.finding = Finding::Exception;
+    row.why = if reviews.is_empty() {
+        format!(
+            "break-glass by {}{rollback}: {reason}; needs a review after the fact",
+            signer.email
+        )
+    } else {
+        format!(
+            "break-glass by {}{rollback}: {reason}; reviewed after the fact by {}",
+            signer.email,
+            reviews.join(", ")
+        )
+    };
+    row.reviewed_by = reviews;
+    Ok(row)
+}
+
+fn short(id: &ObjectId) -> String {
+    crate::git::short(id)
+}
