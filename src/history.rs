@@ -20,6 +20,7 @@ use crate::git::walk::Step;
 use crate::git::{CommitInfo, GitError, GixContext};
 use crate::history_index::{HistoryIndex, index_path};
 use crate::manifest::{ChangeKind, ManifestObject, ObjectKey, diff_objects};
+use crate::policy::POLICY_ENVIRONMENT;
 use crate::render::{Inputs, inputs_of, render};
 use crate::workspace::{OpenRepo, WorkspaceError, unknown_environment};
 
@@ -161,17 +162,12 @@ pub fn touched_on_first_parent_line(
         limit: None,
         index_dir: None,
         first_parent: true,
+        with_policy: true,
     };
     let tip = open.tip()?;
     let tip_tree = open.repo.tree_of(tip)?;
     let all = open.environments_at(Some(tip))?;
-    let envs: Vec<Environment> = match env {
-        None => all.clone(),
-        Some(name) => match all.iter().find(|e| e.name == name) {
-            Some(e) => vec![e.clone()],
-            None => return Err(unknown_environment(open.name(), name, &all)),
-        },
-    };
+    let envs = tracked_environments(open, &all, env, query.with_policy)?;
     let stop = Mutex::new(None);
     let second = open.handle();
     let (query, stop_ref) = (&query, &stop);
@@ -256,6 +252,34 @@ pub struct HistoryQuery<'a> {
     pub index_dir: Option<&'a Path>,
     /// Only the protected branch's own line (each merge, not the commits it brought in).
     pub first_parent: bool,
+    /// Also report changes to `.tollgate/` (the policy and the allowed signers) as the
+    /// pseudo-environment [`POLICY_ENVIRONMENT`]: an audit must see who changed the rules.
+    pub with_policy: bool,
+}
+
+/// The environments a walk tracks: `env` (or all of them), and `.tollgate/` when asked.
+fn tracked_environments(
+    open: &OpenRepo,
+    all: &[Environment],
+    env: Option<&str>,
+    with_policy: bool,
+) -> Result<Vec<Environment>, WorkspaceError> {
+    let mut envs: Vec<Environment> = match env {
+        None => all.to_vec(),
+        Some(name) => match all.iter().find(|e| e.name == name) {
+            Some(e) => vec![e.clone()],
+            None => return Err(unknown_environment(open.name(), name, all)),
+        },
+    };
+    if with_policy {
+        envs.push(Environment {
+            name: POLICY_ENVIRONMENT.to_string(),
+            path: POLICY_ENVIRONMENT.to_string(),
+            renderer: Renderer::Plain,
+            namespace: None,
+        });
+    }
+    Ok(envs)
 }
 
 /// Walk the protected branch newest first and call `on_entry` for each commit that
@@ -268,13 +292,7 @@ pub fn walk_history(
     let tip = open.tip()?;
     let tip_tree = open.repo.tree_of(tip)?;
     let all = open.environments_at(Some(tip))?;
-    let envs: Vec<Environment> = match query.env {
-        None => all.clone(),
-        Some(name) => match all.iter().find(|e| e.name == name) {
-            Some(e) => vec![e.clone()],
-            None => return Err(unknown_environment(open.name(), name, &all)),
-        },
-    };
+    let envs = tracked_environments(open, &all, query.env, query.with_policy)?;
     let mut walker = Walker::new(open, query, envs, all, tip_tree)?;
 
     let mut emitted = 0usize;

@@ -13,6 +13,9 @@ use crate::identity::Identity;
 /// Where the policy lives in an environment repository.
 pub const POLICY_PATH: &str = ".tollgate/policy.yaml";
 
+/// The pseudo-environment a change to `.tollgate/` must satisfy, with the strictest rules.
+pub const POLICY_ENVIRONMENT: &str = ".tollgate";
+
 #[derive(Debug, thiserror::Error, Clone, PartialEq, Eq)]
 #[error("{POLICY_PATH}{}: {message}; nothing can be merged into this repo until it is fixed", line.map(|l| format!(":{l}")).unwrap_or_default())]
 pub struct PolicyError {
@@ -160,6 +163,15 @@ impl Policy {
             .get(env)
             .cloned()
             .unwrap_or_else(Rules::default_rules)
+    }
+
+    /// The rules a change to `env` answers to: the strictest for `.tollgate/` itself.
+    pub fn rules_for_change(&self, env: &str) -> Rules {
+        if env == POLICY_ENVIRONMENT {
+            self.strictest()
+        } else {
+            self.rules(env)
+        }
     }
 
     /// The strictest rules of all: what a change to `.tollgate/` itself must satisfy.

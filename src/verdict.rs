@@ -12,8 +12,7 @@ use crate::policy::{Policy, PolicyError, Rules};
 use crate::rollback::RollbackCheck;
 use crate::signing::{SignatureReport, SignatureState};
 
-/// The pseudo-environment a change to `.tollgate/` must satisfy, with the strictest rules.
-pub const POLICY_ENVIRONMENT: &str = ".tollgate";
+pub use crate::policy::POLICY_ENVIRONMENT;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "kebab-case")]

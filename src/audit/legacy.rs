@@ -108,7 +108,7 @@ pub(super) fn check(
             ));
         }
     };
-    let mut rules = policy.rules(environment);
+    let mut rules = policy.rules_for_change(environment);
     // A merge that brought in exactly one verified rollback needs only rollback_approvals.
     let rollback = match brought_in.as_slice() {
         [only] => open.check_rollback(only)?,

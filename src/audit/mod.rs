@@ -98,6 +98,7 @@ pub fn audit_newest(
             limit,
             index_dir: None,
             first_parent: true,
+            with_policy: true,
         };
         walk_history(open, &query, |entry| {
             if since.is_some_and(|s| entry.commit.committer.time < s) {
@@ -133,6 +134,7 @@ pub fn audit_range(
         limit: None,
         index_dir: None,
         first_parent: true,
+        with_policy: true,
     };
     walk_history(open, &query, |entry| {
         if !range.contains(&entry.commit.id) {

@@ -153,7 +153,7 @@ pub(super) fn check(
     names.dedup();
     row.author = names.join(", ");
 
-    let mut rules = policy.rules(environment);
+    let mut rules = policy.rules_for_change(environment);
     let rollback = match brought_in.as_slice() {
         [only] => open.check_rollback(only)?,
         _ => None,

@@ -29,6 +29,7 @@ pub fn run(config: &Config, args: &HistoryArgs, out: &Output) -> anyhow::Result<
         limit: args.limit,
         index_dir: index_dir.as_deref(),
         first_parent: args.first_parent,
+        with_policy: false,
     };
     // Entries stream out as the walk finds them, through one buffer (stdout alone
     // flushes at every line).

@@ -89,6 +89,7 @@ pub fn deployed_status(
         limit: None,
         index_dir: index_dir.as_deref(),
         first_parent: true,
+        with_policy: false,
     };
     let mut changes = 0;
     walk_history(open, &query, |entry| {

@@ -786,6 +786,7 @@ fn load_environments(config: &Config, repo: &str) -> anyhow::Result<Vec<Environm
             limit: Some(1),
             index_dir: index_dir.as_deref(),
             first_parent: false,
+            with_policy: false,
         };
         walk_history(&open, &query, |entry| {
             last = Some(HistoryRow::from_entry(&entry));
@@ -831,6 +832,7 @@ fn stream_history(
         limit: None,
         index_dir: index_dir.as_deref(),
         first_parent: false,
+        with_policy: false,
     };
     walk_history(&open, &query, |entry| {
         on_row(HistoryRow::from_entry(&entry))

@@ -330,3 +330,390 @@ fn a_key_held_by_ssh_agent_signs() {
         email("Carol")
     );
 }
+
+// The attacks of an insider with plain push access, each as a test.
+
+const CONFIG_MAP: &str =
+    "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a, namespace: shop}\ndata: {v: '1'}\n";
+
+/// Commit `files` straight onto main as `who`, with `message`, at `time` (`None`: the
+/// builder's clock), signed with `key` when given; main moves.
+fn push_to_main(
+    s: &mut Signed,
+    files: &[(&str, &str)],
+    who: &str,
+    message: &str,
+    time: Option<i64>,
+    key: Option<&tollgate::signing::SigningKey>,
+) -> gix::ObjectId {
+    let tip = main_tip(&s.repo);
+    let changes: Vec<tollgate::git::write::FileChange> = files
+        .iter()
+        .map(|(path, text)| tollgate::git::write::FileChange {
+            path: path.to_string(),
+            content: Some(text.as_bytes().to_vec()),
+        })
+        .collect();
+    let tree = s
+        .repo
+        .repo
+        .write_tree(s.repo.repo.tree_of(tip).expect("tree"), &changes)
+        .expect("tree");
+    let sig = tollgate::git::write::Signature {
+        name: who.into(),
+        email: email(who),
+        time: time.unwrap_or(1_795_000_000),
+    };
+    let commit = s
+        .repo
+        .repo
+        .write_signed_commit(tree, &[tip], &sig, &sig, message, key)
+        .expect("commit");
+    s.repo
+        .repo
+        .update_ref("refs/heads/main", Some(tip), commit, "push", &sig)
+        .expect("push");
+    s.repo.head = Some(commit);
+    commit
+}
+
+fn audit(s: &Signed, args: &[&str]) -> (i32, Vec<serde_json::Value>) {
+    let mut all = vec!["audit", "verify", "--json"];
+    all.extend_from_slice(args);
+    let run = as_who(s.home.path(), &s.config, "Dana", &all);
+    let rows = run.json()[0]["rows"].as_array().expect("rows").to_vec();
+    (run.code, rows)
+}
+
+fn row_for<'a>(rows: &'a [serde_json::Value], commit: &gix::ObjectId) -> &'a serde_json::Value {
+    rows.iter()
+        .find(|r| r["commit"] == commit.to_string())
+        .unwrap_or_else(|| panic!("a row for {commit}: {rows:#?}"))
+}
+
+fn key_of(s: &Signed, who: &str) -> tollgate::signing::SigningKey {
+    tollgate::signing::SigningKey::from_path(&s.keys.private(who), "test").expect("key")
+}
+
+#[test]
+fn forged_approval_trailers_on_a_direct_push_are_a_violation() {
+    if !openssh_available("forged_approval_trailers_on_a_direct_push_are_a_violation") {
+        return;
+    }
+    let mut s = signed_repo();
+    let forged = push_to_main(
+        &mut s,
+        &[(
+            "envs/production/api.yaml",
+            &DEPLOY.replace("replicas: 2", "replicas: 50"),
+        )],
+        "Bob",
+        "Merge promotion test:promote/x\n\nPromotion: test:promote/x\nApproved-by: Carol <carol@example.com>\nApproved-by: Dana <dana@example.com>\nMerged-by: Dana <dana@example.com>\n",
+        None,
+        None,
+    );
+    let (code, rows) = audit(&s, &[]);
+    assert_ne!(code, 0);
+    let row = row_for(&rows, &forged);
+    assert_eq!(row["finding"], "violation", "{row:#}");
+    assert_eq!(row["signature"]["state"], "unsigned", "{row:#}");
+    assert!(
+        row["why"]
+            .as_str()
+            .is_some_and(|w| w.contains("trailers prove nothing")),
+        "{row:#}"
+    );
+}
+
+#[test]
+fn break_glass_by_someone_not_listed_under_break_glass_is_a_violation() {
+    if !openssh_available("break_glass_by_someone_not_listed_under_break_glass_is_a_violation") {
+        return;
+    }
+    let mut s = signed_repo();
+    // Alice holds a listed key, but is not under break_glass.
+    let alice = key_of(&s, "Alice");
+    let by_alice = push_to_main(
+        &mut s,
+        &[(
+            "envs/production/api.yaml",
+            &DEPLOY.replace("replicas: 2", "replicas: 9"),
+        )],
+        "Alice",
+        "Hotfix\n\nBreak-glass: Alice <alice@example.com>\nReason: on fire\n",
+        None,
+        Some(&alice),
+    );
+    // Carol is under break_glass, and signs: an exception, not a violation.
+    let carol = key_of(&s, "Carol");
+    let by_carol = push_to_main(
+        &mut s,
+        &[(
+            "envs/production/api.yaml",
+            &DEPLOY.replace("replicas: 2", "replicas: 3"),
+        )],
+        "Carol",
+        "Hotfix\n\nBreak-glass: Carol <carol@example.com>\nReason: on fire\n",
+        None,
+        Some(&carol),
+    );
+    // The same trailer naming Carol, written by Mallory without Carol's key.
+    let mallory = key_of(&s, "Mallory");
+    let forged = push_to_main(
+        &mut s,
+        &[(
+            "envs/production/api.yaml",
+            &DEPLOY.replace("replicas: 2", "replicas: 4"),
+        )],
+        "Carol",
+        "Hotfix\n\nBreak-glass: Carol <carol@example.com>\nReason: on fire\n",
+        None,
+        Some(&mallory),
+    );
+    let (code, rows) = audit(&s, &[]);
+    assert_ne!(code, 0);
+    assert_eq!(row_for(&rows, &by_alice)["finding"], "violation");
+    let exception = row_for(&rows, &by_carol);
+    assert_eq!(exception["finding"], "exception", "{exception:#}");
+    assert_eq!(exception["signature"]["signer"], email("Carol"));
+    let forged = row_for(&rows, &forged);
+    assert_eq!(forged["finding"], "violation", "{forged:#}");
+    assert_eq!(forged["signature"]["state"], "not-verified", "{forged:#}");
+}
+
+#[test]
+fn a_signed_merge_carrying_one_file_beyond_the_merge_is_a_violation() {
+    if !openssh_available("a_signed_merge_carrying_one_file_beyond_the_merge_is_a_violation") {
+        return;
+    }
+    let s = signed_repo();
+    for who in ["Carol", "Dana"] {
+        as_who(s.home.path(), &s.config, who, &["approve", ID]).ok();
+    }
+    // Dana merges by hand, signed with her own key, and slips in one more file.
+    let base = main_tip(&s.repo);
+    let head = s.repo.repo.branch_head("promote/scale").expect("head");
+    let tree = s
+        .repo
+        .repo
+        .write_tree(
+            s.repo.repo.tree_of(head).expect("tree"),
+            &[tollgate::git::write::FileChange {
+                path: "envs/production/extra.yaml".into(),
+                content: Some(CONFIG_MAP.as_bytes().to_vec()),
+            }],
+        )
+        .expect("tree");
+    let sig = tollgate::git::write::Signature {
+        name: "Dana".into(),
+        email: email("Dana"),
+        time: 1_795_000_000,
+    };
+    let merge = s
+        .repo
+        .repo
+        .write_signed_commit(
+            tree,
+            &[base, head],
+            &sig,
+            &sig,
+            "Merge promotion test:promote/scale\n\nPromotion: test:promote/scale\n",
+            Some(&key_of(&s, "Dana")),
+        )
+        .expect("commit");
+    s.repo
+        .repo
+        .update_ref("refs/heads/main", Some(base), merge, "push", &sig)
+        .expect("push");
+    let (code, rows) = audit(&s, &[]);
+    assert_ne!(code, 0);
+    let row = row_for(&rows, &merge);
+    assert_eq!(row["finding"], "violation", "{row:#}");
+    assert!(
+        row["why"]
+            .as_str()
+            .is_some_and(|w| w.contains("changes no approval covers")),
+        "{row:#}"
+    );
+    assert_eq!(row["signature"]["state"], "verified", "{row:#}");
+}
+
+#[test]
+fn a_merge_through_tollgate_is_compliant_and_says_who_signed_it() {
+    if !openssh_available("a_merge_through_tollgate_is_compliant_and_says_who_signed_it") {
+        return;
+    }
+    let s = signed_repo();
+    for who in ["Carol", "Dana"] {
+        as_who(s.home.path(), &s.config, who, &["approve", ID]).ok();
+    }
+    as_who(s.home.path(), &s.config, "Dana", &["merge", ID]).ok();
+    let merge = main_tip(&s.repo);
+    let (code, rows) = audit(&s, &[]);
+    assert_eq!(code, 0, "{rows:#?}");
+    let row = row_for(&rows, &merge);
+    assert_eq!(row["finding"], "compliant", "{row:#}");
+    assert_eq!(row["signature"]["signer"], email("Dana"));
+    assert_eq!(
+        row["approvers"].as_array().map(Vec::len),
+        Some(2),
+        "{row:#}"
+    );
+}
+
+/// `reconcile --once` of production against a fresh test API server.
+struct Cluster {
+    api: crate::kube_api::FakeApi,
+    kubeconfig: PathBuf,
+}
+
+impl Cluster {
+    fn start(s: &Signed) -> Cluster {
+        let api = crate::kube_api::FakeApi::start();
+        let kubeconfig = api.kubeconfig(s.home.path());
+        Cluster { api, kubeconfig }
+    }
+
+    fn reconcile(&self, s: &Signed) -> crate::common::Run {
+        crate::reconcile::reconcile(
+            s.home.path(),
+            &s.config,
+            &self.kubeconfig,
+            &["--env", "production", "--once", "--json"],
+        )
+    }
+
+    fn replicas(&self) -> serde_json::Value {
+        self.api
+            .object("/apis/apps/v1/namespaces/shop/deployments/api")
+            .map(|d| d["spec"]["replicas"].clone())
+            .unwrap_or_default()
+    }
+}
+
+fn refused_because(run: &crate::common::Run) -> String {
+    assert_eq!(run.code, 1, "refused: {}\n{}", run.stdout, run.stderr);
+    run.json()["refused"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string()
+}
+
+#[test]
+fn a_backdated_unapproved_commit_is_refused_by_reconcile_and_reported_by_audit() {
+    if !openssh_available(
+        "a_backdated_unapproved_commit_is_refused_by_reconcile_and_reported_by_audit",
+    ) {
+        return;
+    }
+    let mut s = signed_repo();
+    let cluster = Cluster::start(&s);
+    cluster.reconcile(&s).ok();
+    assert_eq!(cluster.replicas(), 2);
+    // Dated a year before everything else in the repository.
+    let backdated = push_to_main(
+        &mut s,
+        &[(
+            "envs/production/api.yaml",
+            &DEPLOY.replace("replicas: 2", "replicas: 50"),
+        )],
+        "Bob",
+        "Tweak",
+        Some(1_760_000_000),
+        None,
+    );
+    let why = refused_because(&cluster.reconcile(&s));
+    assert!(why.contains(&backdated.to_string()[..10]), "{why}");
+    assert_eq!(cluster.replicas(), 2, "nothing was applied");
+    // --since after its date narrows what is printed, not what fails the run.
+    let (code, rows) = audit(&s, &["--since", "2026-06-01"]);
+    assert_ne!(code, 0, "the hidden violation still fails the run");
+    assert!(rows.iter().all(|r| r["commit"] != backdated.to_string()));
+}
+
+#[test]
+fn a_force_push_to_an_older_revision_is_refused() {
+    if !openssh_available("a_force_push_to_an_older_revision_is_refused") {
+        return;
+    }
+    let s = signed_repo();
+    let start = main_tip(&s.repo);
+    for who in ["Carol", "Dana"] {
+        as_who(s.home.path(), &s.config, who, &["approve", ID]).ok();
+    }
+    as_who(s.home.path(), &s.config, "Dana", &["merge", ID]).ok();
+    let cluster = Cluster::start(&s);
+    cluster.reconcile(&s).ok();
+    assert_eq!(cluster.replicas(), 4);
+    let merged = main_tip(&s.repo);
+    let sig = tollgate::git::write::Signature {
+        name: "Mallory".into(),
+        email: email("Mallory"),
+        time: 1_795_000_000,
+    };
+    s.repo
+        .repo
+        .update_ref("refs/heads/main", Some(merged), start, "force-push", &sig)
+        .expect("force-push");
+    let why = refused_because(&cluster.reconcile(&s));
+    assert!(why.contains("does not descend from the deployed"), "{why}");
+    assert_eq!(cluster.replicas(), 4, "production was not rolled back");
+}
+
+#[test]
+fn two_approved_promotions_merged_in_turn_both_deploy() {
+    if !openssh_available("two_approved_promotions_merged_in_turn_both_deploy") {
+        return;
+    }
+    let mut s = signed_repo();
+    s.repo.branch(
+        "promote/config",
+        &[("envs/production/config.yaml", CONFIG_MAP)],
+        "Bob",
+        "Add config",
+    );
+    let cluster = Cluster::start(&s);
+    for id in [ID, "test:promote/config"] {
+        for who in ["Carol", "Dana"] {
+            as_who(s.home.path(), &s.config, who, &["approve", id]).ok();
+        }
+    }
+    for id in [ID, "test:promote/config"] {
+        as_who(s.home.path(), &s.config, "Dana", &["merge", id]).ok();
+        let run = cluster.reconcile(&s);
+        assert_eq!(run.json()["result"], "applied", "{id}: {}", run.stdout);
+    }
+    assert_eq!(cluster.replicas(), 4);
+    assert!(
+        cluster
+            .api
+            .object("/api/v1/namespaces/shop/configmaps/a")
+            .is_some()
+    );
+    let (code, rows) = audit(&s, &[]);
+    assert_eq!(code, 0, "{rows:#?}");
+}
+
+#[test]
+fn forged_trailers_are_refused_by_reconcile() {
+    if !openssh_available("forged_trailers_are_refused_by_reconcile") {
+        return;
+    }
+    let mut s = signed_repo();
+    let cluster = Cluster::start(&s);
+    cluster.reconcile(&s).ok();
+    push_to_main(
+        &mut s,
+        &[(
+            "envs/production/api.yaml",
+            &DEPLOY.replace("replicas: 2", "replicas: 50"),
+        )],
+        "Bob",
+        "Merge promotion test:promote/x\n\nPromotion: test:promote/x\nApproved-by: Carol <carol@example.com>\nApproved-by: Dana <dana@example.com>\nMerged-by: Dana <dana@example.com>\n",
+        None,
+        None,
+    );
+    let why = refused_because(&cluster.reconcile(&s));
+    assert!(why.contains("without the approvals it needed"), "{why}");
+    assert_eq!(cluster.replicas(), 2);
+}
