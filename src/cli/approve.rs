@@ -167,7 +167,7 @@ fn verdict_text(out: &Output, promotion: &Promotion, me: &Identity, verdict: &Ve
             _ => ("✗", Style::Removed),
         };
         text.push_str(&format!(
-            "  {} {}  {}  {}{}\n",
+            "  {} {}  {}  {}{}  ({})\n",
             out.paint(style, mark),
             approval.by,
             &rfc3339(approval.at)[..16].replace('T', " "),
@@ -176,6 +176,10 @@ fn verdict_text(out: &Output, promotion: &Promotion, me: &Identity, verdict: &Ve
                 String::new()
             } else {
                 format!(": {}", approval.why)
+            },
+            match &approval.signature.key_fingerprint {
+                Some(key) => format!("{}, {key}", approval.signature.label()),
+                None => approval.signature.label().to_string(),
             }
         ));
     }

@@ -87,8 +87,14 @@ impl Output {
             return self.print_json(&serde_json::json!({ "config": config }));
         }
         self.print(&format!(
-            "demo workspace written; try:\n  tollgate --config {} list\n",
-            config.display()
+            "demo workspace written; try:\n  tollgate --config {} list\n\n\
+             The demo people sign with the keys in {}/keys (listed in each repo's\n\
+             .tollgate/allowed_signers); TOLLGATE_IDENTITY=\"Carol SRE <carol@example.com>\" signs as Carol.\n\
+             To sign as yourself: put `signing_key: ~/.ssh/id_ed25519.pub` in the config (its\n\
+             private half in ssh-agent), and list your key in .tollgate/allowed_signers:\n  \
+             you@example.com ssh-ed25519 AAAA...\n",
+            config.display(),
+            config.parent().unwrap_or(config).display()
         ))
     }
 

@@ -40,6 +40,9 @@ enum KeyFile {
     Path(PathBuf),
     /// A literal public key (git's `key::…`), written to a temp file when signing.
     Literal(String),
+    /// A private key held in memory: the demo's generated keys, which sign in-process so
+    /// that building the demo needs no OpenSSH and its history is the same every time.
+    InMemory(Box<ssh_key::PrivateKey>),
 }
 
 #[derive(Debug, Clone)]
@@ -126,6 +129,27 @@ impl SigningKey {
         })
     }
 
+    /// A private key held in memory (see [`KeyFile::InMemory`]).
+    pub fn in_memory(private: ssh_key::PrivateKey, origin: &str) -> SigningKey {
+        SigningKey {
+            public: private.public_key().clone(),
+            file: KeyFile::InMemory(Box::new(private)),
+            origin: origin.to_string(),
+        }
+    }
+
+    /// The OpenSSH private key file text of a key held in memory; `None` for a key that
+    /// lives elsewhere (a file, an agent).
+    pub fn private_openssh(&self) -> Option<String> {
+        match &self.file {
+            KeyFile::InMemory(private) => private
+                .to_openssh(ssh_key::LineEnding::LF)
+                .ok()
+                .map(|text| text.to_string()),
+            _ => None,
+        }
+    }
+
     pub fn public_key(&self) -> &PublicKey {
         &self.public
     }
@@ -145,6 +169,12 @@ impl SigningKey {
         // A literal key is only a public key: the agent must hold it (`-U`).
         let literal_file;
         let (path, agent_only) = match &self.file {
+            KeyFile::InMemory(private) => {
+                return private
+                    .sign(namespace, ssh_key::HashAlg::Sha512, message)
+                    .and_then(|signature| signature.to_pem(ssh_key::LineEnding::LF))
+                    .map_err(|e| failed(e.to_string()));
+            }
             KeyFile::Path(path) => (path.clone(), false),
             KeyFile::Literal(text) => {
                 literal_file = tempfile::NamedTempFile::new()

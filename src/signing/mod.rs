@@ -68,7 +68,17 @@ impl SignatureReport {
         self.state == SignatureState::Verified
     }
 
-    /// `✓ signed by dana@example.com`, `✗ not verified (why)`, `unsigned`.
+    /// A word or two for tables and the TUI: `signed`, `not verified`, `unsigned`.
+    pub fn label(&self) -> &'static str {
+        match self.state {
+            SignatureState::Verified => "signed",
+            SignatureState::NotVerified => "not verified",
+            SignatureState::Unsigned => "unsigned",
+            SignatureState::Forge => "GitHub review",
+        }
+    }
+
+    /// `signed by dana@example.com (SHA256:…)`, `signature not verified: why`, `unsigned`.
     pub fn describe(&self) -> String {
         match self.state {
             SignatureState::Verified => format!(

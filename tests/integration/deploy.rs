@@ -128,7 +128,8 @@ fn reconcile_deploys_from_the_mirror_the_sidecar_keeps() {
     std::fs::write(
         &mirrored_config,
         format!(
-            "identity: \"Dana Ops <dana@example.com>\"\nrepos:\n  - name: shop\n    path: {}\n    branch: main\n",
+            "identity: \"Dana Ops <dana@example.com>\"\nsigning_key: {}\nrepos:\n  - name: shop\n    path: {}\n    branch: main\n",
+            home.path().join("demo/keys/dana").display(),
             mirror_path.display()
         ),
     )

@@ -717,3 +717,50 @@ fn forged_trailers_are_refused_by_reconcile() {
     assert!(why.contains("without the approvals it needed"), "{why}");
     assert_eq!(cluster.replicas(), 2);
 }
+
+#[test]
+fn the_demos_two_staging_promotions_merged_in_turn_both_deploy_signed_by_whoever_acts() {
+    if !openssh_available("the_demos_two_staging_promotions_merged_in_turn_both_deploy") {
+        return;
+    }
+    let (home, config) = crate::demo::demo();
+    let api = crate::kube_api::FakeApi::start();
+    let kubeconfig = api.kubeconfig(home.path());
+    let reconcile = || {
+        crate::reconcile::reconcile(
+            home.path(),
+            &config,
+            &kubeconfig,
+            &["--repo", "shop", "--env", "staging", "--once", "--json"],
+        )
+    };
+    assert_eq!(reconcile().ok().json()["result"], "applied");
+    let as_demo = |who: &str, args: &[&str]| {
+        run(tollgate(home.path())
+            .env("TOLLGATE_IDENTITY", who)
+            .arg("--config")
+            .arg(&config)
+            .args(args))
+    };
+    for id in [
+        "shop:promote/web-2.3.0-staging",
+        "shop:promote/checkout-tuning-staging",
+    ] {
+        // Switching identity switches the key: Carol approves as Carol, Dana merges.
+        as_demo("Carol SRE <carol@example.com>", &["approve", id]).ok();
+        as_demo("Dana Ops <dana@example.com>", &["merge", id]).ok();
+        let run = reconcile();
+        assert_eq!(run.json()["result"], "applied", "{id}: {}", run.stdout);
+    }
+    let audit = as_demo(
+        "Dana Ops <dana@example.com>",
+        &[
+            "audit", "verify", "--repo", "shop", "--env", "staging", "--json",
+        ],
+    );
+    let rows = audit.json()[0]["rows"].as_array().expect("rows").clone();
+    for row in &rows[..2] {
+        assert_eq!(row["finding"], "compliant", "{row:#}");
+        assert_eq!(row["signature"]["signer"], "dana@example.com", "{row:#}");
+    }
+}

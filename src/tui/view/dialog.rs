@@ -32,7 +32,10 @@ pub fn draw(frame: &mut Frame, app: &App, dialog: &Dialog, theme: Theme) {
                 lines.push(Line::from(vec![
                     Span::styled(format!("  {mark} "), style),
                     Span::raw(approval.by.clone()),
-                    Span::styled(format!("  {}", approval.why), theme.dim()),
+                    Span::styled(
+                        format!("  {} · {}", approval.signature.label(), approval.why),
+                        theme.dim(),
+                    ),
                 ]));
             }
             lines.push(Line::styled("environments", theme.bold()));
