@@ -146,14 +146,24 @@ pub fn audit_range(
     Ok(Some(check_all(open, touched)?))
 }
 
-/// The audit of one commit on its own (the newest change `reconcile` deploys, a rollback
-/// `show` describes): its rows, one per environment in `environments`.
-pub fn audit_commit(
-    open: &OpenRepo,
-    commit: &CommitInfo,
-    environments: &[String],
-) -> Result<Vec<AuditRow>, WorkspaceError> {
-    check_all(open, vec![(commit.clone(), environments.to_vec())])
+/// Audits of single commits, with what they share read once: for `show COMMIT` and the
+/// history views, which judge the changes they show as `audit verify` does.
+pub struct Auditor<'a>(Audit<'a>);
+
+impl<'a> Auditor<'a> {
+    pub fn new(open: &'a OpenRepo) -> Result<Auditor<'a>, WorkspaceError> {
+        Ok(Auditor(Audit::new(open)?))
+    }
+
+    /// The audit of `commit`'s change to `environment`, as a change of the protected
+    /// branch (its first parent is what it changed).
+    pub fn check(
+        &mut self,
+        commit: &CommitInfo,
+        environment: &str,
+    ) -> Result<AuditRow, WorkspaceError> {
+        check(&mut self.0, commit, environment)
+    }
 }
 
 fn check_all(

@@ -185,7 +185,7 @@ fn signature(row: &AuditRow) -> &'static str {
     }
 }
 
-fn finding(f: Finding) -> &'static str {
+pub(super) fn finding(f: Finding) -> &'static str {
     match f {
         Finding::Compliant => "compliant",
         Finding::Exception => "exception",

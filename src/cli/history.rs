@@ -8,6 +8,7 @@ use serde::ser::{SerializeSeq, Serializer};
 
 use super::HistoryArgs;
 use super::output::{Output, Style, cell};
+use crate::audit::{AuditRow, Auditor, Finding};
 use crate::config::Config;
 use crate::git::commit::rfc3339;
 use crate::history::{HistoryEntry, HistoryMode, HistoryQuery, walk_history};
@@ -51,8 +52,21 @@ pub fn run(config: &Config, args: &HistoryArgs, out: &Output) -> anyhow::Result<
         array.end()?;
         writeln!(stdout)?;
     } else {
+        // On the branch's own line each entry is a change of it, judged as audit does.
+        let mut auditor = match args.first_parent {
+            true => Some(Auditor::new(&open)?),
+            false => None,
+        };
         walk_history(&open, &query, |entry| {
-            match stdout.write_all(entry_text(out, &entry).as_bytes()) {
+            let audit = match auditor.as_mut().map(|a| audit_entry(a, &entry)) {
+                Some(Err(e)) => {
+                    write_error = Some(e.into());
+                    return ControlFlow::Break(());
+                }
+                Some(Ok(rows)) => rows,
+                None => Vec::new(),
+            };
+            match stdout.write_all(entry_text(out, &entry, &audit).as_bytes()) {
                 Ok(()) => ControlFlow::Continue(()),
                 Err(e) => {
                     write_error = Some(e.into());
@@ -68,20 +82,39 @@ pub fn run(config: &Config, args: &HistoryArgs, out: &Output) -> anyhow::Result<
     Ok(())
 }
 
-fn entry_text(out: &Output, entry: &HistoryEntry) -> String {
+fn audit_entry(
+    auditor: &mut Auditor<'_>,
+    entry: &HistoryEntry,
+) -> Result<Vec<AuditRow>, crate::workspace::WorkspaceError> {
+    entry
+        .environments
+        .iter()
+        .map(|env| auditor.check(&entry.commit, env))
+        .collect()
+}
+
+/// One entry as a line; approvals are named only as the audit counts them (signed and
+/// authorised where the repository requires signatures), never from trailers.
+fn entry_text(out: &Output, entry: &HistoryEntry, audit: &[AuditRow]) -> String {
     let commit = &entry.commit;
-    let approvers: Vec<&str> = commit
-        .trailer_values("Approved-by")
-        .map(|v| v.split(" <").next().unwrap_or(v))
-        .collect();
     let mut marks = Vec::new();
-    if !approvers.is_empty() {
-        marks.push(format!("approved by {}", approvers.join(", ")));
+    for row in audit {
+        let approvers: Vec<&str> = row
+            .approvers
+            .iter()
+            .map(|a| a.split(" <").next().unwrap_or(a))
+            .collect();
+        marks.push(match row.finding {
+            Finding::Compliant => format!("✓ approved by {}", approvers.join(", ")),
+            Finding::Violation => format!("✗ {}", row.why),
+            finding => super::audit::finding(finding).to_string(),
+        });
     }
+    marks.dedup();
     if let Some(reverts) = commit.trailer_values("Reverts").next() {
         marks.push(format!("reverts {}", &reverts[..reverts.len().min(10)]));
     }
-    if commit.trailer_values("Break-glass").next().is_some() {
+    if audit.is_empty() && commit.trailer_values("Break-glass").next().is_some() {
         marks.push("break-glass".into());
     }
     let mut text = format!(

@@ -6,9 +6,11 @@ use serde::Serialize;
 use super::ShowArgs;
 use super::diff::{DiffJson, environment_text};
 use super::output::{Output, Style};
+use crate::audit::{AuditRow, Auditor, Finding};
 use crate::config::Config;
 use crate::git::CommitInfo;
 use crate::git::commit::rfc3339;
+use crate::signing::SignatureReport;
 use crate::workspace::{ConfigExt, OpenRepo};
 
 pub fn run(config: &Config, args: &ShowArgs, out: &Output) -> anyhow::Result<()> {
@@ -17,15 +19,33 @@ pub fn run(config: &Config, args: &ShowArgs, out: &Output) -> anyhow::Result<()>
     let commit = open.repo.commit_info(id)?;
     let parent = commit.parents.first().copied();
     let envs = open.diff(parent, id, args.env.as_deref())?;
+    // Judged as audit verify judges it: from its signature, its approvals and ancestry.
+    // Only the branch's own line is a change of it; a commit a merge brought in is judged
+    // through that merge.
+    let on_branch = crate::history::first_parent_line(&open, open.tip()?)?.contains(&id);
+    let mut audit = Vec::new();
+    if on_branch {
+        let mut auditor = Auditor::new(&open)?;
+        for env in &envs {
+            audit.push(auditor.check(&commit, &env.name)?);
+        }
+    }
+    let signature = audit.first().map(|row| row.signature.clone());
     if out.json {
         #[derive(Serialize)]
         struct ShowJson<'a> {
             commit: &'a CommitInfo,
+            #[serde(skip_serializing_if = "Option::is_none")]
+            signature: Option<SignatureReport>,
+            #[serde(skip_serializing_if = "Vec::is_empty")]
+            audit: Vec<AuditRow>,
             #[serde(flatten)]
             diff: DiffJson<'a>,
         }
         return out.print_json(&ShowJson {
             commit: &commit,
+            signature,
+            audit,
             diff: DiffJson::new(open.name(), parent, id, &envs),
         });
     }
@@ -43,6 +63,22 @@ pub fn run(config: &Config, args: &ShowArgs, out: &Output) -> anyhow::Result<()>
             commit.committer.name,
             commit.committer.email,
             rfc3339(commit.committer.time)
+        ));
+    }
+    if let Some(signature) = &signature {
+        text.push_str(&format!("Signature: {}\n", signature.describe()));
+    }
+    for row in &audit {
+        let style = match row.finding {
+            Finding::Violation => Style::Removed,
+            Finding::Exception => Style::Warn,
+            _ => Style::Dim,
+        };
+        text.push_str(&format!(
+            "Audit ({}): {} — {}\n",
+            row.environment,
+            out.paint(style, super::audit::finding(row.finding)),
+            row.why
         ));
     }
     text.push_str(&format!(

@@ -5,6 +5,7 @@
 
 use std::ops::ControlFlow;
 
+use crate::audit::{Auditor, Finding};
 use crate::config::Config;
 use crate::forge::github::open::GitHubSide;
 use crate::forge::github::{GitHubRepo, PullRequest};
@@ -197,7 +198,11 @@ pub struct HistoryRow {
     pub time: i64,
     pub author: String,
     pub subject: String,
+    /// Who approved it, as the audit counts them (signed, authorised); never trailers.
     pub approvers: Vec<String>,
+    /// The audit's finding on this change of the protected branch, and why; `None` for
+    /// commits a merge brought in (judged through that merge).
+    pub audit: Option<(Finding, String)>,
     /// `reverts 1a2b3c`, `break-glass`: what the trailers say beyond approvals.
     pub marks: Vec<String>,
     /// Rendered mode: `~ Deployment/shop/api` per changed object.
@@ -208,7 +213,6 @@ pub struct HistoryRow {
 impl HistoryRow {
     fn from_entry(entry: &HistoryEntry) -> HistoryRow {
         let commit = &entry.commit;
-        let name = |v: &str| v.split(" <").next().unwrap_or(v).to_string();
         let mut marks: Vec<String> = commit
             .trailer_values("Reverts")
             .map(|v| format!("reverts {}", &v[..v.len().min(10)]))
@@ -226,7 +230,8 @@ impl HistoryRow {
             time: commit.author.time,
             author: commit.author.name.clone(),
             subject: commit.subject.clone(),
-            approvers: commit.trailer_values("Approved-by").map(name).collect(),
+            approvers: Vec::new(),
+            audit: None,
             marks,
             changes: entry
                 .objects
@@ -834,10 +839,37 @@ fn stream_history(
         first_parent: false,
         with_policy: false,
     };
+    // Each change of the branch's own line is judged as `audit verify` judges it.
+    let line: std::collections::HashSet<gix::ObjectId> =
+        crate::history::first_parent_line(&open, open.tip()?)?
+            .into_iter()
+            .collect();
+    let mut auditor = Auditor::new(&open)?;
+    let mut failed = None;
     walk_history(&open, &query, |entry| {
-        on_row(HistoryRow::from_entry(&entry))
+        let mut row = HistoryRow::from_entry(&entry);
+        if line.contains(&entry.commit.id) {
+            match auditor.check(&entry.commit, env) {
+                Ok(audit) => {
+                    row.approvers = audit
+                        .approvers
+                        .iter()
+                        .map(|a| a.split(" <").next().unwrap_or(a).to_string())
+                        .collect();
+                    row.audit = Some((audit.finding, audit.why));
+                }
+                Err(e) => {
+                    failed = Some(e);
+                    return ControlFlow::Break(());
+                }
+            }
+        }
+        on_row(row)
     })?;
-    Ok(())
+    match failed {
+        Some(e) => Err(e.into()),
+        None => Ok(()),
+    }
 }
 
 #[cfg(test)]

@@ -423,6 +423,21 @@ fn forged_approval_trailers_on_a_direct_push_are_a_violation() {
             .is_some_and(|w| w.contains("trailers prove nothing")),
         "{row:#}"
     );
+    // The history of the branch's own line judges it the same way, trailers or not.
+    let history = as_who(
+        s.home.path(),
+        &s.config,
+        "Dana",
+        &["history", "--env", "production", "--first-parent"],
+    )
+    .ok()
+    .stdout;
+    let line = history
+        .lines()
+        .find(|l| l.starts_with(&forged.to_string()[..10]))
+        .expect("the forged commit is in the history");
+    assert!(line.contains("✗ unsigned"), "{line}");
+    assert!(!line.contains("approved by"), "{line}");
 }
 
 #[test]
@@ -558,6 +573,29 @@ fn a_merge_through_tollgate_is_compliant_and_says_who_signed_it() {
         row["approvers"].as_array().map(Vec::len),
         Some(2),
         "{row:#}"
+    );
+    // show COMMIT says who signed it, and judges it as audit does.
+    let shown = as_who(
+        s.home.path(),
+        &s.config,
+        "Dana",
+        &["show", &merge.to_string(), "--json"],
+    )
+    .ok()
+    .json();
+    assert_eq!(shown["signature"]["signer"], email("Dana"), "{shown:#}");
+    assert_eq!(shown["audit"][0]["finding"], "compliant", "{shown:#}");
+    let text = as_who(
+        s.home.path(),
+        &s.config,
+        "Dana",
+        &["show", &merge.to_string()],
+    )
+    .ok()
+    .stdout;
+    assert!(
+        text.contains("Signature: signed by dana@example.com"),
+        "{text}"
     );
 }
 

@@ -5,6 +5,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Paragraph};
 
 use super::{fit, spinner};
+use crate::audit::Finding;
 use crate::git::commit::rfc3339;
 use crate::history::HistoryMode;
 use crate::tui::app::{App, HistoryProgress};
@@ -40,17 +41,22 @@ pub fn draw(frame: &mut Frame, app: &App, theme: Theme, areas: &Areas) {
         .take(visible)
     {
         let mut tail = String::new();
-        if !row.approvers.is_empty() {
-            tail.push_str(&format!("  approved by {}", row.approvers.join(", ")));
+        match &row.audit {
+            Some((Finding::Compliant, _)) => {
+                tail.push_str(&format!("  ✓ approved by {}", row.approvers.join(", ")));
+            }
+            Some((Finding::Violation, why)) => tail.push_str(&format!("  ✗ {why}")),
+            Some((Finding::Exception, _)) => tail.push_str("  ! break-glass"),
+            Some((Finding::UnsignedBeforeRequirement, _)) => {
+                tail.push_str("  unsigned (before requirement)");
+            }
+            Some((Finding::BeforeTollgate, _)) => tail.push_str("  before tollgate"),
+            Some((Finding::Initial, _)) | None => {}
         }
         for mark in &row.marks {
-            tail.push_str(&format!("  {mark}"));
-        }
-        if row.approvers.is_empty()
-            && row.marks.is_empty()
-            && row.subject.starts_with("Merge promotion")
-        {
-            tail.push_str("  no approvals");
+            if mark != "break-glass" {
+                tail.push_str(&format!("  {mark}"));
+            }
         }
         if !row.changes.is_empty() {
             tail.push_str(&format!("  [{}]", row.changes.join(", ")));
