@@ -4,14 +4,14 @@
 //! compare-and-swap on the notes ref, retried when another approval landed first, so that
 //! concurrent approvals are all kept. The notes' own history is an audit of approvals.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use gix::ObjectId;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use crate::git::write::{FileChange, Signature};
-use crate::git::{GitError, Repo};
+use crate::git::{GitError, GixContext, Repo};
 use crate::identity::Identity;
 use crate::manifest::ManifestObject;
 use crate::signing::{
@@ -164,9 +164,13 @@ impl Repo {
             return Ok(None);
         };
         let tree = self.tree_of(tip)?;
-        Ok(self
-            .file_at(tree, &commit.to_string())?
-            .map(|bytes| String::from_utf8_lossy(&bytes).into_owned()))
+        let sha = commit.to_string();
+        // Flat, as tollgate writes notes; or fanned out, as `git notes` does in large ones.
+        let bytes = match self.file_at(tree, &sha)? {
+            Some(bytes) => Some(bytes),
+            None => self.file_at(tree, &format!("{}/{}", &sha[..2], &sha[2..]))?,
+        };
+        Ok(bytes.map(|bytes| String::from_utf8_lossy(&bytes).into_owned()))
     }
 
     /// The approvals recorded on `commit`.
@@ -180,10 +184,7 @@ impl Repo {
     /// The approval notes read once, for looking up many commits (an audit).
     pub fn approval_notes(&self) -> Result<ApprovalNotes, GitError> {
         Ok(ApprovalNotes {
-            tree: match self.notes_tip()? {
-                Some(tip) => Some(self.tree_of(tip)?),
-                None => None,
-            },
+            notes: self.notes_index(NOTES_REF)?,
         })
     }
 
@@ -193,16 +194,43 @@ impl Repo {
         notes: &ApprovalNotes,
         commit: ObjectId,
     ) -> Result<Vec<Approval>, GitError> {
-        let Some(tree) = notes.tree else {
+        let Some(blob) = notes.notes.get(&commit) else {
             return Ok(Vec::new());
         };
-        Ok(match self.file_at(tree, &commit.to_string())? {
-            Some(bytes) => String::from_utf8_lossy(&bytes)
-                .lines()
-                .filter_map(Approval::from_note_line)
-                .collect(),
-            None => Vec::new(),
-        })
+        Ok(String::from_utf8_lossy(&self.blob(*blob)?)
+            .lines()
+            .filter_map(Approval::from_note_line)
+            .collect())
+    }
+
+    /// Every note under the notes ref `notes`: annotated commit → note blob. Read in one
+    /// pass, so that an audit's lookups cost a hash probe rather than a scan of a tree
+    /// that has one entry per approved commit. Fan-out folders (`ab/cdef…`, as `git notes`
+    /// writes them in large repositories) are read too.
+    fn notes_index(&self, notes: &str) -> Result<HashMap<ObjectId, ObjectId>, GitError> {
+        let mut index = HashMap::new();
+        let Some(tip) = self.ref_target(notes)? else {
+            return Ok(index);
+        };
+        let mut folders = vec![(self.tree_of(tip)?, String::new())];
+        while let Some((tree, prefix)) = folders.pop() {
+            let tree = self
+                .inner
+                .find_tree(tree)
+                .during(&self.name, || format!("read {notes}"))?;
+            for entry in tree.iter() {
+                let entry = entry.during(&self.name, || format!("read {notes}"))?;
+                let name = format!("{prefix}{}", entry.filename());
+                if entry.mode().is_tree() {
+                    if name.len() < 40 && name.bytes().all(|b| b.is_ascii_hexdigit()) {
+                        folders.push((entry.object_id(), name));
+                    }
+                } else if let Ok(commit) = ObjectId::from_hex(name.as_bytes()) {
+                    index.insert(commit, entry.object_id());
+                }
+            }
+        }
+        Ok(index)
     }
 
     /// Change the approvals on `commit` with `edit`, as one notes commit, retrying when
@@ -274,7 +302,7 @@ impl Repo {
 
 /// The approval notes as they are now (see [`Repo::approval_notes`]).
 pub struct ApprovalNotes {
-    tree: Option<ObjectId>,
+    notes: HashMap<ObjectId, ObjectId>,
 }
 
 /// Where fast-forward merges are recorded: a fast-forward writes no commit of its own, so
@@ -284,7 +312,7 @@ pub const MERGES_REF: &str = "refs/notes/tollgate-merges";
 
 /// The fast-forward merge records as they are now (see [`Repo::merge_records`]).
 pub struct MergeRecords {
-    tree: Option<ObjectId>,
+    notes: HashMap<ObjectId, ObjectId>,
 }
 
 impl Repo {
@@ -298,10 +326,7 @@ impl Repo {
     /// would otherwise look the notes ref up on disk once per commit).
     pub fn merge_records(&self) -> Result<MergeRecords, GitError> {
         Ok(MergeRecords {
-            tree: match self.ref_target(MERGES_REF)? {
-                Some(tip) => Some(self.tree_of(tip)?),
-                None => None,
-            },
+            notes: self.notes_index(MERGES_REF)?,
         })
     }
 
@@ -311,13 +336,10 @@ impl Repo {
         records: &MergeRecords,
         commit: ObjectId,
     ) -> Result<Vec<crate::git::Trailer>, GitError> {
-        let Some(tree) = records.tree else {
+        let Some(blob) = records.notes.get(&commit) else {
             return Ok(Vec::new());
         };
-        let Some(bytes) = self.file_at(tree, &commit.to_string())? else {
-            return Ok(Vec::new());
-        };
-        Ok(String::from_utf8_lossy(&bytes)
+        Ok(String::from_utf8_lossy(&self.blob(*blob)?)
             .lines()
             .filter_map(|line| line.split_once(": "))
             .map(|(key, value)| crate::git::Trailer {

@@ -99,7 +99,8 @@ pub(super) fn check(
             "not merged through tollgate: no Promotion trailer, no recorded approvals".into(),
         ));
     }
-    let policy = match audit.policy_at(parent)? {
+    let in_force = audit.rules_at(parent)?;
+    let policy = match &in_force.policy {
         Ok(policy) => policy,
         Err(e) => {
             return Ok(row(

@@ -17,14 +17,15 @@ use std::collections::HashMap;
 use gix::ObjectId;
 
 use std::collections::HashSet;
+use std::rc::Rc;
 
 use crate::approvals::{ApprovalNotes, MergeRecords};
 use crate::git::CommitInfo;
 use crate::history::{
     HistoryMode, HistoryQuery, first_parent_line, touched_on_first_parent_line, walk_history,
 };
-use crate::policy::{POLICY_PATH, Policy, PolicyError};
-use crate::signing::{ALLOWED_SIGNERS_PATH, SignatureReport};
+use crate::policy::{POLICY_ENVIRONMENT, Policy, PolicyError};
+use crate::signing::SignatureReport;
 use crate::trust::Trust;
 use crate::workspace::{OpenRepo, WorkspaceError};
 
@@ -166,15 +167,38 @@ impl<'a> Auditor<'a> {
     }
 }
 
+/// Below this many changes an audit checks them on one thread.
+const SPLIT_CHECK_MIN: usize = 256;
+
 fn check_all(
     open: &OpenRepo,
     touched: Vec<(CommitInfo, Vec<String>)>,
+) -> Result<Vec<AuditRow>, WorkspaceError> {
+    if touched.len() < SPLIT_CHECK_MIN {
+        return check_in_order(open, &touched);
+    }
+    // Each change is checked on its own (signatures, a merge base, notes), so the older
+    // half goes to a second thread with its own repository handle; rows keep their order.
+    let (newer, older) = touched.split_at(touched.len() / 2);
+    let second = open.handle();
+    let (first, rest) = std::thread::scope(|scope| {
+        let rest = scope.spawn(move || check_in_order(&second, older));
+        (check_in_order(open, newer), rest.join())
+    });
+    let mut rows = first?;
+    rows.extend(rest.unwrap_or_else(|panic| std::panic::resume_unwind(panic))?);
+    Ok(rows)
+}
+
+fn check_in_order(
+    open: &OpenRepo,
+    touched: &[(CommitInfo, Vec<String>)],
 ) -> Result<Vec<AuditRow>, WorkspaceError> {
     let mut audit = Audit::new(open)?;
     let mut rows = Vec::new();
     for (commit, environments) in touched {
         for environment in environments {
-            rows.push(check(&mut audit, &commit, &environment)?);
+            rows.push(check(&mut audit, commit, environment)?);
         }
     }
     Ok(rows)
@@ -195,11 +219,17 @@ fn check(
         row.why = "before audited_from: the repository was not under tollgate yet".into();
         return Ok(row);
     }
-    let policy = audit.policy_at(parent)?;
-    let trust = audit.trust_at(parent, policy.as_ref().ok())?;
+    let rules = audit.rules_at(parent)?;
     let before_requirement = audit.baselines.before_signatures.contains(&commit.id);
-    if trust.required && !before_requirement {
-        return signed::check(audit, commit, environment, parent, &policy, &trust);
+    if rules.trust.required && !before_requirement {
+        return signed::check(
+            audit,
+            commit,
+            environment,
+            parent,
+            &rules.policy,
+            &rules.trust,
+        );
     }
     let mut row = legacy::check(audit, commit, environment)?;
     // Where the branch requires signatures now, an unsigned past is not proof of anything.
@@ -221,12 +251,16 @@ struct Audit<'a> {
     open: &'a OpenRepo,
     merges: MergeRecords,
     approvals: ApprovalNotes,
-    /// Parsed policies by the blob id of the policy file (`None`: no file).
-    policies: HashMap<Option<ObjectId>, Result<Policy, PolicyError>>,
-    /// Trust by the blob id of the allowed-signers file and whether the policy beside
-    /// it requires signatures.
-    trusts: HashMap<(Option<ObjectId>, Option<bool>), Trust>,
+    /// The rules in force, by the tree id of the `.tollgate/` folder they are read from
+    /// (`None`: no folder): read once per version, not once per commit.
+    rules: HashMap<Option<ObjectId>, Rc<RulesInForce>>,
     baselines: Baselines,
+}
+
+/// The policy and the allowed signers at one commit of the protected branch.
+struct RulesInForce {
+    policy: Result<Policy, PolicyError>,
+    trust: Trust,
 }
 
 /// Where the branch's policy (at its tip) says auditing and signing began.
@@ -263,14 +297,13 @@ impl<'a> Audit<'a> {
             open,
             merges: open.repo.merge_records()?,
             approvals: open.repo.approval_notes()?,
-            policies: HashMap::new(),
-            trusts: HashMap::new(),
+            rules: HashMap::new(),
             baselines: Baselines::default(),
         };
         let tip = open.tip()?;
-        let policy = audit.policy_at(tip)?.ok();
-        audit.baselines.required_now = audit.trust_at(tip, policy.as_ref())?.required;
-        if let Some(policy) = policy {
+        let at_tip = audit.rules_at(tip)?;
+        audit.baselines.required_now = at_tip.trust.required;
+        if let Ok(policy) = &at_tip.policy {
             audit.baselines.before_tollgate =
                 strictly_before(open, policy.audited_from.as_deref())?;
             audit.baselines.before_signatures =
@@ -279,35 +312,17 @@ impl<'a> Audit<'a> {
         Ok(audit)
     }
 
-    /// The trust in force at `commit`, read once per version of the file.
-    fn trust_at(
-        &mut self,
-        commit: ObjectId,
-        policy: Option<&Policy>,
-    ) -> Result<Trust, WorkspaceError> {
+    /// The policy and trust in force at `commit`, read once per version of `.tollgate/`.
+    fn rules_at(&mut self, commit: ObjectId) -> Result<Rc<RulesInForce>, WorkspaceError> {
         let repo = &self.open.repo;
-        let blob = repo.entry_at(repo.tree_of(commit)?, ALLOWED_SIGNERS_PATH)?;
-        let key = (blob, policy.and_then(|p| p.require_signatures));
-        if let Some(trust) = self.trusts.get(&key) {
-            return Ok(trust.clone());
-        }
-        let trust = self.open.trust_at(commit, policy)?;
-        self.trusts.insert(key, trust.clone());
-        Ok(trust)
-    }
-
-    /// The policy in force at `commit`, parsed once per version of the file.
-    fn policy_at(
-        &mut self,
-        commit: ObjectId,
-    ) -> Result<Result<Policy, PolicyError>, WorkspaceError> {
-        let repo = &self.open.repo;
-        let blob = repo.entry_at(repo.tree_of(commit)?, POLICY_PATH)?;
-        if let Some(policy) = self.policies.get(&blob) {
-            return Ok(policy.clone());
+        let folder = repo.entry_at(repo.tree_of(commit)?, POLICY_ENVIRONMENT)?;
+        if let Some(rules) = self.rules.get(&folder) {
+            return Ok(rules.clone());
         }
         let policy = self.open.policy_at(commit)?;
-        self.policies.insert(blob, policy.clone());
-        Ok(policy)
+        let trust = self.open.trust_at(commit, policy.as_ref().ok())?;
+        let rules = Rc::new(RulesInForce { policy, trust });
+        self.rules.insert(folder, rules.clone());
+        Ok(rules)
     }
 }

@@ -100,19 +100,29 @@ pub(super) fn check(
     };
 
     // What was merged must be exactly the approved head merged onto the parent.
-    let Some(ancestor) = repo.merge_base(parent, head)? else {
-        return violation(
-            row,
-            format!("{} shares no history with the branch", short(&head)),
-        );
+    let head_info = repo.commit_info(head)?;
+    // The usual promotion branched from the tip it merges onto: its own parents say so,
+    // with no walk.
+    let ancestor = if head_info.parents.contains(&parent) {
+        parent
+    } else {
+        match repo.merge_base(parent, head)? {
+            Some(ancestor) => ancestor,
+            None => {
+                return violation(
+                    row,
+                    format!("{} shares no history with the branch", short(&head)),
+                );
+            }
+        }
     };
     let expected = if ancestor == parent {
-        Ok(repo.tree_of(head)?)
+        Ok(head_info.tree)
     } else {
         repo.merge_trees(
             repo.tree_of(ancestor)?,
             repo.tree_of(parent)?,
-            repo.tree_of(head)?,
+            head_info.tree,
         )?
     };
     match expected {
@@ -126,7 +136,7 @@ pub(super) fn check(
                 ),
             );
         }
-        Ok(tree) if tree != repo.tree_of(commit.id)? => {
+        Ok(tree) if tree != commit.tree => {
             return violation(
                 row,
                 format!(
@@ -139,7 +149,11 @@ pub(super) fn check(
         Ok(_) => {}
     }
 
-    let brought_in = repo.commits_between(ancestor, head)?;
+    let brought_in = if head_info.parents == [ancestor] {
+        vec![head_info]
+    } else {
+        repo.commits_between(ancestor, head)?
+    };
     let mut authors: Vec<String> = brought_in
         .iter()
         .map(|c| c.author.email.to_lowercase())

@@ -33,6 +33,8 @@ pub struct CommitInfo {
     pub id: ObjectId,
     #[serde(skip)]
     pub parents: Vec<ObjectId>,
+    #[serde(skip)]
+    pub tree: ObjectId,
     pub author: Person,
     pub committer: Person,
     pub subject: String,
@@ -102,6 +104,7 @@ impl Repo {
             sha: id.to_string(),
             id,
             parents: decoded.parents().collect(),
+            tree: decoded.tree(),
             author,
             committer,
             subject,
