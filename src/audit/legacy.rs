@@ -109,19 +109,7 @@ pub(super) fn check(
             ));
         }
     };
-    let mut rules = policy.rules_for_change(environment);
-    // A merge that brought in exactly one verified rollback needs only rollback_approvals.
-    let rollback = match brought_in.as_slice() {
-        [only] => open.check_rollback(only)?,
-        _ => None,
-    };
-    let rollback_note = match &rollback {
-        Some(check) if check.verified => {
-            rules.approvals = rules.rollback_approvals;
-            format!(" (it {}: rollback_approvals)", check.claim)
-        }
-        _ => String::new(),
-    };
+    let (rules, rollback_note) = super::rules_for_merge(open, policy, environment, &brought_in)?;
     let authors: Vec<String> = brought_in
         .iter()
         .map(|c| c.author.email.to_lowercase())

@@ -167,6 +167,30 @@ impl<'a> Auditor<'a> {
     }
 }
 
+/// The rules a change to `environment` answers to, and why they are relaxed if they
+/// are: a merge that brought in exactly one verified rollback needs only the policy's
+/// `rollback_approvals`.
+fn rules_for_merge(
+    open: &OpenRepo,
+    policy: &Policy,
+    environment: &str,
+    brought_in: &[CommitInfo],
+) -> Result<(crate::policy::Rules, String), WorkspaceError> {
+    let mut rules = policy.rules_for_change(environment);
+    let rollback = match brought_in {
+        [only] => open.check_rollback(only)?,
+        _ => None,
+    };
+    let note = match &rollback {
+        Some(check) if check.verified => {
+            rules.approvals = rules.rollback_approvals;
+            format!(" (it {}: rollback_approvals)", check.claim)
+        }
+        _ => String::new(),
+    };
+    Ok((rules, note))
+}
+
 /// Below this many changes an audit checks them on one thread.
 const SPLIT_CHECK_MIN: usize = 256;
 

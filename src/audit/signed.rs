@@ -167,18 +167,7 @@ pub(super) fn check(
     names.dedup();
     row.author = names.join(", ");
 
-    let mut rules = policy.rules_for_change(environment);
-    let rollback = match brought_in.as_slice() {
-        [only] => open.check_rollback(only)?,
-        _ => None,
-    };
-    let rollback_note = match &rollback {
-        Some(check) if check.verified => {
-            rules.approvals = rules.rollback_approvals;
-            format!(" (it {}: rollback_approvals)", check.claim)
-        }
-        _ => String::new(),
-    };
+    let (rules, rollback_note) = super::rules_for_merge(open, policy, environment, &brought_in)?;
     let head_sha = head.to_string();
     let mut counted = 0u32;
     let mut problems = Vec::new();

@@ -446,45 +446,29 @@ fn break_glass_by_someone_not_listed_under_break_glass_is_a_violation() {
         return;
     }
     let mut s = signed_repo();
+    let hotfix = |s: &mut Signed, who: &str, replicas: &str, signer: &str| {
+        let key = key_of(s, signer);
+        push_to_main(
+            s,
+            &[(
+                "envs/production/api.yaml",
+                &DEPLOY.replace("replicas: 2", replicas),
+            )],
+            who,
+            &format!(
+                "Hotfix\n\nBreak-glass: {who} <{}>\nReason: on fire\n",
+                email(who)
+            ),
+            None,
+            Some(&key),
+        )
+    };
     // Alice holds a listed key, but is not under break_glass.
-    let alice = key_of(&s, "Alice");
-    let by_alice = push_to_main(
-        &mut s,
-        &[(
-            "envs/production/api.yaml",
-            &DEPLOY.replace("replicas: 2", "replicas: 9"),
-        )],
-        "Alice",
-        "Hotfix\n\nBreak-glass: Alice <alice@example.com>\nReason: on fire\n",
-        None,
-        Some(&alice),
-    );
+    let by_alice = hotfix(&mut s, "Alice", "replicas: 9", "Alice");
     // Carol is under break_glass, and signs: an exception, not a violation.
-    let carol = key_of(&s, "Carol");
-    let by_carol = push_to_main(
-        &mut s,
-        &[(
-            "envs/production/api.yaml",
-            &DEPLOY.replace("replicas: 2", "replicas: 3"),
-        )],
-        "Carol",
-        "Hotfix\n\nBreak-glass: Carol <carol@example.com>\nReason: on fire\n",
-        None,
-        Some(&carol),
-    );
+    let by_carol = hotfix(&mut s, "Carol", "replicas: 3", "Carol");
     // The same trailer naming Carol, written by Mallory without Carol's key.
-    let mallory = key_of(&s, "Mallory");
-    let forged = push_to_main(
-        &mut s,
-        &[(
-            "envs/production/api.yaml",
-            &DEPLOY.replace("replicas: 2", "replicas: 4"),
-        )],
-        "Carol",
-        "Hotfix\n\nBreak-glass: Carol <carol@example.com>\nReason: on fire\n",
-        None,
-        Some(&mallory),
-    );
+    let forged = hotfix(&mut s, "Carol", "replicas: 4", "Mallory");
     let (code, rows) = audit(&s, &[]);
     assert_ne!(code, 0);
     assert_eq!(row_for(&rows, &by_alice)["finding"], "violation");
