@@ -12,6 +12,7 @@ use crate::git::promotions::PromotionBranch;
 use crate::git::{CommitInfo, GitError, Person, Repo};
 use crate::manifest::parse::ManifestIssue;
 use crate::manifest::{ChangeKind, ManifestObject, RenderedDiff, Summary, diff_objects};
+use crate::policy::POLICY_PATH;
 use crate::raw_diff::{FileDiff, raw_diff};
 use crate::render::{RenderError, inputs_of, render};
 
@@ -41,6 +42,15 @@ pub enum WorkspaceError {
         "repo {repo}: no open pull request #{number} into its protected branch; `tollgate list` shows the open ones"
     )]
     UnknownPull { repo: String, number: u64 },
+    #[error(
+        "repo {repo}: {POLICY_PATH} on {branch}: {key}: {rev:?} is not a commit of this repository; name a commit of {branch} by its full sha"
+    )]
+    UnknownBaseline {
+        repo: String,
+        branch: String,
+        key: &'static str,
+        rev: String,
+    },
     #[error(transparent)]
     Git(#[from] GitError),
     #[error(transparent)]

@@ -303,12 +303,21 @@ struct Baselines {
 /// nothing (or everything) would be worse.
 fn strictly_before(
     open: &OpenRepo,
+    key: &'static str,
     rev: Option<&str>,
 ) -> Result<HashSet<ObjectId>, WorkspaceError> {
     let Some(rev) = rev else {
         return Ok(HashSet::new());
     };
-    let commit = open.repo.resolve(rev)?;
+    let commit = open
+        .repo
+        .resolve(rev)
+        .map_err(|_| WorkspaceError::UnknownBaseline {
+            repo: open.name().to_string(),
+            branch: open.branch.clone(),
+            key,
+            rev: rev.to_string(),
+        })?;
     Ok(first_parent_line(open, commit)?
         .into_iter()
         .skip(1)
@@ -329,9 +338,12 @@ impl<'a> Audit<'a> {
         audit.baselines.required_now = at_tip.trust.required;
         if let Ok(policy) = &at_tip.policy {
             audit.baselines.before_tollgate =
-                strictly_before(open, policy.audited_from.as_deref())?;
-            audit.baselines.before_signatures =
-                strictly_before(open, policy.signatures_required_from.as_deref())?;
+                strictly_before(open, "audited_from", policy.audited_from.as_deref())?;
+            audit.baselines.before_signatures = strictly_before(
+                open,
+                "signatures_required_from",
+                policy.signatures_required_from.as_deref(),
+            )?;
         }
         Ok(audit)
     }

@@ -786,3 +786,127 @@ fn the_demos_two_staging_promotions_merged_in_turn_both_deploy_signed_by_whoever
         assert_eq!(row["signature"]["signer"], "dana@example.com", "{row:#}");
     }
 }
+
+/// Trailers that the rules for unsigned history accept: a promotion approved by Carol
+/// and Dana, merged by Dana.
+const LEGACY_TRAILERS: &str = "Merge promotion test:promote/x\n\nPromotion: test:promote/x\nApproved-by: Carol <carol@example.com>\nApproved-by: Dana <dana@example.com>\nMerged-by: Dana <dana@example.com>\n";
+
+fn replicas(n: u32) -> String {
+    DEPLOY.replace("replicas: 2", &format!("replicas: {n}"))
+}
+
+#[test]
+fn audited_from_reports_older_changes_as_before_tollgate() {
+    if !openssh_available("audited_from_reports_older_changes_as_before_tollgate") {
+        return;
+    }
+    let mut s = signed_repo();
+    let a = push_to_main(
+        &mut s,
+        &[("envs/production/api.yaml", &replicas(3))],
+        "Bob",
+        "a",
+        None,
+        None,
+    );
+    let b = push_to_main(
+        &mut s,
+        &[("envs/production/api.yaml", &replicas(4))],
+        "Bob",
+        "b",
+        None,
+        None,
+    );
+    push_to_main(
+        &mut s,
+        &[(
+            ".tollgate/policy.yaml",
+            &format!("{POLICY}audited_from: {b}\n"),
+        )],
+        "Alice",
+        "adopt tollgate",
+        None,
+        None,
+    );
+    let (code, rows) = audit(&s, &[]);
+    assert_ne!(code, 0, "b and the policy change are still audited");
+    assert_eq!(row_for(&rows, &a)["finding"], "before-tollgate");
+    assert_eq!(row_for(&rows, &b)["finding"], "violation");
+}
+
+#[test]
+fn signatures_required_from_reports_older_unsigned_changes_as_such_not_as_compliant() {
+    if !openssh_available("signatures_required_from_reports_older_unsigned_changes") {
+        return;
+    }
+    let mut s = signed_repo();
+    let a = push_to_main(
+        &mut s,
+        &[("envs/production/api.yaml", &replicas(3))],
+        "Bob",
+        LEGACY_TRAILERS,
+        None,
+        None,
+    );
+    let b = push_to_main(
+        &mut s,
+        &[("envs/production/api.yaml", &replicas(4))],
+        "Bob",
+        LEGACY_TRAILERS,
+        None,
+        None,
+    );
+    let (_, before) = audit(&s, &[]);
+    assert_eq!(
+        row_for(&before, &a)["finding"],
+        "violation",
+        "no baseline yet"
+    );
+    push_to_main(
+        &mut s,
+        &[(
+            ".tollgate/policy.yaml",
+            &format!("{POLICY}signatures_required_from: {b}\n"),
+        )],
+        "Alice",
+        "signing from b on",
+        None,
+        None,
+    );
+    let (_, rows) = audit(&s, &[]);
+    let a_row = row_for(&rows, &a);
+    assert_eq!(a_row["finding"], "unsigned-before-requirement", "{a_row:#}");
+    assert!(
+        a_row["why"]
+            .as_str()
+            .is_some_and(|w| w.starts_with("unsigned (before requirement)"))
+    );
+    assert_eq!(row_for(&rows, &b)["finding"], "violation");
+}
+
+#[test]
+fn a_baseline_naming_no_commit_is_an_error() {
+    if !openssh_available("a_baseline_naming_no_commit_is_an_error") {
+        return;
+    }
+    let mut s = signed_repo();
+    push_to_main(
+        &mut s,
+        &[(
+            ".tollgate/policy.yaml",
+            &format!("{POLICY}audited_from: 0123456789012345678901234567890123456789\n"),
+        )],
+        "Alice",
+        "adopt tollgate",
+        None,
+        None,
+    );
+    let run = as_who(s.home.path(), &s.config, "Dana", &["audit", "verify"]);
+    assert_ne!(run.code, 0);
+    assert!(
+        run.stderr
+            .contains("audited_from: \"0123456789012345678901234567890123456789\" is not a commit"),
+        "{}",
+        run.stderr
+    );
+}
