@@ -163,6 +163,7 @@ pub fn touched_on_first_parent_line(
         index_dir: None,
         first_parent: true,
         with_policy: true,
+        range: None,
     };
     let tip = open.tip()?;
     let tip_tree = open.repo.tree_of(tip)?;
@@ -255,6 +256,10 @@ pub struct HistoryQuery<'a> {
     /// Also report changes to `.tollgate/` (the policy and the allowed signers) as the
     /// pseudo-environment [`POLICY_ENVIRONMENT`]: an audit must see who changed the rules.
     pub with_policy: bool,
+    /// Walk `(from, not_past)`: from this commit instead of the branch's tip, and not past
+    /// the second (nor anything it reaches). What reconcile checks between the deployed
+    /// revision and the tip it resolved, whatever the branch does meanwhile.
+    pub range: Option<(ObjectId, ObjectId)>,
 }
 
 /// The environments a walk tracks: `env` (or all of them), and `.tollgate/` when asked.
@@ -289,7 +294,10 @@ pub fn walk_history(
     query: &HistoryQuery<'_>,
     mut on_entry: impl FnMut(HistoryEntry) -> ControlFlow<()>,
 ) -> Result<(), WorkspaceError> {
-    let tip = open.tip()?;
+    let tip = match query.range {
+        Some((from, _)) => from,
+        None => open.tip()?,
+    };
     let tip_tree = open.repo.tree_of(tip)?;
     let all = open.environments_at(Some(tip))?;
     let envs = tracked_environments(open, &all, query.env, query.with_policy)?;
@@ -312,6 +320,12 @@ pub fn walk_history(
         Ok::<_, GitError>(emit_info(open.repo.commit_info(id)?, environments, objects))
     };
 
+    if let Some((_, not_past)) = query.range {
+        walker.scan(tip, Some(not_past), &mut |id, envs, objects| {
+            emit(id, envs, objects)
+        })?;
+        return Ok(());
+    }
     let indexed = match (query.index_dir, &walker.tracked[..]) {
         (Some(dir), [one]) if query.mode != HistoryMode::Rendered => Some(index_file(
             open,

@@ -100,6 +100,7 @@ pub fn audit_newest(
             index_dir: None,
             first_parent: true,
             with_policy: true,
+            range: None,
         };
         walk_history(open, &query, |entry| {
             if since.is_some_and(|s| entry.commit.committer.time < s) {
@@ -123,11 +124,9 @@ pub fn audit_range(
     tip: ObjectId,
     after: ObjectId,
 ) -> Result<Option<Vec<AuditRow>>, WorkspaceError> {
-    let line = first_parent_line(open, tip)?;
-    let Some(position) = line.iter().position(|id| *id == after) else {
+    if !first_parent_line(open, tip)?.contains(&after) {
         return Ok(None);
-    };
-    let range: HashSet<ObjectId> = line[..position].iter().copied().collect();
+    }
     let mut touched = Vec::new();
     let query = HistoryQuery {
         env: Some(env),
@@ -136,11 +135,9 @@ pub fn audit_range(
         index_dir: None,
         first_parent: true,
         with_policy: true,
+        range: Some((tip, after)),
     };
     walk_history(open, &query, |entry| {
-        if !range.contains(&entry.commit.id) {
-            return ControlFlow::Break(());
-        }
         touched.push((entry.commit, entry.environments));
         ControlFlow::Continue(())
     })?;

@@ -31,6 +31,7 @@ pub fn run(config: &Config, args: &HistoryArgs, out: &Output) -> anyhow::Result<
         index_dir: index_dir.as_deref(),
         first_parent: args.first_parent,
         with_policy: false,
+        range: None,
     };
     // Entries stream out as the walk finds them, through one buffer (stdout alone
     // flushes at every line).

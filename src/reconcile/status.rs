@@ -90,6 +90,7 @@ pub fn deployed_status(
         index_dir: index_dir.as_deref(),
         first_parent: true,
         with_policy: false,
+        range: None,
     };
     let mut changes = 0;
     walk_history(open, &query, |entry| {

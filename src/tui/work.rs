@@ -792,6 +792,7 @@ fn load_environments(config: &Config, repo: &str) -> anyhow::Result<Vec<Environm
             index_dir: index_dir.as_deref(),
             first_parent: false,
             with_policy: false,
+            range: None,
         };
         walk_history(&open, &query, |entry| {
             last = Some(HistoryRow::from_entry(&entry));
@@ -838,6 +839,7 @@ fn stream_history(
         index_dir: index_dir.as_deref(),
         first_parent: false,
         with_policy: false,
+        range: None,
     };
     // Each change of the branch's own line is judged as `audit verify` judges it.
     let line: std::collections::HashSet<gix::ObjectId> =
