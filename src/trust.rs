@@ -164,8 +164,7 @@ impl OpenRepo {
                 key: None,
                 problem: trust.required.then(|| {
                     format!(
-                        "{} signed by a key listed in {ALLOWED_SIGNERS_PATH}; {}",
-                        "this repository counts only what is",
+                        "this repository counts only what is signed by a key listed in {ALLOWED_SIGNERS_PATH}; {}",
                         crate::signing::SigningError::NoKey
                     )
                 }),

@@ -102,9 +102,18 @@ impl SigningKey {
         let text = std::fs::read_to_string(path).map_err(|e| read_error(e.to_string()))?;
         let public = if text.trim_start().starts_with("-----BEGIN") {
             // A private key file: its public half is stored unencrypted beside it.
-            ssh_key::PrivateKey::from_openssh(text.trim())
-                .map(|k| k.public_key().clone())
-                .map_err(|e| read_error(format!("not an OpenSSH private key ({e})")))?
+            let private = ssh_key::PrivateKey::from_openssh(text.trim())
+                .map_err(|e| read_error(format!("not an OpenSSH private key ({e})")))?;
+            if private.is_encrypted() {
+                // ssh-keygen would ask for the passphrase on the terminal, under the TUI;
+                // sign through the agent instead, which must hold it (`ssh-add`).
+                let public = private
+                    .public_key()
+                    .to_openssh()
+                    .map_err(|e| read_error(e.to_string()))?;
+                return SigningKey::from_literal(&public, origin);
+            }
+            private.public_key().clone()
         } else {
             PublicKey::from_openssh(text.trim())
                 .map_err(|e| read_error(format!("not an OpenSSH public key ({e})")))?

@@ -910,3 +910,40 @@ fn a_baseline_naming_no_commit_is_an_error() {
         run.stderr
     );
 }
+
+#[test]
+fn a_passphrase_protected_key_signs_through_the_agent_and_never_prompts() {
+    if !openssh_available("a_passphrase_protected_key_signs_through_the_agent_and_never_prompts") {
+        return;
+    }
+    let s = signed_repo();
+    // Carol's key, re-encrypted with a passphrase, and no agent to hold it.
+    let status = Command::new("ssh-keygen")
+        .args(["-q", "-p", "-P", "", "-N", "secret passphrase", "-f"])
+        .arg(s.keys.private("Carol"))
+        .status()
+        .expect("ssh-keygen runs");
+    assert!(status.success());
+    let config = s.home.path().join("encrypted.yaml");
+    let text = std::fs::read_to_string(&s.config).expect("config");
+    let repos = &text[text.find("repos:").expect("repos")..];
+    std::fs::write(
+        &config,
+        format!(
+            "signing_key: {}\n{repos}",
+            s.keys.private("Carol").display()
+        ),
+    )
+    .expect("write config");
+    let before = all_refs(&s.repo);
+    let run = run(tollgate(s.home.path())
+        .env("TOLLGATE_IDENTITY", format!("Carol <{}>", email("Carol")))
+        .env_remove("SSH_AUTH_SOCK")
+        .stdin(std::process::Stdio::null())
+        .arg("--config")
+        .arg(&config)
+        .args(["approve", ID]));
+    assert_ne!(run.code, 0);
+    assert!(run.stderr.contains("ssh-agent"), "{}", run.stderr);
+    assert_eq!(all_refs(&s.repo), before, "nothing was written");
+}
