@@ -74,8 +74,12 @@ pub(super) fn check(
         _ => return violation(row, report.describe()),
     };
     row.merged_by = Some(signer.to_string());
-    let break_glass =
-        commit.trailer_values("Break-glass").next().is_some() && policy.may_break_glass(&signer);
+    // A signed break-glass by someone the policy lists is an exception to review after the
+    // fact, whatever it merged (as it is on a repository without keys); the trailer only
+    // says the signer meant it, the signature says who they are.
+    if commit.trailer_values("Break-glass").next().is_some() && policy.may_break_glass(&signer) {
+        return exception(open, commit, environment, row, &signer);
+    }
     let head = match commit.parents.as_slice() {
         [_, head] => Some(*head),
         [_] => commit
@@ -86,10 +90,6 @@ pub(super) fn check(
         _ => None,
     };
     let Some(head) = head else {
-        // A signed single commit: a direct rollback, or a break-glass change.
-        if break_glass {
-            return exception(open, commit, environment, row, &signer);
-        }
         return violation(
             row,
             format!(
@@ -189,9 +189,6 @@ pub(super) fn check(
         }
     }
     if counted < rules.approvals || !rules.may_merge(&signer) {
-        if break_glass {
-            return exception(open, commit, environment, row, &signer);
-        }
         if counted < rules.approvals {
             problems.insert(
                 0,
