@@ -80,16 +80,19 @@ pub(super) fn check(
     if commit.trailer_values("Break-glass").next().is_some() && policy.may_break_glass(&signer) {
         return exception(open, commit, environment, row, &signer);
     }
+    // The approved head: a merge's second parent, or the commit a squash names (a
+    // pointer only, checked below by recomputing the merge). Read once.
     let head = match commit.parents.as_slice() {
         [_, head] => Some(*head),
         [_] => commit
             .trailer_values(PROMOTION_HEAD)
             .next()
-            .and_then(|sha| ObjectId::from_hex(sha.trim().as_bytes()).ok())
-            .filter(|id| repo.commit_info(*id).is_ok()),
+            .and_then(|sha| ObjectId::from_hex(sha.trim().as_bytes()).ok()),
         _ => None,
     };
-    let Some(head) = head else {
+    let Some((head, head_info)) =
+        head.and_then(|id| repo.commit_info(id).ok().map(|info| (id, info)))
+    else {
         return violation(
             row,
             format!(
@@ -100,7 +103,6 @@ pub(super) fn check(
     };
 
     // What was merged must be exactly the approved head merged onto the parent.
-    let head_info = repo.commit_info(head)?;
     // The usual promotion branched from the tip it merges onto: its own parents say so,
     // with no walk.
     let ancestor = if head_info.parents.contains(&parent) {

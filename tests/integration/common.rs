@@ -69,16 +69,28 @@ pub fn tollgate_with(home: &Path, config: &Path, args: &[&str]) -> Run {
 /// Whether kubectl or kustomize can render kustomizations here. Says loudly when not, and
 /// fails instead when CI demands every tool (`TOLLGATE_REQUIRE_TOOLS`).
 pub fn kustomize_available(test: &str) -> bool {
-    let found = ["kubectl", "kustomize"].iter().any(|program| {
-        std::env::var_os("PATH")
-            .map(|path| std::env::split_paths(&path).any(|dir| dir.join(program).is_file()))
-            .unwrap_or(false)
-    });
+    tools_available(
+        test,
+        ["kubectl", "kustomize"].iter().any(|p| on_path(p)),
+        "kubectl (or kustomize)",
+    )
+}
+
+/// Whether `program` is a file in a folder of `PATH`.
+fn on_path(program: &str) -> bool {
+    std::env::var_os("PATH")
+        .map(|path| std::env::split_paths(&path).any(|dir| dir.join(program).is_file()))
+        .unwrap_or(false)
+}
+
+/// `found`, after saying loudly that `test` is skipped when not, or failing it instead
+/// when CI demands every tool (`TOLLGATE_REQUIRE_TOOLS`).
+fn tools_available(test: &str, found: bool, what: &str) -> bool {
     if !found {
         if std::env::var_os("TOLLGATE_REQUIRE_TOOLS").is_some() {
-            panic!("{test}: kubectl (or kustomize) is required here but not installed");
+            panic!("{test}: {what} is required here but not installed");
         }
-        eprintln!("SKIPPED {test}: neither kubectl nor kustomize is on PATH");
+        eprintln!("SKIPPED {test}: {what} is not on PATH");
     }
     found
 }
@@ -328,20 +340,13 @@ pub fn deployment(image: &str, replicas: u32) -> String {
 /// Whether OpenSSH's `ssh-keygen` and `ssh-agent` are here (signing goes through them, as
 /// git's does). Says loudly when not, and fails instead under `TOLLGATE_REQUIRE_TOOLS`.
 pub fn openssh_available(test: &str) -> bool {
-    let found = ["ssh-keygen", "ssh-agent", "ssh-add"]
-        .iter()
-        .all(|program| {
-            std::env::var_os("PATH")
-                .map(|path| std::env::split_paths(&path).any(|dir| dir.join(program).is_file()))
-                .unwrap_or(false)
-        });
-    if !found {
-        if std::env::var_os("TOLLGATE_REQUIRE_TOOLS").is_some() {
-            panic!("{test}: OpenSSH (ssh-keygen, ssh-agent) is required here but not installed");
-        }
-        eprintln!("SKIPPED {test}: ssh-keygen or ssh-agent is not on PATH");
-    }
-    found
+    tools_available(
+        test,
+        ["ssh-keygen", "ssh-agent", "ssh-add"]
+            .iter()
+            .all(|p| on_path(p)),
+        "OpenSSH (ssh-keygen, ssh-agent, ssh-add)",
+    )
 }
 
 /// An ed25519 key per person, made by the real `ssh-keygen`, and the allowed-signers

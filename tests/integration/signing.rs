@@ -58,6 +58,17 @@ fn signed_repo() -> Signed {
     }
 }
 
+/// A config `NAME.yaml` beside the repo's, for whoever uses it: the same repos, and one
+/// `signing_key` (instead of a key per person).
+fn with_one_key(s: &Signed, name: &str, key: &Path) -> PathBuf {
+    let config = s.home.path().join(format!("{name}.yaml"));
+    let text = std::fs::read_to_string(&s.config).expect("config");
+    let repos = &text[text.find("repos:").expect("repos")..];
+    std::fs::write(&config, format!("signing_key: {}\n{repos}", key.display()))
+        .expect("write config");
+    config
+}
+
 fn show(s: &Signed, who: &str) -> serde_json::Value {
     as_who(s.home.path(), &s.config, who, &["show", ID, "--json"])
         .ok()
@@ -229,17 +240,7 @@ fn an_identity_string_does_not_make_you_someone_else() {
     }
     let s = signed_repo();
     // Mallory's own key, and TOLLGATE_IDENTITY saying Carol.
-    let config = s.home.path().join("mallory.yaml");
-    let text = std::fs::read_to_string(&s.config).expect("config");
-    let repos = &text[text.find("repos:").expect("repos")..];
-    std::fs::write(
-        &config,
-        format!(
-            "signing_key: {}\n{repos}",
-            s.keys.private("Mallory").display()
-        ),
-    )
-    .expect("write config");
+    let config = with_one_key(&s, "mallory", &s.keys.private("Mallory"));
     let before = all_refs(&s.repo);
     let run = as_who(s.home.path(), &config, "Carol", &["approve", ID]);
     assert_ne!(run.code, 0, "{}", run.stdout);
@@ -304,14 +305,7 @@ fn a_key_held_by_ssh_agent_signs() {
     assert!(added.success());
     // Only the public half stays on disk: the agent holds the private one.
     std::fs::remove_file(s.keys.private("Carol")).expect("remove the private key");
-    let config = s.home.path().join("agent.yaml");
-    let text = std::fs::read_to_string(&s.config).expect("config");
-    let repos = &text[text.find("repos:").expect("repos")..];
-    std::fs::write(
-        &config,
-        format!("signing_key: {}\n{repos}", s.keys.public("Carol").display()),
-    )
-    .expect("write config");
+    let config = with_one_key(&s, "agent", &s.keys.public("Carol"));
     let identity = format!("Carol <{}>", email("Carol"));
     run(tollgate(s.home.path())
         .env("TOLLGATE_IDENTITY", &identity)
@@ -924,17 +918,7 @@ fn a_passphrase_protected_key_signs_through_the_agent_and_never_prompts() {
         .status()
         .expect("ssh-keygen runs");
     assert!(status.success());
-    let config = s.home.path().join("encrypted.yaml");
-    let text = std::fs::read_to_string(&s.config).expect("config");
-    let repos = &text[text.find("repos:").expect("repos")..];
-    std::fs::write(
-        &config,
-        format!(
-            "signing_key: {}\n{repos}",
-            s.keys.private("Carol").display()
-        ),
-    )
-    .expect("write config");
+    let config = with_one_key(&s, "encrypted", &s.keys.private("Carol"));
     let before = all_refs(&s.repo);
     let run = run(tollgate(s.home.path())
         .env("TOLLGATE_IDENTITY", format!("Carol <{}>", email("Carol")))
