@@ -1,10 +1,12 @@
 //! Audit: walk the protected branch's own line and decide, for every commit that changed
 //! an environment, whether it came in as the policy in force at its first parent
-//! required. Where that parent lists keys (`.tollgate/allowed_signers`), the decision is
-//! taken from signatures, ancestry and a recomputed merge (`signed`); elsewhere from the
-//! trailers tollgate wrote, which prove nothing (`legacy`). Break-glass changes are
-//! exceptions that need a review after the fact. Everything is read from git alone.
+//! required. On a GitHub repository the decision is taken from what GitHub recorded for
+//! authenticated accounts (`github`); where the parent lists keys
+//! (`.tollgate/allowed_signers`), from signatures, ancestry and a recomputed merge
+//! (`signed`); elsewhere from the trailers tollgate wrote, which prove nothing (`legacy`).
+//! Break-glass changes are exceptions that need a review after the fact.
 
+mod github;
 mod legacy;
 mod signed;
 
@@ -195,16 +197,32 @@ fn check_all(
     open: &OpenRepo,
     touched: Vec<(CommitInfo, Vec<String>)>,
 ) -> Result<Vec<AuditRow>, WorkspaceError> {
+    let mut audit = Audit::new(open)?;
+    if let Some(github) = &mut audit.github {
+        // GitHub's records of every change, read at once rather than one by one.
+        let asked: Vec<ObjectId> = touched
+            .iter()
+            .map(|(commit, _)| commit)
+            .filter(|c| !c.parents.is_empty() && !audit.baselines.before_tollgate.contains(&c.id))
+            .map(|c| c.id)
+            .collect();
+        github.read_ahead(open, &asked)?;
+    }
     if touched.len() < SPLIT_CHECK_MIN {
-        return check_in_order(open, &touched);
+        return check_in_order(&mut audit, &touched);
     }
     // Each change is checked on its own (signatures, a merge base, notes), so the older
     // half goes to a second thread with its own repository handle; rows keep their order.
     let (newer, older) = touched.split_at(touched.len() / 2);
     let second = open.handle();
+    let records = audit.github.clone();
     let (first, rest) = std::thread::scope(|scope| {
-        let rest = scope.spawn(move || check_in_order(&second, older));
-        (check_in_order(open, newer), rest.join())
+        let rest = scope.spawn(move || {
+            let mut audit = Audit::new(&second)?;
+            audit.github = records;
+            check_in_order(&mut audit, older)
+        });
+        (check_in_order(&mut audit, newer), rest.join())
     });
     let mut rows = first?;
     rows.extend(rest.unwrap_or_else(|panic| std::panic::resume_unwind(panic))?);
@@ -212,14 +230,13 @@ fn check_all(
 }
 
 fn check_in_order(
-    open: &OpenRepo,
+    audit: &mut Audit<'_>,
     touched: &[(CommitInfo, Vec<String>)],
 ) -> Result<Vec<AuditRow>, WorkspaceError> {
-    let mut audit = Audit::new(open)?;
     let mut rows = Vec::new();
     for (commit, environments) in touched {
         for environment in environments {
-            rows.push(check(&mut audit, commit, environment)?);
+            rows.push(check(audit, commit, environment)?);
         }
     }
     Ok(rows)
@@ -241,6 +258,9 @@ fn check(
         return Ok(row);
     }
     let rules = audit.rules_at(parent)?;
+    if audit.github.is_some() {
+        return github::check(audit, commit, environment, parent, &rules.policy);
+    }
     let before_requirement = audit.baselines.before_signatures.contains(&commit.id);
     if rules.trust.required && !before_requirement {
         return signed::check(
@@ -276,6 +296,8 @@ struct Audit<'a> {
     /// (`None`: no folder): read once per version, not once per commit.
     rules: HashMap<Option<ObjectId>, Rc<RulesInForce>>,
     baselines: Baselines,
+    /// GitHub's records, for a GitHub repository.
+    github: Option<github::GitHubRecords>,
 }
 
 /// The policy and the allowed signers at one commit of the protected branch.
@@ -329,6 +351,7 @@ impl<'a> Audit<'a> {
             approvals: open.repo.approval_notes()?,
             rules: HashMap::new(),
             baselines: Baselines::default(),
+            github: github::GitHubRecords::new(open)?,
         };
         let tip = open.tip()?;
         let at_tip = audit.rules_at(tip)?;

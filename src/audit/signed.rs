@@ -102,72 +102,12 @@ pub(super) fn check(
         );
     };
 
-    // What was merged must be exactly the approved head merged onto the parent.
-    // The usual promotion branched from the tip it merges onto: its own parents say so,
-    // with no walk.
-    let ancestor = if head_info.parents.contains(&parent) {
-        parent
-    } else {
-        match repo.merge_base(parent, head)? {
-            Some(ancestor) => ancestor,
-            None => {
-                return violation(
-                    row,
-                    format!("{} shares no history with the branch", short(&head)),
-                );
-            }
-        }
+    let brought_in = match merged_exactly(repo, commit, parent, head, head_info)? {
+        Ok(brought_in) => brought_in,
+        Err(why) => return violation(row, why),
     };
-    let expected = if ancestor == parent {
-        Ok(head_info.tree)
-    } else {
-        repo.merge_trees(
-            repo.tree_of(ancestor)?,
-            repo.tree_of(parent)?,
-            head_info.tree,
-        )?
-    };
-    match expected {
-        Err(paths) => {
-            return violation(
-                row,
-                format!(
-                    "{} conflicts with its parent in {}, so no merge of it is what was approved",
-                    short(&head),
-                    paths.join(", ")
-                ),
-            );
-        }
-        Ok(tree) if tree != commit.tree => {
-            return violation(
-                row,
-                format!(
-                    "its tree is not {} merged onto {}: it carries changes no approval covers",
-                    short(&head),
-                    short(&parent)
-                ),
-            );
-        }
-        Ok(_) => {}
-    }
-
-    let brought_in = if head_info.parents == [ancestor] {
-        vec![head_info]
-    } else {
-        repo.commits_between(ancestor, head)?
-    };
-    let mut authors: Vec<String> = brought_in
-        .iter()
-        .map(|c| c.author.email.to_lowercase())
-        .collect();
-    authors.sort();
-    authors.dedup();
-    let mut names: Vec<String> = brought_in
-        .iter()
-        .map(|c| format!("{} <{}>", c.author.name, c.author.email))
-        .collect();
-    names.dedup();
-    row.author = names.join(", ");
+    let (authors, names) = authors_of(&brought_in);
+    row.author = names;
 
     let (rules, rollback_note) = super::rules_for_merge(open, policy, environment, &brought_in)?;
     let head_sha = head.to_string();
@@ -209,9 +149,83 @@ pub(super) fn check(
     Ok(row)
 }
 
+/// The commits `commit` brought in when it is exactly `head` merged onto `parent` (the
+/// same tree; recomputed three ways when the branch had moved on since `head` branched),
+/// or why it is not: what was merged must be exactly what was approved.
+pub(super) fn merged_exactly(
+    repo: &crate::git::Repo,
+    commit: &CommitInfo,
+    parent: ObjectId,
+    head: ObjectId,
+    head_info: CommitInfo,
+) -> Result<Result<Vec<CommitInfo>, String>, WorkspaceError> {
+    // The usual promotion branched from the tip it merges onto: its own parents say so,
+    // with no walk.
+    let ancestor = if head_info.parents.contains(&parent) {
+        parent
+    } else {
+        match repo.merge_base(parent, head)? {
+            Some(ancestor) => ancestor,
+            None => {
+                return Ok(Err(format!(
+                    "{} shares no history with the branch",
+                    short(&head)
+                )));
+            }
+        }
+    };
+    let expected = if ancestor == parent {
+        Ok(head_info.tree)
+    } else {
+        repo.merge_trees(
+            repo.tree_of(ancestor)?,
+            repo.tree_of(parent)?,
+            head_info.tree,
+        )?
+    };
+    match expected {
+        Err(paths) => {
+            return Ok(Err(format!(
+                "{} conflicts with its parent in {}, so no merge of it is what was approved",
+                short(&head),
+                paths.join(", ")
+            )));
+        }
+        Ok(tree) if tree != commit.tree => {
+            return Ok(Err(format!(
+                "its tree is not {} merged onto {}: it carries changes no approval covers",
+                short(&head),
+                short(&parent)
+            )));
+        }
+        Ok(_) => {}
+    }
+    Ok(Ok(if head_info.parents == [ancestor] {
+        vec![head_info]
+    } else {
+        repo.commits_between(ancestor, head)?
+    }))
+}
+
+/// The authors' emails (lowercase, for comparing) and names (for the row) of `commits`.
+pub(super) fn authors_of(commits: &[CommitInfo]) -> (Vec<String>, String) {
+    let mut emails: Vec<String> = commits
+        .iter()
+        .map(|c| c.author.email.to_lowercase())
+        .collect();
+    emails.sort();
+    emails.dedup();
+    let mut names: Vec<String> = commits
+        .iter()
+        .map(|c| format!("{} <{}>", c.author.name, c.author.email))
+        .collect();
+    names.dedup();
+    (emails, names.join(", "))
+}
+
 /// A signed break-glass change by someone the policy lists: an exception, with who has
 /// reviewed it after the fact.
-fn exception(
+pub(super) fn exception(
     open: &crate::workspace::OpenRepo,
     commit: &CommitInfo,
     environment: &str,

@@ -40,7 +40,8 @@ pub enum SignatureState {
     /// Signed, but not by a key listed for whom it claims (or not over what it claims).
     NotVerified,
     Unsigned,
-    /// Not signed by a key, but by an account the forge authenticated (a GitHub review).
+    /// Vouched for by the forge rather than by a listed key: a review by an account GitHub
+    /// authenticated, or a commit whose signature GitHub verified (its own merges).
     Forge,
 }
 
@@ -64,6 +65,28 @@ impl SignatureReport {
         }
     }
 
+    /// A commit signature GitHub checked (`commit.verification`): `signer` is the account
+    /// GitHub verified it for (`GitHub` for its own merges), `reason` its word when not.
+    pub fn github_commit(verified: bool, signer: &str, reason: &str) -> SignatureReport {
+        if verified {
+            return SignatureReport {
+                state: SignatureState::Forge,
+                signer: Some(signer.to_string()),
+                key_fingerprint: None,
+                why: None,
+            };
+        }
+        if reason == "unsigned" {
+            return SignatureReport::unsigned();
+        }
+        SignatureReport {
+            state: SignatureState::NotVerified,
+            signer: None,
+            key_fingerprint: None,
+            why: Some(format!("GitHub does not verify it ({reason})")),
+        }
+    }
+
     pub fn is_verified(&self) -> bool {
         self.state == SignatureState::Verified
     }
@@ -74,7 +97,7 @@ impl SignatureReport {
             SignatureState::Verified => "signed",
             SignatureState::NotVerified => "not verified",
             SignatureState::Unsigned => "unsigned",
-            SignatureState::Forge => "GitHub review",
+            SignatureState::Forge => "by GitHub",
         }
     }
 
@@ -91,7 +114,10 @@ impl SignatureReport {
                 self.why.as_deref().unwrap_or("unknown reason")
             ),
             SignatureState::Unsigned => "unsigned".to_string(),
-            SignatureState::Forge => "authenticated by GitHub".to_string(),
+            SignatureState::Forge => match &self.signer {
+                Some(signer) => format!("verified by GitHub for {signer}"),
+                None => "authenticated by GitHub".to_string(),
+            },
         }
     }
 }

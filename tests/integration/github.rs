@@ -10,18 +10,20 @@ use tempfile::TempDir;
 use crate::common::{EnvRepoBuilder, Run, deployment, run, tollgate};
 use crate::github_api::{FakeGitHub, FakePull, Fault};
 
-const SLUG: &str = "acme/shop-env";
+pub(crate) const SLUG: &str = "acme/shop-env";
 const TOKEN: &str = "ghp_tollgateTestToken0123456789";
 const BOB_TOKEN: &str = "ghp_bobsTestToken9876543210";
-const POLICY: &str = "environments:\n  production:\n    approvals: 1\n    approvers: [github:dana-ops, github:erin]\n";
+pub(crate) const POLICY: &str = "break_glass: [github:erin]\nenvironments:\n  production:\n    approvals: 1\n    approvers: [github:dana-ops, github:erin]\n";
 
-struct Fixture {
-    home: TempDir,
-    server: FakeGitHub,
-    origin: EnvRepoBuilder,
-    config: PathBuf,
+/// A GitHub repository `acme/shop-env` served by a test API, with a config naming it
+/// `shop-gh` (its mirror in the temp dir); the token is dana-ops's.
+pub(crate) struct Fixture {
+    pub home: TempDir,
+    pub server: FakeGitHub,
+    pub origin: EnvRepoBuilder,
+    pub config: PathBuf,
     /// #1: Bob bumps production's image.
-    bump: gix::ObjectId,
+    pub bump: gix::ObjectId,
 }
 
 fn pull(number: u64, title: &str, author: &str, head_ref: &str) -> FakePull {
@@ -40,7 +42,7 @@ fn pull(number: u64, title: &str, author: &str, head_ref: &str) -> FakePull {
     }
 }
 
-fn fixture() -> Fixture {
+pub(crate) fn fixture() -> Fixture {
     let home = TempDir::new().expect("temp dir");
     let mut origin = EnvRepoBuilder::new(&home.path().join("origin.git"));
     origin.commit_files(
@@ -116,17 +118,17 @@ impl Fixture {
     }
 
     /// Run as dana-ops (an approver).
-    fn run(&self, args: &[&str]) -> Run {
+    pub fn run(&self, args: &[&str]) -> Run {
         self.run_as(TOKEN, args)
     }
 
-    fn run_as(&self, token: &str, args: &[&str]) -> Run {
+    pub fn run_as(&self, token: &str, args: &[&str]) -> Run {
         let out = run(self.command(Some(token)).args(args));
         assert_no_token(&out, self.home.path());
         out
     }
 
-    fn requests(&self, method: &str, path_contains: &str) -> Vec<crate::github_api::Recorded> {
+    pub fn requests(&self, method: &str, path_contains: &str) -> Vec<crate::github_api::Recorded> {
         self.server
             .requests()
             .into_iter()

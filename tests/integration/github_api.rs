@@ -90,6 +90,19 @@ struct FakeRepo {
     statuses: BTreeMap<String, Vec<(String, String)>>,
     /// Commit sha → (name, conclusion or None while running).
     check_runs: BTreeMap<String, Vec<(String, Option<String>)>>,
+    /// Pull request number → how GitHub merged it.
+    merged: BTreeMap<u64, Merged>,
+    /// Commit sha → the login GitHub verifies its signature for (`web-flow` for its own
+    /// merges and API commits).
+    verified: BTreeMap<String, String>,
+}
+
+/// GitHub's record of a merged pull request.
+#[derive(Debug, Clone)]
+struct Merged {
+    by: String,
+    commit: String,
+    head: String,
 }
 
 struct Store {
@@ -211,6 +224,8 @@ impl FakeGitHub {
                 reviews: BTreeMap::new(),
                 statuses: BTreeMap::new(),
                 check_runs: BTreeMap::new(),
+                merged: BTreeMap::new(),
+                verified: BTreeMap::new(),
             },
         );
     }
@@ -254,6 +269,33 @@ impl FakeGitHub {
             submitted_at: format!("2026-11-20T10:{:02}:00Z", n.min(59)),
             body: String::new(),
         });
+    }
+
+    /// GitHub verifies the signature of commit `sha` for `login` (a key of theirs that
+    /// GitHub knows, as for a signed push).
+    pub fn verifies(&self, slug: &str, sha: &str, login: &str) {
+        let mut store = self.lock();
+        let repo = store.repos.get_mut(slug).expect("repo registered");
+        repo.verified.insert(sha.to_string(), login.to_string());
+    }
+
+    /// Record pull request `number` as merged by `login` as `commit` (a merge pushed
+    /// from elsewhere, which GitHub notices), closing it.
+    pub fn record_merge(&self, slug: &str, number: u64, login: &str, commit: &str) {
+        let mut store = self.lock();
+        let repo = store.repos.get_mut(slug).expect("repo registered");
+        let head = head_of(repo, number);
+        repo.merged.insert(
+            number,
+            Merged {
+                by: login.to_string(),
+                commit: commit.to_string(),
+                head,
+            },
+        );
+        if let Some(p) = repo.pulls.iter_mut().find(|p| p.number == number) {
+            p.open = false;
+        }
     }
 
     pub fn status(&self, slug: &str, sha: &str, context: &str, state: &str) {
@@ -409,6 +451,10 @@ fn head_in(origin: &Repo, number: u64) -> String {
 /// A pull request as GitHub serves it; `origin` is opened once by the caller (a list
 /// of many).
 fn pull_json(addr: &str, slug: &str, repo: &FakeRepo, origin: &Repo, pull: &FakePull) -> Value {
+    let merged = repo.merged.get(&pull.number);
+    let head_sha = merged
+        .map(|m| m.head.clone())
+        .unwrap_or_else(|| head_in(origin, pull.number));
     let base_sha = origin
         .resolve(&format!("refs/heads/{}", pull.base_ref))
         .map(|id| id.to_string())
@@ -441,7 +487,7 @@ fn pull_json(addr: &str, slug: &str, repo: &FakeRepo, origin: &Repo, pull: &Fake
         "head": {
             "label": format!("acme:{}", pull.head_ref),
             "ref": pull.head_ref,
-            "sha": head_in(origin, pull.number),
+            "sha": head_sha,
             "user": user("acme"),
             "repo": repo_value,
         },
@@ -455,6 +501,9 @@ fn pull_json(addr: &str, slug: &str, repo: &FakeRepo, origin: &Repo, pull: &Fake
         "author_association": "MEMBER",
         "mergeable": !pull.draft,
         "mergeable_state": if pull.draft { "draft" } else { "clean" },
+        "merged_at": merged.map(|_| "2026-11-22T08:00:00Z"),
+        "merge_commit_sha": merged.map(|m| m.commit.clone()),
+        "merged_by": merged.map(|m| user(&m.by)),
     })
 }
 
@@ -754,7 +803,21 @@ fn route(
             let review = review.clone();
             (200, review_json(&addr, &slug, number, &review))
         }
-        ("PUT", ["pulls", n, "merge"]) => merge(repo, n, body.unwrap_or_default()),
+        ("PUT", ["pulls", n, "merge"]) => merge(repo, n, body.unwrap_or_default(), login),
+        ("GET", ["commits", sha]) => commit_json(repo, sha),
+        ("GET", ["commits", sha, "pulls"]) => {
+            let origin = Repo::open("origin", &repo.origin).expect("open origin");
+            let pulls: Vec<Value> = repo
+                .pulls
+                .iter()
+                .filter(|p| {
+                    repo.merged.get(&p.number).is_some_and(|m| m.commit == *sha)
+                        || head_in(&origin, p.number) == *sha
+                })
+                .map(|p| pull_json(&addr, &slug, repo, &origin, p))
+                .collect();
+            (200, Value::Array(pulls))
+        }
         ("POST", ["git", "blobs"]) => {
             use base64::Engine;
             let body = body.unwrap_or_default();
@@ -836,6 +899,8 @@ fn route(
                     body["message"].as_str().unwrap_or(""),
                 )
                 .expect("write commit");
+            // GitHub signs the commits its API writes.
+            repo.verified.insert(commit.to_string(), "web-flow".into());
             (
                 201,
                 json!({"sha": commit.to_string(), "url": format!("{addr}/repos/{slug}/git/commits/{commit}")}),
@@ -941,6 +1006,42 @@ fn route(
     }
 }
 
+/// A commit as `GET /repos/O/R/commits/SHA` has it: GitHub's check of its signature, and
+/// the account linked to its committer when GitHub verified it for one.
+fn commit_json(repo: &FakeRepo, sha: &str) -> (u16, Value) {
+    let origin = Repo::open("origin", &repo.origin).expect("open origin");
+    let Some(info) = gix::ObjectId::from_hex(sha.as_bytes())
+        .ok()
+        .and_then(|id| origin.commit_info(id).ok())
+    else {
+        return message(422, &format!("No commit found for SHA: {sha}"));
+    };
+    let verified = repo.verified.get(sha);
+    let person = |p: &tollgate::git::Person| json!({"name": p.name, "email": p.email, "date": "2026-11-22T08:00:00Z"});
+    (
+        200,
+        json!({
+            "sha": sha,
+            "node_id": format!("C_{sha}"),
+            "commit": {
+                "author": person(&info.author),
+                "committer": person(&info.committer),
+                "message": format!("{}\n\n{}", info.subject, info.body),
+                "tree": {"sha": info.tree.to_string()},
+                "verification": {
+                    "verified": verified.is_some(),
+                    "reason": if verified.is_some() { "valid" } else { "unsigned" },
+                    "signature": null,
+                    "payload": null,
+                },
+            },
+            "author": null,
+            "committer": verified.map(|login| user(login)),
+            "parents": info.parents.iter().map(|p| json!({"sha": p.to_string()})).collect::<Vec<_>>(),
+        }),
+    )
+}
+
 fn find_pull(repo: &FakeRepo, n: &str) -> Option<FakePull> {
     let number: u64 = n.parse().ok()?;
     repo.pulls.iter().find(|p| p.number == number).cloned()
@@ -948,7 +1049,7 @@ fn find_pull(repo: &FakeRepo, n: &str) -> Option<FakePull> {
 
 /// The merge endpoint: refuses a stale `sha` (409) and drafts (405); otherwise writes the
 /// merge (or squash) commit on the base branch of the origin, as GitHub would.
-fn merge(repo: &mut FakeRepo, n: &str, body: Value) -> (u16, Value) {
+fn merge(repo: &mut FakeRepo, n: &str, body: Value, login: &str) -> (u16, Value) {
     let Some(pull) = find_pull(repo, n) else {
         return message(404, "Not Found");
     };
@@ -997,6 +1098,16 @@ fn merge(repo: &mut FakeRepo, n: &str, body: Value) -> (u16, Value) {
     if let Some(p) = repo.pulls.iter_mut().find(|p| p.number == pull.number) {
         p.open = false;
     }
+    // GitHub signs its merges with its own key, and records who merged.
+    repo.verified.insert(commit.to_string(), "web-flow".into());
+    repo.merged.insert(
+        pull.number,
+        Merged {
+            by: login.to_string(),
+            commit: commit.to_string(),
+            head: head.to_string(),
+        },
+    );
     (
         200,
         json!({"sha": commit.to_string(), "merged": true, "message": "Pull Request successfully merged"}),

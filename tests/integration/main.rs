@@ -9,6 +9,7 @@ mod demo;
 mod deploy;
 mod github;
 mod github_api;
+mod github_audit;
 mod history;
 mod kube_api;
 mod reconcile;

@@ -34,15 +34,46 @@ pub fn sync(
     };
     let mut refspecs = vec![format!("+refs/heads/{branch}:refs/heads/{branch}")];
     refspecs.extend(pulls.iter().map(|n| format!("+{0}:{0}", pull_ref(*n))));
-    // Never over plain http: the token would travel in clear text (gix refuses as well).
-    let login = match token {
+    repo.fetch_refspecs(
+        clone_url,
+        &refspecs,
+        login(clone_url, token),
+        &AtomicBool::new(false),
+    )?;
+    repo.set_head_branch(branch)?;
+    Ok(repo)
+}
+
+/// Fetch the heads of `pulls` (merged ones too: GitHub keeps `refs/pull/N/head`) into
+/// the mirror `repo`, for the audit of a squash whose head the branch does not hold.
+pub fn fetch_pulls(
+    repo: &Repo,
+    clone_url: &str,
+    pulls: &[u64],
+    token: Option<&SecretString>,
+) -> Result<(), GitError> {
+    super::install_tls_provider();
+    let refspecs: Vec<String> = pulls
+        .iter()
+        .map(|n| format!("+{0}:{0}", pull_ref(*n)))
+        .collect();
+    repo.fetch_refspecs(
+        clone_url,
+        &refspecs,
+        login(clone_url, token),
+        &AtomicBool::new(false),
+    )
+    .map(|_| ())
+}
+
+/// The token as git's login, never over plain http: it would travel in clear text (gix
+/// refuses as well).
+fn login<'a>(clone_url: &str, token: Option<&'a SecretString>) -> Option<Login<'a>> {
+    match token {
         Some(token) if clone_url.starts_with("https://") => Some(Login {
             username: "x-access-token",
             password: super::token::git_password(token),
         }),
         _ => None,
-    };
-    repo.fetch_refspecs(clone_url, &refspecs, login, &AtomicBool::new(false))?;
-    repo.set_head_branch(branch)?;
-    Ok(repo)
+    }
 }

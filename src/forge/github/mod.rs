@@ -6,6 +6,7 @@
 
 mod actions;
 pub mod api;
+pub mod merged;
 pub mod mirror;
 pub mod open;
 pub mod pulls;

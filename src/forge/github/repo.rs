@@ -52,7 +52,7 @@ impl GitHubRepo {
         &self.api
     }
 
-    fn path(&self, rest: &str) -> String {
+    pub(super) fn path(&self, rest: &str) -> String {
         format!("/repos/{}/{}{rest}", self.github.owner, self.github.repo)
     }
 
