@@ -677,6 +677,98 @@ fn a_force_push_to_an_older_revision_is_refused() {
 }
 
 #[test]
+fn a_reset_tip_is_deployed_only_once_an_approved_rollback_is_merged_on_it() {
+    if !openssh_available("a_reset_tip_is_deployed_only_once_an_approved_rollback_is_merged_on_it")
+    {
+        return;
+    }
+    let s = signed_repo();
+    let start = main_tip(&s.repo);
+    let approve_and_merge = |id: &str| {
+        for who in ["Carol", "Dana"] {
+            as_who(s.home.path(), &s.config, who, &["approve", id]).ok();
+        }
+        as_who(s.home.path(), &s.config, "Dana", &["merge", id]).ok();
+    };
+    approve_and_merge(ID);
+    let scaled = main_tip(&s.repo);
+    let sig = tollgate::git::write::Signature {
+        name: "Bob".into(),
+        email: email("Bob"),
+        time: 1_795_000_000,
+    };
+    let six = s
+        .repo
+        .repo
+        .write_tree(
+            s.repo.repo.tree_of(scaled).expect("tree"),
+            &[tollgate::git::write::FileChange {
+                path: "envs/production/api.yaml".into(),
+                content: Some(DEPLOY.replace("replicas: 2", "replicas: 6").into_bytes()),
+            }],
+        )
+        .expect("tree");
+    let six = s
+        .repo
+        .repo
+        .write_commit(six, &[scaled], &sig, &sig, "Scale api to 6")
+        .expect("commit");
+    s.repo
+        .repo
+        .update_ref("refs/heads/promote/six", None, six, "branch", &sig)
+        .expect("branch");
+    approve_and_merge("test:promote/six");
+    let cluster = Cluster::start(&s);
+    cluster.reconcile(&s).ok();
+    assert_eq!(cluster.replicas(), 6);
+
+    // main is reset to the first merge: refused, production keeps 6 replicas.
+    let deployed = main_tip(&s.repo);
+    s.repo
+        .repo
+        .update_ref("refs/heads/main", Some(deployed), scaled, "reset", &sig)
+        .expect("reset");
+    refused_because(&cluster.reconcile(&s));
+    assert_eq!(cluster.replicas(), 6);
+
+    // On the reset tip, a rollback to the start, approved and merged: that is deployed.
+    let created = as_who(
+        s.home.path(),
+        &s.config,
+        "Carol",
+        &[
+            "rollback",
+            "--env",
+            "production",
+            "--to",
+            &start.to_string(),
+            "--reason",
+            "back to the start",
+            "--json",
+        ],
+    )
+    .ok()
+    .json();
+    let id = created["promotion"]
+        .as_str()
+        .expect("a promotion")
+        .to_string();
+    for who in ["Alice", "Dana"] {
+        as_who(s.home.path(), &s.config, who, &["approve", &id]).ok();
+    }
+    as_who(s.home.path(), &s.config, "Dana", &["merge", &id]).ok();
+    let run = cluster.reconcile(&s);
+    assert_eq!(
+        run.json()["result"],
+        "applied",
+        "{}\n{}",
+        run.stdout,
+        run.stderr
+    );
+    assert_eq!(cluster.replicas(), 2);
+}
+
+#[test]
 fn two_approved_promotions_merged_in_turn_both_deploy() {
     if !openssh_available("two_approved_promotions_merged_in_turn_both_deploy") {
         return;
