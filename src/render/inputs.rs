@@ -54,6 +54,18 @@ pub struct Closure {
     pub missing: Vec<String>,
     /// Files a `secretGenerator` reads: their content is secret and never shown.
     pub secret_files: BTreeSet<String>,
+    /// References that leave the repository (absolute, or climbing above its root with
+    /// `..`): kustomize would read them from the machine that renders, so nothing that
+    /// names one is rendered.
+    pub escaping: Vec<Escape>,
+}
+
+/// A kustomization's reference to a path outside the repository.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Escape {
+    /// The kustomization file, repository-relative.
+    pub file: String,
+    pub reference: String,
 }
 
 /// Keys whose entries are files or kustomization folders.
@@ -85,13 +97,26 @@ impl Closure {
             .entry_at(tree, &file)?
             .expect("kustomization_in found this file");
         self.files.insert(file.clone());
-        self.kustomizations.push((file, id));
+        self.kustomizations.push((file.clone(), id));
         let Ok(kustomization) = serde_saphyr::from_slice::<Value>(&repo.blob(id)?) else {
             // kustomize will say what is wrong with it when it renders.
             return Ok(());
         };
+        let escapes =
+            |reference: &str| reference.starts_with('/') || resolve(dir, reference).is_none();
+        // Keys tollgate does not follow may still name files for kustomize (a Helm
+        // chart's values file, a plugin's config): none of them may climb out either.
+        for reference in climbing_strings(&kustomization) {
+            if escapes(reference) {
+                self.escape(&file, reference);
+            }
+        }
         for (reference, secret) in referenced_paths(&kustomization) {
             if is_remote(&reference) {
+                continue;
+            }
+            if escapes(&reference) {
+                self.escape(&file, &reference);
                 continue;
             }
             let Some(path) = resolve(dir, &reference) else {
@@ -108,6 +133,49 @@ impl Closure {
         }
         Ok(())
     }
+}
+
+impl Closure {
+    fn escape(&mut self, file: &str, reference: &str) {
+        let escape = Escape {
+            file: file.to_string(),
+            reference: reference.to_string(),
+        };
+        if !self.escaping.contains(&escape) {
+            self.escaping.push(escape);
+        }
+    }
+}
+
+/// Every one-line string in a kustomization that may lead out of the repository,
+/// wherever it is: one with a `..` path segment, or an absolute path under a key that
+/// names a file or a folder (`valuesFile`, `chartHome`, `path`, …).
+fn climbing_strings(value: &Value) -> Vec<&str> {
+    fn walk<'v>(value: &'v Value, names_a_path: bool, out: &mut Vec<&'v str>) {
+        match value {
+            Value::String(s)
+                if !s.contains('\n')
+                    && (s.split('/').any(|part| part == "..")
+                        || (names_a_path && s.starts_with('/'))) =>
+            {
+                out.push(s);
+            }
+            Value::Array(items) => items.iter().for_each(|v| walk(v, names_a_path, out)),
+            Value::Object(map) => {
+                for (key, v) in map {
+                    let key = key.to_ascii_lowercase();
+                    let names_a_path = ["path", "file", "home", "dir"]
+                        .iter()
+                        .any(|word| key.contains(word));
+                    walk(v, names_a_path, out);
+                }
+            }
+            _ => {}
+        }
+    }
+    let mut out = Vec::new();
+    walk(value, false, &mut out);
+    out
 }
 
 /// Every local path a kustomization names, and whether a `secretGenerator` reads it.
@@ -210,5 +278,23 @@ mod tests {
             );
         }
         assert!(paths.iter().filter(|p| is_remote(p)).count() == 1);
+    }
+
+    #[test]
+    fn references_that_leave_the_repository_are_found_under_any_key() {
+        let k: Value = serde_saphyr::from_str(
+            "resources: [../base]\nhelmCharts:\n- name: x\n  valuesFile: /etc/secret.yaml\n  additionalValuesFiles: [../../../../../../x.yaml]\npatches:\n- patch: |\n    - op: replace\n      path: /spec/replicas\n- target: {kind: Deployment}\n  options: {allowNameChange: true}\nnamePrefix: a/..\nreplacements:\n- targets:\n  - fieldPaths: [spec.replicas]\n",
+        )
+        .expect("valid YAML");
+        assert_eq!(
+            climbing_strings(&k),
+            [
+                "../base",
+                "/etc/secret.yaml",
+                "../../../../../../x.yaml",
+                "a/.."
+            ],
+            "inline patches and field paths are not paths"
+        );
     }
 }

@@ -40,6 +40,15 @@ pub fn render(
     };
     let mut closure = Closure::default();
     closure.visit_dir(repo, tree, &env.path)?;
+    // Climbing out of the temp dir the closure is written to reaches the machine's own
+    // files; kustomize's load restrictor does not stop it for folders.
+    if let Some(escape) = closure.escaping.first() {
+        return Err(RenderError::OutsideRepository {
+            env: env.name.clone(),
+            file: escape.file.clone(),
+            reference: escape.reference.clone(),
+        });
+    }
     let mut rendered = Rendered::default();
     for dir in &closure.missing {
         rendered.issues.push(ManifestIssue {

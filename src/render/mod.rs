@@ -31,6 +31,14 @@ pub enum RenderError {
         program: String,
         stderr: String,
     },
+    #[error(
+        "environment {env}: {file} names {reference:?}, which is outside the repository; kustomize would read it from the machine that renders, so nothing was rendered. Refer only to paths inside the repository (or to a remote base by URL)"
+    )]
+    OutsideRepository {
+        env: String,
+        file: String,
+        reference: String,
+    },
     #[error("environment {env}: cannot prepare the render in a temp dir: {source}")]
     Io { env: String, source: std::io::Error },
 }

@@ -333,6 +333,70 @@ fn kustomization_with_a_missing_file_is_a_clear_render_error() {
 }
 
 #[test]
+fn a_kustomization_that_leaves_the_repository_renders_nothing_from_outside() {
+    if !kustomize_available(
+        "a_kustomization_that_leaves_the_repository_renders_nothing_from_outside",
+    ) {
+        return;
+    }
+    let home = TempDir::new().expect("temp dir");
+    // A folder of the machine, outside any repository, that kustomize could render.
+    let host = home.path().join("host");
+    std::fs::create_dir_all(&host).expect("host folder");
+    std::fs::write(host.join("kustomization.yaml"), "resources: [cm.yaml]\n").expect("write");
+    std::fs::write(
+        host.join("cm.yaml"),
+        "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: stolen}\ndata: {key: host-only-value}\n",
+    )
+    .expect("write");
+    let host = host.display().to_string();
+    let climbing = format!("{}{}", "../".repeat(40), host.trim_start_matches('/'));
+    for (how, reference) in [("climbing", climbing.as_str()), ("absolute", host.as_str())] {
+        let mut repo = EnvRepoBuilder::new(&home.path().join(format!("{how}.git")));
+        repo.commit_files(
+            &[
+                ("envs/prod/kustomization.yaml", "resources: [cm.yaml]\n"),
+                ("envs/prod/cm.yaml", CM),
+            ],
+            "Alice",
+            "start",
+        );
+        repo.commit_files(
+            &[(
+                "envs/prod/kustomization.yaml",
+                &format!("resources: [cm.yaml, {reference}]\n"),
+            )],
+            "Mallory",
+            "read the host",
+        );
+        let config = repo.write_config(home.path(), "");
+        let json = tollgate_with(home.path(), &config, &["diff", "HEAD~1..HEAD", "--json"]);
+        let text = tollgate_with(home.path(), &config, &["diff", "HEAD~1..HEAD"]);
+        for out in [&json, &text] {
+            assert!(!out.stdout.contains("stolen"), "{how}: {}", out.stdout);
+            assert!(
+                !out.stdout.contains("host-only-value"),
+                "{how}: {}",
+                out.stdout
+            );
+        }
+        let env = &json.json()["environments"][0];
+        let error = env["render_errors"][0].as_str().unwrap_or_default();
+        assert!(
+            error.contains("envs/prod/kustomization.yaml")
+                && error.contains(reference)
+                && error.contains("outside the repository"),
+            "{how}: {env}"
+        );
+        assert!(
+            text.stdout.contains("render failed"),
+            "{how}: {}",
+            text.stdout
+        );
+    }
+}
+
+#[test]
 fn missing_kustomize_binary_is_named() {
     let home = TempDir::new().expect("temp dir");
     let mut repo = EnvRepoBuilder::new(&home.path().join("env.git"));
