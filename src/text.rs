@@ -15,6 +15,34 @@ pub fn fit(text: &str, width: usize) -> String {
     }
 }
 
+/// `text` safe to write to a terminal: every control character that could move the
+/// cursor, recolour, retitle, clear, hyperlink or reorder what follows (C0 but newline
+/// and tab, DEL, C1, and the bidirectional overrides) is shown as an escape (`\e`,
+/// `\x07`, `\u{202e}`) instead of being obeyed. Commit subjects, names, titles and
+/// manifest values are written by whoever can push.
+pub fn printable(text: &str) -> std::borrow::Cow<'_, str> {
+    fn unsafe_char(c: char) -> bool {
+        (c.is_control() && c != '\n' && c != '\t')
+            || matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+    }
+    if !text.chars().any(unsafe_char) {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        match c {
+            '\u{1b}' => out.push_str("\\e"),
+            '\r' => out.push_str("\\r"),
+            c if unsafe_char(c) && (c as u32) < 0x100 => {
+                out.push_str(&format!("\\x{:02x}", c as u32))
+            }
+            c if unsafe_char(c) => out.push_str(&format!("\\u{{{:x}}}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    std::borrow::Cow::Owned(out)
+}
+
 /// `3h`, `2d`, `5w`: how long before `now` the time `then` was.
 pub fn age(now: i64, then: i64) -> String {
     let delta = (now - then).max(0);
@@ -53,6 +81,18 @@ pub fn with_causes(error: &dyn std::error::Error) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn control_characters_are_shown_not_obeyed() {
+        assert_eq!(
+            printable("plain, tab\tand\nnewline"),
+            "plain, tab\tand\nnewline"
+        );
+        assert_eq!(
+            printable("\u{1b}[31mred\u{1b}]8;;http://x\u{7}\r\u{9b}2J\u{202e}cba"),
+            "\\e[31mred\\e]8;;http://x\\x07\\r\\x9b2J\\u{202e}cba"
+        );
+    }
 
     #[test]
     fn cutting_and_ages() {

@@ -67,7 +67,10 @@ pub fn run(config: &Config, args: &HistoryArgs, out: &Output) -> anyhow::Result<
                 Some(Ok(rows)) => rows,
                 None => Vec::new(),
             };
-            match stdout.write_all(entry_text(out, &entry, &audit).as_bytes()) {
+            match stdout.write_all(
+                out.terminal_text(&entry_text(out, &entry, &audit))
+                    .as_bytes(),
+            ) {
                 Ok(()) => ControlFlow::Continue(()),
                 Err(e) => {
                     write_error = Some(e.into());

@@ -1,4 +1,7 @@
 //! How the CLI prints: JSON or text, with colour only for a terminal that wants it.
+//! Text reaches the terminal only through [`Output::terminal_text`], which shows every
+//! control character as an escape; tollgate's own colours are marked with a per-process
+//! nonce that text from a repository cannot know, and only those become escape codes.
 
 use std::io::{IsTerminal, Write};
 use std::path::Path;
@@ -9,8 +12,13 @@ use crate::manifest::textdiff::{DiffLine, LineTag};
 
 pub struct Output {
     pub json: bool,
-    color: bool,
+    /// When colour is on: what starts a colour mark (a private-use character and a
+    /// random nonce), so that only marks made by [`Output::paint`] become escape codes.
+    color_mark: Option<String>,
 }
+
+/// What ends a colour mark's code.
+const MARK_END: char = '\u{e001}';
 
 #[derive(Clone, Copy)]
 pub enum Style {
@@ -44,15 +52,54 @@ impl Output {
         let color = !no_color
             && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
             && std::io::stdout().is_terminal();
-        Output { json, color }
+        Output {
+            json,
+            color_mark: color.then(|| {
+                use std::hash::{BuildHasher, Hasher};
+                // Seeded from the OS's randomness, per process.
+                let nonce = std::collections::hash_map::RandomState::new()
+                    .build_hasher()
+                    .finish();
+                format!("\u{e000}{nonce:016x}")
+            }),
+        }
     }
 
     pub fn paint(&self, style: Style, text: &str) -> String {
-        if self.color && !text.is_empty() {
-            format!("\x1b[{}m{text}\x1b[0m", style.code())
-        } else {
-            text.to_string()
+        match &self.color_mark {
+            Some(mark) if !text.is_empty() => {
+                format!("{mark}{}{MARK_END}{text}{mark}0{MARK_END}", style.code())
+            }
+            _ => text.to_string(),
         }
+    }
+
+    /// `text` as it may be written to a terminal: control characters shown as escapes
+    /// (see [`crate::text::printable`]), then this process's colour marks turned into
+    /// escape codes.
+    pub fn terminal_text(&self, text: &str) -> String {
+        let safe = crate::text::printable(text);
+        let Some(mark) = &self.color_mark else {
+            return safe.into_owned();
+        };
+        let mut out = String::with_capacity(safe.len());
+        let mut rest: &str = &safe;
+        while let Some(at) = rest.find(mark.as_str()) {
+            out.push_str(&rest[..at]);
+            let after = &rest[at + mark.len()..];
+            match after.split_once(MARK_END) {
+                Some((code, tail)) if code.bytes().all(|b| b.is_ascii_digit() || b == b';') => {
+                    out.push_str(&format!("\x1b[{code}m"));
+                    rest = tail;
+                }
+                _ => {
+                    out.push_str(mark);
+                    rest = after;
+                }
+            }
+        }
+        out.push_str(rest);
+        out
     }
 
     pub fn print_json(&self, value: &impl Serialize) -> anyhow::Result<()> {
@@ -67,7 +114,7 @@ impl Output {
 
     pub fn print(&self, text: &str) -> anyhow::Result<()> {
         let mut stdout = std::io::stdout().lock();
-        stdout.write_all(text.as_bytes())?;
+        stdout.write_all(self.terminal_text(text).as_bytes())?;
         stdout.flush()?;
         Ok(())
     }
@@ -78,7 +125,7 @@ impl Output {
             let body = serde_json::json!({ "error": message });
             eprintln!("{body}");
         } else {
-            eprintln!("tollgate: {message}");
+            eprintln!("tollgate: {}", crate::text::printable(&message));
         }
     }
 
@@ -144,4 +191,34 @@ pub fn cell(text: &str, width: usize) -> String {
     let text = crate::text::fit(text, width);
     let pad = width - text.chars().count();
     format!("{text}{}", " ".repeat(pad))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn colored() -> Output {
+        Output {
+            json: false,
+            color_mark: Some("\u{e000}00000000deadbeef".into()),
+        }
+    }
+
+    #[test]
+    fn only_tollgates_own_colours_become_escape_codes() {
+        let out = colored();
+        let subject = "\u{1b}[8mhidden\u{1b}]0;title\u{7} \u{e000}0000000000000000 31\u{e001}x";
+        let text = format!("{} {subject}", out.paint(Style::Added, "+"));
+        assert_eq!(
+            out.terminal_text(&text),
+            "\u{1b}[32m+\u{1b}[0m \\e[8mhidden\\e]0;title\\x07 \u{e000}0000000000000000 31\u{e001}x"
+        );
+    }
+
+    #[test]
+    fn without_colour_nothing_becomes_an_escape_code() {
+        let out = Output::new(false, true);
+        let text = format!("{} \u{1b}[2J", out.paint(Style::Bold, "id"));
+        assert_eq!(out.terminal_text(&text), "id \\e[2J");
+    }
 }

@@ -11,6 +11,7 @@ mod github;
 mod github_api;
 mod github_audit;
 mod history;
+mod hostile_text;
 mod kube_api;
 mod reconcile;
 mod rollback;
