@@ -101,7 +101,10 @@ pub fn run(config: &Config, args: &RepoArg, out: &Output) -> anyhow::Result<()> 
         out.print(&text)?;
     }
     for failure in &failures {
-        eprintln!("tollgate: {}", crate::text::printable(&failure.to_string()));
+        super::output::to_stderr(&format!(
+            "tollgate: {}",
+            crate::text::printable(&failure.to_string())
+        ));
     }
     if !failures.is_empty() {
         anyhow::bail!("{} of the repos could not be read", failures.len());

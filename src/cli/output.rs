@@ -123,9 +123,9 @@ impl Output {
         let message = format!("{err:#}");
         if self.json {
             let body = serde_json::json!({ "error": message });
-            eprintln!("{body}");
+            to_stderr(&body.to_string());
         } else {
-            eprintln!("tollgate: {}", crate::text::printable(&message));
+            to_stderr(&format!("tollgate: {}", crate::text::printable(&message)));
         }
     }
 
@@ -179,6 +179,13 @@ impl Output {
         }
         out
     }
+}
+
+/// Write a line to stderr. A closed or broken stderr (`2>&-`) loses the line rather than
+/// panicking: the exit code still says how it went.
+pub fn to_stderr(line: &str) {
+    let mut stderr = std::io::stderr().lock();
+    let _ = writeln!(stderr, "{line}");
 }
 
 /// `3h`, `2d`, `5w` since `seconds`.

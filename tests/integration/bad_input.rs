@@ -433,3 +433,41 @@ fn missing_kustomize_binary_is_named() {
         "{error}"
     );
 }
+
+#[test]
+fn a_closed_or_unread_stderr_loses_the_message_not_the_exit_code() {
+    let (home, _repo, config) = repo_with(&[]);
+    // `2>&-` closes the descriptor itself, which no Stdio setting does.
+    let closed = |args: &str| {
+        let status = std::process::Command::new("sh")
+            .arg("-c")
+            .arg(format!("\"$0\" --config \"$1\" {args} 2>&-",))
+            .arg(env!("CARGO_BIN_EXE_tollgate"))
+            .arg(&config)
+            .env("HOME", home.path())
+            .env("XDG_STATE_HOME", home.path().join("state"))
+            .stdout(std::process::Stdio::null())
+            .status()
+            .expect("sh runs");
+        status.code()
+    };
+    assert_eq!(closed("list"), Some(0));
+    assert_eq!(
+        closed("show no-such-repo:branch"),
+        Some(1),
+        "an error, not a panic (101)"
+    );
+
+    // A pipe nobody reads any more (`tollgate … 2>&1 | head -0` and the like).
+    let mut child = tollgate(home.path())
+        .arg("--config")
+        .arg(&config)
+        .args(["show", "no-such-repo:branch"])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    drop(child.stderr.take());
+    let status = child.wait().expect("wait");
+    assert_eq!(status.code(), Some(1), "an error, not a panic (101)");
+}
