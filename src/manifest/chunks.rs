@@ -265,6 +265,9 @@ struct Entry<'a> {
     inline: &'a str,
     /// The key line and every line of its value.
     text: &'a str,
+    /// How many columns were cut from the key line (an item's first entry starts at its
+    /// key, after the dash): the value's own indentation is relative to them.
+    cut: usize,
     /// The value's lines after the key line.
     rest: Range<usize>,
 }
@@ -289,10 +292,12 @@ fn mapping_entries<'a>(doc: &Doc<'a>, piece: &Piece) -> Option<Vec<Entry<'a>>> {
         } else {
             0
         };
+        let skip = skip.min(text.len());
         Entry {
             key,
             inline,
-            text: &text[skip.min(text.len())..],
+            text: &text[skip..],
+            cut: skip,
             rest: first + 1..end,
         }
     };
@@ -398,9 +403,17 @@ fn sequence_items<'a>(doc: &Doc<'a>, lines: &Range<usize>) -> Option<Vec<Item<'a
     Some(items)
 }
 
-/// The value of a mapping entry, parsed from the entry alone.
+/// The value of a mapping entry, parsed from the entry alone, at its own column: a block
+/// scalar's indentation indicator (`|2`) counts from there.
 fn entry_value(entry: &Entry<'_>) -> Option<Value> {
-    match parse(entry.text)? {
+    let at_column;
+    let text = if entry.cut > 0 {
+        at_column = format!("{}{}", " ".repeat(entry.cut), entry.text);
+        &at_column
+    } else {
+        entry.text
+    };
+    match parse(text)? {
         Value::Object(mut map) if map.len() == 1 => map.remove(entry.key),
         _ => None,
     }
@@ -695,6 +708,18 @@ mod tests {
             Some(whole(old, new)),
             "\n--- old\n{old}\n--- new\n{new}"
         );
+    }
+
+    #[test]
+    fn an_indentation_indicator_counts_from_the_entrys_own_column() {
+        for header in ["|2", ">2", "|4-", "|2+"] {
+            let doc = |step: u32| {
+                format!(
+                    "spec:\n  containers:\n  - args: {header}\n        --step={step}\n          more\n    name: a\n  - name: b\n    args: {header}\n        --step={step}\n"
+                )
+            };
+            same_as_whole(&doc(1), &doc(2));
+        }
     }
 
     const CRD: &str = "apiVersion: apiextensions.k8s.io/v1
