@@ -23,7 +23,7 @@ use crate::signing::SignatureReport;
 use crate::workspace::{OpenRepo, WorkspaceError};
 
 use super::signed::{authors_of, exception, merged_exactly};
-use super::{Audit, AuditRow, Finding};
+use super::{Audit, AuditRow, Finding, violation};
 
 /// How many commits' records are read from GitHub at once.
 const READS_AT_ONCE: usize = 8;
@@ -131,27 +131,12 @@ pub(super) fn check(
     let record = records.record(open, commit.id)?;
     let verification = &record.verification;
     let committer = record.committer_login.as_deref();
-    let mut row = AuditRow {
-        commit: commit.sha.clone(),
-        date: commit.committer.time,
-        environment: environment.to_string(),
-        author: format!("{} <{}>", commit.author.name, commit.author.email),
-        approvers: Vec::new(),
-        merged_by: None,
-        reviewed_by: Vec::new(),
-        signature: SignatureReport::github_commit(
-            verification.verified,
-            committer.unwrap_or("an account GitHub does not name"),
-            &verification.reason,
-        ),
-        finding: Finding::Violation,
-        why: String::new(),
-    };
-    let violation = |mut row: AuditRow, why: String| {
-        row.finding = Finding::Violation;
-        row.why = why;
-        Ok(row)
-    };
+    let signature = SignatureReport::github_commit(
+        verification.verified,
+        committer.unwrap_or("an account GitHub does not name"),
+        &verification.reason,
+    );
+    let mut row = AuditRow::undecided(commit, environment, signature);
     let policy = match policy {
         Ok(policy) => policy,
         Err(e) => return violation(row, format!("the policy in force was invalid: {e}")),

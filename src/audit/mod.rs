@@ -73,6 +73,31 @@ pub struct AuditRow {
     pub why: String,
 }
 
+impl AuditRow {
+    /// The row of `commit`'s change to `environment`, a violation until a check decides.
+    fn undecided(commit: &CommitInfo, environment: &str, signature: SignatureReport) -> AuditRow {
+        AuditRow {
+            commit: commit.sha.clone(),
+            date: commit.committer.time,
+            environment: environment.to_string(),
+            author: format!("{} <{}>", commit.author.name, commit.author.email),
+            approvers: Vec::new(),
+            merged_by: None,
+            reviewed_by: Vec::new(),
+            signature,
+            finding: Finding::Violation,
+            why: String::new(),
+        }
+    }
+}
+
+/// `row` decided a violation, because of `why`.
+fn violation(mut row: AuditRow, why: String) -> Result<AuditRow, WorkspaceError> {
+    row.finding = Finding::Violation;
+    row.why = why;
+    Ok(row)
+}
+
 /// Audit `open`'s protected branch (one environment, or all), newest first, back to
 /// `since` (seconds since the epoch) when given.
 pub fn audit(

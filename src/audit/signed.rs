@@ -15,7 +15,7 @@ use crate::signing::{ALLOWED_SIGNERS_PATH, SignatureState};
 use crate::trust::Trust;
 use crate::workspace::WorkspaceError;
 
-use super::{Audit, AuditRow, Finding};
+use super::{Audit, AuditRow, Finding, violation};
 
 /// The trailer a squash merge names its approved head with (a merge commit has it as its
 /// second parent).
@@ -37,23 +37,7 @@ pub(super) fn check(
         &commit.committer.email,
         commit.committer.time,
     );
-    let mut row = AuditRow {
-        commit: commit.sha.clone(),
-        date: commit.committer.time,
-        environment: environment.to_string(),
-        author: format!("{} <{}>", commit.author.name, commit.author.email),
-        approvers: Vec::new(),
-        merged_by: None,
-        reviewed_by: Vec::new(),
-        signature: report.clone(),
-        finding: Finding::Violation,
-        why: String::new(),
-    };
-    let violation = |mut row: AuditRow, why: String| {
-        row.finding = Finding::Violation;
-        row.why = why;
-        Ok(row)
-    };
+    let mut row = AuditRow::undecided(commit, environment, report.clone());
     let policy = match policy {
         Ok(policy) => policy,
         Err(e) => return violation(row, format!("the policy in force was invalid: {e}")),
