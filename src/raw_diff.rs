@@ -1,6 +1,7 @@
 //! The file-level diff of an environment's inputs between two commits: what `--raw`
-//! shows next to the rendered diff. Secret documents are redacted before diffing, and
-//! files a `secretGenerator` reads are shown only as fingerprints.
+//! shows next to the rendered diff. Secret documents, a kustomization's Secret literals
+//! and inline Secret patches are redacted before diffing, and files a `secretGenerator`
+//! reads or a patch of a Secret comes from are shown only as fingerprints.
 
 use std::collections::BTreeMap;
 
@@ -9,7 +10,9 @@ use serde::Serialize;
 
 use crate::environment::Environment;
 use crate::git::{GitError, Repo};
-use crate::manifest::redact::{fingerprint, redact_raw_text};
+use crate::manifest::redact::{
+    fingerprint, is_kustomization_file, redact_kustomization_text, redact_raw_text,
+};
 use crate::manifest::textdiff::{DiffLine, unified};
 use crate::render::{inputs_of, is_manifest_file};
 
@@ -76,6 +79,7 @@ pub fn raw_diff(
                 format!("(secret generator input) {}\n", fingerprint(&bytes))
             } else {
                 match String::from_utf8(bytes) {
+                    Ok(text) if is_kustomization_file(path) => redact_kustomization_text(&text),
                     Ok(text) if is_manifest_file(path) => redact_raw_text(&text),
                     Ok(text) => text,
                     Err(e) => format!("(binary or non-UTF-8 file) {}\n", fingerprint(e.as_bytes())),

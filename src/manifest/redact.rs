@@ -73,6 +73,96 @@ pub fn redact_raw_text(text: &str) -> String {
     out
 }
 
+/// A kustomization file with every Secret value it writes replaced by a fingerprint: a
+/// `secretGenerator`'s `literals` (`KEY=` and the value's fingerprint), and each inline
+/// patch that may reach a Secret (its whole text). One that mentions Secrets and does
+/// not parse is hidden entirely.
+pub fn redact_kustomization_text(text: &str) -> String {
+    if !looks_like_secret(text) && !text.contains("secretGenerator") {
+        return text.to_string();
+    }
+    match serde_saphyr::from_str::<Value>(text) {
+        Ok(mut value) => {
+            if redact_kustomization(&mut value) {
+                super::textdiff::to_yaml(&value)
+            } else {
+                text.to_string()
+            }
+        }
+        Err(_) => "# a kustomization that mentions Secrets and does not parse is hidden\n".into(),
+    }
+}
+
+/// Whether a kustomization file name is one kustomize reads.
+pub fn is_kustomization_file(path: &str) -> bool {
+    let name = path.rsplit('/').next().unwrap_or(path);
+    matches!(
+        name,
+        "kustomization.yaml" | "kustomization.yml" | "Kustomization"
+    )
+}
+
+/// Redact what [`redact_kustomization_text`] says; whether anything was.
+fn redact_kustomization(kustomization: &mut Value) -> bool {
+    let mut changed = false;
+    if let Some(Value::Array(generators)) = kustomization.get_mut("secretGenerator") {
+        for generator in generators {
+            if let Some(Value::Array(literals)) = generator.get_mut("literals") {
+                for literal in literals {
+                    let text = scalar_bytes(literal);
+                    let text = String::from_utf8_lossy(&text).into_owned();
+                    *literal = Value::String(match text.split_once('=') {
+                        Some((key, value)) => format!("{key}={}", fingerprint(value.as_bytes())),
+                        None => fingerprint(text.as_bytes()),
+                    });
+                    changed = true;
+                }
+            }
+        }
+    }
+    for key in ["patches", "patchesJson6902"] {
+        if let Some(Value::Array(patches)) = kustomization.get_mut(key) {
+            for patch in patches {
+                let reaches_secret = may_reach_secret(patch);
+                if let Some(inline) = patch.get_mut("patch")
+                    && reaches_secret
+                {
+                    *inline = Value::String(fingerprint(&scalar_bytes(inline)));
+                    changed = true;
+                }
+            }
+        }
+    }
+    if let Some(Value::Array(patches)) = kustomization.get_mut("patchesStrategicMerge") {
+        for patch in patches {
+            if patch
+                .as_str()
+                .is_some_and(|p| p.contains('\n') && looks_like_secret(p))
+            {
+                *patch = Value::String(fingerprint(&scalar_bytes(patch)));
+                changed = true;
+            }
+        }
+    }
+    changed
+}
+
+/// Whether a `patches` entry may change a Secret: its target's kind (a regular
+/// expression in kustomize) mentions Secret or is left open, or, without a target, its
+/// text names one.
+pub fn may_reach_secret(patch: &Value) -> bool {
+    match patch.get("target") {
+        Some(target) => target
+            .get("kind")
+            .and_then(Value::as_str)
+            .is_none_or(|kind| kind.contains("Secret") || kind.contains('*') || kind.contains('.')),
+        None => patch
+            .get("patch")
+            .and_then(Value::as_str)
+            .is_some_and(looks_like_secret),
+    }
+}
+
 fn looks_like_secret(text: &str) -> bool {
     text.contains("Secret")
 }
@@ -110,6 +200,27 @@ mod tests {
         assert!(!out.contains("abc123xyz"), "{out}");
         assert!(!out.contains("broken"), "{out}");
         assert!(out.contains("does not parse is hidden"));
+    }
+
+    #[test]
+    fn a_kustomization_shows_which_secret_values_it_writes_not_the_values() {
+        let text = "secretGenerator:\n- name: app\n  literals: [password=hunter2, bare-value]\nconfigMapGenerator:\n- name: c\n  literals: [mode=debug]\npatches:\n- target: {kind: Secret, name: s}\n  patch: |-\n    - op: add\n      path: /stringData/x\n      value: json-secret\n- patch: |-\n    kind: Secret\n    metadata: {name: s}\n    stringData: {y: inline-secret}\n- target: {kind: Deployment}\n  patch: |-\n    - op: replace\n      path: /spec/replicas\n      value: 3\n";
+        let out = redact_kustomization_text(text);
+        for secret in ["hunter2", "bare-value", "json-secret", "inline-secret"] {
+            assert!(!out.contains(secret), "{secret} in {out}");
+        }
+        assert!(out.contains("password=sha256:"), "{out}");
+        assert!(out.contains("mode=debug"), "ConfigMap literals stay: {out}");
+        assert!(
+            out.contains("/spec/replicas"),
+            "a Deployment patch stays: {out}"
+        );
+        assert_eq!(
+            redact_kustomization_text("secretGenerator: [broken\n"),
+            "# a kustomization that mentions Secrets and does not parse is hidden\n"
+        );
+        let plain = "resources: [a.yaml]\n# comments stay\n";
+        assert_eq!(redact_kustomization_text(plain), plain);
     }
 
     #[test]

@@ -210,7 +210,11 @@ fn referenced_paths(kustomization: &Value) -> Vec<(String, bool)> {
             .flatten()
         {
             if let Some(path) = entry.get("path").and_then(Value::as_str) {
-                out.push((path.to_string(), false));
+                // A patch of a Secret writes its values: as secret as the Secret.
+                let secret = *key != "replacements"
+                    && crate::manifest::redact::may_reach_secret(entry)
+                    && entry.get("target").is_some();
+                out.push((path.to_string(), secret));
             }
         }
     }

@@ -208,3 +208,106 @@ fn no_corpus_secret_value_appears_in_any_output() {
         }
     }
 }
+
+/// A kustomization that writes a Secret value every way kustomize allows; `tag` makes
+/// each value distinct per version.
+fn kustomization_files(tag: &str) -> Vec<(String, String)> {
+    let kustomization = format!(
+        "resources: [secret.yaml]
+secretGenerator:
+- name: app
+  literals: [password=literal-{tag}-value]
+  envs: [secret.env]
+  files: [tls.key]
+patches:
+- target: {{kind: Secret, name: manual}}
+  patch: |-
+    - op: add
+      path: /stringData/json
+      value: json-patch-{tag}-value
+- patch: |-
+    apiVersion: v1
+    kind: Secret
+    metadata: {{name: manual}}
+    stringData:
+      inline: inline-patch-{tag}-value
+- path: secret-patch.yaml
+  target: {{kind: Secret, name: manual}}
+"
+    );
+    vec![
+        ("envs/prod/kustomization.yaml".into(), kustomization),
+        (
+            "envs/prod/secret.yaml".into(),
+            format!(
+                "apiVersion: v1\nkind: Secret\nmetadata: {{name: manual}}\nstringData:\n  manifest: manifest-{tag}-value\n"
+            ),
+        ),
+        (
+            "envs/prod/secret.env".into(),
+            format!("API_KEY=env-file-{tag}-value\n"),
+        ),
+        (
+            "envs/prod/tls.key".into(),
+            format!("file-source-{tag}-value\n"),
+        ),
+        (
+            "envs/prod/secret-patch.yaml".into(),
+            format!("- op: add\n  path: /stringData/file\n  value: patch-file-{tag}-value\n"),
+        ),
+    ]
+}
+
+#[test]
+fn no_secret_value_written_in_a_kustomization_appears_in_any_output() {
+    if !kustomize_available("no_secret_value_written_in_a_kustomization_appears_in_any_output") {
+        return;
+    }
+    let home = TempDir::new().expect("temp dir");
+    let mut repo = EnvRepoBuilder::new(&home.path().join("env.git"));
+    let mut secrets = Vec::new();
+    for tag in ["old", "new"] {
+        let files = kustomization_files(tag);
+        let borrowed: Vec<(&str, &str)> = files
+            .iter()
+            .map(|(p, t)| (p.as_str(), t.as_str()))
+            .collect();
+        repo.commit_files(&borrowed, "Alice", &format!("secrets {tag}"));
+        for way in [
+            "literal",
+            "json-patch",
+            "inline-patch",
+            "manifest",
+            "env-file",
+            "file-source",
+            "patch-file",
+        ] {
+            secrets.extend(forms(&format!("{way}-{tag}-value")));
+        }
+    }
+    let config = repo.write_config(home.path(), "");
+    let mut outputs = 0;
+    for args in [
+        &["diff", "HEAD~1..HEAD"][..],
+        &["diff", "HEAD~1..HEAD", "--json"],
+        &["diff", "HEAD~1..HEAD", "--raw"],
+        &["diff", "HEAD~1..HEAD", "--raw", "--json"],
+        &["show", "HEAD"],
+        &["show", "HEAD", "--json"],
+        &["history"],
+        &["history", "--json"],
+        &["history", "--rendered"],
+        &["history", "--rendered", "--json"],
+    ] {
+        let result = tollgate_with(home.path(), &config, args).ok();
+        assert_hides(&result.stdout, &secrets, &format!("{args:?}"));
+        outputs += 1;
+        if args == ["diff", "HEAD~1..HEAD", "--raw"] {
+            // The reviewer still sees which values changed.
+            for shown in ["password=sha256:", "(secret generator input) sha256:"] {
+                assert!(result.stdout.contains(shown), "{shown}: {}", result.stdout);
+            }
+        }
+    }
+    assert_eq!(outputs, 10);
+}
