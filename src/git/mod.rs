@@ -44,6 +44,18 @@ pub enum GitError {
         message: String,
     },
     #[error(
+        "repo {repo}: {} exists, so {reference} cannot be changed; nothing was written. {}",
+        lock.display(),
+        stale_lock_advice(lock, *running)
+    )]
+    Locked {
+        repo: String,
+        reference: String,
+        lock: PathBuf,
+        /// Another tollgate process that may be holding it.
+        running: Option<u32>,
+    },
+    #[error(
         "repo {repo}: {reference} moved from {expected} to {actual} while tollgate was working; nothing was written, look again and retry"
     )]
     RefMoved {
@@ -52,6 +64,21 @@ pub enum GitError {
         expected: String,
         actual: String,
     },
+}
+
+/// What to do about a ref's lock file: wait for the process that holds it, or remove it
+/// when none does (a process killed while writing leaves it behind).
+fn stale_lock_advice(lock: &std::path::Path, running: Option<u32>) -> String {
+    let who = match running {
+        Some(pid) => format!(
+            "tollgate process {pid} is running and may be writing it: let it finish and retry. If it is not working on this repository"
+        ),
+        None => "No tollgate process is running, so a git or tollgate process was killed while writing. If no git command is running on this repository".to_string(),
+    };
+    format!(
+        "{who}, remove the lock with `rm {}` and retry",
+        lock.display()
+    )
 }
 
 /// One opened environment repository, with the name the config gives it.

@@ -263,6 +263,9 @@ impl Repo {
         {
             Ok(_) => Ok(()),
             Err(e) => {
+                if let Some(locked) = self.locked(swaps) {
+                    return Err(locked);
+                }
                 for swap in swaps {
                     let actual = self
                         .inner
@@ -296,4 +299,41 @@ impl Repo {
             }
         }
     }
+
+    /// A lock file left where one of `swaps` (or the packed refs) would be written.
+    fn locked(&self, swaps: &[RefSwap]) -> Option<GitError> {
+        let dir = self.inner.common_dir();
+        let locks = swaps
+            .iter()
+            .map(|swap| (swap.name.clone(), dir.join(format!("{}.lock", swap.name))))
+            .chain(std::iter::once((
+                "packed-refs".to_string(),
+                dir.join("packed-refs.lock"),
+            )));
+        for (reference, lock) in locks {
+            if lock.exists() {
+                return Some(GitError::Locked {
+                    repo: self.name.clone(),
+                    reference,
+                    lock,
+                    running: other_tollgate_process(),
+                });
+            }
+        }
+        None
+    }
+}
+
+/// The pid of another running tollgate process, where the system says (Linux's /proc).
+fn other_tollgate_process() -> Option<u32> {
+    let me = std::process::id();
+    std::fs::read_dir("/proc")
+        .ok()?
+        .filter_map(Result::ok)
+        .filter_map(|entry| entry.file_name().to_str()?.parse::<u32>().ok())
+        .filter(|pid| *pid != me)
+        .find(|pid| {
+            std::fs::read_to_string(format!("/proc/{pid}/comm"))
+                .is_ok_and(|name| name.trim() == "tollgate")
+        })
 }

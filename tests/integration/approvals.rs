@@ -386,6 +386,48 @@ fn a_merge_without_enough_approvals_writes_nothing() {
 }
 
 #[test]
+fn a_lock_left_by_a_killed_writer_is_named_with_the_command_to_remove_it() {
+    let (home, repo, config) = repo();
+    let before = main_tip(&repo);
+    approve_by(
+        home.path(),
+        &config,
+        "test:promote/scale",
+        &["Carol", "Alice"],
+    );
+    // What `kill -9` in the middle of a merge leaves.
+    let lock = repo.path.join("refs/heads/main.lock");
+    std::fs::write(&lock, format!("{before}\n")).expect("lock");
+    let refused = as_who(
+        home.path(),
+        &config,
+        "Dana",
+        &["merge", "test:promote/scale"],
+    );
+    assert_eq!(refused.code, 1, "{}", refused.stderr);
+    let expected = format!("remove the lock with `rm {}`", lock.display());
+    assert!(refused.stderr.contains(&expected), "{}", refused.stderr);
+    assert!(
+        refused.stderr.contains("nothing was written"),
+        "{}",
+        refused.stderr
+    );
+    assert_eq!(main_tip(&repo), before);
+    assert!(repo.repo.branch_head("promote/scale").is_ok());
+
+    // Removed as told, the same merge goes through.
+    std::fs::remove_file(&lock).expect("rm");
+    as_who(
+        home.path(),
+        &config,
+        "Dana",
+        &["merge", "test:promote/scale"],
+    )
+    .ok();
+    assert_ne!(main_tip(&repo), before);
+}
+
+#[test]
 fn a_promotion_behind_the_branch_merges_three_ways() {
     let (home, mut repo, config) = repo();
     repo.branch(
