@@ -90,26 +90,41 @@ fn tools_available(test: &str, found: bool, what: &str) -> bool {
         if std::env::var_os("TOLLGATE_REQUIRE_TOOLS").is_some() {
             panic!("{test}: {what} is required here but not installed");
         }
-        eprintln!("SKIPPED {test}: {what} is not on PATH");
+        eprintln!("SKIPPED {test}: {what} is not here");
     }
     found
 }
 
 /// The shared corpus of real manifests: `$TOLLGATE_CORPUS`, else `../shared/corpus` next to
-/// this checkout, else the workplace's `/work/shared/corpus`.
-pub fn corpus() -> PathBuf {
-    let candidates = [
+/// this checkout. Never an absolute path: a clone on its own finds none, and its tests
+/// that need the corpus skip (see [`corpus_available`]).
+fn find_corpus() -> Option<PathBuf> {
+    [
         std::env::var_os("TOLLGATE_CORPUS").map(PathBuf::from),
         Some(Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus")),
-        Some(PathBuf::from("/work/shared/corpus")),
-    ];
-    candidates
-        .into_iter()
-        .flatten()
-        .find(|dir| dir.join("README.md").is_file())
-        .unwrap_or_else(|| {
-            panic!("the shared corpus is not found: set TOLLGATE_CORPUS to its folder (../shared/corpus)")
-        })
+    ]
+    .into_iter()
+    .flatten()
+    .find(|dir| dir.join("README.md").is_file())
+}
+
+/// Whether the shared corpus is here. Says loudly that `test` is skipped when not, or
+/// fails it instead when CI demands everything (`TOLLGATE_REQUIRE_TOOLS`).
+pub fn corpus_available(test: &str) -> bool {
+    tools_available(
+        test,
+        find_corpus().is_some(),
+        "the shared corpus (set TOLLGATE_CORPUS, or put it at ../shared/corpus)",
+    )
+}
+
+/// The shared corpus; call [`corpus_available`] first.
+pub fn corpus() -> PathBuf {
+    find_corpus().unwrap_or_else(|| {
+        panic!(
+            "the shared corpus is not found: set TOLLGATE_CORPUS to its folder (../shared/corpus)"
+        )
+    })
 }
 
 /// Builds an environment repository commit by commit, on a fixed clock.

@@ -10,7 +10,9 @@ use std::path::Path;
 use serde_json::Value;
 use tempfile::TempDir;
 
-use crate::common::{EnvRepoBuilder, corpus, files_in, kustomize_available, tollgate_with};
+use crate::common::{
+    EnvRepoBuilder, corpus, corpus_available, files_in, kustomize_available, tollgate_with,
+};
 
 type Key = (String, String, Option<String>, String);
 
@@ -235,6 +237,9 @@ fn check(old: &str, new: &str, total: usize, changed: usize, label_only: usize) 
 
 #[test]
 fn argo_cd_install_changes_twelve_objects() {
+    if !corpus_available("argo_cd_install_changes_twelve_objects") {
+        return;
+    }
     check(
         "argo-cd/v2.14.0/manifests/install.yaml",
         "argo-cd/v3.0.0/manifests/install.yaml",
@@ -286,6 +291,9 @@ fn argo_cd_install_changes_twelve_objects() {
 
 #[test]
 fn argo_cd_later_versions() {
+    if !corpus_available("argo_cd_later_versions") {
+        return;
+    }
     check(
         "argo-cd/v3.0.0/manifests/install.yaml",
         "argo-cd/v3.5.0/manifests/install.yaml",
@@ -305,6 +313,9 @@ fn argo_cd_later_versions() {
 
 #[test]
 fn kube_prometheus_folder_with_lists() {
+    if !corpus_available("kube_prometheus_folder_with_lists") {
+        return;
+    }
     check(
         "kube-prometheus/v0.15.0/manifests",
         "kube-prometheus/v0.16.0/manifests",
@@ -316,6 +327,9 @@ fn kube_prometheus_folder_with_lists() {
 
 #[test]
 fn istio_files() {
+    if !corpus_available("istio_files") {
+        return;
+    }
     let base = "manifests/charts/base/files/crd-all.gen.yaml";
     check(
         &format!("istio/1.27.0/{base}"),
@@ -361,6 +375,9 @@ fn istio_files() {
 
 #[test]
 fn ingress_nginx_versions_and_platforms() {
+    if !corpus_available("ingress_nginx_versions_and_platforms") {
+        return;
+    }
     for provider in ["cloud", "baremetal"] {
         let path = format!("deploy/static/provider/{provider}/deploy.yaml");
         check(
@@ -382,6 +399,9 @@ fn ingress_nginx_versions_and_platforms() {
 
 #[test]
 fn kubernetes_dashboard_image_bump() {
+    if !corpus_available("kubernetes_dashboard_image_bump") {
+        return;
+    }
     check(
         "kubernetes-dashboard/v2.6.1/aio/deploy/recommended.yaml",
         "kubernetes-dashboard/v2.7.0/aio/deploy/recommended.yaml",
@@ -412,6 +432,9 @@ fn kubernetes_dashboard_image_bump() {
 
 #[test]
 fn cert_manager_crds_all_change() {
+    if !corpus_available("cert_manager_crds_all_change") {
+        return;
+    }
     check(
         "cert-manager/v1.19.0/deploy/crds",
         "cert-manager/v1.20.0/deploy/crds",
@@ -423,6 +446,9 @@ fn cert_manager_crds_all_change() {
 
 #[test]
 fn podinfo_kustomization_renders_and_diffs_offline() {
+    if !corpus_available("podinfo_kustomization_renders_and_diffs_offline") {
+        return;
+    }
     if !kustomize_available("podinfo_kustomization_renders_and_diffs_offline") {
         return;
     }
@@ -448,6 +474,9 @@ fn podinfo_kustomization_renders_and_diffs_offline() {
 
 #[test]
 fn kustomize_examples_render_offline() {
+    if !corpus_available("kustomize_examples_render_offline") {
+        return;
+    }
     if !kustomize_available("kustomize_examples_render_offline") {
         return;
     }
@@ -522,6 +551,9 @@ fn parsed(object: &tollgate::manifest::ManifestObject) -> tollgate::manifest::Ma
 /// (argo-cd's CRDs).
 #[test]
 fn cutting_documents_by_indentation_changes_no_field_change() {
+    if !corpus_available("cutting_documents_by_indentation_changes_no_field_change") {
+        return;
+    }
     use tollgate::manifest::chunks::{field_changes_of, is_plain_block_yaml};
     use tollgate::manifest::parse::split_documents;
     use tollgate::manifest::{ChangeKind, Summary, diff_objects, parse_documents};

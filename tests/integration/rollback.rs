@@ -13,7 +13,7 @@ use tollgate::manifest::ChangeKind;
 use tollgate::workspace::{EnvironmentDiff, OpenRepo};
 
 use crate::common::{
-    EnvRepoBuilder, all_refs, approve_by, as_who, corpus, deployment, files_in,
+    EnvRepoBuilder, all_refs, approve_by, as_who, corpus, corpus_available, deployment, files_in,
     kustomize_available, main_tip,
 };
 
@@ -617,6 +617,9 @@ fn a_revert_is_the_inverse_of_what_it_undoes_on_the_demo() {
 
 #[test]
 fn a_revert_is_the_inverse_of_what_it_undoes_on_the_corpus() {
+    if !corpus_available("a_revert_is_the_inverse_of_what_it_undoes_on_the_corpus") {
+        return;
+    }
     let home = TempDir::new().expect("temp dir");
     let mut repo = EnvRepoBuilder::new(&home.path().join("env.git"));
     let mut commits = Vec::new();
