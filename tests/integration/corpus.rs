@@ -665,3 +665,34 @@ fn cutting_documents_by_indentation_changes_no_field_change() {
         "most changed documents are cut ({cut} of {compared})"
     );
 }
+
+#[test]
+fn turning_the_fast_yaml_path_off_gives_the_same_diff() {
+    if !corpus_available("turning_the_fast_yaml_path_off_gives_the_same_diff") {
+        return;
+    }
+    for (old, new) in [
+        (
+            "argo-cd/v2.14.0/manifests/install.yaml",
+            "argo-cd/v3.0.0/manifests/install.yaml",
+        ),
+        ("istio/1.27.0", "istio/1.28.0"),
+    ] {
+        let (fast, home) = diff_versions(&files(old), &files(new), "plain");
+        let range = format!(
+            "{}..{}",
+            fast["from"].as_str().expect("from"),
+            fast["to"].as_str().expect("to")
+        );
+        let whole = crate::common::run(
+            crate::common::tollgate(home.path())
+                .env("TOLLGATE_FAST_YAML", "off")
+                .arg("--config")
+                .arg(home.path().join("config.yaml"))
+                .args(["diff", &range, "--env", "corpus", "--json"]),
+        )
+        .ok()
+        .json();
+        assert_eq!(fast, whole, "{old} → {new}");
+    }
+}

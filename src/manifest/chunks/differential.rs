@@ -1,0 +1,183 @@
+//! The fast path against the whole parse, on mutated manifests: whenever cutting two
+//! versions of a document gives field changes, they must be exactly the ones the whole
+//! parsed values give. The seeds (`tests/data/yaml-seeds/`) hold the constructs that
+//! matter; the mutations change values (to block scalars with indentation indicators,
+//! flow collections, quoted text, text that looks like YAML), indentation, and lines.
+//! proptest shrinks a failure to the smallest edit list; `PROPTEST_CASES` raises the
+//! number of cases (CI runs the default, a few seconds).
+
+use proptest::prelude::*;
+
+use super::{field_changes_of, parse};
+use crate::manifest::diff::field_changes;
+
+const SEEDS: [&str; 4] = [
+    include_str!("../../../tests/data/yaml-seeds/deployment.yaml"),
+    include_str!("../../../tests/data/yaml-seeds/crd.yaml"),
+    include_str!("../../../tests/data/yaml-seeds/configmap.yaml"),
+    include_str!("../../../tests/data/yaml-seeds/lists.yaml"),
+];
+
+/// Values a line's `key: value` may become.
+const VALUES: [&str; 18] = [
+    "x",
+    "changed value",
+    "\"q: t\"",
+    "'a # b'",
+    "[1, 2]",
+    "{a: b}",
+    "",
+    "~",
+    "123",
+    "true",
+    "- z",
+    "key: v",
+    "# a comment",
+    "a: b: c",
+    "|",
+    "|-",
+    ">",
+    "'multi",
+];
+
+/// Block scalar headers, with and without an indentation indicator.
+const HEADERS: [&str; 8] = ["|2", ">2", "|4-", "|1+", "|", ">-", "|3", ">1"];
+
+#[derive(Debug, Clone)]
+enum Edit {
+    /// What follows `key:` on a line becomes `VALUES[value]`.
+    Value {
+        line: usize,
+        value: usize,
+    },
+    /// A line moves in or out.
+    Indent {
+        line: usize,
+        by: i8,
+    },
+    Delete {
+        line: usize,
+    },
+    Duplicate {
+        line: usize,
+    },
+    /// What follows `key:` becomes a block scalar header, with content lines at `at`
+    /// columns past the line's own indentation.
+    Block {
+        line: usize,
+        header: usize,
+        at: usize,
+        lines: usize,
+    },
+}
+
+fn edit() -> impl Strategy<Value = Edit> {
+    prop_oneof![
+        3 => (any::<usize>(), 0..VALUES.len()).prop_map(|(line, value)| Edit::Value { line, value }),
+        1 => (any::<usize>(), -2i8..=2).prop_map(|(line, by)| Edit::Indent { line, by }),
+        1 => any::<usize>().prop_map(|line| Edit::Delete { line }),
+        1 => any::<usize>().prop_map(|line| Edit::Duplicate { line }),
+        3 => (any::<usize>(), 0..HEADERS.len(), 1usize..7, 1usize..3)
+            .prop_map(|(line, header, at, lines)| Edit::Block { line, header, at, lines }),
+    ]
+}
+
+fn mutate(seed: &str, edits: &[Edit]) -> String {
+    let mut lines: Vec<String> = seed.lines().map(str::to_string).collect();
+    for edit in edits {
+        if lines.is_empty() {
+            break;
+        }
+        let n = lines.len();
+        match *edit {
+            Edit::Value { line, value } => {
+                let line = &mut lines[line % n];
+                if let Some(colon) = line
+                    .find(": ")
+                    .or_else(|| line.ends_with(':').then(|| line.len() - 1))
+                {
+                    line.truncate(colon);
+                    line.push_str(": ");
+                    line.push_str(VALUES[value]);
+                }
+            }
+            Edit::Indent { line, by } => {
+                let line = &mut lines[line % n];
+                if by > 0 {
+                    line.insert_str(0, &" ".repeat(by as usize));
+                } else {
+                    let spaces = line.len() - line.trim_start_matches(' ').len();
+                    line.drain(..spaces.min(by.unsigned_abs() as usize));
+                }
+            }
+            Edit::Delete { line } => {
+                lines.remove(line % n);
+            }
+            Edit::Duplicate { line } => {
+                let copy = lines[line % n].clone();
+                lines.insert(line % n, copy);
+            }
+            Edit::Block {
+                line,
+                header,
+                at,
+                lines: count,
+            } => {
+                let index = line % n;
+                let Some(colon) = lines[index].find(':') else {
+                    continue;
+                };
+                let indent = lines[index].len() - lines[index].trim_start_matches(' ').len();
+                let mut keyed = lines[index][..colon].to_string();
+                keyed.push_str(": ");
+                keyed.push_str(HEADERS[header]);
+                lines[index] = keyed;
+                for k in 0..count {
+                    lines.insert(
+                        index + 1 + k,
+                        format!("{}text {k}", " ".repeat(indent + at)),
+                    );
+                }
+            }
+        }
+    }
+    let mut text = lines.join("\n");
+    text.push('\n');
+    text
+}
+
+/// The changes the whole parsed values give, when both sides parse.
+fn whole(old: &str, new: &str) -> Option<Vec<crate::manifest::diff::FieldChange>> {
+    let (a, b) = (parse(old)?, parse(new)?);
+    let mut out = Vec::new();
+    field_changes(&a, &b, &mut String::new(), &mut out);
+    Some(out)
+}
+
+#[test]
+fn the_seeds_parse_whole() {
+    for seed in SEEDS {
+        assert!(parse(seed).is_some(), "{seed}");
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig {
+        cases: std::env::var("PROPTEST_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(1024),
+        max_shrink_iters: 4096,
+        ..ProptestConfig::default()
+    })]
+
+    #[test]
+    fn cutting_by_indentation_agrees_with_the_whole_parse(
+        seed in 0..SEEDS.len(),
+        old_edits in prop::collection::vec(edit(), 0..3),
+        new_edits in prop::collection::vec(edit(), 1..4),
+    ) {
+        let old = mutate(SEEDS[seed], &old_edits);
+        let new = mutate(SEEDS[seed], &new_edits);
+        if let (Some(expected), Some(fast)) = (whole(&old, &new), field_changes_of(&old, &new)) {
+            prop_assert_eq!(fast, expected, "\n--- old\n{}\n--- new\n{}", old, new);
+        }
+    }
+}
