@@ -41,6 +41,13 @@ impl From<crate::forge::github::GitHubError> for ReviewError {
     }
 }
 
+/// What each environment renders to at one commit (see [`OpenRepo::renders_at`]).
+#[derive(Default)]
+struct RendersAt {
+    digests: BTreeMap<String, String>,
+    problems: BTreeMap<String, String>,
+}
+
 impl OpenRepo {
     /// The policy in force at `commit` (absent file: the documented defaults).
     pub fn policy_at(
@@ -66,20 +73,52 @@ impl OpenRepo {
         head: ObjectId,
         environments: &[String],
     ) -> Result<BTreeMap<String, String>, WorkspaceError> {
+        Ok(self.renders_at(head, environments)?.digests)
+    }
+
+    /// Each environment rendered at `head`: the digest of a clean render, or what keeps
+    /// it from being one (a failed render, documents that cannot be read).
+    fn renders_at(
+        &self,
+        head: ObjectId,
+        environments: &[String],
+    ) -> Result<RendersAt, WorkspaceError> {
         let tree = self.repo.tree_of(head)?;
-        let mut digests = BTreeMap::new();
+        let mut out = RendersAt::default();
         for env in self.environments_at(Some(head))? {
-            if environments.contains(&env.name)
-                && let Ok(mut rendered) = render(&self.repo, tree, &env)
-                && {
-                    rendered.parse_all();
-                    rendered.issues.is_empty()
+            if !environments.contains(&env.name) {
+                continue;
+            }
+            match render(&self.repo, tree, &env) {
+                Err(crate::render::RenderError::Git(e)) => return Err(e.into()),
+                Err(e) => {
+                    out.problems
+                        .insert(env.name.clone(), format!("its render fails: {e}"));
                 }
-            {
-                digests.insert(env.name.clone(), rendered_digest(&rendered.objects));
+                Ok(mut rendered) => {
+                    rendered.parse_all();
+                    match rendered.issues.as_slice() {
+                        [] => {
+                            out.digests
+                                .insert(env.name.clone(), rendered_digest(&rendered.objects));
+                        }
+                        [first, ..] => {
+                            out.problems.insert(
+                                env.name.clone(),
+                                format!(
+                                    "{} document(s) cannot be read, first {}:{}: {}",
+                                    rendered.issues.len(),
+                                    first.file,
+                                    first.line,
+                                    first.message
+                                ),
+                            );
+                        }
+                    }
+                }
             }
         }
-        Ok(digests)
+        Ok(out)
     }
 
     /// The verdict on `promotion` for `me` at `now`.
@@ -138,7 +177,7 @@ impl OpenRepo {
             != self
                 .repo
                 .entry_at(self.repo.tree_of(branch.head)?, ".tollgate")?;
-        let digests = self.digests_at(branch.head, &promotion.environments)?;
+        let renders = self.renders_at(branch.head, &promotion.environments)?;
         // Only a promotion that is one rollback commit can claim to be a rollback.
         let rollback = match commits.as_slice() {
             [only] => self.check_rollback(only)?,
@@ -156,7 +195,8 @@ impl OpenRepo {
             approvals,
             require_signatures: trust.required && self.github.is_none(),
             signing_problem: self.acting(me, &trust, APPROVAL_NAMESPACE).problem,
-            digests,
+            digests: renders.digests,
+            render_problems: renders.problems,
             me,
             now,
         });
@@ -314,7 +354,10 @@ impl OpenRepo {
         let blocking: Vec<String> = verdict
             .merge_refusals
             .iter()
-            .filter(|r| break_glass.is_none() || !verdict.freezes.contains(r))
+            .filter(|r| {
+                break_glass.is_none()
+                    || !(verdict.freezes.contains(r) || verdict.render_problems.contains(r))
+            })
             .cloned()
             .collect();
         if !blocking.is_empty() || promotion.environments.is_empty() {

@@ -73,6 +73,10 @@ pub struct Verdict {
     /// The freezes in force, each also a merge refusal; break-glass lifts them.
     #[serde(skip)]
     pub freezes: Vec<String>,
+    /// Environments that do not render cleanly at the head, each also a merge refusal;
+    /// break-glass lifts them.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub render_problems: Vec<String>,
 }
 
 /// Everything the verdict is decided from.
@@ -101,6 +105,9 @@ pub struct Case<'a> {
     pub signing_problem: Option<String>,
     /// Per environment, the digest of what renders at the head now.
     pub digests: BTreeMap<String, String>,
+    /// Per environment, why it does not render cleanly at the head (a failed render,
+    /// documents that cannot be read): what would be merged cannot be what is deployed.
+    pub render_problems: BTreeMap<String, String>,
     pub me: &'a Identity,
     pub now: jiff::Timestamp,
 }
@@ -164,6 +171,7 @@ pub fn decide(case: &Case<'_>) -> Verdict {
                 approve_refusals: vec![error.to_string()],
                 merge_refusals: vec![error.to_string()],
                 freezes: Vec::new(),
+                render_problems: Vec::new(),
             };
         }
     };
@@ -240,6 +248,7 @@ pub fn decide(case: &Case<'_>) -> Verdict {
     let mut env_verdicts = Vec::new();
     let mut merge_refusals = Vec::new();
     let mut freezes = Vec::new();
+    let mut render_problems = Vec::new();
     for (name, rules) in &environments {
         let valid = case
             .approvals
@@ -271,6 +280,13 @@ pub fn decide(case: &Case<'_>) -> Verdict {
             );
             failed.push(text.clone());
             freezes.push(text);
+        }
+        if let Some(problem) = case.render_problems.get(name) {
+            let text = format!(
+                "{name} does not render cleanly at the head: {problem}; fix it, or merge with --break-glass"
+            );
+            failed.push(text.clone());
+            render_problems.push(text);
         }
         env_verdicts.push(EnvironmentVerdict {
             name: name.clone(),
@@ -314,6 +330,7 @@ pub fn decide(case: &Case<'_>) -> Verdict {
         }
     }
     merge_refusals.extend(freezes.iter().cloned());
+    merge_refusals.extend(render_problems.iter().cloned());
     let can_merge = merge_refusals.is_empty() && !environments.is_empty();
     if environments.is_empty() {
         reasons.push("it changes no environment".to_string());
@@ -330,6 +347,7 @@ pub fn decide(case: &Case<'_>) -> Verdict {
         approve_refusals,
         merge_refusals,
         freezes,
+        render_problems,
     }
 }
 
@@ -368,6 +386,7 @@ mod tests {
         head: String,
         digest: String,
         require_signatures: bool,
+        render_problems: BTreeMap<String, String>,
     }
 
     impl Fixture {
@@ -380,6 +399,7 @@ mod tests {
                 head: "h2".into(),
                 digest: "sha256:1".into(),
                 require_signatures: false,
+                render_problems: BTreeMap::new(),
             }
         }
 
@@ -423,10 +443,35 @@ mod tests {
                 require_signatures: self.require_signatures,
                 signing_problem: None,
                 digests: BTreeMap::from([("production".to_string(), self.digest.clone())]),
+                render_problems: self.render_problems.clone(),
                 me: &self.me,
                 now: "2026-11-26T00:00:00Z".parse().expect("time"),
             }
         }
+    }
+
+    #[test]
+    fn a_head_that_does_not_render_cleanly_cannot_be_merged_without_break_glass() {
+        let mut fixture = Fixture::production()
+            .approved_by("Alice", "h2")
+            .approved_by("Carol", "h2");
+        fixture.render_problems.insert(
+            "production".into(),
+            "1 document(s) cannot be read, first app.yaml:3: bad".into(),
+        );
+        let verdict = fixture.decide();
+        assert!(verdict.can_approve, "approving stays possible");
+        assert!(!verdict.can_merge);
+        assert_eq!(verdict.render_problems.len(), 1);
+        let refusal = &verdict.render_problems[0];
+        assert!(
+            refusal.contains("app.yaml:3") && refusal.contains("--break-glass"),
+            "{refusal}"
+        );
+        assert_eq!(
+            verdict.merge_refusals, verdict.render_problems,
+            "nothing else stops it"
+        );
     }
 
     #[test]
@@ -565,6 +610,7 @@ mod tests {
             require_signatures: true,
             signing_problem: None,
             digests: BTreeMap::new(),
+            render_problems: BTreeMap::new(),
             me: &fixture.me,
             now: jiff::Timestamp::UNIX_EPOCH,
         });

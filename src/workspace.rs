@@ -413,11 +413,15 @@ pub fn summary_line(envs: &[EnvironmentDiff]) -> String {
     let several = envs.len() > 1;
     envs.iter()
         .map(|e| {
-            let line = if e.render_errors.is_empty() {
+            let mut line = if e.render_errors.is_empty() {
                 e.summary.one_line()
             } else {
                 "render failed".to_string()
             };
+            // An unreadable document is not "no change": nothing could be compared.
+            if !e.issues.is_empty() {
+                line.push_str(&format!(" · {} document(s) cannot be read", e.issues.len()));
+            }
             if several {
                 format!("{}: {line}", e.name)
             } else {

@@ -263,9 +263,6 @@ impl Repo {
         {
             Ok(_) => Ok(()),
             Err(e) => {
-                if let Some(locked) = self.locked(swaps) {
-                    return Err(locked);
-                }
                 for swap in swaps {
                     let actual = self
                         .inner
@@ -285,6 +282,11 @@ impl Repo {
                             actual: show(actual),
                         });
                     }
+                }
+                // A ref that moved is the conflict to report; a lock only when none did
+                // (another writer holds it, or a killed one left it).
+                if let Some(locked) = self.locked(swaps) {
+                    return Err(locked);
                 }
                 Err(e).during(&self.name, || {
                     format!(

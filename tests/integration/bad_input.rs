@@ -471,3 +471,58 @@ fn a_closed_or_unread_stderr_loses_the_message_not_the_exit_code() {
     let status = child.wait().expect("wait");
     assert_eq!(status.code(), Some(1), "an error, not a panic (101)");
 }
+
+#[test]
+fn a_promotion_that_cannot_be_read_is_flagged_and_merges_only_with_break_glass() {
+    let home = TempDir::new().expect("temp dir");
+    let mut repo = EnvRepoBuilder::new(&home.path().join("env.git"));
+    let policy = "environments:\n  prod:\n    approvals: 1\nbreak_glass: [carol@example.com]\n";
+    repo.commit_files(
+        &[
+            (".tollgate/policy.yaml", policy),
+            ("envs/prod/good.yaml", CM),
+        ],
+        "Alice",
+        "start",
+    );
+    // The promotion's only change is a document nobody can read.
+    repo.branch(
+        "promote/broken",
+        &[(
+            "envs/prod/broken.yaml",
+            "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: b}\ndata: [unclosed\n",
+        )],
+        "Bob",
+        "Add a config",
+    );
+    let config = repo.write_config(home.path(), "");
+    let id = "test:promote/broken";
+    let as_who = |who: &str, args: &[&str]| crate::common::as_who(home.path(), &config, who, args);
+
+    let list = as_who("Dana", &["list", "--json"]).ok().json();
+    let summary = list[0]["summary"].as_str().expect("summary");
+    assert!(
+        summary.contains("1 document(s) cannot be read"),
+        "{summary}"
+    );
+    let text = as_who("Dana", &["list"]).ok().stdout;
+    assert!(text.contains("cannot be read"), "{text}");
+
+    as_who("Alice", &["approve", id]).ok();
+    let verdict = as_who("Dana", &["show", id, "--json"]).ok().json();
+    assert_eq!(verdict["can_merge"], false, "{verdict:#}");
+    let problem = verdict["render_problems"][0].as_str().unwrap_or_default();
+    assert!(problem.contains("envs/prod/broken.yaml"), "{verdict:#}");
+
+    let before = repo.repo.branch_head("main").expect("main");
+    let refused = as_who("Dana", &["merge", id]);
+    fails_with(refused, "does not render cleanly at the head");
+    assert_eq!(repo.repo.branch_head("main").expect("main"), before);
+
+    as_who(
+        "Carol",
+        &["merge", id, "--break-glass", "--reason", "ship it anyway"],
+    )
+    .ok();
+    assert_ne!(repo.repo.branch_head("main").expect("main"), before);
+}
