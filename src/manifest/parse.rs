@@ -311,8 +311,16 @@ fn object_from_value(
         .and_then(Value::as_str)
         .filter(|n| !n.is_empty())
         .map(str::to_string);
-    if secrets == Secrets::Redact && kind == "Secret" && group_of(&api_version).is_empty() {
-        redact_secret(&mut value);
+    if kind == "Secret" && group_of(&api_version).is_empty() {
+        if let Some(key) = not_base64(&value) {
+            // The value itself is never part of the message.
+            return Err(format!(
+                "Secret {name}: data.{key} is not base64, which the API server refuses; encode it, or put the plain text under stringData"
+            ));
+        }
+        if secrets == Secrets::Redact {
+            redact_secret(&mut value);
+        }
     }
     Ok(ManifestObject::new(
         ObjectKey {
@@ -330,9 +338,36 @@ fn object_from_value(
     ))
 }
 
+/// The first key under a Secret's `data` whose value is not base64 text.
+fn not_base64(secret: &Value) -> Option<String> {
+    use base64::Engine;
+    let data = secret.get("data")?.as_object()?;
+    data.iter()
+        .find(|(_, value)| match value {
+            Value::String(text) => base64::engine::general_purpose::STANDARD
+                .decode(text.trim())
+                .is_err(),
+            Value::Null => false,
+            _ => true,
+        })
+        .map(|(key, _)| key.clone())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn secret_data_that_is_not_base64_is_an_issue_that_does_not_show_the_value() {
+        let text = "apiVersion: v1\nkind: Secret\nmetadata: {name: db}\ndata:\n  ok: aHVudGVyMg==\n  bad: not base64 hunter3!\n---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}\n";
+        let mut parsed = parse_documents_with("s.yaml", text.as_bytes(), Secrets::Redact);
+        parsed.parse_all();
+        assert_eq!(parsed.objects.len(), 1, "the ConfigMap is still read");
+        assert_eq!(parsed.issues.len(), 1);
+        let message = &parsed.issues[0].message;
+        assert!(message.contains("data.bad is not base64"), "{message}");
+        assert!(!message.contains("hunter3"), "{message}");
+    }
 
     #[test]
     fn documents_split_on_markers_with_their_lines() {
