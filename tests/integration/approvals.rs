@@ -416,6 +416,7 @@ fn a_lock_left_by_a_killed_writer_is_named_with_the_command_to_remove_it() {
     assert!(repo.repo.branch_head("promote/scale").is_ok());
 
     // Removed as told, the same merge goes through.
+    let head = repo.repo.branch_head("promote/scale").expect("head");
     std::fs::remove_file(&lock).expect("rm");
     as_who(
         home.path(),
@@ -425,6 +426,25 @@ fn a_lock_left_by_a_killed_writer_is_named_with_the_command_to_remove_it() {
     )
     .ok();
     assert_ne!(main_tip(&repo), before);
+
+    // Killed after moving main but before deleting the branch: the branch is back, and
+    // its head is on main, so nothing is pending.
+    let sig = tollgate::git::write::Signature {
+        name: "Dana".into(),
+        email: "dana@example.com".into(),
+        time: 1_795_000_000,
+    };
+    repo.repo
+        .update_ref("refs/heads/promote/scale", None, head, "left behind", &sig)
+        .expect("branch");
+    let list = as_who(home.path(), &config, "Dana", &["list", "--json"])
+        .ok()
+        .json();
+    assert_eq!(
+        list,
+        serde_json::json!([]),
+        "a merged promotion is not pending"
+    );
 }
 
 #[test]
