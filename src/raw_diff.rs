@@ -31,14 +31,22 @@ pub struct FileDiff {
     pub lines: Vec<DiffLine>,
 }
 
-/// Files of `env`'s inputs that differ between two trees, with their line diffs.
-pub fn raw_diff(
+/// The inputs of an environment that differ between two trees.
+pub struct ChangedInputs {
+    /// Path, blob before, blob after (`None`: absent on that side), by path.
+    pub files: Vec<(String, Option<ObjectId>, Option<ObjectId>)>,
+    /// Files a `secretGenerator` or a patch of a Secret reads, on either side.
+    pub secret_files: Vec<String>,
+}
+
+/// Which of `env`'s inputs differ between two trees.
+pub fn changed_inputs(
     repo: &Repo,
     env_old: Option<&Environment>,
     old_tree: ObjectId,
     env_new: Option<&Environment>,
     new_tree: ObjectId,
-) -> Result<Vec<FileDiff>, GitError> {
+) -> Result<ChangedInputs, GitError> {
     let mut old_files: BTreeMap<String, ObjectId> = BTreeMap::new();
     let mut new_files: BTreeMap<String, ObjectId> = BTreeMap::new();
     let mut secret_files: Vec<String> = Vec::new();
@@ -63,13 +71,36 @@ pub fn raw_diff(
     let mut paths: Vec<&String> = old_files.keys().chain(new_files.keys()).collect();
     paths.sort();
     paths.dedup();
+    let files = paths
+        .into_iter()
+        .filter_map(|path| {
+            let (old, new) = (old_files.get(path).copied(), new_files.get(path).copied());
+            (old != new).then(|| (path.clone(), old, new))
+        })
+        .collect();
+    Ok(ChangedInputs {
+        files,
+        secret_files,
+    })
+}
+
+/// Files of `env`'s inputs that differ between two trees, with their line diffs.
+pub fn raw_diff(
+    repo: &Repo,
+    env_old: Option<&Environment>,
+    old_tree: ObjectId,
+    env_new: Option<&Environment>,
+    new_tree: ObjectId,
+) -> Result<Vec<FileDiff>, GitError> {
+    let ChangedInputs {
+        files,
+        secret_files,
+    } = changed_inputs(repo, env_old, old_tree, env_new, new_tree)?;
     let mut out = Vec::new();
-    for path in paths {
-        let (old, new) = (old_files.get(path), new_files.get(path));
-        if old == new {
-            continue;
-        }
-        let secret = secret_files.contains(path);
+    for (path, old, new) in &files {
+        let (old, new) = (old.as_ref(), new.as_ref());
+        let path = path.as_str();
+        let secret = secret_files.iter().any(|p| p == path);
         let text = |id: Option<&ObjectId>| -> Result<String, GitError> {
             let Some(id) = id else {
                 return Ok(String::new());
@@ -87,7 +118,7 @@ pub fn raw_diff(
             })
         };
         out.push(FileDiff {
-            path: path.clone(),
+            path: path.to_string(),
             status: match (old, new) {
                 (None, _) => FileStatus::Added,
                 (_, None) => FileStatus::Removed,

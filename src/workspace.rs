@@ -14,7 +14,7 @@ use crate::manifest::parse::ManifestIssue;
 use crate::manifest::{ChangeKind, ManifestObject, RenderedDiff, Summary, diff_objects};
 use crate::policy::POLICY_PATH;
 use crate::raw_diff::{FileDiff, raw_diff};
-use crate::render::{RenderError, inputs_of, render};
+use crate::render::{RenderError, RenderStatus, inputs_of, render};
 
 #[derive(Debug, thiserror::Error)]
 pub enum WorkspaceError {
@@ -297,13 +297,56 @@ impl OpenRepo {
                 .filter_map(ManifestObject::late_issue)
         }));
         issues.dedup();
+        let render = self.render_status(
+            name,
+            (old_envs, old_tree),
+            (new_envs, new_tree),
+            &render_errors,
+            issues.len(),
+        )?;
         Ok(EnvironmentDiff {
             name: name.to_string(),
             diff,
             summary,
             issues,
             render_errors,
+            render,
         })
+    }
+
+    /// Whether `name`'s diff between two trees (each with its environments) is the
+    /// whole story (see [`RenderStatus`]).
+    fn render_status(
+        &self,
+        name: &str,
+        (old_envs, old_tree): (&[Environment], ObjectId),
+        (new_envs, new_tree): (&[Environment], ObjectId),
+        errors: &[String],
+        unreadable: usize,
+    ) -> Result<RenderStatus, WorkspaceError> {
+        let (old_env, new_env) = (
+            old_envs.iter().find(|e| e.name == name),
+            new_envs.iter().find(|e| e.name == name),
+        );
+        let Some(renderer) = new_env.or(old_env).map(|e| e.renderer) else {
+            return Ok(RenderStatus::ok());
+        };
+        if !errors.is_empty() || unreadable > 0 {
+            return Ok(RenderStatus::of(renderer, errors, unreadable, &[]));
+        }
+        let changed =
+            crate::raw_diff::changed_inputs(&self.repo, old_env, old_tree, new_env, new_tree)?;
+        let read = |id: Option<ObjectId>| -> Result<Option<Vec<u8>>, WorkspaceError> {
+            Ok(match id {
+                Some(id) => Some(self.repo.blob(id)?),
+                None => None,
+            })
+        };
+        let mut files = Vec::with_capacity(changed.files.len());
+        for (path, old, new) in changed.files {
+            files.push((path, read(old)?, read(new)?));
+        }
+        Ok(RenderStatus::of(renderer, errors, unreadable, &files))
     }
 
     /// The file diff of each environment's inputs between two commits (see `diff` for
@@ -421,6 +464,10 @@ pub fn summary_line(envs: &[EnvironmentDiff]) -> String {
             // An unreadable document is not "no change": nothing could be compared.
             if !e.issues.is_empty() {
                 line.push_str(&format!(" · {} document(s) cannot be read", e.issues.len()));
+            } else if e.render_errors.is_empty()
+                && let Some(status) = e.render.describe()
+            {
+                line.push_str(&format!(" · {status}"));
             }
             if several {
                 format!("{}: {line}", e.name)
@@ -471,6 +518,8 @@ pub struct EnvironmentDiff {
     pub issues: Vec<ManifestIssue>,
     /// A side that could not be rendered at all; the diff is then empty.
     pub render_errors: Vec<String>,
+    /// Whether the diff is the whole story: `ok`, `failed` or `not-rendered`.
+    pub render: RenderStatus,
 }
 
 /// A proposed change to the protected branch.

@@ -10,6 +10,7 @@ use crate::config::Config;
 use crate::manifest::parse::ManifestIssue;
 use crate::manifest::{ObjectDiff, Summary};
 use crate::raw_diff::FileDiff;
+use crate::render::RenderStatus;
 use crate::workspace::{ConfigExt, EnvironmentDiff, OpenRepo, parse_promotion_id};
 
 /// What to compare, resolved to commits.
@@ -80,7 +81,8 @@ pub fn run(config: &Config, args: &DiffArgs, out: &Output) -> anyhow::Result<()>
     }
     let envs = open.diff(*old, *new, args.env.as_deref())?;
     if out.json {
-        return out.print_json(&DiffJson::new(open.name(), *old, *new, &envs));
+        out.print_json(&DiffJson::new(open.name(), *old, *new, &envs))?;
+        return fail_unless_rendered(&envs);
     }
     let mut text = format!("{}\n", out.paint(Style::Bold, title));
     if envs.is_empty() {
@@ -89,15 +91,25 @@ pub fn run(config: &Config, args: &DiffArgs, out: &Output) -> anyhow::Result<()>
     for env in &envs {
         text.push_str(&environment_text(out, env));
     }
-    out.print(&text)
+    out.print(&text)?;
+    fail_unless_rendered(&envs)
 }
 
 /// The text form of one environment's diff, shared with `show`.
 pub(super) fn environment_text(out: &Output, env: &EnvironmentDiff) -> String {
+    // Never "no rendered change" for what was not rendered.
+    let headline = match env.render.describe() {
+        Some(status) if env.diff.changed().next().is_none() => out.paint(Style::Warn, &status),
+        Some(status) => format!(
+            "{} · {}",
+            env.summary.one_line(),
+            out.paint(Style::Warn, &status)
+        ),
+        None => env.summary.one_line(),
+    };
     let mut text = format!(
-        "\n{}  {}\n",
+        "\n{}  {headline}\n",
         out.paint(Style::Bold, &format!("environment {}", env.name)),
-        env.summary.one_line()
     );
     for error in &env.render_errors {
         text.push_str(&out.paint(Style::Warn, &format!("  render failed: {error}\n")));
@@ -176,6 +188,8 @@ pub(super) struct EnvironmentJson<'a> {
     summary: &'a Summary,
     issues: &'a [ManifestIssue],
     render_errors: &'a [String],
+    /// `{state: ok | failed | not-rendered, reason}`.
+    render: &'a RenderStatus,
 }
 
 impl<'a> DiffJson<'a> {
@@ -203,6 +217,23 @@ pub(super) fn environments_json(envs: &[EnvironmentDiff]) -> Vec<EnvironmentJson
             summary: &e.summary,
             issues: &e.issues,
             render_errors: &e.render_errors,
+            render: &e.render,
         })
         .collect()
+}
+
+/// An error when some environment's diff is not the whole story, for `diff` and `show`
+/// to exit non-zero after printing it: a script must not read "no change" into it.
+pub(super) fn fail_unless_rendered(envs: &[EnvironmentDiff]) -> anyhow::Result<()> {
+    let incomplete: Vec<String> = envs
+        .iter()
+        .filter_map(|e| Some(format!("{}: {}", e.name, e.render.describe()?)))
+        .collect();
+    if incomplete.is_empty() {
+        return Ok(());
+    }
+    anyhow::bail!(
+        "the diff above is not the whole change: {}",
+        incomplete.join("; ")
+    )
 }

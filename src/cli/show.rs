@@ -4,7 +4,7 @@
 use serde::Serialize;
 
 use super::ShowArgs;
-use super::diff::{DiffJson, environment_text};
+use super::diff::{DiffJson, environment_text, fail_unless_rendered};
 use super::output::{Output, Style};
 use crate::audit::{AuditRow, Auditor, Finding};
 use crate::config::Config;
@@ -42,12 +42,13 @@ pub fn run(config: &Config, args: &ShowArgs, out: &Output) -> anyhow::Result<()>
             #[serde(flatten)]
             diff: DiffJson<'a>,
         }
-        return out.print_json(&ShowJson {
+        out.print_json(&ShowJson {
             commit: &commit,
             signature,
             audit,
             diff: DiffJson::new(open.name(), parent, id, &envs),
-        });
+        })?;
+        return fail_unless_rendered(&envs);
     }
     let mut text = format!(
         "{} {}\nAuthor: {} <{}>  {}\n",
@@ -102,5 +103,6 @@ pub fn run(config: &Config, args: &ShowArgs, out: &Output) -> anyhow::Result<()>
     for env in &envs {
         text.push_str(&environment_text(out, env));
     }
-    out.print(&text)
+    out.print(&text)?;
+    fail_unless_rendered(&envs)
 }

@@ -6,6 +6,7 @@
 
 pub mod inputs;
 pub mod kustomize;
+pub mod status;
 
 use gix::ObjectId;
 
@@ -16,6 +17,7 @@ use crate::manifest::parse::{ParsedManifests, Secrets, parse_file};
 use crate::manifest::scope::assign_namespaces;
 
 pub use inputs::{Inputs, inputs_of};
+pub use status::{RenderState, RenderStatus};
 
 #[derive(Debug, thiserror::Error)]
 pub enum RenderError {

@@ -176,7 +176,7 @@ fn broken_documents_are_reported_and_the_rest_still_diffs() {
         ),
     ]);
     let json = tollgate_with(home.path(), &config, &["diff", "HEAD~1..HEAD", "--json"])
-        .ok()
+        .incomplete()
         .json();
     let env = &json["environments"][0];
     let issues: Vec<String> = env["issues"]
@@ -224,7 +224,7 @@ fn broken_documents_are_reported_and_the_rest_still_diffs() {
         .collect();
     assert_eq!(names, ["b", "good"], "objects of good documents still diff");
     let text = tollgate_with(home.path(), &config, &["diff", "HEAD~1..HEAD"])
-        .ok()
+        .incomplete()
         .stdout;
     assert!(text.contains("! envs/prod/broken.yaml:"), "{text}");
 }
@@ -244,7 +244,7 @@ fn non_utf8_file_is_reported_with_its_line() {
     );
     let config = repo.write_config(home.path(), "");
     let json = tollgate_with(home.path(), &config, &["diff", "HEAD~1..HEAD", "--json"])
-        .ok()
+        .incomplete()
         .json();
     let issue = &json["environments"][0]["issues"][0];
     assert_eq!(issue["file"], "envs/prod/latin1.yaml");
@@ -267,7 +267,8 @@ fn a_hundred_megabyte_manifest_is_a_marked_partial_result() {
         ("envs/prod/huge.yaml", &big),
         ("envs/prod/good.yaml", &CM.replace("'1'", "'2'")),
     ]);
-    let result = tollgate_with(home.path(), &config, &["diff", "HEAD~1..HEAD", "--json"]).ok();
+    let result =
+        tollgate_with(home.path(), &config, &["diff", "HEAD~1..HEAD", "--json"]).incomplete();
     let json = result.json();
     let env = &json["environments"][0];
     let names: Vec<&str> = env["objects"]
@@ -310,7 +311,7 @@ fn kustomization_with_a_missing_file_is_a_clear_render_error() {
     );
     let config = repo.write_config(home.path(), "");
     let json = tollgate_with(home.path(), &config, &["diff", "HEAD~1..HEAD", "--json"])
-        .ok()
+        .incomplete()
         .json();
     let env = &json["environments"][0];
     let errors = env["render_errors"].as_array().expect("errors");
@@ -327,7 +328,7 @@ fn kustomization_with_a_missing_file_is_a_clear_render_error() {
         "a failed render is not shown as everything removed"
     );
     let text = tollgate_with(home.path(), &config, &["diff", "HEAD~1..HEAD"])
-        .ok()
+        .incomplete()
         .stdout;
     assert!(text.contains("render failed"), "{text}");
 }
@@ -423,7 +424,7 @@ fn missing_kustomize_binary_is_named() {
             .arg(&config)
             .args(["diff", "HEAD~1..HEAD", "--json"]),
     )
-    .ok();
+    .incomplete();
     let json = result.json();
     let error = json["environments"][0]["render_errors"][0]
         .as_str()
@@ -525,4 +526,84 @@ fn a_promotion_that_cannot_be_read_is_flagged_and_merges_only_with_break_glass()
     )
     .ok();
     assert_ne!(repo.repo.branch_head("main").expect("main"), before);
+}
+
+#[test]
+fn what_was_not_rendered_is_never_no_change_and_fails_the_diff() {
+    // A plain environment where only a jsonnet file changed.
+    let (home, _repo, config) = repo_with(&[("envs/prod/app.jsonnet", "{ replicas: 3 }\n")]);
+    let json = tollgate_with(home.path(), &config, &["diff", "HEAD~1..HEAD", "--json"])
+        .incomplete()
+        .json();
+    let render = &json["environments"][0]["render"];
+    assert_eq!(render["state"], "not-rendered", "{json:#}");
+    assert!(
+        render["reason"]
+            .as_str()
+            .is_some_and(|r| r.contains("envs/prod/app.jsonnet (jsonnet)")),
+        "{render}"
+    );
+    let text = tollgate_with(home.path(), &config, &["diff", "HEAD~1..HEAD"]).incomplete();
+    assert!(
+        text.stdout.contains("not rendered: envs/prod/app.jsonnet"),
+        "{}",
+        text.stdout
+    );
+    assert!(
+        !text.stdout.contains("no rendered change"),
+        "{}",
+        text.stdout
+    );
+    let shown = tollgate_with(home.path(), &config, &["show", "HEAD", "--json"]).incomplete();
+    assert_eq!(
+        shown.json()["environments"][0]["render"]["state"],
+        "not-rendered"
+    );
+
+    // A README changing is not a render question.
+    let (home, _repo, config) = repo_with(&[("envs/prod/README.md", "notes\n")]);
+    let json = tollgate_with(home.path(), &config, &["diff", "HEAD~1..HEAD", "--json"])
+        .ok()
+        .json();
+    assert_eq!(json["environments"][0]["render"]["state"], "ok");
+}
+
+#[test]
+fn a_render_that_fails_on_one_side_is_not_rendered_in_the_list_and_the_diff() {
+    if !kustomize_available(
+        "a_render_that_fails_on_one_side_is_not_rendered_in_the_list_and_the_diff",
+    ) {
+        return;
+    }
+    let home = TempDir::new().expect("temp dir");
+    let mut repo = EnvRepoBuilder::new(&home.path().join("env.git"));
+    repo.commit_files(
+        &[
+            ("envs/prod/kustomization.yaml", "resources: [cm.yaml]\n"),
+            ("envs/prod/cm.yaml", CM),
+        ],
+        "Alice",
+        "start",
+    );
+    repo.branch(
+        "promote/broken",
+        &[(
+            "envs/prod/kustomization.yaml",
+            "resources: [cm.yaml, gone.yaml]\n",
+        )],
+        "Bob",
+        "Break the render",
+    );
+    let config = repo.write_config(home.path(), "");
+    let list = tollgate_with(home.path(), &config, &["list", "--json"])
+        .ok()
+        .json();
+    assert_eq!(list[0]["summary"], "render failed", "{list:#}");
+    let diff = tollgate_with(home.path(), &config, &["diff", "test:promote/broken"]).incomplete();
+    assert!(
+        diff.stdout.contains("not rendered (render failed)"),
+        "{}",
+        diff.stdout
+    );
+    assert!(diff.stderr.contains("gone.yaml"), "{}", diff.stderr);
 }

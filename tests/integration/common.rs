@@ -38,6 +38,23 @@ impl Run {
     }
 
     #[track_caller]
+    /// A `diff` or `show` that printed an incomplete diff (a render failed or was not
+    /// understood): it exits 1 and says so, and stdout still holds what could be shown.
+    #[track_caller]
+    pub fn incomplete(self) -> Run {
+        assert_eq!(
+            self.code, 1,
+            "an incomplete diff exits 1; stdout:\n{}\nstderr:\n{}",
+            self.stdout, self.stderr
+        );
+        assert!(
+            self.stderr.contains("not the whole change"),
+            "{}",
+            self.stderr
+        );
+        self
+    }
+
     pub fn ok(self) -> Run {
         assert_eq!(
             self.code, 0,

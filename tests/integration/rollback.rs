@@ -360,7 +360,7 @@ const OVERLAY: &str = "resources: [../../base]\nnamespace: shop\npatches:\n- pat
 
 fn patch(replicas: u32) -> String {
     format!(
-        "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: api\nspec:\n  replicas: {replicas}\n"
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: api\n  namespace: shop\nspec:\n  replicas: {replicas}\n"
     )
 }
 
