@@ -344,7 +344,11 @@ impl OpenRepo {
         };
         let mut files = Vec::with_capacity(changed.files.len());
         for (path, old, new) in changed.files {
-            files.push((path, read(old)?, read(new)?));
+            files.push(crate::render::status::ChangedFile {
+                path,
+                old: read(old)?,
+                new: read(new)?,
+            });
         }
         Ok(RenderStatus::of(renderer, errors, unreadable, &files))
     }

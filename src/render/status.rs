@@ -19,6 +19,15 @@ pub enum RenderState {
     NotRendered,
 }
 
+/// An input of an environment that differs between two commits, with its content on
+/// each side (`None`: absent there).
+#[derive(Debug, Clone)]
+pub struct ChangedFile {
+    pub path: String,
+    pub old: Option<Vec<u8>>,
+    pub new: Option<Vec<u8>>,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct RenderStatus {
     pub state: RenderState,
@@ -55,7 +64,7 @@ impl RenderStatus {
         renderer: Renderer,
         errors: &[String],
         unreadable: usize,
-        changed: &[(String, Option<Vec<u8>>, Option<Vec<u8>>)],
+        changed: &[ChangedFile],
     ) -> RenderStatus {
         if let Some(error) = errors.first() {
             return RenderStatus {
@@ -71,9 +80,14 @@ impl RenderStatus {
         }
         let unread: Vec<String> = changed
             .iter()
-            .filter_map(|(path, old, new)| {
-                not_understood(renderer, path, old.as_deref(), new.as_deref())
-                    .map(|why| format!("{path} ({why})"))
+            .filter_map(|file| {
+                not_understood(
+                    renderer,
+                    &file.path,
+                    file.old.as_deref(),
+                    file.new.as_deref(),
+                )
+                .map(|why| format!("{} ({why})", file.path))
             })
             .collect();
         match unread.as_slice() {
@@ -147,8 +161,12 @@ fn is_sops_encrypted(bytes: &[u8]) -> bool {
 mod tests {
     use super::*;
 
-    fn changed(path: &str, old: &str, new: &str) -> (String, Option<Vec<u8>>, Option<Vec<u8>>) {
-        (path.into(), Some(old.into()), Some(new.into()))
+    fn changed(path: &str, old: &str, new: &str) -> ChangedFile {
+        ChangedFile {
+            path: path.into(),
+            old: Some(old.into()),
+            new: Some(new.into()),
+        }
     }
 
     #[test]

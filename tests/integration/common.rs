@@ -37,7 +37,6 @@ impl Run {
         })
     }
 
-    #[track_caller]
     /// A `diff` or `show` that printed an incomplete diff (a render failed or was not
     /// understood): it exits 1 and says so, and stdout still holds what could be shown.
     #[track_caller]
@@ -55,6 +54,7 @@ impl Run {
         self
     }
 
+    #[track_caller]
     pub fn ok(self) -> Run {
         assert_eq!(
             self.code, 0,
