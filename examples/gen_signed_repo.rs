@@ -130,6 +130,7 @@ fn main() {
             digests: BTreeMap::new(),
             branch: Some("main".into()),
             promotion: Some(format!("promote/change-{i}")),
+            acknowledged_unrendered: Vec::new(),
             signed: None,
         };
         let line = if unsigned {

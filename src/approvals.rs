@@ -42,6 +42,10 @@ pub struct Approval {
     pub branch: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub promotion: Option<String>,
+    /// Environments whose change the approver could not see rendered and approved all
+    /// the same, saying they reviewed it another way.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub acknowledged_unrendered: Vec<String>,
     /// The exact statement text and its signature, when it was read from a signed note;
     /// never part of the statement itself.
     #[serde(skip)]

@@ -321,6 +321,7 @@ impl HistoryWriter {
                 digests: Default::default(),
                 branch: Some("main".into()),
                 promotion: Some(branch.into()),
+                acknowledged_unrendered: Vec::new(),
                 signed: None,
             }
             .sign(&demo_key(*who))

@@ -121,6 +121,36 @@ impl OpenRepo {
         Ok(out)
     }
 
+    /// Per environment of `promotion`, why its change is not wholly rendered: the head's
+    /// render `problems`, else inputs that changed but that no renderer reads.
+    fn unrendered(
+        &self,
+        promotion: &Promotion,
+        problems: &BTreeMap<String, String>,
+    ) -> Result<BTreeMap<String, String>, WorkspaceError> {
+        let branch = &promotion.branch;
+        let old_tree = self.tree_or_empty(branch.merge_base)?;
+        let new_tree = self.repo.tree_of(branch.head)?;
+        let (old_envs, new_envs) = (
+            self.environments_in(old_tree)?,
+            self.environments_in(new_tree)?,
+        );
+        let mut out = problems.clone();
+        for name in &promotion.environments {
+            if out.contains_key(name) {
+                continue;
+            }
+            let status =
+                self.render_status(name, (&old_envs, old_tree), (&new_envs, new_tree), &[], 0)?;
+            if !status.is_ok()
+                && let Some(reason) = status.reason
+            {
+                out.insert(name.clone(), reason);
+            }
+        }
+        Ok(out)
+    }
+
     /// The verdict on `promotion` for `me` at `now`.
     pub fn verdict(
         &self,
@@ -178,6 +208,7 @@ impl OpenRepo {
                 .repo
                 .entry_at(self.repo.tree_of(branch.head)?, ".tollgate")?;
         let renders = self.renders_at(branch.head, &promotion.environments)?;
+        let unrendered = self.unrendered(promotion, &renders.problems)?;
         // Only a promotion that is one rollback commit can claim to be a rollback.
         let rollback = match commits.as_slice() {
             [only] => self.check_rollback(only)?,
@@ -197,6 +228,7 @@ impl OpenRepo {
             signing_problem: self.acting(me, &trust, APPROVAL_NAMESPACE).problem,
             digests: renders.digests,
             render_problems: renders.problems,
+            unrendered,
             me,
             now,
         });
@@ -228,21 +260,33 @@ impl OpenRepo {
     }
 
     /// Approve the promotion's current head as `me`, pinning what renders now.
+    /// `acknowledge_unrendered`: the approver says they reviewed what is not rendered
+    /// another way; without it such a promotion is refused, and with it the approval
+    /// records which environments that was.
     pub fn approve(
         &self,
         promotion: &Promotion,
         me: &Identity,
         comment: Option<String>,
+        acknowledge_unrendered: bool,
         now: jiff::Timestamp,
     ) -> Result<Verdict, ReviewError> {
         let me = &self.actor(me)?;
         let verdict = self.verdict(promotion, me, now)?;
-        if !verdict.can_approve {
+        let allowed = match acknowledge_unrendered {
+            true => verdict.can_approve_acknowledging(),
+            false => verdict.can_approve,
+        };
+        if !allowed {
             return Err(ReviewError::Refused {
                 action: "approve",
                 reasons: verdict.approve_refusals,
             });
         }
+        let acknowledged = match acknowledge_unrendered {
+            true => verdict.unrendered_environments.clone(),
+            false => Vec::new(),
+        };
         if let (Some(github), Some(pull)) = (&self.github, &promotion.pull) {
             let head = promotion.branch.head.to_string();
             block_on(github.repo.approve(pull.number, &head, comment.as_deref()))?;
@@ -257,6 +301,7 @@ impl OpenRepo {
             digests: self.digests_at(promotion.branch.head, &promotion.environments)?,
             branch: Some(self.branch.clone()),
             promotion: Some(promotion.branch.branch.clone()),
+            acknowledged_unrendered: acknowledged,
             signed: None,
         };
         let approval = self.sign_approval(approval, me, promotion.branch.base)?;
@@ -603,6 +648,7 @@ impl OpenRepo {
             digests: self.digests_at(commit, &environments)?,
             branch: Some(self.branch.clone()),
             promotion: None,
+            acknowledged_unrendered: Vec::new(),
             signed: None,
         };
         // Reviewed against the keys the branch trusts now: the change is already on it.

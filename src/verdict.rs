@@ -77,6 +77,25 @@ pub struct Verdict {
     /// break-glass lifts them.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub render_problems: Vec<String>,
+    /// Environments whose change is not (wholly) rendered, each also an approve refusal
+    /// that acknowledging it (`approve --acknowledge-unrendered`) lifts.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub unrendered: Vec<String>,
+    /// The environments those are about, for the approval to record.
+    #[serde(skip)]
+    pub unrendered_environments: Vec<String>,
+}
+
+impl Verdict {
+    /// Whether `me` may approve once they acknowledge what was not rendered.
+    pub fn can_approve_acknowledging(&self) -> bool {
+        self.can_approve
+            || (!self.unrendered.is_empty()
+                && self
+                    .approve_refusals
+                    .iter()
+                    .all(|r| self.unrendered.contains(r)))
+    }
 }
 
 /// Everything the verdict is decided from.
@@ -108,6 +127,9 @@ pub struct Case<'a> {
     /// Per environment, why it does not render cleanly at the head (a failed render,
     /// documents that cannot be read): what would be merged cannot be what is deployed.
     pub render_problems: BTreeMap<String, String>,
+    /// Per environment, why the reviewer cannot see its whole change rendered (the above,
+    /// or inputs no renderer reads): approving it needs an acknowledgement.
+    pub unrendered: BTreeMap<String, String>,
     pub me: &'a Identity,
     pub now: jiff::Timestamp,
 }
@@ -172,6 +194,8 @@ pub fn decide(case: &Case<'_>) -> Verdict {
                 merge_refusals: vec![error.to_string()],
                 freezes: Vec::new(),
                 render_problems: Vec::new(),
+                unrendered: Vec::new(),
+                unrendered_environments: Vec::new(),
             };
         }
     };
@@ -316,6 +340,16 @@ pub fn decide(case: &Case<'_>) -> Verdict {
         approve_refusals.push(problem.clone());
         merge_refusals.push(problem.clone());
     }
+    let unrendered: Vec<String> = case
+        .unrendered
+        .iter()
+        .map(|(name, reason)| {
+            format!(
+                "{name} is not rendered ({reason}); approving says you reviewed it another way (--acknowledge-unrendered)"
+            )
+        })
+        .collect();
+    approve_refusals.extend(unrendered.iter().cloned());
     let can_approve = approve_refusals.is_empty();
     reasons.extend(approve_refusals.iter().cloned());
 
@@ -348,6 +382,8 @@ pub fn decide(case: &Case<'_>) -> Verdict {
         merge_refusals,
         freezes,
         render_problems,
+        unrendered,
+        unrendered_environments: case.unrendered.keys().cloned().collect(),
     }
 }
 
@@ -374,6 +410,7 @@ mod tests {
             digests: BTreeMap::from([("production".to_string(), "sha256:1".to_string())]),
             branch: None,
             promotion: None,
+            acknowledged_unrendered: Vec::new(),
             signed: None,
         }
     }
@@ -444,6 +481,7 @@ mod tests {
                 signing_problem: None,
                 digests: BTreeMap::from([("production".to_string(), self.digest.clone())]),
                 render_problems: self.render_problems.clone(),
+                unrendered: self.render_problems.clone(),
                 me: &self.me,
                 now: "2026-11-26T00:00:00Z".parse().expect("time"),
             }
@@ -460,7 +498,12 @@ mod tests {
             "1 document(s) cannot be read, first app.yaml:3: bad".into(),
         );
         let verdict = fixture.decide();
-        assert!(verdict.can_approve, "approving stays possible");
+        assert!(!verdict.can_approve, "approving needs an acknowledgement");
+        assert!(
+            verdict.can_approve_acknowledging(),
+            "{:?}",
+            verdict.approve_refusals
+        );
         assert!(!verdict.can_merge);
         assert_eq!(verdict.render_problems.len(), 1);
         let refusal = &verdict.render_problems[0];
@@ -611,6 +654,7 @@ mod tests {
             signing_problem: None,
             digests: BTreeMap::new(),
             render_problems: BTreeMap::new(),
+            unrendered: BTreeMap::new(),
             me: &fixture.me,
             now: jiff::Timestamp::UNIX_EPOCH,
         });

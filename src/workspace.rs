@@ -125,7 +125,10 @@ impl OpenRepo {
         )?)
     }
 
-    fn tree_or_empty(&self, commit: Option<ObjectId>) -> Result<ObjectId, WorkspaceError> {
+    pub(crate) fn tree_or_empty(
+        &self,
+        commit: Option<ObjectId>,
+    ) -> Result<ObjectId, WorkspaceError> {
         Ok(match commit {
             Some(c) => self.repo.tree_of(c)?,
             None => ObjectId::empty_tree(gix::hash::Kind::Sha1),
@@ -316,7 +319,7 @@ impl OpenRepo {
 
     /// Whether `name`'s diff between two trees (each with its environments) is the
     /// whole story (see [`RenderStatus`]).
-    fn render_status(
+    pub(crate) fn render_status(
         &self,
         name: &str,
         (old_envs, old_tree): (&[Environment], ObjectId),

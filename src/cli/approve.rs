@@ -66,7 +66,13 @@ pub fn approve(config: &Config, args: &ApproveArgs, out: &Output) -> anyhow::Res
     }
     let (open, promotion) = open_promotion(config, &args.id)?;
     let me = me(config, &open)?;
-    let verdict = open.approve(&promotion, &me, comment, jiff::Timestamp::now())?;
+    let verdict = open.approve(
+        &promotion,
+        &me,
+        comment,
+        args.acknowledge_unrendered,
+        jiff::Timestamp::now(),
+    )?;
     if out.json {
         return out.print_json(&verdict);
     }

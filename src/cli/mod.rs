@@ -143,6 +143,10 @@ pub struct ApproveArgs {
     /// A note kept with the approval.
     #[arg(long)]
     pub comment: Option<String>,
+    /// Approve although an environment's change is not (wholly) rendered, saying you
+    /// reviewed it another way; the approval records which environments.
+    #[arg(long)]
+    pub acknowledge_unrendered: bool,
 }
 
 #[derive(Debug, Args)]

@@ -21,7 +21,8 @@ impl Dialog {
     pub fn allowed(&self) -> bool {
         match (&self.verdict, self.action) {
             (Loading::Ready(_), ReviewAction::Unapprove) => true,
-            (Loading::Ready(v), ReviewAction::Approve) => v.can_approve,
+            // What is not rendered is shown in the dialog; `y` acknowledges it.
+            (Loading::Ready(v), ReviewAction::Approve) => v.can_approve_acknowledging(),
             (Loading::Ready(v), ReviewAction::Merge) => v.can_merge,
             _ => false,
         }
@@ -64,10 +65,15 @@ impl App {
         }
         dialog.request = request;
         dialog.outcome = Some(Loading::Loading);
+        let acknowledge_unrendered = match (&dialog.verdict, dialog.action) {
+            (Loading::Ready(v), ReviewAction::Approve) => !v.unrendered.is_empty(),
+            _ => false,
+        };
         vec![Command::Act {
             request,
             id: dialog.id.clone(),
             action: dialog.action,
+            acknowledge_unrendered,
         }]
     }
 

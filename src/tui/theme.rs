@@ -70,6 +70,10 @@ impl Theme {
     pub fn hunk(self) -> Style {
         self.fg(Color::Cyan)
     }
+    /// Something to know before acting, not a refusal.
+    pub fn warn(self) -> Style {
+        self.fg(Color::Yellow).add_modifier(Modifier::BOLD)
+    }
     pub fn error(self) -> Style {
         self.fg(Color::Red).add_modifier(Modifier::BOLD)
     }

@@ -90,6 +90,9 @@ pub enum Command {
         request: RequestId,
         id: String,
         action: ReviewAction,
+        /// The dialog showed environments that are not rendered, and `y` approves
+        /// acknowledging them.
+        acknowledge_unrendered: bool,
     },
     LoadPromotion {
         request: RequestId,
@@ -383,10 +386,11 @@ pub fn execute(
             request,
             id,
             action,
+            acknowledge_unrendered,
         } => emit(Outcome::Acted {
             request,
             action,
-            result: act(config, &id, action).map_err(text),
+            result: act(config, &id, action, acknowledge_unrendered).map_err(text),
         }),
         Command::LoadPromotion { request, id } => emit(Outcome::Review {
             request,
@@ -551,7 +555,12 @@ fn load_verdict(config: &Config, id: &str) -> anyhow::Result<Verdict> {
     Ok(open.verdict(&promotion, &me(config, &open)?, jiff::Timestamp::now())?)
 }
 
-fn act(config: &Config, id: &str, action: ReviewAction) -> anyhow::Result<String> {
+fn act(
+    config: &Config,
+    id: &str,
+    action: ReviewAction,
+    acknowledge_unrendered: bool,
+) -> anyhow::Result<String> {
     let (repo, branch) = parse_promotion_id(id)?;
     let open = open(config, repo)?;
     let promotion = open.promotion(branch)?;
@@ -559,7 +568,7 @@ fn act(config: &Config, id: &str, action: ReviewAction) -> anyhow::Result<String
     let now = jiff::Timestamp::now();
     Ok(match action {
         ReviewAction::Approve => {
-            open.approve(&promotion, &me, None, now)?;
+            open.approve(&promotion, &me, None, acknowledge_unrendered, now)?;
             format!("approved {id}")
         }
         ReviewAction::Unapprove => match open.unapprove(&promotion, &me, now)? {

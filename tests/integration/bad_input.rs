@@ -509,7 +509,14 @@ fn a_promotion_that_cannot_be_read_is_flagged_and_merges_only_with_break_glass()
     let text = as_who("Dana", &["list"]).ok().stdout;
     assert!(text.contains("cannot be read"), "{text}");
 
-    as_who("Alice", &["approve", id]).ok();
+    // Approving what could not be seen needs saying so, and the approval records it.
+    let refused = as_who("Alice", &["approve", id]);
+    fails_with(refused, "--acknowledge-unrendered");
+    as_who("Alice", &["approve", id, "--acknowledge-unrendered"]).ok();
+    let head = repo.repo.branch_head("promote/broken").expect("head");
+    let approvals = repo.repo.approvals_on(head).expect("approvals");
+    assert_eq!(approvals.len(), 1);
+    assert_eq!(approvals[0].acknowledged_unrendered, ["prod"]);
     let verdict = as_who("Dana", &["show", id, "--json"]).ok().json();
     assert_eq!(verdict["can_merge"], false, "{verdict:#}");
     let problem = verdict["render_problems"][0].as_str().unwrap_or_default();

@@ -749,6 +749,7 @@ fn a_render_that_is_not_what_was_approved_is_refused() {
                 )]),
                 branch: None,
                 promotion: None,
+                acknowledged_unrendered: Vec::new(),
                 signed: None,
             },
             &sig,

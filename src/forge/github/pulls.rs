@@ -137,6 +137,7 @@ pub fn approvals_from(reviews: &[Review]) -> Vec<Approval> {
             digests: BTreeMap::new(),
             branch: None,
             promotion: None,
+            acknowledged_unrendered: Vec::new(),
             signed: None,
         })
         .collect()

@@ -50,9 +50,24 @@ pub fn draw(frame: &mut Frame, app: &App, dialog: &Dialog, theme: Theme) {
                 crate::tui::work::ReviewAction::Merge => &verdict.merge_refusals,
                 crate::tui::work::ReviewAction::Unapprove => &Vec::new(),
             };
-            if !refusals.is_empty() {
+            // What approving acknowledges is a warning, not a refusal.
+            let (acknowledged, refused): (Vec<&String>, Vec<&String>) =
+                refusals.iter().partition(|r| {
+                    dialog.action == crate::tui::work::ReviewAction::Approve
+                        && verdict.unrendered.contains(r)
+                });
+            if !acknowledged.is_empty() {
+                lines.push(Line::styled(
+                    "not rendered: approving says you reviewed it another way",
+                    theme.warn(),
+                ));
+                for reason in acknowledged {
+                    lines.push(Line::styled(format!("  - {reason}"), theme.warn()));
+                }
+            }
+            if !refused.is_empty() {
                 lines.push(Line::styled("refused because", theme.error()));
-                for reason in refusals {
+                for reason in refused {
                     lines.push(Line::styled(format!("  - {reason}"), theme.error()));
                 }
             }
