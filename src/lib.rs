@@ -18,6 +18,7 @@ pub mod history_index;
 pub mod identity;
 pub mod logging;
 pub mod manifest;
+pub mod outlook;
 pub mod policy;
 pub mod raw_diff;
 pub mod reconcile;

@@ -209,6 +209,7 @@ impl OpenRepo {
                 .entry_at(self.repo.tree_of(branch.head)?, ".tollgate")?;
         let renders = self.renders_at(branch.head, &promotion.environments)?;
         let unrendered = self.unrendered(promotion, &renders.problems)?;
+        let merge = self.merge_outlook(promotion)?;
         // Only a promotion that is one rollback commit can claim to be a rollback.
         let rollback = match commits.as_slice() {
             [only] => self.check_rollback(only)?,
@@ -229,6 +230,8 @@ impl OpenRepo {
             digests: renders.digests,
             render_problems: renders.problems,
             unrendered,
+            merge: Some(merge),
+            branch: &self.branch,
             me,
             now,
         });

@@ -8,6 +8,7 @@ use serde::Serialize;
 
 use crate::approvals::Approval;
 use crate::identity::Identity;
+use crate::outlook::{MergeOutlook, MergeState};
 use crate::policy::{Policy, PolicyError, Rules};
 use crate::rollback::RollbackCheck;
 use crate::signing::{SignatureReport, SignatureState};
@@ -84,6 +85,9 @@ pub struct Verdict {
     /// The environments those are about, for the approval to record.
     #[serde(skip)]
     pub unrendered_environments: Vec<String>,
+    /// What merging it now would do to the protected branch's tip.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub merge: Option<MergeOutlook>,
 }
 
 impl Verdict {
@@ -130,6 +134,10 @@ pub struct Case<'a> {
     /// Per environment, why the reviewer cannot see its whole change rendered (the above,
     /// or inputs no renderer reads): approving it needs an acknowledgement.
     pub unrendered: BTreeMap<String, String>,
+    /// What merging it now would do to `branch`'s tip (`None`: not known).
+    pub merge: Option<MergeOutlook>,
+    /// The protected branch, for the reasons' words.
+    pub branch: &'a str,
     pub me: &'a Identity,
     pub now: jiff::Timestamp,
 }
@@ -196,6 +204,7 @@ pub fn decide(case: &Case<'_>) -> Verdict {
                 render_problems: Vec::new(),
                 unrendered: Vec::new(),
                 unrendered_environments: Vec::new(),
+                merge: case.merge.clone(),
             };
         }
     };
@@ -365,6 +374,18 @@ pub fn decide(case: &Case<'_>) -> Verdict {
     }
     merge_refusals.extend(freezes.iter().cloned());
     merge_refusals.extend(render_problems.iter().cloned());
+    if let Some(outlook) = &case.merge
+        && let Some(text) = outlook.explain(case.branch)
+    {
+        reasons.push(text.clone());
+        // Behind is for the reviewer to know; a conflict or nothing to merge stops it.
+        if matches!(
+            outlook.state,
+            MergeState::Conflicts | MergeState::AlreadyMerged
+        ) {
+            merge_refusals.push(text);
+        }
+    }
     let can_merge = merge_refusals.is_empty() && !environments.is_empty();
     if environments.is_empty() {
         reasons.push("it changes no environment".to_string());
@@ -384,6 +405,7 @@ pub fn decide(case: &Case<'_>) -> Verdict {
         render_problems,
         unrendered,
         unrendered_environments: case.unrendered.keys().cloned().collect(),
+        merge: case.merge.clone(),
     }
 }
 
@@ -482,6 +504,8 @@ mod tests {
                 digests: BTreeMap::from([("production".to_string(), self.digest.clone())]),
                 render_problems: self.render_problems.clone(),
                 unrendered: self.render_problems.clone(),
+                merge: None,
+                branch: "main",
                 me: &self.me,
                 now: "2026-11-26T00:00:00Z".parse().expect("time"),
             }
@@ -655,6 +679,8 @@ mod tests {
             digests: BTreeMap::new(),
             render_problems: BTreeMap::new(),
             unrendered: BTreeMap::new(),
+            merge: None,
+            branch: "main",
             me: &fixture.me,
             now: jiff::Timestamp::UNIX_EPOCH,
         });

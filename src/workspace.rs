@@ -413,7 +413,7 @@ impl OpenRepo {
     /// Pending promotions with the one-line summary of their rendered change (per
     /// environment when they touch several). A promotion whose diff fails says so in its
     /// summary instead of hiding the others.
-    pub fn promotions_with_summaries(&self) -> Result<Vec<(Promotion, String)>, WorkspaceError> {
+    pub fn promotions_with_summaries(&self) -> Result<Vec<PromotionSummary>, WorkspaceError> {
         let mut out = Vec::new();
         for promotion in self.promotions()? {
             let summary = match self.diff(promotion.branch.merge_base, promotion.branch.head, None)
@@ -421,7 +421,17 @@ impl OpenRepo {
                 Ok(envs) => summary_line(&envs),
                 Err(e) => format!("diff failed: {e}"),
             };
-            out.push((promotion, summary));
+            let merge = self.merge_outlook(&promotion)?;
+            // What merging now would do comes first: it changes what the rest means.
+            let summary = match merge.flag() {
+                Some(flag) => format!("[{flag}] {summary}"),
+                None => summary,
+            };
+            out.push(PromotionSummary {
+                promotion,
+                summary,
+                merge,
+            });
         }
         Ok(out)
     }
@@ -527,6 +537,14 @@ pub struct EnvironmentDiff {
     pub render_errors: Vec<String>,
     /// Whether the diff is the whole story: `ok`, `failed` or `not-rendered`.
     pub render: RenderStatus,
+}
+
+/// A pending promotion as the inbox lists it.
+pub struct PromotionSummary {
+    pub promotion: Promotion,
+    /// One line: what merging it now would do (a flag), then its rendered change.
+    pub summary: String,
+    pub merge: crate::outlook::MergeOutlook,
 }
 
 /// A proposed change to the protected branch.

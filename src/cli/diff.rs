@@ -9,6 +9,7 @@ use super::output::{Output, Style};
 use crate::config::Config;
 use crate::manifest::parse::ManifestIssue;
 use crate::manifest::{ObjectDiff, Summary};
+use crate::outlook::{MergeOutlook, MergeState};
 use crate::raw_diff::FileDiff;
 use crate::render::RenderStatus;
 use crate::workspace::{ConfigExt, EnvironmentDiff, OpenRepo, parse_promotion_id};
@@ -19,6 +20,8 @@ pub(super) struct Comparison {
     pub old: Option<ObjectId>,
     pub new: ObjectId,
     pub title: String,
+    /// For a promotion: what merging it now would do to the protected branch's tip.
+    pub outlook: Option<MergeOutlook>,
 }
 
 fn resolve(config: &Config, args: &DiffArgs) -> anyhow::Result<Comparison> {
@@ -31,6 +34,7 @@ fn resolve(config: &Config, args: &DiffArgs) -> anyhow::Result<Comparison> {
             open,
             old: Some(old_id),
             new: new_id,
+            outlook: None,
         });
     }
     let (repo, branch) = parse_promotion_id(&args.target)?;
@@ -40,6 +44,7 @@ fn resolve(config: &Config, args: &DiffArgs) -> anyhow::Result<Comparison> {
         title: format!("{}  {}", promotion.id, promotion.title),
         old: promotion.branch.merge_base,
         new: promotion.branch.head,
+        outlook: Some(open.merge_outlook(&promotion)?),
         open,
     })
 }
@@ -51,6 +56,7 @@ pub fn run(config: &Config, args: &DiffArgs, out: &Output) -> anyhow::Result<()>
         old,
         new,
         title,
+        outlook,
     } = &comparison;
     if args.raw {
         let envs = open.raw_diff(*old, *new, args.env.as_deref())?;
@@ -80,16 +86,50 @@ pub fn run(config: &Config, args: &DiffArgs, out: &Output) -> anyhow::Result<()>
         return out.print(&text);
     }
     let envs = open.diff(*old, *new, args.env.as_deref())?;
+    // Behind the tip, the promotion's own change is not what merging it does: show both.
+    let onto_tip = match outlook {
+        Some(outlook) if outlook.state == MergeState::Behind => match outlook.merged_tree {
+            Some(merged) => Some(open.diff_trees(
+                open.repo.tree_of(open.tip()?)?,
+                merged,
+                args.env.as_deref(),
+            )?),
+            None => None,
+        },
+        _ => None,
+    };
     if out.json {
-        out.print_json(&DiffJson::new(open.name(), *old, *new, &envs))?;
+        let mut json = serde_json::to_value(DiffJson::new(open.name(), *old, *new, &envs))?;
+        if let Some(outlook) = outlook {
+            json["merge"] = serde_json::to_value(outlook)?;
+        }
+        if let Some(onto_tip) = &onto_tip {
+            json["merge"]["onto_tip"] = serde_json::to_value(environments_json(onto_tip))?;
+        }
+        out.print_json(&json)?;
         return fail_unless_rendered(&envs);
     }
     let mut text = format!("{}\n", out.paint(Style::Bold, title));
+    if let Some(reason) = outlook.as_ref().and_then(|o| o.explain(&open.branch)) {
+        text.push_str(&format!("{}\n", out.paint(Style::Warn, &reason)));
+    }
     if envs.is_empty() {
         text.push_str("no environment changed\n");
     }
     for env in &envs {
         text.push_str(&environment_text(out, env));
+    }
+    if let Some(onto_tip) = &onto_tip {
+        text.push_str(&format!(
+            "\n{}\n",
+            out.paint(
+                Style::Bold,
+                &format!("what merging it now does to {}:", open.branch)
+            )
+        ));
+        for env in onto_tip {
+            text.push_str(&environment_text(out, env));
+        }
     }
     out.print(&text)?;
     fail_unless_rendered(&envs)

@@ -44,12 +44,13 @@ pub fn run(config: &Config, args: &RepoArg, out: &Output) -> anyhow::Result<()> 
             Err(e) => failures.push(format!("{}: {e}", repo_config.name)),
         }
     }
-    rows.sort_by_key(|(p, _)| std::cmp::Reverse(p.author.time));
+    rows.sort_by_key(|row| std::cmp::Reverse(row.promotion.author.time));
 
     if out.json {
         let json: Vec<PromotionJson> = rows
             .iter()
-            .map(|(p, summary)| PromotionJson {
+            .map(|row| (&row.promotion, &row.summary, &row.merge))
+            .map(|(p, summary, merge)| PromotionJson {
                 id: &p.id,
                 repo: &p.repo,
                 branch: &p.branch.branch,
@@ -63,6 +64,7 @@ pub fn run(config: &Config, args: &RepoArg, out: &Output) -> anyhow::Result<()> 
                 base: p.branch.base.to_string(),
                 environments: &p.environments,
                 summary: summary.clone(),
+                merge,
                 url: p.pull.as_ref().map(|pull| pull.url.as_str()),
                 draft: p.pull.as_ref().map(|pull| pull.draft),
             })
@@ -87,7 +89,7 @@ pub fn run(config: &Config, args: &RepoArg, out: &Output) -> anyhow::Result<()> 
             ));
             text.push('\n');
         }
-        for (p, summary) in &rows {
+        for (p, summary) in rows.iter().map(|row| (&row.promotion, &row.summary)) {
             text.push_str(&format!(
                 "{}  {}  {}  {}  {}  {}\n",
                 cell(&p.id, 44),
@@ -125,6 +127,9 @@ struct PromotionJson<'a> {
     base: String,
     environments: &'a [String],
     summary: String,
+    /// What merging it now would do: `{state: clean | moved | behind | conflicts |
+    /// already-merged, conflicts, behind}`.
+    merge: &'a crate::outlook::MergeOutlook,
     /// A pull request's page on GitHub.
     #[serde(skip_serializing_if = "Option::is_none")]
     url: Option<&'a str>,

@@ -481,7 +481,8 @@ fn load_repo(
     let me = me(config, &open).ok();
     let now = jiff::Timestamp::now();
     let mut rows = Vec::new();
-    for (p, summary) in open.promotions_with_summaries()? {
+    for row in open.promotions_with_summaries()? {
+        let (p, summary) = (row.promotion, row.summary);
         let verdict = match &me {
             Some(me) => Some(open.verdict(&p, me, now)?),
             None => None,
