@@ -1,18 +1,31 @@
 //! Small text helpers shared by the CLI and the TUI: cutting to a width, ages, and errors
 //! with their causes.
 
-/// Cut `text` to `width` characters, with an ellipsis when something was cut.
+/// How many terminal columns `text` takes (a CJK character takes two).
+pub fn display_width(text: &str) -> usize {
+    unicode_width::UnicodeWidthStr::width(text)
+}
+
+/// Cut `text` to `width` terminal columns, with an ellipsis when something was cut.
 pub fn fit(text: &str, width: usize) -> String {
-    let count = text.chars().count();
-    if count <= width {
-        text.to_string()
-    } else if width == 0 {
-        String::new()
-    } else {
-        let mut cut: String = text.chars().take(width - 1).collect();
-        cut.push('…');
-        cut
+    if display_width(text) <= width {
+        return text.to_string();
     }
+    if width == 0 {
+        return String::new();
+    }
+    let mut cut = String::new();
+    let mut used = 0;
+    for c in text.chars() {
+        let w = unicode_width::UnicodeWidthChar::width(c).unwrap_or(0);
+        if used + w > width - 1 {
+            break;
+        }
+        used += w;
+        cut.push(c);
+    }
+    cut.push('…');
+    cut
 }
 
 /// `text` safe to write to a terminal: every control character that could move the
@@ -81,6 +94,13 @@ pub fn with_causes(error: &dyn std::error::Error) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn wide_characters_take_two_columns() {
+        assert_eq!(display_width("発表 api"), 8);
+        assert_eq!(fit("発表発表", 5), "発表…");
+        assert_eq!(display_width(&fit("発表発表", 5)), 5);
+    }
 
     #[test]
     fn control_characters_are_shown_not_obeyed() {

@@ -150,6 +150,36 @@ impl OpenRepo {
         Ok(envs)
     }
 
+    /// Why no environment can be found at the protected branch's tip, if none can: the
+    /// configured paths match nothing there, or there is no folder under `envs/`. A
+    /// config that names nothing would otherwise list nothing, silently.
+    pub fn environments_missing(&self) -> Result<Option<String>, WorkspaceError> {
+        let tree = self.repo.tree_of(self.tip()?)?;
+        let branch = &self.branch;
+        Ok(match &self.config.environments {
+            Some(configured) => {
+                let mut missing = Vec::new();
+                for env in configured {
+                    if self.repo.entry_at(tree, &env.path)?.is_none() {
+                        missing.push(env.path.as_str());
+                    }
+                }
+                (!configured.is_empty() && missing.len() == configured.len()).then(|| {
+                    format!(
+                        "none of the configured environment paths exists on {branch} ({}); check `environments:` for this repo in the config",
+                        missing.join(", ")
+                    )
+                })
+            }
+            None => self.environments_in(tree)?.is_empty().then(|| {
+                format!(
+                    "no environment folder under {}/ on {branch}; add one, or list the environments under `environments:` for this repo in the config",
+                    crate::environment::ENVS_DIR
+                )
+            }),
+        })
+    }
+
     /// Names of the environments whose inputs differ between `old` and `new`.
     pub fn environments_touched(
         &self,
@@ -401,7 +431,12 @@ impl OpenRepo {
                     id: format!("{}:{}", self.name(), branch.branch),
                     repo: self.name().to_string(),
                     title: branch.info.subject.clone(),
-                    author: branch.info.author.clone(),
+                    // Its age is since the branch got its head (a rebased or amended
+                    // commit keeps its author date from long before).
+                    author: Person {
+                        time: branch.info.committer.time,
+                        ..branch.info.author.clone()
+                    },
                     environments,
                     branch,
                     pull: None,
@@ -470,6 +505,9 @@ impl OpenRepo {
 /// One line for several environment diffs: `production: …; staging: …` when there are
 /// several, the summary alone when there is one.
 pub fn summary_line(envs: &[EnvironmentDiff]) -> String {
+    if envs.is_empty() {
+        return "no environment changed".to_string();
+    }
     let several = envs.len() > 1;
     envs.iter()
         .map(|e| {
@@ -554,6 +592,8 @@ pub struct Promotion {
     pub id: String,
     pub repo: String,
     pub title: String,
+    /// Who wrote its head; the time is when it was proposed (the head's committer date,
+    /// or when the pull request was opened), which its age counts from.
     pub author: Person,
     pub environments: Vec<String>,
     pub branch: PromotionBranch,

@@ -122,6 +122,12 @@ pub fn verify(config: &Config, args: &AuditArgs, out: &Output) -> anyhow::Result
                     "{}\n",
                     out.paint(Style::Bold, &format!("repo {}", a.repo))
                 ));
+                // Names and findings are never cut: the columns are as wide as they.
+                let width = |f: &dyn Fn(&AuditRow) -> usize, at_least: usize| {
+                    a.rows.iter().map(f).max().unwrap_or(0).max(at_least)
+                };
+                let env_width = width(&|r| crate::text::display_width(&r.environment), 12);
+                let finding_width = width(&|r| finding(r.finding).len(), 10);
                 for r in &a.rows {
                     let style = match r.finding {
                         Finding::Violation => Style::Removed,
@@ -132,10 +138,10 @@ pub fn verify(config: &Config, args: &AuditArgs, out: &Output) -> anyhow::Result
                         "  {} {} {} {} {} {} {}\n",
                         &r.commit[..10],
                         &rfc3339(r.date)[..10],
-                        cell(&r.environment, 12),
+                        cell(&r.environment, env_width),
                         cell(&r.author, 28),
                         cell(signature(r), 12),
-                        out.paint(style, &cell(finding(r.finding), 10)),
+                        out.paint(style, &cell(finding(r.finding), finding_width)),
                         r.why
                     ));
                 }

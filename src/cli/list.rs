@@ -18,7 +18,16 @@ pub fn run(config: &Config, args: &RepoArg, out: &Output) -> anyhow::Result<()> 
             .into_iter()
             .map(|repo_config| {
                 let handle = scope.spawn(|| {
-                    OpenRepo::open(repo_config).and_then(|open| open.promotions_with_summaries())
+                    OpenRepo::open(repo_config).and_then(|open| {
+                        if let Some(why) = open.environments_missing()? {
+                            super::output::to_stderr(&format!(
+                                "tollgate: warning: repo {}: {}",
+                                open.name(),
+                                crate::text::printable(&why)
+                            ));
+                        }
+                        open.promotions_with_summaries()
+                    })
                 });
                 (repo_config, handle)
             })
@@ -93,7 +102,13 @@ pub fn run(config: &Config, args: &RepoArg, out: &Output) -> anyhow::Result<()> 
             text.push_str(&format!(
                 "{}  {}  {}  {}  {}  {}\n",
                 cell(&p.id, 44),
-                cell(&p.environments.join(","), 22),
+                cell(
+                    &match p.environments.is_empty() {
+                        true => "-".to_string(),
+                        false => p.environments.join(","),
+                    },
+                    22,
+                ),
                 cell(&p.title, 40),
                 cell(&p.author.name, 12),
                 cell(&age(p.author.time), 4),

@@ -319,11 +319,19 @@ pub fn run(cli: Cli) -> ExitCode {
     }
 }
 
+/// Whether the reader of stdout went away (`| head`): not an error worth a word. JSON
+/// written as a stream reports it as serde_json's error, which keeps the io error's kind.
 fn is_broken_pipe(err: &anyhow::Error) -> bool {
     err.chain().any(|cause| {
-        cause
-            .downcast_ref::<std::io::Error>()
-            .is_some_and(|e| e.kind() == std::io::ErrorKind::BrokenPipe)
+        let kind = match (
+            cause.downcast_ref::<std::io::Error>(),
+            cause.downcast_ref::<serde_json::Error>(),
+        ) {
+            (Some(io), _) => Some(io.kind()),
+            (None, Some(json)) => json.io_error_kind(),
+            (None, None) => None,
+        };
+        kind == Some(std::io::ErrorKind::BrokenPipe)
     })
 }
 

@@ -150,6 +150,13 @@ impl Output {
         let mut out = String::new();
         for line in lines {
             let (sign, base, emphasis) = match line.tag {
+                LineTag::NoNewline => {
+                    out.push_str(&format!(
+                        "{indent}{}\n",
+                        self.paint(Style::Dim, &line.text())
+                    ));
+                    continue;
+                }
                 LineTag::Hunk => {
                     out.push_str(&format!(
                         "{indent}{}\n",
@@ -193,10 +200,10 @@ pub fn age(seconds: i64) -> String {
     crate::text::age(crate::text::now(), seconds)
 }
 
-/// Pad or cut `text` to `width` characters.
+/// Pad or cut `text` to `width` terminal columns.
 pub fn cell(text: &str, width: usize) -> String {
     let text = crate::text::fit(text, width);
-    let pad = width - text.chars().count();
+    let pad = width.saturating_sub(crate::text::display_width(&text));
     format!("{text}{}", " ".repeat(pad))
 }
 

@@ -14,6 +14,8 @@ pub enum LineTag {
     Context,
     Added,
     Removed,
+    /// `\ No newline at end of file`, after the line it is about.
+    NoNewline,
 }
 
 /// A run of text in a line; `emphasized` marks the words that changed.
@@ -96,6 +98,12 @@ pub fn unified(old: &str, new: &str, context: usize) -> Vec<DiffLine> {
                     new: change.new_index().map(|i| i + 1),
                     segments,
                 });
+                if change.missing_newline() {
+                    lines.push(DiffLine::plain(
+                        LineTag::NoNewline,
+                        "\\ No newline at end of file".to_string(),
+                    ));
+                }
             }
         }
     }
@@ -105,6 +113,23 @@ pub fn unified(old: &str, new: &str, context: usize) -> Vec<DiffLine> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_missing_final_newline_is_said_as_git_says_it() {
+        let lines = unified("a\nb", "a\nc\n", 3);
+        let texts: Vec<String> = lines.iter().map(DiffLine::text).collect();
+        assert_eq!(
+            texts,
+            [
+                "@@ -1,2 +1,2 @@",
+                "a",
+                "b",
+                "\\ No newline at end of file",
+                "c"
+            ]
+        );
+        assert_eq!(lines[3].tag, LineTag::NoNewline);
+    }
 
     #[test]
     fn changed_word_is_emphasized() {

@@ -614,3 +614,36 @@ fn a_render_that_fails_on_one_side_is_not_rendered_in_the_list_and_the_diff() {
     );
     assert!(diff.stderr.contains("gone.yaml"), "{}", diff.stderr);
 }
+
+#[test]
+fn a_reader_that_goes_away_is_not_an_error() {
+    let home = TempDir::new().expect("temp dir");
+    let mut repo = EnvRepoBuilder::new(&home.path().join("env.git"));
+    // More history than a pipe holds, so that writing meets the closed end.
+    for i in 0..400 {
+        repo.commit_files(
+            &[("envs/prod/cm.yaml", &CM.replace("'1'", &format!("'{i}'")))],
+            "Alice",
+            &format!("Change {i}"),
+        );
+    }
+    let config = repo.write_config(home.path(), "");
+    for args in [&["history", "--json"][..], &["history"]] {
+        let mut child = tollgate(home.path())
+            .arg("--config")
+            .arg(&config)
+            .args(args)
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("spawn");
+        let mut head = [0u8; 64];
+        std::io::Read::read_exact(child.stdout.as_mut().expect("stdout"), &mut head)
+            .expect("some output");
+        drop(child.stdout.take());
+        let output = child.wait_with_output().expect("wait");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(0), "{args:?}: {stderr}");
+        assert!(!stderr.contains("Broken pipe"), "{args:?}: {stderr}");
+    }
+}

@@ -19,5 +19,6 @@ mod rollback;
 
 mod secrets;
 mod signing;
+mod text_output;
 mod tmux;
 mod tui;

@@ -12,7 +12,7 @@ pub const SIDE_BY_SIDE_MIN_WIDTH: u16 = 100;
 
 fn styles(theme: Theme, tag: LineTag) -> (&'static str, Style, Style) {
     match tag {
-        LineTag::Hunk | LineTag::Context => (" ", theme.dim(), theme.dim()),
+        LineTag::Hunk | LineTag::Context | LineTag::NoNewline => (" ", theme.dim(), theme.dim()),
         LineTag::Added => ("+", theme.added(), theme.added_emphasis()),
         LineTag::Removed => ("-", theme.removed(), theme.removed_emphasis()),
     }
@@ -77,7 +77,7 @@ pub fn side_by_side(lines: &[DiffLine], theme: Theme, half: usize) -> Vec<Line<'
                 removed.push(line);
             }
             LineTag::Added => added.push(line),
-            LineTag::Context | LineTag::Hunk => {
+            LineTag::Context | LineTag::Hunk | LineTag::NoNewline => {
                 flush(&mut rows, &mut removed, &mut added);
                 rows.push((Some(line), Some(line)));
             }
