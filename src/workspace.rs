@@ -337,6 +337,7 @@ impl OpenRepo {
             &render_errors,
             issues.len(),
         )?;
+        let warnings = crate::manifest::warnings::warnings(&diff, &summary);
         Ok(EnvironmentDiff {
             name: name.to_string(),
             diff,
@@ -344,6 +345,7 @@ impl OpenRepo {
             issues,
             render_errors,
             render,
+            warnings,
         })
     }
 
@@ -524,6 +526,13 @@ pub fn summary_line(envs: &[EnvironmentDiff]) -> String {
             {
                 line.push_str(&format!(" · {status}"));
             }
+            match e.warnings.as_slice() {
+                [] => {}
+                [only] => line.push_str(&format!(" · ⚠ {only}")),
+                [first, rest @ ..] => {
+                    line.push_str(&format!(" · ⚠ {first} (+{} more)", rest.len()))
+                }
+            }
             if several {
                 format!("{}: {line}", e.name)
             } else {
@@ -575,6 +584,8 @@ pub struct EnvironmentDiff {
     pub render_errors: Vec<String>,
     /// Whether the diff is the whole story: `ok`, `failed` or `not-rendered`.
     pub render: RenderStatus,
+    /// Changes a reviewer must not miss (see `manifest::warnings`).
+    pub warnings: Vec<String>,
 }
 
 /// A pending promotion as the inbox lists it.

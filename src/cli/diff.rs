@@ -151,6 +151,9 @@ pub(super) fn environment_text(out: &Output, env: &EnvironmentDiff) -> String {
         "\n{}  {headline}\n",
         out.paint(Style::Bold, &format!("environment {}", env.name)),
     );
+    for warning in &env.warnings {
+        text.push_str(&out.paint(Style::Warn, &format!("  ⚠ {warning}\n")));
+    }
     for error in &env.render_errors {
         text.push_str(&out.paint(Style::Warn, &format!("  render failed: {error}\n")));
     }
@@ -230,6 +233,10 @@ pub(super) struct EnvironmentJson<'a> {
     render_errors: &'a [String],
     /// `{state: ok | failed | not-rendered, reason}`.
     render: &'a RenderStatus,
+    /// Changes a reviewer must not miss: destructive deletes, renamed Services,
+    /// selectors that match nothing, zero replicas, unpinned images.
+    #[serde(skip_serializing_if = "<[String]>::is_empty")]
+    warnings: &'a [String],
 }
 
 impl<'a> DiffJson<'a> {
@@ -258,6 +265,7 @@ pub(super) fn environments_json(envs: &[EnvironmentDiff]) -> Vec<EnvironmentJson
             issues: &e.issues,
             render_errors: &e.render_errors,
             render: &e.render,
+            warnings: &e.warnings,
         })
         .collect()
 }

@@ -10,6 +10,7 @@ pub mod redact;
 pub mod scope;
 pub mod summary;
 pub mod textdiff;
+pub mod warnings;
 
 pub use diff::{ChangeKind, FieldChange, ObjectDiff, RenderedDiff, diff_objects};
 pub use object::{ManifestObject, ObjectKey, Origin};

@@ -22,3 +22,4 @@ mod signing;
 mod text_output;
 mod tmux;
 mod tui;
+mod warnings;
