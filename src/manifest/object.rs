@@ -14,10 +14,22 @@ pub struct ObjectKey {
     /// `None` for cluster-scoped objects, and for namespaced ones that name no namespace
     /// when the environment has no default namespace (shown as `(default)`).
     pub namespace: Option<String>,
+    /// `metadata.name`; for an object named by the API server at creation
+    /// (`metadata.generateName`, such as Argo CD's hook Jobs), that prefix and
+    /// [`GENERATED_NAME_MARK`], which no real name contains.
     pub name: String,
 }
 
+/// Ends the name of an object that has only `metadata.generateName`.
+pub const GENERATED_NAME_MARK: char = '*';
+
 impl ObjectKey {
+    /// Whether the API server names the object when it is created: it has no name of its
+    /// own to apply or compare by, only its `generateName` prefix.
+    pub fn has_generated_name(&self) -> bool {
+        self.name.ends_with(GENERATED_NAME_MARK)
+    }
+
     /// `Kind/namespace/name`, or `Kind/name` for an object without a namespace.
     pub fn display_name(&self) -> String {
         self.to_string()

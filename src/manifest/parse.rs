@@ -300,12 +300,22 @@ fn object_from_value(
         .ok_or("object has no `kind`")?
         .to_string();
     let metadata = value.get("metadata");
-    let name = metadata
-        .and_then(|m| m.get("name"))
-        .and_then(Value::as_str)
-        .filter(|n| !n.is_empty())
-        .ok_or_else(|| format!("{kind} has no `metadata.name`"))?
-        .to_string();
+    let field = |key: &str| {
+        metadata
+            .and_then(|m| m.get(key))
+            .and_then(Value::as_str)
+            .filter(|n| !n.is_empty())
+    };
+    // An object the API server names (a hook Job) is known by its prefix.
+    let name = match (field("name"), field("generateName")) {
+        (Some(name), _) => name.to_string(),
+        (None, Some(prefix)) => format!("{prefix}{}", super::object::GENERATED_NAME_MARK),
+        (None, None) => {
+            return Err(format!(
+                "{kind} has no `metadata.name` (nor `metadata.generateName`)"
+            ));
+        }
+    };
     let namespace = metadata
         .and_then(|m| m.get("namespace"))
         .and_then(Value::as_str)
@@ -356,6 +366,17 @@ fn not_base64(secret: &Value) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_object_named_at_creation_is_kept_by_its_prefix() {
+        let text = "apiVersion: batch/v1\nkind: Job\nmetadata:\n  generateName: migrate-\n  namespace: shop\n  annotations: {argocd.argoproj.io/hook: PreSync}\nspec: {}\n";
+        let mut parsed = parse_documents_with("hook.yaml", text.as_bytes(), Secrets::Redact);
+        parsed.parse_all();
+        assert!(parsed.issues.is_empty(), "{:?}", parsed.issues);
+        let key = &parsed.objects[0].key;
+        assert_eq!(key.to_string(), "Job/shop/migrate-*");
+        assert!(key.has_generated_name());
+    }
 
     #[test]
     fn secret_data_that_is_not_base64_is_an_issue_that_does_not_show_the_value() {

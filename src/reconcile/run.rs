@@ -242,8 +242,23 @@ pub async fn reconcile_once(
             return refuse(open, cluster, options, report, previous, timer, why).await;
         }
     };
+    // The approved digest covers every rendered object, hooks included.
     let digest_now = rendered_digest(&redacted(&desired));
-    timer.done("render", format!("{} objects", desired.len()));
+    // An object the API server names at creation (a hook Job) has no name to apply by:
+    // the tool that owns hooks creates it, never this loop.
+    let (hooks, desired): (Vec<_>, Vec<_>) = desired
+        .into_iter()
+        .partition(|o| o.key.has_generated_name());
+    timer.done(
+        "render",
+        match hooks.len() {
+            0 => format!("{} objects", desired.len()),
+            n => format!(
+                "{} objects, {n} named at creation (generateName) not applied",
+                desired.len()
+            ),
+        },
+    );
     report.verification = verify(open, env_name, tip, last_applied, &digest_now)?;
     timer.done(
         "verify",

@@ -279,6 +279,40 @@ fn an_empty_or_broken_render_applies_and_deletes_nothing() {
 }
 
 #[test]
+fn an_object_named_at_creation_is_diffed_but_never_applied() {
+    let hook = "apiVersion: batch/v1\nkind: Job\nmetadata:\n  generateName: migrate-\n  namespace: shop\n  annotations: {argocd.argoproj.io/hook: PreSync}\nspec:\n  template:\n    spec: {restartPolicy: Never, containers: [{name: m, image: 'ghcr.io/acme/migrate:1.0'}]}\n";
+    let mut p = three_config_maps();
+    p.change(
+        &[("envs/production/hook.yaml", Some(hook))],
+        &format!("add a hook{BREAK_GLASS}"),
+    );
+    // The diff keeps it, by its prefix.
+    let diff = crate::common::tollgate_with(
+        p.home.path(),
+        &p.config,
+        &["diff", "HEAD~1..HEAD", "--json"],
+    )
+    .ok()
+    .json();
+    assert_eq!(
+        diff["environments"][0]["objects"][0]["name"], "migrate-*",
+        "{diff:#}"
+    );
+    // Reconcile applies the rest and leaves the hook to the tool that runs hooks.
+    let run = p.reconcile(&[]).ok();
+    assert!(
+        run.stdout
+            .contains("1 named at creation (generateName) not applied"),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        p.api.requests().iter().all(|r| !r.path.contains("jobs")),
+        "no request for the Job"
+    );
+}
+
+#[test]
 fn max_prune_is_honoured_unless_forced() {
     let mut p = three_config_maps();
     p.reconcile(&[]).ok();
