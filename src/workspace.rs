@@ -309,27 +309,30 @@ impl OpenRepo {
             // Showing everything as added or removed because one side failed would lie.
             RenderedDiff::default()
         };
-        let mut issues = old.issues;
-        issues.extend(new.issues);
+        let mut issues = SidedIssues::default();
+        issues.add_all(IssueSide::Old, old.issues);
+        issues.add_all(IssueSide::New, new.issues);
         // An added document is all new text: parse it, so that a YAML error in it is
         // reported and, as with any document that does not parse, adds no object. (A
         // changed one had the parts that differ parsed; text that is the same on both
         // sides is not this diff's news.)
         diff.objects.retain(|o| match (&o.change, &o.new) {
-            (ChangeKind::Added, Some(object)) => {
-                object.parse_now().map_err(|e| issues.push(e)).is_ok()
-            }
+            (ChangeKind::Added, Some(object)) => object
+                .parse_now()
+                .map_err(|e| issues.add(IssueSide::New, e))
+                .is_ok(),
             _ => true,
         });
         let summary = Summary::of(&diff);
         // A document kept as text that turned out not to parse (see `chunks`).
-        issues.extend(diff.objects.iter().flat_map(|o| {
-            [&o.old, &o.new]
-                .into_iter()
-                .flatten()
-                .filter_map(ManifestObject::late_issue)
-        }));
-        issues.dedup();
+        for o in &diff.objects {
+            for (side, object) in [(IssueSide::Old, &o.old), (IssueSide::New, &o.new)] {
+                if let Some(issue) = object.as_ref().and_then(ManifestObject::late_issue) {
+                    issues.add(side, issue);
+                }
+            }
+        }
+        let issues = issues.0;
         let render = self.render_status(
             name,
             (old_envs, old_tree),
@@ -578,14 +581,64 @@ pub struct EnvironmentDiff {
     pub name: String,
     pub diff: RenderedDiff,
     pub summary: Summary,
-    /// Documents that could not be read, on either side; the rest is diffed.
-    pub issues: Vec<ManifestIssue>,
+    /// Documents that could not be read, each once, with the side it is on; the rest
+    /// is diffed.
+    pub issues: Vec<SidedIssue>,
     /// A side that could not be rendered at all; the diff is then empty.
     pub render_errors: Vec<String>,
     /// Whether the diff is the whole story: `ok`, `failed` or `not-rendered`.
     pub render: RenderStatus,
     /// Changes a reviewer must not miss (see `manifest::warnings`).
     pub warnings: Vec<String>,
+}
+
+/// Which side of a diff a document that cannot be read is on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum IssueSide {
+    Old,
+    New,
+    /// The same problem, unchanged, on both.
+    Both,
+}
+
+/// A document that cannot be read, and on which side of the diff.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct SidedIssue {
+    #[serde(flatten)]
+    pub issue: ManifestIssue,
+    pub side: IssueSide,
+}
+
+impl std::fmt::Display for SidedIssue {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let side = match self.side {
+            IssueSide::Old => "before",
+            IssueSide::New => "after",
+            IssueSide::Both => "before and after",
+        };
+        write!(f, "{} ({side})", self.issue)
+    }
+}
+
+/// Issues gathered from both sides, each problem once.
+#[derive(Default)]
+struct SidedIssues(Vec<SidedIssue>);
+
+impl SidedIssues {
+    fn add(&mut self, side: IssueSide, issue: ManifestIssue) {
+        match self.0.iter_mut().find(|known| known.issue == issue) {
+            Some(known) if known.side != side => known.side = IssueSide::Both,
+            Some(_) => {}
+            None => self.0.push(SidedIssue { issue, side }),
+        }
+    }
+
+    fn add_all(&mut self, side: IssueSide, issues: Vec<ManifestIssue>) {
+        for issue in issues {
+            self.add(side, issue);
+        }
+    }
 }
 
 /// A pending promotion as the inbox lists it.

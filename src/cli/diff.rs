@@ -7,12 +7,11 @@ use serde_json::Value;
 use super::DiffArgs;
 use super::output::{Output, Style};
 use crate::config::Config;
-use crate::manifest::parse::ManifestIssue;
 use crate::manifest::{ObjectDiff, Summary};
 use crate::outlook::{MergeOutlook, MergeState};
 use crate::raw_diff::FileDiff;
 use crate::render::RenderStatus;
-use crate::workspace::{ConfigExt, EnvironmentDiff, OpenRepo, parse_promotion_id};
+use crate::workspace::{ConfigExt, EnvironmentDiff, OpenRepo, SidedIssue, parse_promotion_id};
 
 /// What to compare, resolved to commits.
 pub(super) struct Comparison {
@@ -229,7 +228,8 @@ pub(super) struct EnvironmentJson<'a> {
     name: &'a str,
     objects: Vec<&'a ObjectDiff>,
     summary: &'a Summary,
-    issues: &'a [ManifestIssue],
+    /// Each `{file, line, message, side: old | new | both}`.
+    issues: &'a [SidedIssue],
     render_errors: &'a [String],
     /// `{state: ok | failed | not-rendered, reason}`.
     render: &'a RenderStatus,

@@ -647,3 +647,38 @@ fn a_reader_that_goes_away_is_not_an_error() {
         assert!(!stderr.contains("Broken pipe"), "{args:?}: {stderr}");
     }
 }
+
+#[test]
+fn a_document_broken_on_both_sides_is_one_issue_that_says_so() {
+    let broken = "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: b}\ndata: [unclosed\n";
+    let home = TempDir::new().expect("temp dir");
+    let mut repo = EnvRepoBuilder::new(&home.path().join("env.git"));
+    repo.commit_files(
+        &[
+            ("envs/prod/good.yaml", CM),
+            ("envs/prod/broken.yaml", broken),
+        ],
+        "Alice",
+        "start",
+    );
+    repo.commit_files(
+        &[("envs/prod/good.yaml", &CM.replace("'1'", "'2'"))],
+        "Bob",
+        "change the good one",
+    );
+    let config = repo.write_config(home.path(), "");
+    let json = tollgate_with(home.path(), &config, &["diff", "HEAD~1..HEAD", "--json"])
+        .incomplete()
+        .json();
+    let issues = json["environments"][0]["issues"]
+        .as_array()
+        .expect("issues");
+    assert_eq!(issues.len(), 1, "{issues:?}");
+    assert_eq!(issues[0]["side"], "both");
+    assert_eq!(issues[0]["file"], "envs/prod/broken.yaml");
+    let text = tollgate_with(home.path(), &config, &["diff", "HEAD~1..HEAD"])
+        .incomplete()
+        .stdout;
+    assert_eq!(text.matches("envs/prod/broken.yaml:").count(), 1, "{text}");
+    assert!(text.contains("(before and after)"), "{text}");
+}
