@@ -697,10 +697,23 @@ impl RenderCache {
         if let Some((_, value)) = self.recent.iter().find(|(k, _)| *k == key) {
             return Ok(value.clone());
         }
-        let value = match render(&open.repo, tree, env) {
-            Ok(r) => Ok(r.objects),
-            Err(crate::render::RenderError::Git(e)) => return Err(e),
-            Err(e) => Err(e.to_string()),
+        // The environment as it was at this tree: a folder that became a kustomization
+        // (or stopped being one) renders the way it was laid out then, as `diff` does.
+        let here = crate::environment::environments_at(
+            &open.repo,
+            tree,
+            open.config.environments.as_deref(),
+        )?
+        .into_iter()
+        .find(|e| e.name == env.name);
+        let value = match here {
+            // Not there yet (or any more): nothing is deployed.
+            None => Ok(Vec::new()),
+            Some(here) => match render(&open.repo, tree, &here) {
+                Ok(r) => Ok(r.objects),
+                Err(crate::render::RenderError::Git(e)) => return Err(e),
+                Err(e) => Err(e.to_string()),
+            },
         };
         if self.recent.len() >= 8 {
             let _oldest = self.recent.remove(0);

@@ -419,3 +419,52 @@ fn a_repacked_repository_has_the_history_git_log_gives() {
         }
     }
 }
+
+#[test]
+fn a_layout_change_mid_history_keeps_the_rendered_history_right_on_both_sides() {
+    if !kustomize_available(
+        "a_layout_change_mid_history_keeps_the_rendered_history_right_on_both_sides",
+    ) {
+        return;
+    }
+    let cm = |v: u32| {
+        format!(
+            "apiVersion: v1\nkind: ConfigMap\nmetadata: {{name: app, namespace: shop}}\ndata: {{v: '{v}'}}\n"
+        )
+    };
+    let home = TempDir::new().expect("temp dir");
+    let mut repo = EnvRepoBuilder::new(&home.path().join("env.git"));
+    repo.commit_files(&[("envs/prod/app.yaml", &cm(1))], "Alice", "plain 1");
+    repo.commit_files(&[("envs/prod/app.yaml", &cm(2))], "Alice", "plain 2");
+    // The folder becomes a kustomization; what it renders stays the same.
+    repo.commit_files(
+        &[("envs/prod/kustomization.yaml", "resources: [app.yaml]\n")],
+        "Alice",
+        "to kustomize",
+    );
+    repo.commit_files(&[("envs/prod/app.yaml", &cm(3))], "Alice", "kustomize 3");
+    let config = repo.write_config(home.path(), "");
+    let history = tollgate_with(
+        home.path(),
+        &config,
+        &["history", "--env", "prod", "--rendered", "--json"],
+    )
+    .ok()
+    .json();
+    let entries = history.as_array().expect("entries");
+    let subjects: Vec<&str> = entries
+        .iter()
+        .map(|e| e["subject"].as_str().expect("subject"))
+        .collect();
+    assert_eq!(
+        subjects,
+        ["kustomize 3", "plain 2", "plain 1"],
+        "the layout change renders the same, so it is not a rendered change: {history:#}"
+    );
+    for entry in entries {
+        assert!(
+            entry["objects"][0].get("render_error").is_none(),
+            "{entry:#}"
+        );
+    }
+}
