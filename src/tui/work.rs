@@ -674,6 +674,14 @@ fn objects_of(envs: &[EnvironmentDiff]) -> (Vec<ObjectView>, Vec<String>) {
                 .map(|e| format!("{}: render failed: {e}", env.name)),
         );
         problems.extend(env.issues.iter().map(|i| format!("{}: {i}", env.name)));
+        // What was not rendered is never shown as nothing: it is a problem of the review.
+        if env.render_errors.is_empty()
+            && env.issues.is_empty()
+            && let Some(status) = env.render.describe()
+        {
+            problems.push(format!("{}: {status}", env.name));
+        }
+        problems.extend(env.warnings.iter().map(|w| format!("{}: ⚠ {w}", env.name)));
         for object in env.diff.changed() {
             objects.push(ObjectView {
                 environment: env.name.clone(),
@@ -886,6 +894,32 @@ fn stream_history(
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn what_was_not_rendered_and_warnings_are_problems_of_the_review() {
+        use crate::render::{RenderState, RenderStatus};
+        let env = super::EnvironmentDiff {
+            name: "prod".into(),
+            diff: Default::default(),
+            summary: Default::default(),
+            issues: Vec::new(),
+            render_errors: Vec::new(),
+            render: RenderStatus {
+                state: RenderState::NotRendered,
+                reason: Some("envs/prod/app.jsonnet (jsonnet) changed".into()),
+            },
+            warnings: vec!["deletes Namespace/shop".into()],
+        };
+        let (objects, problems) = super::objects_of(&[env]);
+        assert!(objects.is_empty());
+        assert_eq!(
+            problems,
+            [
+                "prod: not rendered: envs/prod/app.jsonnet (jsonnet) changed",
+                "prod: ⚠ deletes Namespace/shop"
+            ]
+        );
+    }
+
     /// `load_deployed` builds a runtime of its own on the TUI's blocking pool: tokio
     /// allows that there (it is not a thread that drives async tasks).
     #[test]
