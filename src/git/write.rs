@@ -122,10 +122,14 @@ impl Repo {
             .inner
             .merge_trees(ancestor, ours, theirs, Default::default(), options)
             .during(&self.name, || format!("merge {theirs} into {ours}"))?;
-        if outcome.has_unresolved_conflicts(gix::merge::tree::TreatAsUnresolved::git()) {
+        let unresolved = gix::merge::tree::TreatAsUnresolved::git();
+        if outcome.has_unresolved_conflicts(unresolved) {
+            // Only what git would leave conflicted: a file both sides changed in
+            // different lines merged cleanly and is not a conflict to name.
             let mut paths: Vec<String> = outcome
                 .conflicts
                 .iter()
+                .filter(|c| c.is_unresolved(unresolved))
                 .map(|c| c.ours.location().to_string())
                 .collect();
             paths.sort();

@@ -204,6 +204,62 @@ fn a_conflicting_revert_names_the_paths_and_writes_nothing() {
 }
 
 #[test]
+fn a_conflicting_revert_names_only_what_git_would_leave_conflicted() {
+    let cm = |name: &str, first: &str, last: &str| {
+        let middle: String = (0..8).map(|i| format!("  k{i}: '{i}'\n")).collect();
+        format!(
+            "apiVersion: v1\nkind: ConfigMap\nmetadata: {{name: {name}, namespace: shop}}\ndata:\n  first: '{first}'\n{middle}  last: '{last}'\n"
+        )
+    };
+    let home = TempDir::new().expect("temp dir");
+    let mut repo = EnvRepoBuilder::new(&home.path().join("env.git"));
+    repo.commit_files(
+        &[
+            ("envs/production/a.yaml", &cm("a", "1", "1")),
+            ("envs/production/b.yaml", &cm("b", "1", "1")),
+        ],
+        "Alice",
+        "start",
+    );
+    let undone = repo.commit_files(
+        &[
+            ("envs/production/a.yaml", &cm("a", "2", "1")),
+            ("envs/production/b.yaml", &cm("b", "2", "1")),
+        ],
+        "Bob",
+        "first to 2",
+    );
+    // Later: a's same line changes again (a conflict); b changes another line, which
+    // git merges cleanly.
+    repo.commit_files(
+        &[
+            ("envs/production/a.yaml", &cm("a", "3", "1")),
+            ("envs/production/b.yaml", &cm("b", "2", "9")),
+        ],
+        "Bob",
+        "more",
+    );
+    let config = repo.write_config(home.path(), "");
+    let refused = as_who(
+        home.path(),
+        &config,
+        "Dana",
+        &["revert", &undone.to_string()],
+    );
+    assert_eq!(refused.code, 1, "{}", refused.stdout);
+    assert!(
+        refused.stderr.contains("envs/production/a.yaml"),
+        "{}",
+        refused.stderr
+    );
+    assert!(
+        !refused.stderr.contains("envs/production/b.yaml"),
+        "b merges cleanly: {}",
+        refused.stderr
+    );
+}
+
+#[test]
 fn a_revert_that_claims_more_than_it_does_needs_every_approval() {
     let mut f = fixture();
     // Says it reverts the bump, but also scales production to 10.
