@@ -36,6 +36,19 @@ pub enum RollbackKind {
     Rollback { environment: String, to: String },
 }
 
+/// What a rollback does with files outside the environment's folder that it reads (a
+/// kustomize base) and that changed since the commit it goes back to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SharedFiles {
+    /// Refuse, naming them and the environments that share them.
+    Refuse,
+    /// Set them back too (`--include-shared`): the other environments change as well.
+    Include,
+    /// Leave them as they are (`--own-only`): only the environment's folder goes back,
+    /// and the rendered preview shows what the shared files still change.
+    Leave,
+}
+
 /// A rollback computed against the protected branch's tip, not yet visible to anyone.
 #[derive(Debug, Clone)]
 pub struct RollbackPlan {
@@ -52,6 +65,10 @@ pub struct RollbackPlan {
     pub environments: Vec<String>,
     /// Files outside the environment's folder set back too (`include_shared`).
     pub shared: Vec<String>,
+    /// Files outside the folder that changed since and were left as they are
+    /// (`--own-only`): the result is not a state the environment had before, so it is
+    /// an ordinary change, approved as one.
+    pub kept_shared: Vec<String>,
 }
 
 /// What [`OpenRepo::create_rollback`] wrote.
@@ -68,6 +85,9 @@ pub struct CreatedRollback {
     pub direct: bool,
     pub environments: Vec<String>,
     pub shared: Vec<String>,
+    /// `--own-only`: shared files that keep their later changes.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub kept_shared: Vec<String>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -116,7 +136,7 @@ pub enum RollbackError {
         known: String,
     },
     #[error(
-        "repo {repo}: {env} also reads files outside its folder that changed since {commit}: {}. Rolling them back changes the environments that share them too; pass --include-shared to do so",
+        "repo {repo}: {env} also reads files outside its folder that changed since {commit}: {}. Rolling them back changes the environments that share them too; pass --include-shared to do so, or --own-only to set back the folder alone",
         shared.iter().map(|(path, readers)| if readers.is_empty() {
             path.clone()
         } else {
@@ -184,6 +204,16 @@ impl RollbackPlan {
                 "Revert \"{}\"\n\nThis reverts commit {commit}.\n\n{REVERTS}: {commit}\n",
                 target.subject
             ),
+            RollbackKind::Rollback { environment, to } if !self.kept_shared.is_empty() => {
+                // Not the state `to` had: no `Rollback-to` claim, so that it is approved
+                // as the new state it is.
+                format!(
+                    "Roll back {environment}'s own folder to {} (\"{}\")\n\nSets the files of {environment}'s folder to their state at {to}.\nShared files it reads keep their later changes: {}.\n\n",
+                    &to[..to.len().min(10)],
+                    target.subject,
+                    self.kept_shared.join(", ")
+                )
+            }
             RollbackKind::Rollback { environment, to } => {
                 let mut text = format!(
                     "Roll back {environment} to {} (\"{}\")\n\nSets the inputs of {environment} to their state at {to}.\n",
@@ -237,13 +267,12 @@ impl OpenRepo {
     }
 
     /// Plan setting `env`'s inputs back to their state at `to`, on the protected branch's
-    /// tip. Files outside the environment's folder that changed since are set back only
-    /// with `include_shared`.
+    /// tip; `shared` says what to do with files outside its folder that changed since.
     pub fn plan_rollback(
         &self,
         env: &str,
         to: ObjectId,
-        include_shared: bool,
+        shared: SharedFiles,
     ) -> Result<RollbackPlan, RollbackError> {
         let tip = self.tip()?;
         let target = self.repo.commit_info(to)?;
@@ -261,9 +290,13 @@ impl OpenRepo {
         if !indexed {
             self.require_on_branch(to, tip)?;
         }
-        let (tree, shared) = self.rollback_tree(tip, env, &target, include_shared)?;
+        let (tree, changed_shared) = self.rollback_tree(tip, env, &target, shared)?;
         let branch = self.rollback_branch(&format!("rollback-{env}-{}", short(&to)))?;
-        self.finish_plan(
+        let (shared, kept_shared) = match shared {
+            SharedFiles::Leave => (Vec::new(), changed_shared),
+            _ => (changed_shared, Vec::new()),
+        };
+        let mut plan = self.finish_plan(
             RollbackKind::Rollback {
                 environment: env.to_string(),
                 to: target.sha.clone(),
@@ -273,7 +306,9 @@ impl OpenRepo {
             tree,
             branch,
             shared,
-        )
+        )?;
+        plan.kept_shared = kept_shared;
+        Ok(plan)
     }
 
     fn finish_plan(
@@ -307,6 +342,7 @@ impl OpenRepo {
             branch,
             environments,
             shared,
+            kept_shared: Vec::new(),
         })
     }
 
@@ -362,13 +398,14 @@ impl OpenRepo {
     }
 
     /// The tree of `onto` with `env`'s inputs as they were at `to`, and the shared files
-    /// (outside the environment's folder) that had to be set back.
+    /// (outside the environment's folder) that changed since: set back too, or (with
+    /// [`SharedFiles::Leave`]) left as they are.
     fn rollback_tree(
         &self,
         onto: ObjectId,
         env: &str,
         to: &CommitInfo,
-        include_shared: bool,
+        shared: SharedFiles,
     ) -> Result<(ObjectId, Vec<String>), RollbackError> {
         let onto_tree = self.repo.tree_of(onto)?;
         let to_tree = self.repo.tree_of(to.id)?;
@@ -397,6 +434,14 @@ impl OpenRepo {
             }
         }
         let now = self.environments_in(onto_tree)?;
+        if shared == SharedFiles::Leave {
+            let tree = self.repo.restore_paths(
+                onto_tree,
+                to_tree,
+                std::slice::from_ref(&environment.path),
+            )?;
+            return Ok((tree, changed_shared));
+        }
         for path in &changed_shared {
             if let Some(other) = now
                 .iter()
@@ -410,7 +455,7 @@ impl OpenRepo {
                 });
             }
         }
-        if !changed_shared.is_empty() && !include_shared {
+        if !changed_shared.is_empty() && shared == SharedFiles::Refuse {
             let mut shared = Vec::new();
             for path in &changed_shared {
                 let mut readers = Vec::new();
@@ -574,6 +619,7 @@ impl OpenRepo {
             direct,
             environments: plan.environments.clone(),
             shared: plan.shared.clone(),
+            kept_shared: plan.kept_shared.clone(),
         })
     }
 }
@@ -639,7 +685,7 @@ impl OpenRepo {
             let Some(env) = commit.trailer_values(ENVIRONMENT).next() else {
                 return Ok(false);
             };
-            self.rollback_tree(parent, env, &target_info, true)
+            self.rollback_tree(parent, env, &target_info, SharedFiles::Include)
                 .map(|(tree, _)| tree)
         };
         match tree {

@@ -184,8 +184,13 @@ pub struct RollbackArgs {
     pub to: String,
     /// Also set back files outside the environment's folder that it reads (a kustomize
     /// base) and that changed since; this changes the environments sharing them too.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "own_only")]
     pub include_shared: bool,
+    /// Set back the environment's own folder alone; shared files it reads keep their
+    /// later changes (the preview's rendered diff shows what they still change). Not a
+    /// state the environment had, so it is approved as an ordinary change.
+    #[arg(long)]
+    pub own_only: bool,
     #[command(flatten)]
     pub undo: UndoArgs,
 }

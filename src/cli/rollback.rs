@@ -7,7 +7,7 @@ use super::diff::{EnvironmentJson, environment_text, environments_json};
 use super::output::{Output, Style};
 use super::{RevertArgs, RollbackArgs, UndoArgs};
 use crate::config::Config;
-use crate::rollback::{CreatedRollback, RollbackKind, RollbackPlan};
+use crate::rollback::{CreatedRollback, RollbackKind, RollbackPlan, SharedFiles};
 use crate::workspace::{ConfigExt, EnvironmentDiff, OpenRepo, summary_line};
 
 pub fn revert(config: &Config, args: &RevertArgs, out: &Output) -> anyhow::Result<()> {
@@ -20,7 +20,12 @@ pub fn revert(config: &Config, args: &RevertArgs, out: &Output) -> anyhow::Resul
 pub fn rollback(config: &Config, args: &RollbackArgs, out: &Output) -> anyhow::Result<()> {
     let open = OpenRepo::open(config.pick_repo(args.repo.as_deref())?)?;
     let to = open.repo.resolve(&args.to)?;
-    let plan = open.plan_rollback(&args.env, to, args.include_shared)?;
+    let shared = match (args.include_shared, args.own_only) {
+        (true, _) => SharedFiles::Include,
+        (_, true) => SharedFiles::Leave,
+        _ => SharedFiles::Refuse,
+    };
+    let plan = open.plan_rollback(&args.env, to, shared)?;
     finish(config, &open, &plan, &args.undo, out)
 }
 
@@ -33,6 +38,8 @@ struct PreviewJson<'a> {
     base: String,
     environments: &'a [String],
     shared: &'a [String],
+    #[serde(skip_serializing_if = "<[String]>::is_empty")]
+    kept_shared: &'a [String],
     rendered: Vec<EnvironmentJson<'a>>,
 }
 
@@ -60,6 +67,7 @@ fn finish(
                 base: plan.base.to_string(),
                 environments: &plan.environments,
                 shared: &plan.shared,
+                kept_shared: &plan.kept_shared,
                 rendered: environments_json(&rendered),
             });
         }
@@ -121,6 +129,12 @@ fn headline(plan: &RollbackPlan) -> String {
             let mut text = format!("roll {environment} back to {target}");
             if !plan.shared.is_empty() {
                 text.push_str(&format!(", with shared files {}", plan.shared.join(", ")));
+            }
+            if !plan.kept_shared.is_empty() {
+                text = format!(
+                    "roll {environment}'s own folder back to {target}; {} keep their later changes (what they still change is below)",
+                    plan.kept_shared.join(", ")
+                );
             }
             text
         }

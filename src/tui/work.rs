@@ -591,7 +591,14 @@ fn plan_undo(open: &OpenRepo, undo: &UndoRequest) -> anyhow::Result<(UndoPreview
     let commit = open.repo.resolve(&undo.sha)?;
     let plan = match &undo.target {
         UndoTarget::Revert => open.plan_revert(commit)?,
-        UndoTarget::Rollback { env } => open.plan_rollback(env, commit, undo.include_shared)?,
+        UndoTarget::Rollback { env } => open.plan_rollback(
+            env,
+            commit,
+            match undo.include_shared {
+                true => crate::rollback::SharedFiles::Include,
+                false => crate::rollback::SharedFiles::Refuse,
+            },
+        )?,
     };
     let envs = open.diff_trees(open.repo.tree_of(plan.base)?, plan.tree, None)?;
     let (objects, problems) = objects_of(&envs);

@@ -204,6 +204,100 @@ fn a_conflicting_revert_names_the_paths_and_writes_nothing() {
 }
 
 #[test]
+fn an_own_folder_rollback_writes_what_it_previewed_and_leaves_the_shared_base() {
+    if !kustomize_available(
+        "an_own_folder_rollback_writes_what_it_previewed_and_leaves_the_shared_base",
+    ) {
+        return;
+    }
+    let home = TempDir::new().expect("temp dir");
+    let mut repo = EnvRepoBuilder::new(&home.path().join("env.git"));
+    let good = repo.commit_files(
+        &[
+            ("base/kustomization.yaml", BASE_KUSTOMIZATION),
+            ("base/api.yaml", &deployment("1.0", 1)),
+            ("envs/production/kustomization.yaml", OVERLAY),
+            ("envs/production/patch.yaml", &patch(3)),
+            ("envs/staging/kustomization.yaml", OVERLAY),
+            ("envs/staging/patch.yaml", &patch(1)),
+        ],
+        "Alice",
+        "start",
+    );
+    repo.commit_files(&[("envs/production/patch.yaml", &patch(5))], "Bob", "Scale");
+    repo.commit_files(
+        &[("base/api.yaml", &deployment("1.1", 1))],
+        "Bob",
+        "api 1.1",
+    );
+    let config = repo.write_config(home.path(), "");
+    let tip = main_tip(&repo);
+    let args = |extra: &[&str]| -> Vec<String> {
+        let mut args: Vec<String> = [
+            "rollback",
+            "--env",
+            "production",
+            "--to",
+            &good.to_string(),
+            "--own-only",
+            "--reason",
+            "bad scale",
+            "--json",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+        args.extend(extra.iter().map(|s| s.to_string()));
+        args
+    };
+    let run = |extra: &[&str]| {
+        let args = args(extra);
+        let borrowed: Vec<&str> = args.iter().map(String::as_str).collect();
+        as_who(home.path(), &config, "Dana", &borrowed).ok().json()
+    };
+    let preview = run(&["--dry-run"]);
+    assert_eq!(
+        preview["kept_shared"],
+        serde_json::json!(["base/api.yaml"]),
+        "{preview:#}"
+    );
+    let created = run(&[]);
+    // What was written renders as what was shown, read back from the branch.
+    let id = created["promotion"].as_str().expect("a promotion");
+    let written = as_who(home.path(), &config, "Dana", &["diff", id, "--json"])
+        .ok()
+        .json();
+    assert_eq!(
+        written["environments"][0]["objects"], preview["rendered"][0]["objects"],
+        "{written:#}"
+    );
+    // Replicas go back to 3; the base's image 1.1 stays.
+    let fields = created["rendered"][0]["objects"][0]["fields"].to_string();
+    assert!(fields.contains("spec.replicas"), "{created:#}");
+    assert!(!fields.contains("image"), "{created:#}");
+    let head = repo
+        .repo
+        .resolve(&format!(
+            "refs/heads/{}",
+            created["branch"].as_str().expect("branch")
+        ))
+        .expect("head");
+    let entry = |commit, path| {
+        repo.repo
+            .entry_at(repo.repo.tree_of(commit).expect("tree"), path)
+            .expect("entry")
+    };
+    assert_eq!(entry(head, "base/api.yaml"), entry(tip, "base/api.yaml"));
+    assert_eq!(
+        entry(head, "envs/production/patch.yaml"),
+        entry(good, "envs/production/patch.yaml")
+    );
+    // Not the state production had: no Rollback-to claim, approved as any change.
+    let commit = repo.repo.commit_info(head).expect("commit");
+    assert_eq!(commit.trailer_values("Rollback-to").count(), 0);
+}
+
+#[test]
 fn a_conflicting_revert_names_only_what_git_would_leave_conflicted() {
     let cm = |name: &str, first: &str, last: &str| {
         let middle: String = (0..8).map(|i| format!("  k{i}: '{i}'\n")).collect();

@@ -76,6 +76,7 @@ impl OpenRepo {
             direct: false,
             environments: plan.environments.clone(),
             shared: plan.shared.clone(),
+            kept_shared: plan.kept_shared.clone(),
         })
     }
 
