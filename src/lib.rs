@@ -25,6 +25,7 @@ pub mod reconcile;
 pub mod render;
 pub mod review;
 pub mod rollback;
+pub mod rollback_images;
 pub mod signing;
 pub mod text;
 pub mod trust;

@@ -69,6 +69,9 @@ pub struct RollbackPlan {
     /// (`--own-only`): the result is not a state the environment had before, so it is
     /// an ordinary change, approved as one.
     pub kept_shared: Vec<String>,
+    /// `--images`: only container images were set back (see `rollback_images`); also
+    /// an ordinary change.
+    pub images_only: bool,
 }
 
 /// What [`OpenRepo::create_rollback`] wrote.
@@ -127,6 +130,15 @@ pub enum RollbackError {
         repo: String,
         what: String,
         branch: String,
+    },
+    #[error(
+        "repo {repo}: the images of {env} cannot be set back to {commit}: {why}; nothing was written"
+    )]
+    ImagesRefused {
+        repo: String,
+        env: String,
+        commit: String,
+        why: String,
     },
     #[error("repo {repo}: environment {env:?} did not exist at {commit}; it has: {known}")]
     NoEnvironmentThen {
@@ -202,6 +214,11 @@ impl RollbackPlan {
         let mut message = match &self.kind {
             RollbackKind::Revert { commit } => format!(
                 "Revert \"{}\"\n\nThis reverts commit {commit}.\n\n{REVERTS}: {commit}\n",
+                target.subject
+            ),
+            RollbackKind::Rollback { environment, to } if self.images_only => format!(
+                "Roll back the images of {environment} to {} (\"{}\")\n\nSets each container image of {environment} back to what it ran at {to}; nothing else changes.\n\n",
+                &to[..to.len().min(10)],
                 target.subject
             ),
             RollbackKind::Rollback { environment, to } if !self.kept_shared.is_empty() => {
@@ -311,7 +328,7 @@ impl OpenRepo {
         Ok(plan)
     }
 
-    fn finish_plan(
+    pub(crate) fn finish_plan(
         &self,
         kind: RollbackKind,
         target: CommitInfo,
@@ -343,10 +360,15 @@ impl OpenRepo {
             environments,
             shared,
             kept_shared: Vec::new(),
+            images_only: false,
         })
     }
 
-    fn require_on_branch(&self, commit: ObjectId, tip: ObjectId) -> Result<(), RollbackError> {
+    pub(crate) fn require_on_branch(
+        &self,
+        commit: ObjectId,
+        tip: ObjectId,
+    ) -> Result<(), RollbackError> {
         if self.repo.merge_base(commit, tip)? == Some(commit) {
             return Ok(());
         }
@@ -358,7 +380,7 @@ impl OpenRepo {
     }
 
     /// A branch name for a rollback that the repo's promotion pattern matches.
-    fn rollback_branch(&self, name: &str) -> Result<String, RollbackError> {
+    pub(crate) fn rollback_branch(&self, name: &str) -> Result<String, RollbackError> {
         let pattern = &self.config.promotions;
         let branch = match pattern.split_once('*') {
             Some((prefix, _)) => format!("{prefix}{name}"),

@@ -191,6 +191,11 @@ pub struct RollbackArgs {
     /// state the environment had, so it is approved as an ordinary change.
     #[arg(long)]
     pub own_only: bool,
+    /// Set back only the images its containers run, wherever they are declared (for a
+    /// kustomization, in its own `images:` list); nothing else changes. Approved as an
+    /// ordinary change.
+    #[arg(long, conflicts_with_all = ["own_only", "include_shared"])]
+    pub images: bool,
     #[command(flatten)]
     pub undo: UndoArgs,
 }

@@ -25,7 +25,10 @@ pub fn rollback(config: &Config, args: &RollbackArgs, out: &Output) -> anyhow::R
         (_, true) => SharedFiles::Leave,
         _ => SharedFiles::Refuse,
     };
-    let plan = open.plan_rollback(&args.env, to, shared)?;
+    let plan = match args.images {
+        true => open.plan_image_rollback(&args.env, to)?,
+        false => open.plan_rollback(&args.env, to, shared)?,
+    };
     finish(config, &open, &plan, &args.undo, out)
 }
 
@@ -125,6 +128,9 @@ fn headline(plan: &RollbackPlan) -> String {
     let target = format!("{} (\"{}\")", &plan.target.sha[..10], plan.target.subject);
     match &plan.kind {
         RollbackKind::Revert { .. } => format!("revert {target}"),
+        RollbackKind::Rollback { environment, .. } if plan.images_only => {
+            format!("roll the images of {environment} back to those of {target}")
+        }
         RollbackKind::Rollback { environment, .. } => {
             let mut text = format!("roll {environment} back to {target}");
             if !plan.shared.is_empty() {

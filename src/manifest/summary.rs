@@ -146,6 +146,13 @@ fn short_image(image: &str) -> &str {
     image.rsplit('/').next().unwrap_or(image)
 }
 
+/// `container name → image` of an object (see [`images`]).
+pub fn container_images_of(value: &Value) -> BTreeMap<String, String> {
+    let mut out = BTreeMap::new();
+    images(value, &mut out);
+    out
+}
+
 /// `container name → image` for every container list anywhere in the object (pods,
 /// pod templates, job templates of CronJobs, and custom resources that embed them).
 fn images(value: &Value, out: &mut BTreeMap<String, String>) {

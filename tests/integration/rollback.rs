@@ -297,6 +297,113 @@ fn an_own_folder_rollback_writes_what_it_previewed_and_leaves_the_shared_base() 
     assert_eq!(commit.trailer_values("Rollback-to").count(), 0);
 }
 
+/// `rollback --images` of production to `to` as Dana, dry run then for real; the preview's
+/// and the written promotion's rendered objects of production.
+fn images_rollback(
+    home: &std::path::Path,
+    config: &std::path::Path,
+    to: gix::ObjectId,
+) -> (serde_json::Value, serde_json::Value) {
+    let to = to.to_string();
+    let args = |dry: bool| {
+        let mut args = vec![
+            "rollback",
+            "--env",
+            "production",
+            "--to",
+            &to,
+            "--images",
+            "--reason",
+            "bad image",
+            "--json",
+        ];
+        if dry {
+            args.push("--dry-run");
+        }
+        as_who(home, config, "Dana", &args).ok().json()
+    };
+    let preview = args(true);
+    let created = args(false);
+    let id = created["promotion"].as_str().expect("a promotion");
+    let written = as_who(
+        home,
+        config,
+        "Dana",
+        &["diff", id, "--env", "production", "--json"],
+    )
+    .ok()
+    .json();
+    assert_eq!(
+        written["environments"][0]["objects"], preview["rendered"][0]["objects"],
+        "what was written is what was shown: {written:#}"
+    );
+    (preview, written)
+}
+
+#[test]
+fn an_images_rollback_sets_back_images_alone_wherever_they_are_declared() {
+    if !kustomize_available("an_images_rollback_sets_back_images_alone_wherever_they_are_declared")
+    {
+        return;
+    }
+    // Kustomize: the image is declared in a shared base, which stays as it is.
+    let home = TempDir::new().expect("temp dir");
+    let mut repo = EnvRepoBuilder::new(&home.path().join("env.git"));
+    let good = repo.commit_files(
+        &[
+            ("base/kustomization.yaml", BASE_KUSTOMIZATION),
+            ("base/api.yaml", &deployment("1.0", 1)),
+            ("envs/production/kustomization.yaml", OVERLAY),
+            ("envs/production/patch.yaml", &patch(3)),
+            ("envs/staging/kustomization.yaml", OVERLAY),
+            ("envs/staging/patch.yaml", &patch(1)),
+        ],
+        "Alice",
+        "start",
+    );
+    repo.commit_files(&[("envs/production/patch.yaml", &patch(5))], "Bob", "Scale");
+    repo.commit_files(
+        &[("base/api.yaml", &deployment("1.1", 1))],
+        "Bob",
+        "api 1.1",
+    );
+    let config = repo.write_config(home.path(), "");
+    let (preview, written) = images_rollback(home.path(), &config, good);
+    let fields = preview["rendered"][0]["objects"][0]["fields"].to_string();
+    assert!(fields.contains("ghcr.io/acme/api:1.0"), "{preview:#}");
+    assert!(
+        !fields.contains("replicas"),
+        "replicas stay at 5: {preview:#}"
+    );
+    assert_eq!(
+        preview["environments"],
+        serde_json::json!(["production"]),
+        "staging is not touched: {preview:#}"
+    );
+    assert!(written["environments"][0]["objects"].is_array());
+
+    // Plain: the image is replaced in the file that writes it.
+    let home = TempDir::new().expect("temp dir");
+    let mut repo = EnvRepoBuilder::new(&home.path().join("env.git"));
+    let good = repo.commit_files(
+        &[("envs/production/api.yaml", &deployment("1.0", 2))],
+        "Alice",
+        "start",
+    );
+    repo.commit_files(
+        &[("envs/production/api.yaml", &deployment("1.1", 4))],
+        "Bob",
+        "api 1.1 and scale",
+    );
+    let config = repo.write_config(home.path(), "");
+    let (preview, _) = images_rollback(home.path(), &config, good);
+    let fields = preview["rendered"][0]["objects"][0]["fields"].to_string();
+    assert!(
+        fields.contains("ghcr.io/acme/api:1.0") && !fields.contains("replicas"),
+        "{preview:#}"
+    );
+}
+
 #[test]
 fn a_conflicting_revert_names_only_what_git_would_leave_conflicted() {
     let cm = |name: &str, first: &str, last: &str| {
