@@ -210,26 +210,7 @@ fn an_own_folder_rollback_writes_what_it_previewed_and_leaves_the_shared_base() 
     ) {
         return;
     }
-    let home = TempDir::new().expect("temp dir");
-    let mut repo = EnvRepoBuilder::new(&home.path().join("env.git"));
-    let good = repo.commit_files(
-        &[
-            ("base/kustomization.yaml", BASE_KUSTOMIZATION),
-            ("base/api.yaml", &deployment("1.0", 1)),
-            ("envs/production/kustomization.yaml", OVERLAY),
-            ("envs/production/patch.yaml", &patch(3)),
-            ("envs/staging/kustomization.yaml", OVERLAY),
-            ("envs/staging/patch.yaml", &patch(1)),
-        ],
-        "Alice",
-        "start",
-    );
-    repo.commit_files(&[("envs/production/patch.yaml", &patch(5))], "Bob", "Scale");
-    repo.commit_files(
-        &[("base/api.yaml", &deployment("1.1", 1))],
-        "Bob",
-        "api 1.1",
-    );
+    let (home, repo, good) = shared_base_repo();
     let config = repo.write_config(home.path(), "");
     let tip = main_tip(&repo);
     let args = |extra: &[&str]| -> Vec<String> {
@@ -347,26 +328,7 @@ fn an_images_rollback_sets_back_images_alone_wherever_they_are_declared() {
         return;
     }
     // Kustomize: the image is declared in a shared base, which stays as it is.
-    let home = TempDir::new().expect("temp dir");
-    let mut repo = EnvRepoBuilder::new(&home.path().join("env.git"));
-    let good = repo.commit_files(
-        &[
-            ("base/kustomization.yaml", BASE_KUSTOMIZATION),
-            ("base/api.yaml", &deployment("1.0", 1)),
-            ("envs/production/kustomization.yaml", OVERLAY),
-            ("envs/production/patch.yaml", &patch(3)),
-            ("envs/staging/kustomization.yaml", OVERLAY),
-            ("envs/staging/patch.yaml", &patch(1)),
-        ],
-        "Alice",
-        "start",
-    );
-    repo.commit_files(&[("envs/production/patch.yaml", &patch(5))], "Bob", "Scale");
-    repo.commit_files(
-        &[("base/api.yaml", &deployment("1.1", 1))],
-        "Bob",
-        "api 1.1",
-    );
+    let (home, repo, good) = shared_base_repo();
     let config = repo.write_config(home.path(), "");
     let (preview, written) = images_rollback(home.path(), &config, good);
     let fields = preview["rendered"][0]["objects"][0]["fields"].to_string();
@@ -621,12 +583,9 @@ fn patch(replicas: u32) -> String {
     )
 }
 
-#[test]
-fn a_rollback_across_several_commits_asks_before_touching_a_shared_base() {
-    if !kustomize_available("a_rollback_across_several_commits_asks_before_touching_a_shared_base")
-    {
-        return;
-    }
+/// Production and staging overlays on a shared base: `good` (the start), then
+/// production scaled 3 → 5 in its own folder, then the base's image 1.0 → 1.1.
+fn shared_base_repo() -> (TempDir, EnvRepoBuilder, gix::ObjectId) {
     let home = TempDir::new().expect("temp dir");
     let mut repo = EnvRepoBuilder::new(&home.path().join("env.git"));
     let good = repo.commit_files(
@@ -647,6 +606,16 @@ fn a_rollback_across_several_commits_asks_before_touching_a_shared_base() {
         "Bob",
         "api 1.1",
     );
+    (home, repo, good)
+}
+
+#[test]
+fn a_rollback_across_several_commits_asks_before_touching_a_shared_base() {
+    if !kustomize_available("a_rollback_across_several_commits_asks_before_touching_a_shared_base")
+    {
+        return;
+    }
+    let (home, mut repo, good) = shared_base_repo();
     repo.commit_files(
         &[("envs/staging/patch.yaml", &patch(2))],
         "Bob",
