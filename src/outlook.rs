@@ -62,13 +62,74 @@ impl MergeOutlook {
                 self.conflicts.join(", ")
             )),
             MergeState::AlreadyMerged => Some(format!(
-                "already merged: {branch} has its change, so merging changes nothing; delete the branch to close it"
+                "already merged: {branch} has its change, so merging changes nothing; `tollgate close` deletes its branch"
             )),
         }
     }
 }
 
+/// Why a promotion cannot be closed, or what closing it did.
+#[derive(Debug, thiserror::Error)]
+pub enum CloseError {
+    #[error(transparent)]
+    Workspace(#[from] WorkspaceError),
+    #[error(transparent)]
+    Git(#[from] crate::git::GitError),
+    #[error(
+        "{id} is not merged: {branch} does not have its change ({state}); merge it, or delete the branch yourself if it is abandoned"
+    )]
+    NotMerged {
+        id: String,
+        branch: String,
+        state: String,
+    },
+    #[error("{id} is a pull request: close it on GitHub")]
+    OnGitHub { id: String },
+}
+
 impl OpenRepo {
+    /// Delete the branch of a promotion the protected branch already has, as long as its
+    /// head is still the one found merged (a push since is not deleted). The only write
+    /// that needs no approval: it changes nothing that is deployed.
+    pub fn close_merged(
+        &self,
+        promotion: &Promotion,
+        me: &crate::identity::Identity,
+        now: jiff::Timestamp,
+    ) -> Result<(), CloseError> {
+        if promotion.pull.is_some() {
+            return Err(CloseError::OnGitHub {
+                id: promotion.id.clone(),
+            });
+        }
+        let outlook = self.merge_outlook(promotion)?;
+        if outlook.state != MergeState::AlreadyMerged {
+            return Err(CloseError::NotMerged {
+                id: promotion.id.clone(),
+                branch: self.branch.clone(),
+                state: serde_json::to_value(outlook.state)
+                    .ok()
+                    .and_then(|v| v.as_str().map(str::to_string))
+                    .unwrap_or_default(),
+            });
+        }
+        let branch = &promotion.branch;
+        self.repo.swap_refs(
+            &[crate::git::write::RefSwap {
+                name: format!("refs/heads/{}", branch.branch),
+                expected: Some(branch.head),
+                new: None,
+            }],
+            &format!("tollgate: close {} (already merged)", promotion.id),
+            &crate::git::write::Signature {
+                name: me.name.clone(),
+                email: me.email.clone(),
+                time: now.as_second(),
+            },
+        )?;
+        Ok(())
+    }
+
     /// What merging `promotion` onto the protected branch's tip now would do.
     pub fn merge_outlook(&self, promotion: &Promotion) -> Result<MergeOutlook, WorkspaceError> {
         let branch = &promotion.branch;

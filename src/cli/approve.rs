@@ -124,6 +124,19 @@ pub fn unapprove(config: &Config, id: &str, out: &Output) -> anyhow::Result<()> 
     })
 }
 
+pub fn close(config: &Config, id: &str, out: &Output) -> anyhow::Result<()> {
+    let (open, promotion) = open_promotion(config, id)?;
+    let me = me(config, &open)?;
+    open.close_merged(&promotion, &me, jiff::Timestamp::now())?;
+    if out.json {
+        return out.print_json(&serde_json::json!({ "id": promotion.id, "closed": true }));
+    }
+    out.print(&format!(
+        "closed {}: {} already has its change; its branch is deleted\n",
+        promotion.id, open.branch
+    ))
+}
+
 pub fn merge(
     config: &Config,
     id: &str,

@@ -61,6 +61,9 @@ pub enum Command {
     Unapprove(PromotionArg),
     /// Merge an approved promotion into the protected branch, with the audit trailers.
     Merge(MergeArgs),
+    /// Delete the branch of a promotion the protected branch already has (`list` flags
+    /// it `[already merged]`); refused for anything else.
+    Close(PromotionArg),
     /// Undo one commit's change: a three-way revert onto the protected branch, opened as a
     /// promotion (`promote/revert-SHORT`).
     Revert(RevertArgs),
@@ -375,6 +378,7 @@ fn dispatch(cli: &Cli, out: &Output) -> anyhow::Result<()> {
         Some(Command::Reconcile(args)) => reconcile::run(&load_config(cli)?, args, out),
         Some(Command::Rollback(args)) => rollback::rollback(&load_config(cli)?, args, out),
         Some(Command::Unapprove(args)) => approve::unapprove(&load_config(cli)?, &args.id, out),
+        Some(Command::Close(args)) => approve::close(&load_config(cli)?, &args.id, out),
         Some(Command::Audit(AuditCommand::Verify(args))) => {
             audit::verify(&load_config(cli)?, args, out)
         }

@@ -131,4 +131,27 @@ fn already_merged_conflicting_and_behind_promotions_are_flagged_before_merging()
             "{branch}: {verdict:#}"
         );
     }
+
+    // The merged one is closed (its branch deleted); anything else is refused.
+    as_who(
+        home.path(),
+        &config,
+        "Dana",
+        &["close", "test:promote/done"],
+    )
+    .ok();
+    assert!(repo.repo.branch_head("promote/done").is_err());
+    let refused = as_who(
+        home.path(),
+        &config,
+        "Dana",
+        &["close", "test:promote/clash"],
+    );
+    assert_eq!(refused.code, 1);
+    assert!(
+        refused.stderr.contains("is not merged"),
+        "{}",
+        refused.stderr
+    );
+    assert!(repo.repo.branch_head("promote/clash").is_ok());
 }
