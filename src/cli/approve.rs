@@ -36,18 +36,36 @@ pub fn show(config: &Config, id: &str, out: &Output) -> anyhow::Result<()> {
         _ => None,
     };
     let verdict = open.verdict(&promotion, &me, jiff::Timestamp::now())?;
+    // The review names what must not be missed, and never passes for complete when an
+    // environment was not rendered.
+    let envs = open.diff(promotion.branch.merge_base, promotion.branch.head, None)?;
+    let warnings: Vec<String> = envs
+        .iter()
+        .flat_map(|e| e.warnings.iter().map(move |w| format!("{}: {w}", e.name)))
+        .collect();
     if out.json {
         let mut json = serde_json::to_value(&verdict)?;
+        if !warnings.is_empty() {
+            json["warnings"] = serde_json::to_value(&warnings)?;
+        }
         if let Some(detail) = &detail {
             json["github"] = serde_json::to_value(detail)?;
         }
-        return out.print_json(&json);
+        out.print_json(&json)?;
+        return super::diff::fail_unless_rendered(&envs);
     }
     let mut text = verdict_text(out, &promotion, &me, &verdict);
+    if !warnings.is_empty() {
+        text.push_str("\nwarnings:\n");
+        for warning in &warnings {
+            text.push_str(&out.paint(Style::Warn, &format!("  ⚠ {warning}\n")));
+        }
+    }
     if let Some(detail) = &detail {
         text.push_str(&pull_text(detail));
     }
-    out.print(&text)
+    out.print(&text)?;
+    super::diff::fail_unless_rendered(&envs)
 }
 
 /// What GitHub says beyond the verdict.

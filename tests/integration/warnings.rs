@@ -45,4 +45,17 @@ fn a_label_rename_that_orphans_a_service_is_a_warning_everywhere() {
         .ok()
         .stdout;
     assert!(text.contains(&format!("⚠ {expected}")), "{text}");
+    // And in the review, beside the verdict.
+    let shown = crate::common::as_who(
+        home.path(),
+        &config,
+        "Dana",
+        &["show", "test:promote/labels", "--json"],
+    )
+    .ok()
+    .json();
+    assert!(
+        shown["warnings"].to_string().contains(expected),
+        "{shown:#}"
+    );
 }
