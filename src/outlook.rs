@@ -81,7 +81,7 @@ pub enum CloseError {
     NotMerged {
         id: String,
         branch: String,
-        state: String,
+        state: &'static str,
     },
     #[error("{id} is a pull request: close it on GitHub")]
     OnGitHub { id: String },
@@ -107,10 +107,7 @@ impl OpenRepo {
             return Err(CloseError::NotMerged {
                 id: promotion.id.clone(),
                 branch: self.branch.clone(),
-                state: serde_json::to_value(outlook.state)
-                    .ok()
-                    .and_then(|v| v.as_str().map(str::to_string))
-                    .unwrap_or_default(),
+                state: outlook.flag().unwrap_or("it merges cleanly"),
             });
         }
         let branch = &promotion.branch;
@@ -121,11 +118,7 @@ impl OpenRepo {
                 new: None,
             }],
             &format!("tollgate: close {} (already merged)", promotion.id),
-            &crate::git::write::Signature {
-                name: me.name.clone(),
-                email: me.email.clone(),
-                time: now.as_second(),
-            },
+            &crate::review::signature(me, now),
         )?;
         Ok(())
     }

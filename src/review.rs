@@ -701,7 +701,8 @@ fn made_break_glass(commit: &crate::git::CommitInfo, email: &str) -> bool {
             .any(|who| who.email.eq_ignore_ascii_case(email))
 }
 
-fn signature(me: &Identity, now: jiff::Timestamp) -> Signature {
+/// `me` as git's committer at `now`.
+pub(crate) fn signature(me: &Identity, now: jiff::Timestamp) -> Signature {
     Signature {
         name: me.name.clone(),
         email: me.email.clone(),
