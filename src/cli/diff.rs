@@ -190,12 +190,15 @@ fn object_text(out: &Output, object: &ObjectDiff) -> String {
         text.push_str(&format!("      apiVersion moved: {moved}\n"));
     }
     for field in &object.fields {
-        text.push_str(&format!(
-            "      {}: {} → {}\n",
-            field.path,
-            show_value(field.old.as_ref()),
-            show_value(field.new.as_ref())
-        ));
+        let change = match field.moved {
+            Some(moved) => moved.to_string(),
+            None => format!(
+                "{} → {}",
+                show_value(field.old.as_ref()),
+                show_value(field.new.as_ref())
+            ),
+        };
+        text.push_str(&format!("      {}: {change}\n", field.path));
     }
     text.push_str(&out.diff_lines(&object.text_diff(3), "      "));
     text

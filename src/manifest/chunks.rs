@@ -21,7 +21,8 @@ use std::ops::Range;
 
 use serde_json::Value;
 
-use super::diff::{FieldChange, field_changes, push_key};
+use super::diff::{FieldChange, field_changes, key_value, push_key};
+use super::list_keys::{self, Pairing, Side, Step};
 
 /// Whether a document may be cut into entries at all: none of the YAML features that let
 /// one part's meaning depend on another's text.
@@ -679,6 +680,30 @@ impl Sides<'_, '_> {
         };
         let old_mappings = mappings(self.old, &old_items);
         let new_mappings = mappings(self.new, &new_items);
+        let field = list_keys::list_field(path);
+        if list_keys::is_keyed(field) {
+            if !old_mappings.iter().chain(&new_mappings).all(|m| *m) {
+                // Items that do not cut are paired from their parsed values.
+                field_changes(&entry_value(a)?, &entry_value(b)?, path, out);
+                return Some(());
+            }
+            let key_of = |side, index: usize, key: &str| -> Result<Option<Value>, ()> {
+                let (doc, item) = match side {
+                    Side::Old => (self.old, &old_items[index]),
+                    Side::New => (self.new, &new_items[index]),
+                };
+                let entries = mapping_entries(doc, &item.piece).ok_or(())?;
+                match entries.iter().find(|e| e.key == key) {
+                    Some(entry) => Ok(key_value(&entry_value(entry).ok_or(())?)),
+                    None => Ok(None),
+                }
+            };
+            if let Some(pairing) =
+                Pairing::new(field, old_items.len(), new_items.len(), key_of).ok()?
+            {
+                return self.keyed_changes(&pairing, &old_items, &new_items, path, out);
+            }
+        }
         if old_items.len() != new_items.len()
             && !old_mappings.iter().chain(&new_mappings).all(|m| *m)
         {
@@ -700,6 +725,42 @@ impl Sides<'_, '_> {
                         None => Some(Value::Null),
                     };
                     field_changes(&value(x)?, &value(y)?, path, out);
+                }
+            }
+            path.truncate(len);
+        }
+        Some(())
+    }
+
+    /// [`super::diff`]'s walk of two lists paired by key, over their text.
+    fn keyed_changes(
+        &self,
+        pairing: &Pairing,
+        old: &[Item<'_>],
+        new: &[Item<'_>],
+        path: &mut String,
+        out: &mut Vec<FieldChange>,
+    ) -> Option<()> {
+        let len = path.len();
+        for step in &pairing.steps {
+            match *step {
+                Step::Kept { old: o, new: n } => {
+                    path.push_str(&pairing.segment(Side::New, n));
+                    if old[o].text != new[n].text {
+                        self.mapping_changes(&old[o].piece, &new[n].piece, path, out)?;
+                    }
+                }
+                Step::Removed { old: o } => {
+                    path.push_str(&pairing.segment(Side::Old, o));
+                    field_changes(&item_value(&old[o])?, &Value::Null, path, out);
+                }
+                Step::Added { new: n } => {
+                    path.push_str(&pairing.segment(Side::New, n));
+                    field_changes(&Value::Null, &item_value(&new[n])?, path, out);
+                }
+                Step::Moved { old: o, new: n } => {
+                    path.push_str(&pairing.segment(Side::New, n));
+                    out.push(FieldChange::moved(path, o, n));
                 }
             }
             path.truncate(len);
@@ -817,6 +878,46 @@ spec:
             same_as_whole(old, new);
             same_as_whole(new, old);
         }
+    }
+
+    #[test]
+    fn keyed_lists_pair_their_items_as_the_whole_comparison_does() {
+        let old = "containers:\n- name: api\n  image: a:1\n  env:\n  - name: A\n    value: '1'\n  - name: B\n    value: '2'\n- name: proxy\n  image: p:1\n";
+        for new in [
+            // A sidecar in front, one in between, a removal, a move, a changed key.
+            "containers:\n- name: log\n  image: l:1\n- name: api\n  image: a:1\n  env:\n  - name: A\n    value: '1'\n  - name: B\n    value: '2'\n- name: proxy\n  image: p:1\n",
+            "containers:\n- name: api\n  image: a:1\n  env:\n  - name: Z\n  - name: A\n    value: '1'\n  - name: B\n    value: '3'\n- name: proxy\n  image: p:1\n",
+            "containers:\n- name: proxy\n  image: p:2\n",
+            "containers:\n- name: proxy\n  image: p:1\n- name: api\n  image: a:1\n  env:\n  - name: B\n    value: '2'\n  - name: A\n    value: '1'\n",
+            "containers:\n- name: api2\n  image: a:1\n- name: proxy\n  image: p:1\n",
+            // A key missing or repeated: by position.
+            "containers:\n- image: a:1\n- name: proxy\n  image: p:1\n",
+            "containers:\n- name: proxy\n  image: a:1\n- name: proxy\n  image: p:1\n",
+            // An item that does not cut.
+            "containers:\n- {name: log, image: l:1}\n- name: api\n  image: a:1\n- name: proxy\n  image: p:1\n",
+        ] {
+            same_as_whole(old, new);
+            same_as_whole(new, old);
+        }
+    }
+
+    #[test]
+    fn a_sidecar_added_in_front_is_one_added_container() {
+        let old = "containers:\n- name: api\n  image: a:1\n  ports:\n  - containerPort: 80\n";
+        let new = "containers:\n- name: proxy\n  image: p:1\n- name: api\n  image: a:1\n  ports:\n  - containerPort: 80\n";
+        let changes = field_changes_of(old, new).expect("cuts");
+        assert_eq!(changes.len(), 1, "{changes:?}");
+        assert_eq!(changes[0].path, "containers[name=proxy]");
+        assert_eq!(changes[0].old, None);
+        assert_eq!(changes[0].moved, None);
+    }
+
+    #[test]
+    fn a_reordered_item_is_reported_as_a_move() {
+        let old = "env:\n- name: A\n  value: '1'\n- name: B\n  value: '2'\n";
+        let new = "env:\n- name: B\n  value: '2'\n- name: A\n  value: '1'\n";
+        let changes = field_changes_of(old, new).expect("cuts");
+        assert_eq!(changes, [FieldChange::moved("env[name=A]", 0, 1)]);
     }
 
     #[test]

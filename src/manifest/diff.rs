@@ -4,10 +4,12 @@
 //! `null` and an absent key are the same value, as they are to the API server.
 
 use std::collections::{BTreeMap, HashSet};
+use std::convert::Infallible;
 
 use serde::Serialize;
 use serde_json::Value;
 
+use super::list_keys::{Pairing, Side, Step};
 use super::object::{ManifestObject, ObjectKey};
 use super::textdiff::{DiffLine, to_yaml, unified};
 
@@ -36,13 +38,52 @@ impl ChangeKind {
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct FieldChange {
-    /// `spec.template.spec.containers[0].image`, `metadata.labels["app.kubernetes.io/name"]`.
+    /// `spec.template.spec.containers[name=api].image`, `spec.rules[0].host`,
+    /// `metadata.labels["app.kubernetes.io/name"]`: list items Kubernetes merges by a key
+    /// are named by it (see [`super::list_keys`]), the others by position.
     pub path: String,
     pub old: Option<Value>,
     pub new: Option<Value>,
+    /// The item at `path` kept its value but changed its place in the list.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub moved: Option<Moved>,
+}
+
+/// Positions (0-based) of an item in the old and the new list.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct Moved {
+    pub from: usize,
+    pub to: usize,
+}
+
+/// `moved from position 2 to 0`, counting from 0 as paths do.
+impl std::fmt::Display for Moved {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "moved from position {} to {}", self.from, self.to)
+    }
 }
 
 impl FieldChange {
+    /// A value that was `old` and is now `new` (either may be absent).
+    pub fn value(path: &str, old: Option<Value>, new: Option<Value>) -> FieldChange {
+        FieldChange {
+            path: path.to_string(),
+            old,
+            new,
+            moved: None,
+        }
+    }
+
+    /// A list item that moved from position `from` to `to`.
+    pub fn moved(path: &str, from: usize, to: usize) -> FieldChange {
+        FieldChange {
+            path: path.to_string(),
+            old: None,
+            new: None,
+            moved: Some(Moved { from, to }),
+        }
+    }
+
     /// Whether this change is inside a `labels` map (or is one).
     pub fn is_label(&self) -> bool {
         let path = format!(".{}", self.path);
@@ -365,25 +406,85 @@ pub(super) fn field_changes(
                 }
             }
         }
-        (Value::Array(a), Value::Array(b))
-            if a.len() == b.len() || a.iter().chain(b).all(Value::is_object) =>
-        {
-            for index in 0..a.len().max(b.len()) {
-                path.push_str(&format!("[{index}]"));
-                field_changes(
-                    a.get(index).unwrap_or(&Value::Null),
-                    b.get(index).unwrap_or(&Value::Null),
+        (Value::Array(a), Value::Array(b)) => {
+            let pairing = Pairing::new::<Infallible>(
+                super::list_keys::list_field(path),
+                a.len(),
+                b.len(),
+                |side, index, key| {
+                    let item = match side {
+                        Side::Old => &a[index],
+                        Side::New => &b[index],
+                    };
+                    Ok(item.get(key).and_then(key_value))
+                },
+            );
+            match pairing {
+                Ok(Some(pairing)) => keyed_changes(&pairing, a, b, path, out),
+                _ if a.len() == b.len() || a.iter().chain(b).all(Value::is_object) => {
+                    for index in 0..a.len().max(b.len()) {
+                        path.push_str(&format!("[{index}]"));
+                        field_changes(
+                            a.get(index).unwrap_or(&Value::Null),
+                            b.get(index).unwrap_or(&Value::Null),
+                            path,
+                            out,
+                        );
+                        path.truncate(len);
+                    }
+                }
+                _ => out.push(FieldChange::value(
                     path,
-                    out,
-                );
-                path.truncate(len);
+                    Some(old.clone()),
+                    Some(new.clone()),
+                )),
             }
         }
-        _ => out.push(FieldChange {
-            path: path.clone(),
-            old: (!old.is_null()).then(|| old.clone()),
-            new: (!new.is_null()).then(|| new.clone()),
-        }),
+        _ => out.push(FieldChange::value(
+            path,
+            (!old.is_null()).then(|| old.clone()),
+            (!new.is_null()).then(|| new.clone()),
+        )),
+    }
+}
+
+/// A list item's key: a scalar, never null (null and absent are the same value).
+pub(super) fn key_value(value: &Value) -> Option<Value> {
+    match value {
+        Value::String(_) | Value::Number(_) | Value::Bool(_) => Some(value.clone()),
+        _ => None,
+    }
+}
+
+/// The changes between two lists whose items are paired by key.
+fn keyed_changes(
+    pairing: &Pairing,
+    old: &[Value],
+    new: &[Value],
+    path: &mut String,
+    out: &mut Vec<FieldChange>,
+) {
+    let len = path.len();
+    for step in &pairing.steps {
+        match *step {
+            Step::Kept { old: o, new: n } => {
+                path.push_str(&pairing.segment(Side::New, n));
+                field_changes(&old[o], &new[n], path, out);
+            }
+            Step::Removed { old: o } => {
+                path.push_str(&pairing.segment(Side::Old, o));
+                field_changes(&old[o], &Value::Null, path, out);
+            }
+            Step::Added { new: n } => {
+                path.push_str(&pairing.segment(Side::New, n));
+                field_changes(&Value::Null, &new[n], path, out);
+            }
+            Step::Moved { old: o, new: n } => {
+                path.push_str(&pairing.segment(Side::New, n));
+                out.push(FieldChange::moved(path, o, n));
+            }
+        }
+        path.truncate(len);
     }
 }
 
@@ -407,11 +508,11 @@ mod tests {
         assert_eq!(changed[0].change, ChangeKind::Changed);
         assert_eq!(
             changed[0].fields,
-            [FieldChange {
-                path: "spec.template.spec.containers[0].image".into(),
-                old: Some("ghcr.io/acme/api:1.4.2".into()),
-                new: Some("ghcr.io/acme/api:1.5.0".into()),
-            }]
+            [FieldChange::value(
+                "spec.template.spec.containers[name=api].image",
+                Some("ghcr.io/acme/api:1.4.2".into()),
+                Some("ghcr.io/acme/api:1.5.0".into()),
+            )]
         );
     }
 
@@ -467,11 +568,7 @@ mod tests {
 
     #[test]
     fn label_paths_are_recognised_in_every_spelling() {
-        let field = |path: &str| FieldChange {
-            path: path.into(),
-            old: None,
-            new: None,
-        };
+        let field = |path: &str| FieldChange::value(path, None, None);
         for path in [
             "metadata.labels.version",
             "metadata.labels[\"app.kubernetes.io/version\"]",

@@ -4,6 +4,7 @@
 
 pub mod chunks;
 pub mod diff;
+mod list_keys;
 pub mod object;
 pub mod parse;
 pub mod redact;

@@ -547,7 +547,7 @@ mod tests {
             [
                 "metadata.annotations.padding",
                 "spec.replicas",
-                "spec.template.spec.containers[0].image"
+                "spec.template.spec.containers[name=api].image"
             ]
         );
         assert_eq!(Summary::of(&as_text), Summary::of(&whole));

@@ -424,7 +424,7 @@ fn kubernetes_dashboard_image_bump() {
     let object = &json["environments"][0]["objects"][0];
     assert_eq!(
         object["fields"][0]["path"],
-        "spec.template.spec.containers[0].image"
+        "spec.template.spec.containers[name=kubernetes-dashboard].image"
     );
     assert_eq!(object["fields"][0]["old"], "kubernetesui/dashboard:v2.6.1");
     assert_eq!(object["fields"][0]["new"], "kubernetesui/dashboard:v2.7.0");

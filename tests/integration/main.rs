@@ -13,6 +13,7 @@ mod github_audit;
 mod history;
 mod hostile_text;
 mod kube_api;
+mod list_items;
 mod outlook;
 mod reconcile;
 mod rollback;

@@ -92,7 +92,7 @@ fn already_merged_conflicting_and_behind_promotions_are_flagged_before_merging()
     let onto_tip = diff["merge"]["onto_tip"].to_string();
     assert!(onto_tip.contains("spec.minReadySeconds"), "{diff:#}");
     assert!(
-        !onto_tip.contains("containers[0].image"),
+        !onto_tip.contains("].image"),
         "the tip's own image is not a change: {diff:#}"
     );
     let text = as_who(

@@ -61,6 +61,11 @@ enum Edit {
     Duplicate {
         line: usize,
     },
+    /// The sequence item starting at or after `line` changes places with the next item
+    /// of its list (a move, when the list is keyed).
+    Swap {
+        line: usize,
+    },
     /// What follows `key:` becomes a block scalar header, with content lines at `at`
     /// columns past the line's own indentation.
     Block {
@@ -77,6 +82,7 @@ fn edit() -> impl Strategy<Value = Edit> {
         1 => (any::<usize>(), -2i8..=2).prop_map(|(line, by)| Edit::Indent { line, by }),
         1 => any::<usize>().prop_map(|line| Edit::Delete { line }),
         1 => any::<usize>().prop_map(|line| Edit::Duplicate { line }),
+        2 => any::<usize>().prop_map(|line| Edit::Swap { line }),
         3 => (any::<usize>(), 0..HEADERS.len(), 1usize..7, 1usize..3)
             .prop_map(|(line, header, at, lines)| Edit::Block { line, header, at, lines }),
     ]
@@ -117,6 +123,7 @@ fn mutate(seed: &str, edits: &[Edit]) -> String {
                 let copy = lines[line % n].clone();
                 lines.insert(line % n, copy);
             }
+            Edit::Swap { line } => swap_items(&mut lines, line % n),
             Edit::Block {
                 line,
                 header,
@@ -144,6 +151,31 @@ fn mutate(seed: &str, edits: &[Edit]) -> String {
     let mut text = lines.join("\n");
     text.push('\n');
     text
+}
+
+fn indent_of(line: &str) -> usize {
+    line.len() - line.trim_start_matches(' ').len()
+}
+
+/// Swap the first sequence item starting at or after `from` with the item after it.
+fn swap_items(lines: &mut [String], from: usize) {
+    let is_item = |line: &str| line.trim_start_matches(' ').starts_with("- ");
+    let Some(start) = (from..lines.len()).find(|i| is_item(&lines[*i])) else {
+        return;
+    };
+    let column = indent_of(&lines[start]);
+    // An item runs until the next line at or left of its dash.
+    let end_of = |begin: usize| {
+        (begin + 1..lines.len())
+            .find(|i| !lines[*i].trim().is_empty() && indent_of(&lines[*i]) <= column)
+            .unwrap_or(lines.len())
+    };
+    let middle = end_of(start);
+    if middle == lines.len() || indent_of(&lines[middle]) != column || !is_item(&lines[middle]) {
+        return;
+    }
+    let end = end_of(middle);
+    lines[start..end].rotate_left(middle - start);
 }
 
 /// The changes the whole parsed values give, when both sides parse.
@@ -180,4 +212,17 @@ proptest! {
             prop_assert_eq!(fast, expected, "\n--- old\n{}\n--- new\n{}", old, new);
         }
     }
+}
+
+#[test]
+fn the_swap_edit_gives_moves_to_compare() {
+    let seed = SEEDS[0];
+    let line = seed
+        .lines()
+        .position(|l| l.contains("- name: LOG_LEVEL"))
+        .expect("the seed has an env list");
+    let new = mutate(seed, &[Edit::Swap { line }]);
+    let changes = field_changes_of(seed, &new).expect("cuts");
+    assert_eq!(whole(seed, &new), Some(changes.clone()));
+    assert!(changes.iter().any(|c| c.moved.is_some()), "{changes:?}");
 }

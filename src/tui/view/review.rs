@@ -228,12 +228,16 @@ fn draw_object(frame: &mut Frame, p: &ReviewState, object: &ObjectView, theme: T
             Some(serde_json::Value::String(s)) => s.replace('\n', "⏎"),
             Some(other) => other.to_string(),
         };
-        lines.push(Line::from(vec![
-            Span::styled(format!("{}: ", field.path), theme.bold()),
-            Span::styled(show(&field.old), theme.removed()),
-            Span::raw(" → "),
-            Span::styled(show(&field.new), theme.added()),
-        ]));
+        let mut line = vec![Span::styled(format!("{}: ", field.path), theme.bold())];
+        match field.moved {
+            Some(moved) => line.push(Span::styled(moved.to_string(), theme.renamed())),
+            None => line.extend([
+                Span::styled(show(&field.old), theme.removed()),
+                Span::raw(" → "),
+                Span::styled(show(&field.new), theme.added()),
+            ]),
+        }
+        lines.push(Line::from(line));
     }
     if !lines.is_empty() {
         lines.push(Line::raw(""));
