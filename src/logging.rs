@@ -130,7 +130,8 @@ fn open_private(path: &Path) -> std::io::Result<File> {
     options.open(path)
 }
 
-fn create_private_dir(dir: &Path) -> std::io::Result<()> {
+/// A folder only its owner may read and enter (made so if it was not).
+pub(crate) fn create_private_dir(dir: &Path) -> std::io::Result<()> {
     #[cfg(unix)]
     {
         use std::os::unix::fs::{DirBuilderExt, PermissionsExt};

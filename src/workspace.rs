@@ -14,7 +14,7 @@ use crate::manifest::parse::ManifestIssue;
 use crate::manifest::{ChangeKind, ManifestObject, RenderedDiff, Summary, diff_objects};
 use crate::policy::POLICY_PATH;
 use crate::raw_diff::{FileDiff, raw_diff};
-use crate::render::{RenderError, RenderStatus, inputs_of, render};
+use crate::render::{RenderCache, RenderError, RenderStatus, inputs_of, render_cached};
 
 #[derive(Debug, thiserror::Error)]
 pub enum WorkspaceError {
@@ -70,6 +70,8 @@ pub struct OpenRepo {
     pub branch: String,
     /// For a GitHub repository: the API side, and its open pull requests as of opening.
     pub github: Option<GitHubSide>,
+    /// Renders for showing, kept for the next look (shared by every handle).
+    pub renders: std::sync::Arc<RenderCache>,
 }
 
 impl OpenRepo {
@@ -86,6 +88,7 @@ impl OpenRepo {
             repo,
             branch,
             github: None,
+            renders: std::sync::Arc::new(RenderCache::for_user()),
         })
     }
 
@@ -101,6 +104,7 @@ impl OpenRepo {
             repo: self.repo.handle(),
             branch: self.branch.clone(),
             github: None,
+            renders: self.renders.clone(),
         }
     }
 
@@ -275,10 +279,11 @@ impl OpenRepo {
         new_envs: &[Environment],
         new_tree: ObjectId,
     ) -> Result<EnvironmentDiff, WorkspaceError> {
+        let renders = &*self.renders;
         let side = |repo: &Repo, envs: &[Environment], tree| -> Result<Side, WorkspaceError> {
             match envs.iter().find(|e| e.name == name) {
                 None => Ok(Side::default()),
-                Some(env) => match render(repo, tree, env) {
+                Some(env) => match render_cached(repo, tree, env, renders) {
                     Ok(r) => Ok(Side {
                         objects: r.objects,
                         issues: r.issues,

@@ -114,7 +114,7 @@ fn closes_on_its_line(inline: &str) -> bool {
 pub const FAST_YAML_ENV: &str = "TOLLGATE_FAST_YAML";
 
 /// Whether documents may be cut (see [`FAST_YAML_ENV`]); read once.
-fn fast_path_enabled() -> bool {
+pub fn fast_path_enabled() -> bool {
     static ENABLED: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
     *ENABLED.get_or_init(|| {
         !std::env::var(FAST_YAML_ENV).is_ok_and(|v| {

@@ -9,6 +9,7 @@ pub mod object;
 pub mod parse;
 pub mod redact;
 pub mod scope;
+pub mod stored;
 pub mod summary;
 pub mod textdiff;
 pub mod warnings;

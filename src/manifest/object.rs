@@ -182,6 +182,15 @@ impl ManifestObject {
         self.indexed().map(super::chunks::Indexed::text)
     }
 
+    /// What was read of a document kept as text when it was split: its `apiVersion`,
+    /// `kind` and `metadata`.
+    pub(crate) fn header(&self) -> Option<&Value> {
+        match &self.body {
+            Body::Parsed(_) => None,
+            Body::Text { header, .. } => Some(header),
+        }
+    }
+
     /// The document's text and line index, for an object kept as text.
     pub(crate) fn indexed(&self) -> Option<&super::chunks::Indexed> {
         match &self.body {

@@ -3,14 +3,14 @@
 //! file and line and does not hide the objects of the others. Empty and comment-only
 //! documents are skipped; `*List` kinds are expanded into their items.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use super::object::{ManifestObject, ObjectKey, Origin, group_of};
 use super::redact::redact_secret;
 
 /// Something wrong with one document or file; the rest still parses.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ManifestIssue {
     pub file: String,
     /// 1-based; 0 when the problem is with the whole file.

@@ -14,11 +14,43 @@ use crate::git::Repo;
 use crate::manifest::parse::{ManifestIssue, Secrets, parse_file};
 
 /// The program that renders kustomizations here, and the arguments before the folder.
-fn kustomize_command() -> Option<(PathBuf, &'static [&'static str])> {
-    if let Some(kubectl) = find_on_path("kubectl") {
-        return Some((kubectl, &["kustomize"]));
+pub struct Program {
+    pub path: PathBuf,
+    args: &'static [&'static str],
+}
+
+impl Program {
+    /// `kubectl kustomize` when kubectl is on PATH, else `kustomize build`.
+    pub fn find() -> Option<Program> {
+        if let Some(kubectl) = find_on_path("kubectl") {
+            return Some(Program {
+                path: kubectl,
+                args: &["kustomize"],
+            });
+        }
+        find_on_path("kustomize").map(|path| Program {
+            path,
+            args: &["build"],
+        })
     }
-    find_on_path("kustomize").map(|k| (k, &["build"][..]))
+
+    /// What tells this program apart from another build of it: its path, size and
+    /// modification time (asking it for its version would cost a run).
+    pub fn identity(&self) -> String {
+        let meta = std::fs::metadata(&self.path).ok();
+        let modified = meta
+            .as_ref()
+            .and_then(|m| m.modified().ok())
+            .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+            .map(|d| d.as_nanos());
+        format!(
+            "{} {} {:?} {:?}",
+            self.path.display(),
+            self.args.join(" "),
+            meta.map(|m| m.len()),
+            modified
+        )
+    }
 }
 
 fn find_on_path(program: &str) -> Option<PathBuf> {
@@ -28,16 +60,9 @@ fn find_on_path(program: &str) -> Option<PathBuf> {
         .find(|candidate| candidate.is_file())
 }
 
-pub fn render(
-    repo: &Repo,
-    tree: ObjectId,
-    env: &Environment,
-    secrets: Secrets,
-) -> Result<Rendered, RenderError> {
-    let io = |source| RenderError::Io {
-        env: env.name.clone(),
-        source,
-    };
+/// The closure `env`'s kustomization reads at `tree`, refused when it leaves the
+/// repository.
+pub fn closure_of(repo: &Repo, tree: ObjectId, env: &Environment) -> Result<Closure, RenderError> {
     let mut closure = Closure::default();
     closure.visit_dir(repo, tree, &env.path)?;
     // Climbing out of the temp dir the closure is written to reaches the machine's own
@@ -49,6 +74,29 @@ pub fn render(
             reference: escape.reference.clone(),
         });
     }
+    Ok(closure)
+}
+
+/// The program to render with, or why there is none.
+pub fn program_for(env: &Environment) -> Result<Program, RenderError> {
+    Program::find().ok_or_else(|| RenderError::NoKustomize {
+        env: env.name.clone(),
+    })
+}
+
+/// Render `closure` (of `env` at `tree`) with `program`.
+pub fn render(
+    repo: &Repo,
+    tree: ObjectId,
+    env: &Environment,
+    closure: &Closure,
+    program: &Program,
+    secrets: Secrets,
+) -> Result<Rendered, RenderError> {
+    let io = |source| RenderError::Io {
+        env: env.name.clone(),
+        source,
+    };
     let mut rendered = Rendered::default();
     for dir in &closure.missing {
         rendered.issues.push(ManifestIssue {
@@ -58,28 +106,26 @@ pub fn render(
                 .into(),
         });
     }
-    let (program, args) = kustomize_command().ok_or_else(|| RenderError::NoKustomize {
-        env: env.name.clone(),
-    })?;
-
     let workdir = tempfile::Builder::new()
         .prefix("tollgate-render-")
         .tempdir()
         .map_err(io)?;
-    materialise(repo, tree, &closure, workdir.path()).map_err(|e| match e {
+    materialise(repo, tree, closure, workdir.path()).map_err(|e| match e {
         Materialise::Git(g) => RenderError::Git(g),
         Materialise::Io(e) => io(e),
     })?;
 
-    let output = Command::new(&program)
-        .args(args)
+    let output = Command::new(&program.path)
+        .args(program.args)
         .arg(workdir.path().join(&env.path))
         .env_remove("KUBECONFIG")
         .output()
         .map_err(io)?;
+    let args = program.args;
     let program_name = format!(
         "{} {}",
         program
+            .path
             .file_name()
             .map(|n| n.to_string_lossy())
             .unwrap_or_default(),

@@ -4,6 +4,7 @@
 //! `kubectl kustomize` or `kustomize build`. Also knows which paths a render reads
 //! (its *inputs*), which is what an environment's history is made of.
 
+pub mod cache;
 pub mod inputs;
 pub mod kustomize;
 pub mod status;
@@ -16,7 +17,9 @@ use crate::git::{GitError, Repo};
 use crate::manifest::parse::{ParsedManifests, Secrets, parse_file};
 use crate::manifest::scope::assign_namespaces;
 
-pub use inputs::{Inputs, inputs_of};
+pub use cache::{KeyBuilder, RenderCache, RenderKey};
+pub use inputs::{Closure, Inputs, inputs_of};
+use kustomize::Program;
 pub use status::{RenderState, RenderStatus};
 
 #[derive(Debug, thiserror::Error)]
@@ -54,22 +57,117 @@ pub fn is_manifest_file(path: &str) -> bool {
     path.ends_with(".yaml") || path.ends_with(".yml")
 }
 
-/// Render `env` as it is in `tree`.
+/// Render `env` as it is in `tree`, afresh: for what decides (the digests an approval
+/// pins, a verdict's render problems). What is only shown goes through
+/// [`render_cached`].
 ///
 /// An environment whose folder does not exist at `tree` renders to nothing: that is
 /// what it deploys there, and it lets a diff show the environment being created.
 pub fn render(repo: &Repo, tree: ObjectId, env: &Environment) -> Result<Rendered, RenderError> {
-    render_with(repo, tree, env, Secrets::Redact)
+    render_with(repo, tree, env, Secrets::Redact, None)
 }
 
 /// [`render`] with Secret values kept, for applying to a cluster only (see
-/// [`Secrets::Keep`]).
+/// [`Secrets::Keep`]). Never cached.
 pub fn render_for_apply(
     repo: &Repo,
     tree: ObjectId,
     env: &Environment,
 ) -> Result<Rendered, RenderError> {
-    render_with(repo, tree, env, Secrets::Keep)
+    render_with(repo, tree, env, Secrets::Keep, None)
+}
+
+/// [`render`] through `cache`, for showing: a render whose inputs were rendered before
+/// (by this process or an earlier one) is not made again.
+pub fn render_cached(
+    repo: &Repo,
+    tree: ObjectId,
+    env: &Environment,
+    cache: &RenderCache,
+) -> Result<Rendered, RenderError> {
+    render_with(repo, tree, env, Secrets::Redact, Some(cache))
+}
+
+/// What one render runs, found before it runs: enough to key it.
+enum Prepared {
+    Plain { folder: ObjectId },
+    Kustomize { closure: Closure, program: Program },
+}
+
+impl Prepared {
+    fn new(
+        repo: &Repo,
+        tree: ObjectId,
+        env: &Environment,
+        folder: ObjectId,
+    ) -> Result<Prepared, RenderError> {
+        Ok(match env.renderer {
+            Renderer::Plain => Prepared::Plain { folder },
+            Renderer::Kustomize => Prepared::Kustomize {
+                closure: kustomize::closure_of(repo, tree, env)?,
+                program: kustomize::program_for(env)?,
+            },
+        })
+    }
+
+    /// Everything the render reads: the same key, the same objects.
+    fn key(&self, repo: &Repo, tree: ObjectId, env: &Environment) -> Result<RenderKey, GitError> {
+        let id = |path: &str| -> Result<String, GitError> {
+            Ok(repo
+                .entry_at(tree, path)?
+                .map_or_else(|| "-".to_string(), |id| id.to_string()))
+        };
+        let mut key = KeyBuilder::new()
+            .part("renderer", &format!("{:?}", env.renderer))
+            .part("path", &env.path)
+            .part(
+                "fast-yaml",
+                &crate::manifest::chunks::fast_path_enabled().to_string(),
+            );
+        match self {
+            Prepared::Plain { folder } => key = key.part("folder", &folder.to_string()),
+            Prepared::Kustomize { closure, program } => {
+                key = key.part("program", &program.identity());
+                // A folder's own files are written for kustomize, the named files too.
+                for dir in &closure.dirs {
+                    key = key.part("dir", &format!("{dir} {}", id(dir)?));
+                }
+                for file in &closure.files {
+                    key = key.part("file", &format!("{file} {}", id(file)?));
+                }
+                for dir in &closure.missing {
+                    key = key.part("missing", dir);
+                }
+            }
+        }
+        Ok(key.finish())
+    }
+
+    fn run(
+        &self,
+        repo: &Repo,
+        tree: ObjectId,
+        env: &Environment,
+        secrets: Secrets,
+    ) -> Result<Rendered, RenderError> {
+        let started = std::time::Instant::now();
+        let rendered = match self {
+            Prepared::Plain { .. } => render_plain(repo, tree, env, secrets)?,
+            Prepared::Kustomize { closure, program } => {
+                kustomize::render(repo, tree, env, closure, program, secrets)?
+            }
+        };
+        tracing::debug!(
+            repo = %repo.name,
+            env = %env.name,
+            %tree,
+            objects = rendered.objects.len(),
+            issues = rendered.issues.len(),
+            elapsed_ms = started.elapsed().as_millis() as u64,
+            "rendered"
+        );
+        Ok(rendered)
+    }
 }
 
 fn render_with(
@@ -77,25 +175,21 @@ fn render_with(
     tree: ObjectId,
     env: &Environment,
     secrets: Secrets,
+    cache: Option<&RenderCache>,
 ) -> Result<Rendered, RenderError> {
-    if repo.entry_at(tree, &env.path)?.is_none() {
+    let Some(folder) = repo.entry_at(tree, &env.path)? else {
         return Ok(Rendered::default());
-    }
-    let started = std::time::Instant::now();
-    let mut rendered = match env.renderer {
-        Renderer::Plain => render_plain(repo, tree, env, secrets)?,
-        Renderer::Kustomize => kustomize::render(repo, tree, env, secrets)?,
+    };
+    let prepared = Prepared::new(repo, tree, env, folder)?;
+    let mut rendered = match cache {
+        // Only renders for people to read are kept: their Secret values are fingerprints.
+        Some(cache) if secrets == Secrets::Redact => {
+            let key = prepared.key(repo, tree, env)?;
+            cache.get_or_render(&key, || prepared.run(repo, tree, env, secrets))?
+        }
+        _ => prepared.run(repo, tree, env, secrets)?,
     };
     assign_namespaces(&mut rendered.objects, env.namespace.as_deref());
-    tracing::debug!(
-        repo = %repo.name,
-        env = %env.name,
-        %tree,
-        objects = rendered.objects.len(),
-        issues = rendered.issues.len(),
-        elapsed_ms = started.elapsed().as_millis() as u64,
-        "rendered"
-    );
     Ok(rendered)
 }
 

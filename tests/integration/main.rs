@@ -16,6 +16,7 @@ mod kube_api;
 mod list_items;
 mod outlook;
 mod reconcile;
+mod render_cache;
 mod rollback;
 
 mod secrets;

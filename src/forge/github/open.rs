@@ -202,6 +202,7 @@ impl OpenRepo {
                 viewer: OnceLock::new(),
                 reviews: Mutex::new(HashMap::new()),
             }),
+            renders: std::sync::Arc::new(crate::render::RenderCache::for_user()),
         })
     }
 

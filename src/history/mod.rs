@@ -19,10 +19,13 @@ use crate::environment::Environment;
 use crate::git::walk::Step;
 use crate::git::{CommitInfo, GitError, GixContext};
 use crate::history_index::{HistoryIndex, index_path};
-use crate::manifest::{ChangeKind, ManifestObject, ObjectKey, diff_objects};
+use crate::manifest::{ChangeKind, ObjectKey};
 use crate::policy::POLICY_ENVIRONMENT;
-use crate::render::{Inputs, inputs_of, render};
+use crate::render::{Inputs, inputs_of};
 use crate::workspace::{OpenRepo, WorkspaceError, unknown_environment};
+
+mod rendered;
+use rendered::{Candidate, Feed};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum HistoryMode {
@@ -488,7 +491,6 @@ struct Walker<'a> {
     mode: HistoryMode,
     tracked: Vec<Tracked>,
     render_envs: Vec<Environment>,
-    render_cache: RenderCache,
     /// Stop before this commit, once someone says which (the other half of a split walk
     /// starts there); set when the walk did stop there.
     stop_before: Option<&'a Mutex<Option<ObjectId>>>,
@@ -523,14 +525,13 @@ impl<'a> Walker<'a> {
                 })
                 .collect::<Result<_, GitError>>()?,
             render_envs: all,
-            render_cache: RenderCache::default(),
             stop_before: None,
             stopped: false,
         })
     }
 
     /// Walk from `tip` (not past `hidden`), newest first, and report each commit that
-    /// changed a tracked environment.
+    /// changed a tracked environment (in `Rendered` mode: whose objects changed).
     fn scan(
         &mut self,
         tip: ObjectId,
@@ -544,7 +545,20 @@ impl<'a> Walker<'a> {
         std::thread::scope(|scope| {
             scope.spawn(move || walk_steps(&producer, tip, hidden, first_parent, steps));
             // The receiver goes when the consumer returns, which ends the producer's walk.
-            self.consume(received, on_touched)
+            if self.mode == HistoryMode::Rendered {
+                let envs = self.render_envs.clone();
+                rendered::judge_in_order(
+                    open,
+                    &envs,
+                    rendered::render_jobs(),
+                    |feed| self.consume(received, feed),
+                    on_touched,
+                )
+            } else {
+                self.consume(received, &mut |c: Candidate| {
+                    on_touched(c.id, c.touched, Vec::new())
+                })
+            }
         })
     }
 
@@ -553,7 +567,7 @@ impl<'a> Walker<'a> {
     fn consume(
         &mut self,
         received: std::sync::mpsc::Receiver<Result<Vec<Step>, GitError>>,
-        on_touched: &mut OnTouched<'_>,
+        feed: &mut Feed<'_>,
     ) -> Result<(), GitError> {
         let open = self.open;
         let mut previous_parent: Option<TreeEntries> = None;
@@ -605,30 +619,13 @@ impl<'a> Walker<'a> {
                     continue;
                 }
 
-                let mut objects = Vec::new();
-                if self.mode == HistoryMode::Rendered {
-                    let mut kept = Vec::new();
-                    for name in touched {
-                        let Some(env) = self.render_envs.iter().find(|e| e.name == name) else {
-                            continue;
-                        };
-                        let (changes, render_error) =
-                            self.render_cache.changes(open, env, parent_tree, tree)?;
-                        if !changes.is_empty() || render_error.is_some() {
-                            objects.push(EnvironmentObjects {
-                                environment: name.clone(),
-                                changes,
-                                render_error,
-                            });
-                            kept.push(name);
-                        }
-                    }
-                    touched = kept;
-                    if touched.is_empty() {
-                        continue;
-                    }
-                }
-                if on_touched(id, touched, objects)?.is_break() {
+                let candidate = Candidate {
+                    id,
+                    touched,
+                    parent_tree,
+                    tree,
+                };
+                if feed(candidate)?.is_break() {
                     return Ok(());
                 }
             }
@@ -673,76 +670,5 @@ fn walk_steps(
     };
     if let Err(e) = walk() {
         let _ = steps.send(Err(e));
-    }
-}
-
-/// Renders of recent trees: walking newest first, a commit's parent is usually the next
-/// commit looked at, so its render is needed twice.
-/// An environment's objects at one tree, or why it could not be rendered.
-type RenderOutcome = Result<Vec<ManifestObject>, String>;
-
-#[derive(Default)]
-struct RenderCache {
-    recent: Vec<((String, ObjectId), RenderOutcome)>,
-}
-
-impl RenderCache {
-    fn rendered(
-        &mut self,
-        open: &OpenRepo,
-        env: &Environment,
-        tree: ObjectId,
-    ) -> Result<RenderOutcome, GitError> {
-        let key = (env.name.clone(), tree);
-        if let Some((_, value)) = self.recent.iter().find(|(k, _)| *k == key) {
-            return Ok(value.clone());
-        }
-        // The environment as it was at this tree: a folder that became a kustomization
-        // (or stopped being one) renders the way it was laid out then, as `diff` does.
-        let here = crate::environment::environments_at(
-            &open.repo,
-            tree,
-            open.config.environments.as_deref(),
-        )?
-        .into_iter()
-        .find(|e| e.name == env.name);
-        let value = match here {
-            // Not there yet (or any more): nothing is deployed.
-            None => Ok(Vec::new()),
-            Some(here) => match render(&open.repo, tree, &here) {
-                Ok(r) => Ok(r.objects),
-                Err(crate::render::RenderError::Git(e)) => return Err(e),
-                Err(e) => Err(e.to_string()),
-            },
-        };
-        if self.recent.len() >= 8 {
-            let _oldest = self.recent.remove(0);
-        }
-        self.recent.push((key, value.clone()));
-        Ok(value)
-    }
-
-    fn changes(
-        &mut self,
-        open: &OpenRepo,
-        env: &Environment,
-        old_tree: ObjectId,
-        new_tree: ObjectId,
-    ) -> Result<(Vec<ObjectChange>, Option<String>), GitError> {
-        let old = self.rendered(open, env, old_tree)?;
-        let new = self.rendered(open, env, new_tree)?;
-        match (old, new) {
-            (Ok(old), Ok(new)) => Ok((
-                diff_objects(old, new)
-                    .changed()
-                    .map(|o| ObjectChange {
-                        key: o.key.clone(),
-                        change: o.change,
-                    })
-                    .collect(),
-                None,
-            )),
-            (Err(e), _) | (_, Err(e)) => Ok((Vec::new(), Some(e))),
-        }
     }
 }
