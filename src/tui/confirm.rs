@@ -14,6 +14,8 @@ pub struct Dialog {
     pub verdict: Loading<Box<Verdict>>,
     /// `None` until confirmed; then loading, then what happened.
     pub outcome: Option<Loading<String>>,
+    /// The review's warnings, repeated where the decision is taken.
+    pub warnings: Vec<String>,
 }
 
 impl Dialog {
@@ -40,6 +42,10 @@ impl App {
             return Vec::new();
         }
         let id = review.header.id.clone();
+        let warnings = match &review.detail {
+            Loading::Ready(detail) => detail.warnings.clone(),
+            _ => Vec::new(),
+        };
         let request = self.request();
         self.dialog = Some(Dialog {
             action,
@@ -47,6 +53,7 @@ impl App {
             request,
             verdict: Loading::Loading,
             outcome: None,
+            warnings,
         });
         vec![Command::LoadVerdict { request, id }]
     }

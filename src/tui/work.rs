@@ -179,6 +179,9 @@ pub struct ReviewDetail {
     pub files: Vec<FileView>,
     /// Unreadable documents and failed renders, per environment.
     pub problems: Vec<String>,
+    /// Changes a reviewer must not miss (`env: deletes Namespace/shop`), also among the
+    /// problems; the approve and merge dialogs repeat them.
+    pub warnings: Vec<String>,
 }
 
 /// An environment in the environments view.
@@ -671,6 +674,12 @@ fn create_undo(
     })
 }
 
+fn warnings_of(envs: &[EnvironmentDiff]) -> Vec<String> {
+    envs.iter()
+        .flat_map(|env| env.warnings.iter().map(|w| format!("{}: {w}", env.name)))
+        .collect()
+}
+
 fn objects_of(envs: &[EnvironmentDiff]) -> (Vec<ObjectView>, Vec<String>) {
     let mut objects = Vec::new();
     let mut problems = Vec::new();
@@ -761,6 +770,7 @@ fn load_promotion(config: &Config, id: &str) -> anyhow::Result<ReviewDetail> {
         commits,
         objects,
         problems,
+        warnings: warnings_of(&envs),
     })
 }
 
@@ -800,6 +810,7 @@ fn load_commit(config: &Config, repo: &str, sha: &str) -> anyhow::Result<ReviewD
         commits: vec![commit],
         objects,
         problems,
+        warnings: warnings_of(&envs),
     })
 }
 

@@ -822,3 +822,38 @@ fn load_request(commands: &[tollgate::tui::work::Command], name: &str) -> u64 {
         })
         .expect("a load per repo")
 }
+
+#[test]
+fn the_approve_and_merge_dialogs_repeat_the_reviews_warnings() {
+    let home = TempDir::new().expect("temp dir");
+    let mut repo = crate::common::EnvRepoBuilder::new(&home.path().join("env.git"));
+    repo.commit_files(
+        &[("envs/prod/api.yaml", &crate::common::deployment("1.0", 2))],
+        "Alice",
+        "start",
+    );
+    repo.branch(
+        "promote/pause",
+        &[("envs/prod/api.yaml", &crate::common::deployment("1.0", 0))],
+        "Bob",
+        "Pause the api",
+    );
+    let config = Config::load(&repo.write_config(home.path(), "")).expect("config");
+    let (app, commands) = fixture_with(config.clone(), 100, 30);
+    let mut f = Fixture {
+        _home: home,
+        config,
+        app,
+    };
+    settle(&f.config, &mut f.app, commands);
+    press(&mut f, "⏎");
+    for action in ["a", "m"] {
+        press(&mut f, action);
+        let shown = screen(&f.app, 100, 30);
+        assert!(
+            shown.contains("warnings") && shown.contains("⚠ prod: ") && shown.contains("to 0"),
+            "{shown}"
+        );
+        press(&mut f, "⎋");
+    }
+}

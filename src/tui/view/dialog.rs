@@ -45,6 +45,14 @@ pub fn draw(frame: &mut Frame, app: &App, dialog: &Dialog, theme: Theme) {
                     env.name, env.valid, env.required
                 )));
             }
+            if dialog.action != crate::tui::work::ReviewAction::Unapprove
+                && !dialog.warnings.is_empty()
+            {
+                lines.push(Line::styled("warnings", theme.warn()));
+                for warning in &dialog.warnings {
+                    lines.push(Line::styled(format!("  ⚠ {warning}"), theme.warn()));
+                }
+            }
             let refusals = match dialog.action {
                 crate::tui::work::ReviewAction::Approve => &verdict.approve_refusals,
                 crate::tui::work::ReviewAction::Merge => &verdict.merge_refusals,
