@@ -169,10 +169,12 @@ impl ManifestObject {
     /// The object's `spec`, enough of it to read `keys` from: for an object kept as
     /// text only those entries are parsed (a CRD's scope without its schema).
     pub fn spec(&self, keys: &[&str]) -> Option<std::borrow::Cow<'_, Value>> {
-        match self.indexed() {
-            Some(text) => {
-                super::chunks::entries_under(text, "spec", keys).map(std::borrow::Cow::Owned)
-            }
+        // A piece that does not cut on its own is read from the whole parse.
+        match self
+            .indexed()
+            .and_then(|text| super::chunks::entries_under(text, "spec", keys))
+        {
+            Some(spec) => Some(std::borrow::Cow::Owned(spec)),
             None => self.value().get("spec").map(std::borrow::Cow::Borrowed),
         }
     }

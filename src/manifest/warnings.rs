@@ -77,18 +77,27 @@ fn is_pinned(image: &str) -> bool {
 /// Services whose selector matched a pod template of the environment before and
 /// matches none now, and workloads whose own selector no longer matches their pods.
 fn selector_warnings(diff: &RenderedDiff) -> Vec<String> {
-    let side = |new: bool| -> Vec<(&ObjectDiff, &Value)> {
+    // Only the selectors and pod templates of Services and workloads are read: the rest
+    // of an environment (a CRD's schema) is not parsed for this.
+    let pods_touched = touches_pods(diff);
+    let side = |new: bool| -> Vec<(&ObjectDiff, Value)> {
         diff.objects
             .iter()
+            .filter(|o| {
+                let kind = o.key.kind.as_str();
+                WORKLOADS.contains(&kind)
+                    || (kind == "Service" && (pods_touched || o.change != ChangeKind::Unchanged))
+            })
             .filter_map(|o| {
                 let object = if new { o.new.as_ref() } else { o.old.as_ref() }?;
-                Some((o, object.value()))
+                let spec = object.spec(&["selector", "template"])?.into_owned();
+                Some((o, serde_json::json!({ "spec": spec })))
             })
             .collect()
     };
     let (old, new) = (side(false), side(true));
     let templates =
-        |objects: &[(&ObjectDiff, &Value)]| -> Vec<(Option<String>, BTreeMap<String, String>)> {
+        |objects: &[(&ObjectDiff, Value)]| -> Vec<(Option<String>, BTreeMap<String, String>)> {
             objects
                 .iter()
                 .filter(|(o, _)| WORKLOADS.contains(&o.key.kind.as_str()))
@@ -111,7 +120,7 @@ fn selector_warnings(diff: &RenderedDiff) -> Vec<String> {
     let mut out = Vec::new();
     for (object, value) in &new {
         // Only what this change touched can have broken here.
-        if object.change == ChangeKind::Unchanged && !touches_pods(diff) {
+        if object.change == ChangeKind::Unchanged && !pods_touched {
             continue;
         }
         let namespace = &object.key.namespace;
