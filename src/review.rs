@@ -27,6 +27,27 @@ pub enum ReviewError {
         action: &'static str,
         reasons: Vec<String>,
     },
+    #[error(
+        "{id} moved since it was reviewed: its head is {head}, not the {expected} you named; nothing was written. Review the new head (`tollgate show {id}`) and act on it"
+    )]
+    Moved {
+        id: String,
+        expected: String,
+        head: String,
+    },
+}
+
+/// Refuse to act on `promotion` unless its head is still `expected` (when one is given):
+/// what is approved or merged is what was reviewed, not what was pushed since.
+fn still_at(promotion: &Promotion, expected: Option<ObjectId>) -> Result<(), ReviewError> {
+    match expected {
+        Some(expected) if expected != promotion.branch.head => Err(ReviewError::Moved {
+            id: promotion.id.clone(),
+            expected: crate::text::short(&expected.to_string()).to_string(),
+            head: crate::text::short(&promotion.branch.head.to_string()).to_string(),
+        }),
+        _ => Ok(()),
+    }
 }
 
 impl From<crate::git::GitError> for ReviewError {
@@ -269,11 +290,13 @@ impl OpenRepo {
     pub fn approve(
         &self,
         promotion: &Promotion,
+        expected_head: Option<ObjectId>,
         me: &Identity,
         comment: Option<String>,
         acknowledge_unrendered: bool,
         now: jiff::Timestamp,
     ) -> Result<Verdict, ReviewError> {
+        still_at(promotion, expected_head)?;
         let me = &self.actor(me)?;
         let verdict = self.verdict(promotion, me, now)?;
         let allowed = match acknowledge_unrendered {
@@ -374,10 +397,12 @@ impl OpenRepo {
     pub fn merge(
         &self,
         promotion: &Promotion,
+        expected_head: Option<ObjectId>,
         me: &Identity,
         break_glass: Option<&str>,
         now: jiff::Timestamp,
     ) -> Result<Merged, ReviewError> {
+        still_at(promotion, expected_head)?;
         let refuse = |reasons: Vec<String>| ReviewError::Refused {
             action: "merge",
             reasons,

@@ -1,6 +1,11 @@
 //! Small text helpers shared by the CLI and the TUI: cutting to a width, ages, and errors
 //! with their causes.
 
+/// A commit id as people read it: its first 10 characters.
+pub fn short(sha: &str) -> &str {
+    sha.get(..10).unwrap_or(sha)
+}
+
 /// How many terminal columns `text` takes (a CJK character takes two).
 pub fn display_width(text: &str) -> usize {
     unicode_width::UnicodeWidthStr::width(text)

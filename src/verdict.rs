@@ -12,6 +12,7 @@ use crate::outlook::{MergeOutlook, MergeState};
 use crate::policy::{Policy, PolicyError, Rules};
 use crate::rollback::RollbackCheck;
 use crate::signing::{SignatureReport, SignatureState};
+use crate::text::short;
 
 pub use crate::policy::POLICY_ENVIRONMENT;
 
@@ -179,10 +180,6 @@ fn stale_because(case: &Case<'_>, approval: &Approval) -> Option<String> {
         (case.digests.get(env).is_some_and(|now| now != digest))
             .then(|| format!("what {env} renders has changed since it was approved"))
     })
-}
-
-fn short(sha: &str) -> &str {
-    &sha[..sha.len().min(10)]
 }
 
 pub fn decide(case: &Case<'_>) -> Verdict {

@@ -1,7 +1,7 @@
 //! `tollgate approve`, `unapprove`, `merge`, and the verdict `tollgate show ID` prints.
 
-use super::ApproveArgs;
 use super::output::{Output, Style};
+use super::{ApproveArgs, MergeArgs};
 use crate::config::Config;
 use crate::forge::github::open::PullDetail;
 use crate::git::commit::rfc3339;
@@ -15,6 +15,24 @@ pub(super) fn open_promotion(config: &Config, id: &str) -> anyhow::Result<(OpenR
     let open = OpenRepo::open(config.pick_repo(Some(repo))?)?;
     let promotion = open.promotion(branch)?;
     Ok((open, promotion))
+}
+
+/// The commit `--head` names, if given: a full or abbreviated sha in the repository.
+fn expected_head(open: &OpenRepo, head: Option<&str>) -> anyhow::Result<Option<gix::ObjectId>> {
+    head.map(|sha| {
+        // A sha, never a branch name: that would follow whatever was pushed since.
+        if sha.len() < 7 || !sha.bytes().all(|b| b.is_ascii_hexdigit()) {
+            anyhow::bail!(
+                "--head {sha:?} is not a commit id; give the head `tollgate show` names for the promotion (7 to 40 hex digits)"
+            );
+        }
+        open.repo.resolve(sha).map_err(|e| {
+            anyhow::anyhow!(
+                "--head {sha}: {e}; give the head `tollgate show` names for the promotion"
+            )
+        })
+    })
+    .transpose()
 }
 
 /// Whether `id` names a promotion (`REPO:BRANCH` or `REPO#N` of a configured repo) rather
@@ -84,8 +102,10 @@ pub fn approve(config: &Config, args: &ApproveArgs, out: &Output) -> anyhow::Res
     }
     let (open, promotion) = open_promotion(config, &args.id)?;
     let me = me(config, &open)?;
+    let expected = expected_head(&open, args.head.as_deref())?;
     let verdict = open.approve(
         &promotion,
+        expected,
         &me,
         comment,
         args.acknowledge_unrendered,
@@ -155,15 +175,17 @@ pub fn close(config: &Config, id: &str, out: &Output) -> anyhow::Result<()> {
     ))
 }
 
-pub fn merge(
-    config: &Config,
-    id: &str,
-    break_glass: Option<&str>,
-    out: &Output,
-) -> anyhow::Result<()> {
-    let (open, promotion) = open_promotion(config, id)?;
+pub fn merge(config: &Config, args: &MergeArgs, out: &Output) -> anyhow::Result<()> {
+    let (open, promotion) = open_promotion(config, &args.id)?;
     let me = me(config, &open)?;
-    let merged = open.merge(&promotion, &me, break_glass, jiff::Timestamp::now())?;
+    let expected = expected_head(&open, args.head.as_deref())?;
+    let merged = open.merge(
+        &promotion,
+        expected,
+        &me,
+        args.reason.as_deref(),
+        jiff::Timestamp::now(),
+    )?;
     if out.json {
         return out.print_json(&merged);
     }

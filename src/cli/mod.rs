@@ -150,6 +150,10 @@ pub struct ApproveArgs {
     /// reviewed it another way; the approval records which environments.
     #[arg(long)]
     pub acknowledge_unrendered: bool,
+    /// Approve only if the promotion's head is still this commit (the one you reviewed,
+    /// as `tollgate show` names it); refused, writing nothing, if it moved.
+    #[arg(long, value_name = "SHA")]
+    pub head: Option<String>,
 }
 
 #[derive(Debug, Args)]
@@ -162,6 +166,10 @@ pub struct MergeArgs {
     /// Why the break-glass merge is needed; recorded in the merge commit.
     #[arg(long, requires = "break_glass")]
     pub reason: Option<String>,
+    /// Merge only if the promotion's head is still this commit (the one you reviewed,
+    /// as `tollgate show` names it); refused, writing nothing, if it moved.
+    #[arg(long, value_name = "SHA")]
+    pub head: Option<String>,
 }
 
 #[derive(Debug, Args)]
@@ -382,9 +390,7 @@ fn dispatch(cli: &Cli, out: &Output) -> anyhow::Result<()> {
         Some(Command::Audit(AuditCommand::Verify(args))) => {
             audit::verify(&load_config(cli)?, args, out)
         }
-        Some(Command::Merge(args)) => {
-            approve::merge(&load_config(cli)?, &args.id, args.reason.as_deref(), out)
-        }
+        Some(Command::Merge(args)) => approve::merge(&load_config(cli)?, args, out),
         // The TUI needs a terminal; piped, tollgate lists the pending promotions instead.
         None if std::io::stdout().is_terminal() && std::io::stdin().is_terminal() && !cli.json => {
             crate::tui::run(load_config(cli)?)

@@ -16,6 +16,8 @@ pub struct Dialog {
     pub outcome: Option<Loading<String>>,
     /// The review's warnings, repeated where the decision is taken.
     pub warnings: Vec<String>,
+    /// The head the review showed, which the action is pinned to.
+    pub head: String,
 }
 
 impl Dialog {
@@ -42,10 +44,13 @@ impl App {
             return Vec::new();
         }
         let id = review.header.id.clone();
-        let warnings = match &review.detail {
-            Loading::Ready(detail) => detail.warnings.clone(),
-            _ => Vec::new(),
+        // Nothing is approved or merged before it was shown: the action is pinned to the
+        // head the review loaded.
+        let Loading::Ready(detail) = &review.detail else {
+            self.message = Some("wait for the promotion to load: you act on what you saw".into());
+            return Vec::new();
         };
+        let (warnings, head) = (detail.warnings.clone(), detail.head.clone());
         let request = self.request();
         self.dialog = Some(Dialog {
             action,
@@ -54,6 +59,7 @@ impl App {
             verdict: Loading::Loading,
             outcome: None,
             warnings,
+            head,
         });
         vec![Command::LoadVerdict { request, id }]
     }
@@ -79,6 +85,7 @@ impl App {
         vec![Command::Act {
             request,
             id: dialog.id.clone(),
+            head: dialog.head.clone(),
             action: dialog.action,
             acknowledge_unrendered,
         }]

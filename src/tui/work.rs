@@ -16,6 +16,7 @@ use crate::manifest::textdiff::DiffLine;
 use crate::manifest::{ChangeKind, FieldChange, ObjectKey};
 use crate::raw_diff::FileStatus;
 use crate::reconcile::status::{Deployed, deployed_status, read_deployed};
+use crate::review::ReviewError;
 use crate::rollback::{RollbackKind, RollbackPlan};
 use crate::verdict::Verdict;
 use crate::workspace::{ConfigExt, EnvironmentDiff, OpenRepo, parse_promotion_id, summary_line};
@@ -89,6 +90,8 @@ pub enum Command {
     Act {
         request: RequestId,
         id: String,
+        /// The head the review showed: approve and merge act on it or on nothing.
+        head: String,
         action: ReviewAction,
         /// The dialog showed environments that are not rendered, and `y` approves
         /// acknowledging them.
@@ -388,12 +391,13 @@ pub fn execute(
         Command::Act {
             request,
             id,
+            head,
             action,
             acknowledge_unrendered,
         } => emit(Outcome::Acted {
             request,
             action,
-            result: act(config, &id, action, acknowledge_unrendered).map_err(text),
+            result: act(config, &id, &head, action, acknowledge_unrendered).map_err(text),
         }),
         Command::LoadPromotion { request, id } => emit(Outcome::Review {
             request,
@@ -562,6 +566,7 @@ fn load_verdict(config: &Config, id: &str) -> anyhow::Result<Verdict> {
 fn act(
     config: &Config,
     id: &str,
+    reviewed_head: &str,
     action: ReviewAction,
     acknowledge_unrendered: bool,
 ) -> anyhow::Result<String> {
@@ -570,17 +575,27 @@ fn act(
     let promotion = open.promotion(branch)?;
     let me = me(config, &open)?;
     let now = jiff::Timestamp::now();
+    let reviewed = Some(gix::ObjectId::from_hex(reviewed_head.as_bytes())?);
+    let moved = |e: ReviewError| match e {
+        ReviewError::Moved { head, .. } => anyhow::anyhow!(
+            "the promotion moved since you opened it (its head is now {head}): nothing was written; go back (esc) and open it again to review the new head"
+        ),
+        other => other.into(),
+    };
     Ok(match action {
         ReviewAction::Approve => {
-            open.approve(&promotion, &me, None, acknowledge_unrendered, now)?;
-            format!("approved {id}")
+            open.approve(&promotion, reviewed, &me, None, acknowledge_unrendered, now)
+                .map_err(moved)?;
+            format!("approved {id} at {}", crate::text::short(reviewed_head))
         }
         ReviewAction::Unapprove => match open.unapprove(&promotion, &me, now)? {
             true => format!("withdrew your approval of {id}"),
             false => format!("you had not approved the head of {id}"),
         },
         ReviewAction::Merge => {
-            let merged = open.merge(&promotion, &me, None, now)?;
+            let merged = open
+                .merge(&promotion, reviewed, &me, None, now)
+                .map_err(moved)?;
             format!(
                 "merged {id} into {} as {}",
                 merged.branch,

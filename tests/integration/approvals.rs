@@ -6,7 +6,7 @@ use std::path::Path;
 
 use tempfile::TempDir;
 
-use crate::common::{EnvRepoBuilder, approve_by, as_who, main_tip, tollgate};
+use crate::common::{EnvRepoBuilder, all_refs, approve_by, as_who, main_tip, tollgate};
 
 const DEPLOY: &str = "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: api, namespace: shop}\nspec: {replicas: 2}\n";
 const POLICY: &str = "teams:\n  sre: [carol@example.com, dana@example.com]\nenvironments:\n  production:\n    approvals: 2\n    approvers: [team:sre, alice@example.com]\n";
@@ -903,7 +903,7 @@ fn stale_merge(
         email: "carol@example.com".into(),
     };
     let error = open
-        .merge(&promotion, &me, None, jiff::Timestamp::now())
+        .merge(&promotion, None, &me, None, jiff::Timestamp::now())
         .expect_err("a merge pinned to what moved is refused");
     (error, tip, repo, home)
 }
@@ -1085,5 +1085,127 @@ fn every_commit_a_fast_forward_brings_in_is_on_record() {
             (second.to_string(), "compliant".to_string()),
             (first.to_string(), "compliant".to_string())
         ]
+    );
+}
+
+/// Push a commit onto the promotion, as someone would between a review and its approval;
+/// the head before and after.
+fn push_onto_promotion(repo: &mut EnvRepoBuilder) -> (gix::ObjectId, gix::ObjectId) {
+    let before = repo
+        .repo
+        .branch_head("promote/scale")
+        .expect("the promotion");
+    let after = repo.commit_on(
+        Some(before),
+        &[(
+            "envs/production/api.yaml",
+            Some(DEPLOY.replace("replicas: 2", "replicas: 50").as_bytes()),
+        )],
+        "Eve",
+        "Scale further",
+    );
+    let sig = tollgate::git::write::Signature {
+        name: "Eve".into(),
+        email: "eve@example.com".into(),
+        time: 0,
+    };
+    repo.repo
+        .update_ref(
+            "refs/heads/promote/scale",
+            Some(before),
+            after,
+            "push",
+            &sig,
+        )
+        .expect("push");
+    (before, after)
+}
+
+#[test]
+fn approve_and_merge_pinned_to_a_head_that_moved_write_nothing() {
+    let (home, mut repo, config_path) = repo();
+    approve_by(
+        home.path(),
+        &config_path,
+        "test:promote/scale",
+        &["Carol", "Dana"],
+    );
+    let (reviewed, _) = push_onto_promotion(&mut repo);
+    let refs = all_refs(&repo);
+    let config = tollgate::config::Config::load(&config_path).expect("config");
+    let open = tollgate::workspace::OpenRepo::open(&config.repos[0]).expect("open");
+    // The promotion as it is now; the head the reviewer saw is the one before the push.
+    let promotion = open.promotion("promote/scale").expect("pending");
+    let me = tollgate::identity::Identity {
+        name: "Carol".into(),
+        email: "carol@example.com".into(),
+    };
+    let now = jiff::Timestamp::now();
+    let approve = open.approve(&promotion, Some(reviewed), &me, None, false, now);
+    let merge = open.merge(&promotion, Some(reviewed), &me, None, now);
+    for error in [
+        approve.map(|_| ()).expect_err("approve is refused"),
+        merge.map(|_| ()).expect_err("merge is refused"),
+    ] {
+        assert!(
+            matches!(error, tollgate::review::ReviewError::Moved { .. }),
+            "{error}"
+        );
+    }
+    assert_eq!(all_refs(&repo), refs, "nothing was written");
+}
+
+#[test]
+fn the_cli_acts_only_on_the_head_it_is_given() {
+    let (home, mut repo, config) = repo();
+    let (reviewed, pushed) = push_onto_promotion(&mut repo);
+    let refs = all_refs(&repo);
+    let short = &reviewed.to_string()[..10];
+    for args in [
+        vec!["approve", "test:promote/scale", "--head", short],
+        vec!["merge", "test:promote/scale", "--head", short],
+    ] {
+        let run = as_who(home.path(), &config, "Carol", &args);
+        assert_eq!(run.code, 1, "{args:?}: {}", run.stderr);
+        assert!(
+            run.stderr.contains("moved since it was reviewed")
+                && run.stderr.contains(&pushed.to_string()[..10]),
+            "{}",
+            run.stderr
+        );
+    }
+    assert_eq!(all_refs(&repo), refs, "nothing was written");
+    // A branch name would follow the push: only a commit id is taken.
+    let named = as_who(
+        home.path(),
+        &config,
+        "Carol",
+        &["approve", "test:promote/scale", "--head", "promote/scale"],
+    );
+    assert_eq!(named.code, 1);
+    assert!(
+        named.stderr.contains("is not a commit id"),
+        "{}",
+        named.stderr
+    );
+    // The head as it is now is approved, and the output names it.
+    let approved = as_who(
+        home.path(),
+        &config,
+        "Carol",
+        &[
+            "approve",
+            "test:promote/scale",
+            "--head",
+            &pushed.to_string(),
+        ],
+    )
+    .ok();
+    assert!(
+        approved
+            .stdout
+            .contains(&format!("at {}", &pushed.to_string()[..10])),
+        "{}",
+        approved.stdout
     );
 }

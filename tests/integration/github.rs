@@ -570,7 +570,8 @@ fn the_tui_lists_pull_requests_shows_the_quota_and_opens_them_in_the_browser() {
     );
     // Approve from the TUI: the verdict first, then a review pinned to the head.
     session.keys(&["a"]);
-    session.wait_for("approve shop-gh#2? y yes");
+    let head = f.server.head_of_pull(SLUG, 2);
+    session.wait_for(&format!("approve shop-gh#2 at {}? y yes", &head[..10]));
     session.keys(&["y"]);
     session.wait_for("approved shop-gh#2");
     let posts = f.requests("POST", "/pulls/2/reviews");

@@ -85,7 +85,12 @@ pub fn draw(frame: &mut Frame, app: &App, dialog: &Dialog, theme: Theme) {
     match &dialog.outcome {
         None if dialog.allowed() => lines.push(Line::from(vec![
             Span::styled(
-                format!("{} {}? ", dialog.action.verb(), dialog.id),
+                format!(
+                    "{} {} at {}? ",
+                    dialog.action.verb(),
+                    dialog.id,
+                    crate::text::short(&dialog.head)
+                ),
                 theme.bold(),
             ),
             Span::styled("y", theme.key()),
