@@ -271,8 +271,11 @@ impl App {
     }
 
     pub fn context(&self) -> Context {
-        if self.undo.is_some() {
-            return Context::Undo;
+        if let Some(undo) = &self.undo {
+            return match undo.reason_done {
+                true => Context::UndoReady,
+                false => Context::Undo,
+            };
         }
         if self.dialog.is_some() {
             return Context::Dialog;
@@ -385,7 +388,9 @@ impl App {
             Action::Reload => {
                 return match self.screen {
                     Screen::Environments => self.reload_environments(),
-                    _ => self.reload_inbox(),
+                    Screen::History => self.reload_history(),
+                    Screen::Review => self.reload_review(),
+                    Screen::Inbox => self.reload_inbox(),
                 };
             }
             Action::ShowInbox => self.screen = Screen::Inbox,
@@ -403,8 +408,8 @@ impl App {
             Action::RequestMerge => return self.open_dialog(ReviewAction::Merge),
             Action::RequestRevert => return self.open_undo(false),
             Action::RequestRollback => return self.open_undo(true),
-            // Only the undo dialog knows it, and it handles its own keys.
-            Action::ToggleShared => {}
+            // Only the undo dialog knows these, and it handles its own keys.
+            Action::ToggleShared | Action::FinishReason | Action::EditReason => {}
             Action::Confirm => return self.confirm(),
             Action::Cancel => return self.close_dialog(),
             Action::ToggleRaw => {
@@ -589,6 +594,37 @@ impl App {
             cursor: Cursor::default(),
         });
         self.screen = Screen::History;
+        vec![command]
+    }
+
+    /// `R` in a history: walk it again, in the same mode.
+    fn reload_history(&mut self) -> Vec<Command> {
+        let Some(h) = &self.history else {
+            return Vec::new();
+        };
+        let (repo, env, mode) = (h.repo.clone(), h.env.clone(), h.mode);
+        self.open_history(repo, env, mode)
+    }
+
+    /// `R` in a review: load the promotion (its head as it is now) or the commit again.
+    fn reload_review(&mut self) -> Vec<Command> {
+        let Some(review) = &self.review else {
+            return Vec::new();
+        };
+        let (header, back) = (review.header.clone(), review.back);
+        let request = self.request();
+        let command = match back {
+            Screen::History => Command::LoadCommit {
+                request,
+                repo: header.repo.clone(),
+                sha: header.branch.clone(),
+            },
+            _ => Command::LoadPromotion {
+                request,
+                id: header.id.clone(),
+            },
+        };
+        self.open_review(header, request, back);
         vec![command]
     }
 

@@ -41,6 +41,10 @@ pub enum Action {
     RequestRollback,
     /// Also set back shared files (a kustomize base) in a rollback.
     ToggleShared,
+    /// The reason of a revert or rollback is written: the preview waits for `y`.
+    FinishReason,
+    /// Back to writing the reason.
+    EditReason,
     Confirm,
     Cancel,
 }
@@ -59,6 +63,8 @@ pub enum Context {
     Dialog,
     /// The revert or rollback dialog: typing goes into the reason.
     Undo,
+    /// The revert or rollback dialog once its reason is written: `y` writes it.
+    UndoReady,
 }
 
 pub struct Binding {
@@ -126,7 +132,8 @@ pub const BINDINGS: &[Binding] = &[
     bind(C::Environments, K::Char('R'), A::Reload, "R", "reload every repo", None),
     bind(C::History, K::Enter, A::Open, "enter", "open the commit's rendered diff", Some("open")),
     bind(C::History, K::Char('p'), A::CycleHistoryMode, "p", "inputs → rendered → path-only history", Some("mode")),
-    bind(C::History, K::Char('R'), A::RequestRevert, "R", "revert this commit (asks the reason, shows the diff first)", Some("revert")),
+    bind(C::History, K::Char('R'), A::Reload, "R", "walk the history again", None),
+    bind(C::History, K::Char('v'), A::RequestRevert, "v", "revert this commit (asks the reason, shows the diff first)", Some("revert")),
     bind(C::History, K::Char('T'), A::RequestRollback, "T", "roll the environment back to this commit", Some("rollback")),
     bind(C::History, K::Esc, A::Back, "esc", "back to the environments", Some("back")),
     bind(C::Review, K::Tab, A::SwitchPane, "tab", "switch between object list and diff", Some("pane")),
@@ -142,18 +149,32 @@ pub const BINDINGS: &[Binding] = &[
     bind(C::Review, K::Char('x'), A::RequestUnapprove, "x", "withdraw your approval", None),
     bind(C::Review, K::Char('o'), A::OpenInBrowser, "o", "open the pull request on GitHub", None),
     bind(C::Review, K::Char('m'), A::RequestMerge, "m", "merge this promotion (shows the verdict first)", Some("merge")),
-    bind(C::Review, K::Char('R'), A::RequestRevert, "R", "revert this commit (from an environment's history)", None),
+    bind(C::Review, K::Char('R'), A::Reload, "R", "load the promotion or commit again", None),
+    bind(C::Review, K::Char('v'), A::RequestRevert, "v", "revert this commit (from an environment's history)", None),
     bind(C::Review, K::Char('T'), A::RequestRollback, "T", "roll the environment back to this commit", None),
-    bind(C::Undo, K::Enter, A::Confirm, "enter", "open it as a promotion (after typing the reason)", Some("open")),
+    bind(C::Undo, K::Enter, A::FinishReason, "enter", "the reason is written (y then opens it)", Some("done")),
     bind(C::Undo, K::Tab, A::ToggleShared, "tab", "rollback: also set back shared files (kustomize base)", Some("shared")),
     bind(C::Undo, K::Up, A::Up, "↑ ↓", "scroll the preview", None),
     bind(C::Undo, K::Down, A::Down, "↑ ↓", "scroll the preview", None),
     bind(C::Undo, K::PageUp, A::PageUp, "pgup", "page up", None),
     bind(C::Undo, K::PageDown, A::PageDown, "pgdn", "page down", None),
     bind(C::Undo, K::Esc, A::Cancel, "esc", "cancel; nothing is written", Some("cancel")),
-    bind(C::Dialog, K::Char('y'), A::Confirm, "y", "yes, do it", Some("yes")),
-    bind(C::Dialog, K::Enter, A::Confirm, "enter", "yes, do it", None),
+    bind(C::UndoReady, K::Char('y'), A::Confirm, "y", "open it as a promotion", Some("yes")),
+    bind(C::UndoReady, K::Char('e'), A::EditReason, "e", "edit the reason", Some("edit")),
+    bind(C::UndoReady, K::Tab, A::ToggleShared, "tab", "rollback: also set back shared files (kustomize base)", Some("shared")),
+    bind(C::UndoReady, K::Char('j'), A::Down, "j ↓", "scroll the preview", None),
+    bind(C::UndoReady, K::Down, A::Down, "j ↓", "scroll the preview", None),
+    bind(C::UndoReady, K::Char('k'), A::Up, "k ↑", "scroll the preview", None),
+    bind(C::UndoReady, K::Up, A::Up, "k ↑", "scroll the preview", None),
+    bind(C::UndoReady, K::PageUp, A::PageUp, "pgup", "page up", None),
+    bind(C::UndoReady, K::PageDown, A::PageDown, "pgdn", "page down", None),
+    bind(C::UndoReady, K::Char('n'), A::Cancel, "n", "cancel; nothing is written", Some("no")),
+    bind(C::UndoReady, K::Char('q'), A::Cancel, "q", "cancel; nothing is written", None),
+    bind(C::UndoReady, K::Esc, A::Cancel, "esc", "cancel; nothing is written", None),
+    bind(C::Dialog, K::Char('y'), A::Confirm, "y", "yes, do it (only y writes)", Some("yes")),
     bind(C::Dialog, K::Char('n'), A::Cancel, "n", "no, close", Some("no")),
+    bind(C::Dialog, K::Enter, A::Cancel, "enter", "close (never confirms)", None),
+    bind(C::Dialog, K::Char('q'), A::Cancel, "q", "close the dialog", None),
     bind(C::Dialog, K::Esc, A::Cancel, "esc", "close", None),
     bind(C::Review, K::Esc, A::Back, "esc", "back to where it was opened", Some("back")),
     bind(C::Global, K::Char('1'), A::ShowInbox, "1", "inbox of pending promotions", None),
@@ -213,7 +234,7 @@ pub fn help_for(context: Context) -> Vec<(&'static str, &'static str)> {
 /// The short hints of the status bar for `context`.
 pub fn hints_for(context: Context) -> Vec<(&'static str, &'static str)> {
     // While typing a reason, letters are text: global letter keys do not apply.
-    let global = context != Context::Undo;
+    let global = !matches!(context, Context::Undo | Context::UndoReady);
     BINDINGS
         .iter()
         .filter(|b| b.context == context || (global && b.context == Context::Global))

@@ -1,6 +1,7 @@
-//! The revert and rollback dialog (`R` and `T` on a commit in an environment's history):
+//! The revert and rollback dialog (`v` and `T` on a commit in an environment's history):
 //! it asks for the reason, shows the rendered diff of the undo before anything is written,
-//! writes it as a promotion when confirmed, and then opens that promotion.
+//! writes it as a promotion when `y` confirms it (`enter` only ends the reason), and then
+//! opens that promotion.
 
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
@@ -18,6 +19,8 @@ pub struct UndoDialog {
     pub writing: Option<Loading<()>>,
     /// First preview line on screen.
     pub scroll: usize,
+    /// The reason is written (`enter`): letters are keys again, and only `y` writes.
+    pub reason_done: bool,
 }
 
 impl UndoDialog {
@@ -66,10 +69,10 @@ impl App {
             target,
             include_shared: false,
         };
-        self.plan_undo(undo, String::new())
+        self.plan_undo(undo, String::new(), false)
     }
 
-    fn plan_undo(&mut self, undo: UndoRequest, reason: String) -> Vec<Command> {
+    fn plan_undo(&mut self, undo: UndoRequest, reason: String, reason_done: bool) -> Vec<Command> {
         let request = self.request();
         self.undo = Some(UndoDialog {
             undo: undo.clone(),
@@ -78,32 +81,38 @@ impl App {
             preview: Loading::Loading,
             writing: None,
             scroll: 0,
+            reason_done,
         });
         vec![Command::PlanUndo { request, undo }]
     }
 
-    /// Keys while the dialog is open: text goes into the reason; the rest are actions.
+    /// Keys while the dialog is open: while the reason is being written, text goes into
+    /// it and `enter` ends it; then `y` writes, and nothing else does.
     pub(super) fn undo_key(&mut self, key: KeyEvent) -> Vec<Command> {
         let Some(dialog) = &mut self.undo else {
             return Vec::new();
         };
-        let plain = key.modifiers - KeyModifiers::SHIFT == KeyModifiers::NONE;
-        match key.code {
-            KeyCode::Char(c) if plain => {
-                dialog.reason.push(c);
-                return Vec::new();
+        let context = if dialog.reason_done {
+            Context::UndoReady
+        } else {
+            let plain = key.modifiers - KeyModifiers::SHIFT == KeyModifiers::NONE;
+            match key.code {
+                KeyCode::Char(c) if plain => {
+                    dialog.reason.push(c);
+                    return Vec::new();
+                }
+                KeyCode::Backspace => {
+                    dialog.reason.pop();
+                    return Vec::new();
+                }
+                _ => Context::Undo,
             }
-            KeyCode::Backspace => {
-                dialog.reason.pop();
-                return Vec::new();
-            }
-            _ => {}
-        }
+        };
         let page = self.list_height().max(1);
         let Some(dialog) = &mut self.undo else {
             return Vec::new();
         };
-        match action_for(Context::Undo, &key) {
+        match action_for(context, &key) {
             // A write under way keeps the dialog until it reports back.
             Some(Action::Cancel) if !matches!(dialog.writing, Some(Loading::Loading)) => {
                 self.undo = None;
@@ -117,8 +126,20 @@ impl App {
                     let mut undo = dialog.undo.clone();
                     undo.include_shared = !undo.include_shared;
                     let reason = std::mem::take(&mut dialog.reason);
-                    return self.plan_undo(undo, reason);
+                    let done = dialog.reason_done;
+                    return self.plan_undo(undo, reason, done);
                 }
+            }
+            Some(Action::FinishReason) => {
+                if dialog.reason.trim().is_empty() {
+                    self.message = Some("type the reason first: it goes into the commit".into());
+                } else {
+                    dialog.reason_done = true;
+                    self.message = None;
+                }
+            }
+            Some(Action::EditReason) if !matches!(dialog.writing, Some(Loading::Loading)) => {
+                dialog.reason_done = false;
             }
             Some(Action::Confirm) => return self.confirm_undo(),
             Some(Action::Quit) => self.quit = true,

@@ -636,7 +636,7 @@ fn revert_from_the_history_previews_then_opens_the_promotion() {
     let mut f = loaded(100, 30);
     history_at(&mut f, "j⏎", "Merge promotion shop:promote/api-1.4.2");
     let before = refs_of(&f.config, "shop");
-    press(&mut f, "R");
+    press(&mut f, "v");
     let dialog = f.app.undo.as_ref().expect("the dialog is open");
     let Loading::Ready(preview) = &dialog.preview else {
         panic!("previewed: {:?}", dialog.preview)
@@ -654,12 +654,20 @@ fn revert_from_the_history_previews_then_opens_the_promotion() {
             .as_deref()
             .is_some_and(|m| m.contains("reason"))
     );
-    press(&mut f, "quick Rollback");
-    assert_eq!(f.app.undo.as_ref().expect("open").reason, "quick Rollback");
+    press(&mut f, "quick Rollback, y");
+    assert_eq!(
+        f.app.undo.as_ref().expect("open").reason,
+        "quick Rollback, y"
+    );
     assert!(!f.app.quit);
     assert_eq!(refs_of(&f.config, "shop"), before, "nothing written yet");
 
+    // Enter ends the reason and writes nothing; only `y` writes.
     press(&mut f, "⏎");
+    assert!(f.app.undo.as_ref().is_some_and(|u| u.reason_done));
+    assert_eq!(refs_of(&f.config, "shop"), before, "enter never writes");
+    insta::assert_snapshot!("undo_revert_ready_100x30", screen(&f.app, 100, 30));
+    press(&mut f, "y");
     assert!(f.app.undo.is_none(), "the dialog closes once written");
     assert_eq!(f.app.screen, Screen::Review, "the new promotion opens");
     let review = f.app.review.as_ref().expect("review");
@@ -673,7 +681,7 @@ fn revert_from_the_history_previews_then_opens_the_promotion() {
         panic!("loaded: {:?}", review.detail)
     };
     assert!(
-        detail.description.contains("Reason: quick Rollback"),
+        detail.description.contains("Reason: quick Rollback, y"),
         "{}",
         detail.description
     );
@@ -741,7 +749,7 @@ fn a_rollback_asks_before_setting_a_shared_base_back_and_esc_writes_nothing() {
 fn revert_and_rollback_apply_only_to_commits() {
     needs_kustomize!("revert_and_rollback_apply_only_to_commits");
     let mut f = loaded(100, 30);
-    press(&mut f, "⏎R");
+    press(&mut f, "⏎v");
     assert!(f.app.undo.is_none(), "a promotion is not reverted");
     assert!(
         f.app
@@ -940,4 +948,28 @@ fn approve_and_merge_act_on_the_head_the_review_showed_or_on_nothing() {
         press(&mut f, "⎋");
     }
     assert_eq!(crate::common::all_refs(&repo), refs, "nothing was written");
+}
+
+#[test]
+fn no_writing_dialog_is_confirmed_by_enter_and_q_closes_a_dialog() {
+    needs_kustomize!("no_writing_dialog_is_confirmed_by_enter_and_q_closes_a_dialog");
+    let mut f = loaded(100, 30);
+    let before = refs_of(&f.config, "shop");
+    press(&mut f, "/api-1.5⏎⏎a");
+    assert!(f.app.dialog.as_ref().is_some_and(|d| d.allowed()));
+    press(&mut f, "⏎");
+    assert!(f.app.dialog.is_none(), "enter closes the dialog");
+    press(&mut f, "aq");
+    assert!(f.app.dialog.is_none(), "q closes the dialog");
+    assert!(!f.app.quit, "and not the app");
+    assert_eq!(refs_of(&f.config, "shop"), before, "nothing was written");
+    // R is reload on every screen, never a write: here it loads the promotion again.
+    press(&mut f, "R");
+    assert!(f.app.undo.is_none() && f.app.dialog.is_none());
+    assert_eq!(f.app.screen, Screen::Review);
+    assert!(matches!(
+        f.app.review.as_ref().map(|r| &r.detail),
+        Some(Loading::Ready(_))
+    ));
+    assert_eq!(refs_of(&f.config, "shop"), before, "nothing was written");
 }

@@ -15,11 +15,15 @@ use crate::tui::work::UndoTarget;
 pub fn draw(frame: &mut Frame, app: &App, dialog: &UndoDialog, theme: Theme) {
     let mut head: Vec<Line> = Vec::new();
     let mut body: Vec<Line> = Vec::new();
-    head.push(Line::from(vec![
+    let mut reason = vec![
         Span::styled("reason: ", theme.bold()),
         Span::raw(dialog.reason.clone()),
-        Span::styled("█", theme.key()),
-    ]));
+    ];
+    // The cursor shows while the reason is being written.
+    if !dialog.reason_done {
+        reason.push(Span::styled("█", theme.key()));
+    }
+    head.push(Line::from(reason));
     match &dialog.preview {
         Loading::Loading => head.push(Line::styled(
             format!(
@@ -85,9 +89,19 @@ pub fn draw(frame: &mut Frame, app: &App, dialog: &UndoDialog, theme: Theme) {
             Line::styled(format!("{} writing…", spinner(app.tick)), theme.dim())
         }
         Some(Loading::Failed(error)) => Line::styled(error.clone(), theme.error()),
+        _ if dialog.reason_done => Line::from(vec![
+            Span::styled("y", theme.key()),
+            Span::raw(" open it as a promotion  "),
+            Span::styled("e", theme.key()),
+            Span::raw(" edit the reason  "),
+            Span::styled("n esc", theme.key()),
+            Span::raw(" cancel, nothing is written  "),
+            Span::styled("↑↓", theme.key()),
+            Span::raw(" scroll"),
+        ]),
         _ => Line::from(vec![
             Span::styled("enter", theme.key()),
-            Span::raw(" open it as a promotion  "),
+            Span::raw(" the reason is written  "),
             Span::styled("esc", theme.key()),
             Span::raw(" cancel, nothing is written  "),
             Span::styled("↑↓", theme.key()),
