@@ -2,7 +2,7 @@
 //! state is updated, and the commands for slow work go out. Nothing here draws, awaits
 //! or touches a terminal, so key sequences can be tested as plain function calls.
 
-use ratatui::crossterm::event::{KeyCode, KeyEvent, MouseEvent, MouseEventKind};
+use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers, MouseEvent, MouseEventKind};
 use ratatui::layout::{Position, Rect};
 
 pub use super::confirm::Dialog;
@@ -125,6 +125,32 @@ pub struct HistoryState {
     pub rows: Vec<HistoryRow>,
     pub progress: HistoryProgress,
     pub cursor: Cursor,
+    /// `/`: rows whose sha, author, subject or marks contain it (any case).
+    pub filter: String,
+    pub filtering: bool,
+}
+
+impl HistoryState {
+    /// The rows on screen: all of them, or those the filter keeps.
+    pub fn shown(&self) -> Vec<&HistoryRow> {
+        let filter = self.filter.to_lowercase();
+        self.rows
+            .iter()
+            .filter(|row| {
+                filter.is_empty()
+                    || [&row.sha, &row.author, &row.subject]
+                        .into_iter()
+                        .chain(&row.marks)
+                        .chain(&row.changes)
+                        .any(|text| text.to_lowercase().contains(&filter))
+            })
+            .collect()
+    }
+
+    /// The row under the cursor.
+    pub fn selected(&self) -> Option<&HistoryRow> {
+        self.shown().get(self.cursor.selected).copied()
+    }
 }
 
 #[derive(Debug)]
@@ -328,6 +354,9 @@ impl App {
         if self.screen == Screen::Inbox && self.inbox.filtering {
             return self.filter_key(key);
         }
+        if self.screen == Screen::History && self.history.as_ref().is_some_and(|h| h.filtering) {
+            return self.history_filter_key(key);
+        }
         let Some(action) = action_for(self.context(), &key) else {
             return Vec::new();
         };
@@ -358,6 +387,32 @@ impl App {
         Vec::new()
     }
 
+    /// Typing into the history's filter: as the inbox's, and it never reaches a key that
+    /// acts (typing `/Revert api` filters; it opens nothing).
+    fn history_filter_key(&mut self, key: KeyEvent) -> Vec<Command> {
+        let Some(h) = &mut self.history else {
+            return Vec::new();
+        };
+        match key.code {
+            KeyCode::Esc => {
+                h.filter.clear();
+                h.filtering = false;
+            }
+            KeyCode::Enter => h.filtering = false,
+            KeyCode::Backspace => {
+                h.filter.pop();
+            }
+            KeyCode::Char('c') if key.modifiers.contains(KeyModifiers::CONTROL) => {
+                self.quit = true;
+                return Vec::new();
+            }
+            KeyCode::Char(c) => h.filter.push(c),
+            _ => {}
+        }
+        h.cursor.reset();
+        Vec::new()
+    }
+
     pub fn act(&mut self, action: Action) -> Vec<Command> {
         let page = self.list_height().max(1) as isize;
         match action {
@@ -374,8 +429,17 @@ impl App {
             Action::HalfPageDown => self.move_by((page / 2).max(1)),
             Action::StartFilter => {
                 // A new search, as `/` does in less and vim.
-                self.inbox.filter.clear();
-                self.inbox.filtering = true;
+                match (self.screen, &mut self.history) {
+                    (Screen::History, Some(h)) => {
+                        h.filter.clear();
+                        h.filtering = true;
+                        h.cursor.reset();
+                    }
+                    _ => {
+                        self.inbox.filter.clear();
+                        self.inbox.filtering = true;
+                    }
+                }
             }
             Action::CycleSort => {
                 self.inbox.sort = match self.inbox.sort {
@@ -468,6 +532,12 @@ impl App {
                 self.review = None;
             }
             Screen::History => {
+                // A kept filter goes first, as the title says.
+                if let Some(h) = self.history.as_mut().filter(|h| !h.filter.is_empty()) {
+                    h.filter.clear();
+                    h.cursor.reset();
+                    return;
+                }
                 self.screen = Screen::Environments;
                 self.history = None;
             }
@@ -504,7 +574,7 @@ impl App {
                 let Some(h) = &self.history else {
                     return Vec::new();
                 };
-                let Some(row) = h.rows.get(h.cursor.selected) else {
+                let Some(row) = h.selected() else {
                     return Vec::new();
                 };
                 let header = PromotionRow {
@@ -592,6 +662,8 @@ impl App {
             rows: Vec::new(),
             progress: HistoryProgress::Walking,
             cursor: Cursor::default(),
+            filter: String::new(),
+            filtering: false,
         });
         self.screen = Screen::History;
         vec![command]
@@ -664,7 +736,8 @@ impl App {
             }
             Screen::History => {
                 if let Some(h) = &mut self.history {
-                    h.cursor.move_by(delta, h.rows.len(), visible);
+                    let count = h.shown().len();
+                    h.cursor.move_by(delta, count, visible);
                 }
             }
             Screen::Review => {
@@ -725,7 +798,8 @@ impl App {
                     }
                     Screen::History => {
                         if let Some(h) = &mut self.history {
-                            h.cursor.click(row, h.rows.len());
+                            let count = h.shown().len();
+                            h.cursor.click(row, count);
                         }
                     }
                     Screen::Review => {

@@ -131,6 +131,7 @@ pub const BINDINGS: &[Binding] = &[
     bind(C::Environments, K::Enter, A::Open, "enter", "open the environment's history", Some("history")),
     bind(C::Environments, K::Char('R'), A::Reload, "R", "reload every repo", None),
     bind(C::History, K::Enter, A::Open, "enter", "open the commit's rendered diff", Some("open")),
+    bind(C::History, K::Char('/'), A::StartFilter, "/", "filter as you type (enter keeps it, esc clears it)", Some("filter")),
     bind(C::History, K::Char('p'), A::CycleHistoryMode, "p", "inputs → rendered → path-only history", Some("mode")),
     bind(C::History, K::Char('R'), A::Reload, "R", "walk the history again", None),
     bind(C::History, K::Char('v'), A::RequestRevert, "v", "revert this commit (asks the reason, shows the diff first)", Some("revert")),

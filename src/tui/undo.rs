@@ -38,8 +38,7 @@ impl App {
     pub(super) fn open_undo(&mut self, rollback: bool) -> Vec<Command> {
         let picked = match self.screen {
             Screen::History => self.history.as_ref().and_then(|h| {
-                h.rows
-                    .get(h.cursor.selected)
+                h.selected()
                     .map(|row| (h.repo.clone(), row.sha.clone(), h.env.clone()))
             }),
             Screen::Review => self.review.as_ref().and_then(|r| {

@@ -973,3 +973,37 @@ fn no_writing_dialog_is_confirmed_by_enter_and_q_closes_a_dialog() {
     ));
     assert_eq!(refs_of(&f.config, "shop"), before, "nothing was written");
 }
+
+#[test]
+fn typing_a_search_into_the_history_filters_it_and_acts_on_nothing() {
+    needs_kustomize!("typing_a_search_into_the_history_filters_it_and_acts_on_nothing");
+    let mut f = loaded(100, 30);
+    history_at(&mut f, "j⏎", "Merge promotion shop:promote/api-1.4.2");
+    let before = refs_of(&f.config, "shop");
+    press(&mut f, "/Revert api⏎");
+    assert!(f.app.undo.is_none(), "no dialog opened");
+    let h = f.app.history.as_ref().expect("still in the history");
+    assert!(!h.filtering, "enter keeps the filter");
+    assert!(h.shown().is_empty(), "no subject reads `Revert api`");
+    press(&mut f, "/reverts 12b⏎");
+    let h = f.app.history.as_ref().expect("still in the history");
+    let subjects: Vec<&str> = h.shown().iter().map(|r| r.subject.as_str()).collect();
+    assert_eq!(
+        subjects,
+        ["Revert \"api 1.3.1 to production\""],
+        "{subjects:?}"
+    );
+    insta::assert_snapshot!("history_filtered_100x30", screen(&f.app, 100, 30));
+    // Enter opens the one row left; esc comes back to the filtered list, esc again
+    // clears the filter, and a third leaves the history.
+    press(&mut f, "⏎");
+    assert_eq!(f.app.screen, Screen::Review);
+    press(&mut f, "⎋");
+    assert_eq!(f.app.screen, Screen::History);
+    press(&mut f, "⎋");
+    let h = f.app.history.as_ref().expect("still in the history");
+    assert!(h.filter.is_empty() && h.shown().len() == h.rows.len());
+    press(&mut f, "⎋");
+    assert_eq!(f.app.screen, Screen::Environments);
+    assert_eq!(refs_of(&f.config, "shop"), before, "nothing was written");
+}

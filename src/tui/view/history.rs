@@ -26,20 +26,20 @@ pub fn draw(frame: &mut Frame, app: &App, theme: Theme, areas: &Areas) {
         HistoryProgress::Done => String::new(),
         HistoryProgress::Failed(_) => "walk failed ".into(),
     };
+    let shown = h.shown();
+    let filter = match (h.filtering, h.filter.is_empty()) {
+        (true, _) => format!("· /{}█ ", h.filter),
+        (false, false) => format!("· /{} ({} shown, esc clears) ", h.filter, shown.len()),
+        (false, true) => String::new(),
+    };
     let title = format!(
-        " {}/{} · {} commit(s) · {mode} history (p changes) {progress}",
+        " {}/{} · {} commit(s) · {mode} history (p changes) {filter}{progress}",
         h.repo,
         h.env,
         h.rows.len()
     );
     let mut text: Vec<Line> = Vec::new();
-    for (index, row) in h
-        .rows
-        .iter()
-        .enumerate()
-        .skip(h.cursor.offset)
-        .take(visible)
-    {
+    for (index, row) in shown.iter().enumerate().skip(h.cursor.offset).take(visible) {
         let mut tail = String::new();
         match &row.audit {
             Some((Finding::Compliant, _)) => {
@@ -85,6 +85,11 @@ pub fn draw(frame: &mut Frame, app: &App, theme: Theme, areas: &Areas) {
     } else if h.rows.is_empty() && h.progress == HistoryProgress::Done {
         text.push(Line::styled(
             "no commit changed this environment",
+            theme.dim(),
+        ));
+    } else if shown.is_empty() && !h.rows.is_empty() {
+        text.push(Line::styled(
+            "no commit matches the filter (esc clears it)",
             theme.dim(),
         ));
     }

@@ -36,7 +36,7 @@ pub fn draw(frame: &mut Frame, app: &App, theme: Theme, area: Rect) {
         Screen::History => app
             .history
             .as_ref()
-            .and_then(|h| h.rows.get(h.cursor.selected))
+            .and_then(|h| h.selected())
             .map(|row| row.sha[..10].to_string())
             .unwrap_or_default(),
         Screen::Review => match &app.review {
