@@ -393,7 +393,7 @@ fn dispatch(cli: &Cli, out: &Output) -> anyhow::Result<()> {
         Some(Command::Merge(args)) => approve::merge(&load_config(cli)?, args, out),
         // The TUI needs a terminal; piped, tollgate lists the pending promotions instead.
         None if std::io::stdout().is_terminal() && std::io::stdin().is_terminal() && !cli.json => {
-            crate::tui::run(load_config(cli)?)
+            crate::tui::run(load_config(cli)?, cli.no_color)
         }
         None => list::run(&load_config(cli)?, &RepoArg { repo: None }, out),
     }

@@ -1,7 +1,7 @@
 //! The terminal UI: an event loop that turns keys, mouse and finished work into state
 //! changes and draws the state. Slow work (git, rendering) runs on tokio's blocking pool
 //! and comes back as a message carrying its request id; the loop never waits on it.
-//! The terminal is restored on quit, on error and on panic.
+//! The terminal is restored on quit, on error, on panic, and on SIGTERM and SIGHUP.
 
 pub mod app;
 pub mod confirm;
@@ -31,10 +31,12 @@ enum Message {
     Input(Event),
     Done(Outcome),
     Tick,
+    /// SIGTERM or SIGHUP: leave as if quit, so that the terminal is given back.
+    Signal(&'static str),
 }
 
-/// Open the TUI on `config` until the user quits.
-pub fn run(config: Config) -> anyhow::Result<()> {
+/// Open the TUI on `config` until the user quits (`no_color`: `--no-color`).
+pub fn run(config: Config, no_color: bool) -> anyhow::Result<()> {
     let identity = match Identity::resolve(config.identity.as_deref()) {
         Ok(identity) => identity.to_string(),
         Err(_) => "(no identity)".to_string(),
@@ -42,6 +44,8 @@ pub fn run(config: Config) -> anyhow::Result<()> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_time()
+        // Signals are delivered through the I/O driver.
+        .enable_io()
         .build()?;
     // Mouse capture is ours to undo; ratatui's hook (installed by `init`) restores the rest
     // and then calls this one, which prints the panic after the terminal is back.
@@ -52,7 +56,8 @@ pub fn run(config: Config) -> anyhow::Result<()> {
     }));
     let mut terminal = ratatui::init();
     let _ = execute!(std::io::stdout(), EnableMouseCapture);
-    let result = runtime.block_on(event_loop(&mut terminal, Arc::new(config), identity));
+    let theme = Theme::new(no_color);
+    let result = runtime.block_on(event_loop(&mut terminal, Arc::new(config), identity, theme));
     let _ = execute!(std::io::stdout(), DisableMouseCapture);
     ratatui::restore();
     runtime.shutdown_timeout(Duration::from_millis(100));
@@ -63,10 +68,12 @@ async fn event_loop(
     terminal: &mut ratatui::DefaultTerminal,
     config: Arc<Config>,
     identity: String,
+    theme: Theme,
 ) -> anyhow::Result<()> {
     let (tx, mut rx) = mpsc::channel::<Message>(256);
     let stop = Arc::new(AtomicBool::new(false));
     spawn_input_reader(tx.clone(), stop.clone());
+    let signals = spawn_signal_listener(tx.clone())?;
     let ticker = {
         let tx = tx.clone();
         tokio::spawn(async move {
@@ -92,7 +99,6 @@ async fn event_loop(
         ratatui::layout::Rect::new(0, 0, size.width, size.height),
     );
     spawn_work(&config, &tx, &wanted_history, commands);
-    let theme = Theme::from_env();
 
     let result = loop {
         if let Err(e) = terminal.draw(|frame| view::draw(frame, &app, theme)) {
@@ -119,6 +125,7 @@ async fn event_loop(
                 app.tick = app.tick.wrapping_add(1);
                 Vec::new()
             }
+            Message::Signal(name) => break Err(anyhow::anyhow!("stopped by {name}")),
         };
         wanted_history.store(app.history_request().unwrap_or(0), Ordering::Relaxed);
         spawn_work(&config, &tx, &wanted_history, commands);
@@ -129,7 +136,31 @@ async fn event_loop(
     stop.store(true, Ordering::Relaxed);
     wanted_history.store(0, Ordering::Relaxed);
     ticker.abort();
+    signals.abort();
     result
+}
+
+/// SIGTERM (a `kill`, a closing session manager) and SIGHUP (the terminal went away) end
+/// the loop like `q`, so the terminal is restored before the process exits.
+#[cfg(unix)]
+fn spawn_signal_listener(tx: mpsc::Sender<Message>) -> anyhow::Result<tokio::task::JoinHandle<()>> {
+    use tokio::signal::unix::{SignalKind, signal};
+    let mut term = signal(SignalKind::terminate())?;
+    let mut hangup = signal(SignalKind::hangup())?;
+    Ok(tokio::spawn(async move {
+        let name = tokio::select! {
+            _ = term.recv() => "SIGTERM",
+            _ = hangup.recv() => "SIGHUP",
+        };
+        let _ = tx.send(Message::Signal(name)).await;
+    }))
+}
+
+#[cfg(not(unix))]
+fn spawn_signal_listener(
+    _tx: mpsc::Sender<Message>,
+) -> anyhow::Result<tokio::task::JoinHandle<()>> {
+    Ok(tokio::spawn(async {}))
 }
 
 /// Terminal input is read on its own thread: crossterm's reader blocks.

@@ -9,9 +9,10 @@ pub struct Theme {
 }
 
 impl Theme {
-    pub fn from_env() -> Theme {
+    /// Colour unless `--no-color` (`no_color`) or `NO_COLOR` says otherwise.
+    pub fn new(no_color: bool) -> Theme {
         Theme {
-            color: std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()),
+            color: !no_color && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()),
         }
     }
 

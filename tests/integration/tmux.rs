@@ -160,3 +160,54 @@ fn tui_end_to_end_in_tmux() {
     );
     drop(home);
 }
+
+/// `kill -TERM` and `kill -HUP` of a TUI that is showing: it leaves the alternate screen,
+/// turns mouse reporting and raw mode off, and says why it stopped.
+#[test]
+fn a_signal_gives_the_terminal_back() {
+    if !tmux_available() || !kustomize_available("a_signal_gives_the_terminal_back") {
+        return;
+    }
+    for signal in ["TERM", "HUP"] {
+        let (home, config) = demo();
+        let binary = env!("CARGO_BIN_EXE_tollgate");
+        let script = format!(
+            "HOME={home} XDG_STATE_HOME={home}/state TOLLGATE_IDENTITY='Dana Ops <dana@example.com>' {binary} --config {config} 2>{home}/stderr; \
+             echo EXIT=$?; echo MODES: $(stty -a | tr ' ;' '\\n\\n' | grep -x -e icanon -e echo); cat {home}/stderr; echo DONE; sleep 60",
+            home = home.path().display(),
+            config = config.display(),
+        );
+        let session = Session::start(&format!("signal-{signal}"), &script, 100, 30);
+        session.wait_for("inbox · 5 pending");
+        // Anchored: the shell running the script has the same words further in.
+        let pid = Command::new("pgrep")
+            .args(["-f", &format!("^{} --config {}", binary, config.display())])
+            .output()
+            .expect("pgrep runs");
+        let pid = String::from_utf8_lossy(&pid.stdout)
+            .lines()
+            .next()
+            .expect("the TUI is running")
+            .trim()
+            .to_string();
+        let killed = Command::new("kill")
+            .args([&format!("-{signal}"), &pid])
+            .status()
+            .expect("kill runs");
+        assert!(killed.success());
+        let after = session.wait_for("DONE");
+        assert!(after.contains("EXIT=1"), "{after}");
+        assert!(
+            after.contains(&format!("stopped by SIG{signal}")),
+            "it says why:\n{after}"
+        );
+        assert!(
+            after.contains("MODES: icanon echo"),
+            "the terminal is back in cooked mode:\n{after}"
+        );
+        assert!(
+            !after.contains("inbox ·"),
+            "the alternate screen is gone:\n{after}"
+        );
+    }
+}
