@@ -741,13 +741,12 @@ impl App {
                 }
             }
             Screen::Review => {
-                let diff_height = Areas::of(self.size, self.screen)
-                    .detail
-                    .height
-                    .saturating_sub(2) as usize;
+                let detail = Areas::of(self.size, self.screen).detail;
+                let diff_height = detail.height.saturating_sub(2) as usize;
+                let diff_width = detail.width.saturating_sub(2) as usize;
                 let Some(r) = &mut self.review else { return };
                 if r.focus == Pane::Diff || r.tab != Tab::Diff {
-                    let max = right_side_lines(r).saturating_sub(diff_height);
+                    let max = right_side_lines(r, diff_width).saturating_sub(diff_height);
                     r.scroll = r.scroll.saturating_add_signed(delta).min(max);
                 } else {
                     let count = object_count(r);
@@ -1005,7 +1004,7 @@ fn object_count(r: &ReviewState) -> usize {
 }
 
 /// Lines of whatever the review's right side shows now.
-fn right_side_lines(r: &ReviewState) -> usize {
+fn right_side_lines(r: &ReviewState, width: usize) -> usize {
     let Loading::Ready(d) = &r.detail else {
         return 0;
     };
@@ -1018,7 +1017,21 @@ fn right_side_lines(r: &ReviewState) -> usize {
         Tab::Diff => d
             .objects
             .get(r.cursor.selected)
-            .map(|o| o.lines.len() + o.fields.len() + 2)
+            .map(|o| {
+                let fields: usize = o
+                    .fields
+                    .iter()
+                    .map(|f| {
+                        crate::tui::view::fields::lines(
+                            f,
+                            width,
+                            crate::tui::theme::Theme { color: false },
+                        )
+                        .len()
+                    })
+                    .sum();
+                o.lines.len() + fields + 2
+            })
             .unwrap_or(0),
         Tab::Commits => d.commits.len() * 2,
         Tab::Description => d.description.lines().count(),

@@ -4,6 +4,7 @@
 mod dialog;
 mod diff_lines;
 mod environments;
+pub mod fields;
 mod help;
 mod history;
 mod inbox;

@@ -222,22 +222,9 @@ fn draw_object(frame: &mut Frame, p: &ReviewState, object: &ObjectView, theme: T
             theme.renamed(),
         )));
     }
+    let width = area.width.saturating_sub(2) as usize;
     for field in &object.fields {
-        let show = |v: &Option<serde_json::Value>| match v {
-            None => "(absent)".to_string(),
-            Some(serde_json::Value::String(s)) => s.replace('\n', "⏎"),
-            Some(other) => other.to_string(),
-        };
-        let mut line = vec![Span::styled(format!("{}: ", field.path), theme.bold())];
-        match field.moved {
-            Some(moved) => line.push(Span::styled(moved.to_string(), theme.renamed())),
-            None => line.extend([
-                Span::styled(show(&field.old), theme.removed()),
-                Span::raw(" → "),
-                Span::styled(show(&field.new), theme.added()),
-            ]),
-        }
-        lines.push(Line::from(line));
+        lines.extend(super::fields::lines(field, width, theme));
     }
     if !lines.is_empty() {
         lines.push(Line::raw(""));
