@@ -56,9 +56,12 @@ pub enum Tab {
     Diff,
     Commits,
     Description,
+    /// A promotion's verdict: approvals, what each environment still needs, whether you
+    /// may approve or merge and why.
+    Verdict,
 }
 
-pub const TABS: [Tab; 3] = [Tab::Diff, Tab::Commits, Tab::Description];
+pub const TABS: [Tab; 4] = [Tab::Diff, Tab::Commits, Tab::Description, Tab::Verdict];
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Pane {
@@ -169,6 +172,9 @@ pub struct ReviewState {
     pub raw: bool,
     /// Old and new side by side, when the terminal is wide enough.
     pub side_by_side: bool,
+    /// A promotion's verdict for you, loaded with it and again after each action;
+    /// `None` for a commit.
+    pub verdict: Option<Loading<Box<crate::verdict::Verdict>>>,
 }
 
 #[derive(Debug)]
@@ -557,7 +563,12 @@ impl App {
                 let request = self.request();
                 let id = header.id.clone();
                 self.open_review(header, request, Screen::Inbox);
-                vec![Command::LoadPromotion { request, id }]
+                let mut commands = vec![Command::LoadPromotion {
+                    request,
+                    id: id.clone(),
+                }];
+                commands.extend(self.load_review_verdict());
+                commands
             }
             Screen::Environments => {
                 let Some(RepoLine::Item(env)) = self
@@ -642,6 +653,7 @@ impl App {
             back,
             raw: false,
             side_by_side: false,
+            verdict: None,
         });
         self.screen = Screen::Review;
     }
@@ -667,6 +679,21 @@ impl App {
         });
         self.screen = Screen::History;
         vec![command]
+    }
+
+    /// Load (again) the verdict of the promotion under review, into its Verdict tab.
+    pub(super) fn load_review_verdict(&mut self) -> Vec<Command> {
+        let Some(review) = &mut self.review else {
+            return Vec::new();
+        };
+        if review.back == Screen::History {
+            return Vec::new();
+        }
+        review.verdict = Some(Loading::Loading);
+        vec![Command::LoadVerdict {
+            request: review.request,
+            id: review.header.id.clone(),
+        }]
     }
 
     /// `R` in a history: walk it again, in the same mode.
@@ -697,7 +724,11 @@ impl App {
             },
         };
         self.open_review(header, request, back);
-        vec![command]
+        let mut commands = vec![command];
+        if back != Screen::History {
+            commands.extend(self.load_review_verdict());
+        }
+        commands
     }
 
     fn cycle_history_mode(&mut self) -> Vec<Command> {
@@ -842,13 +873,18 @@ impl App {
             Outcome::UndoPlanned { request, result } => self.undo_planned(request, result),
             Outcome::UndoCreated { request, result } => return self.undo_created(request, result),
             Outcome::Verdict { request, result } => {
+                let loaded = match result {
+                    Ok(v) => Loading::Ready(v),
+                    Err(e) => Loading::Failed(e),
+                };
                 if let Some(d) = &mut self.dialog
                     && d.request == request
                 {
-                    d.verdict = match result {
-                        Ok(v) => Loading::Ready(v),
-                        Err(e) => Loading::Failed(e),
-                    };
+                    d.verdict = loaded;
+                } else if let Some(r) = &mut self.review
+                    && r.request == request
+                {
+                    r.verdict = Some(loaded);
                 }
             }
             Outcome::Acted {
@@ -1035,5 +1071,8 @@ fn right_side_lines(r: &ReviewState, width: usize) -> usize {
             .unwrap_or(0),
         Tab::Commits => d.commits.len() * 2,
         Tab::Description => d.description.lines().count(),
+        Tab::Verdict => {
+            crate::tui::view::verdict::lines(r, crate::tui::theme::Theme { color: false }).len()
+        }
     }
 }

@@ -111,6 +111,9 @@ impl App {
             self.review = None;
             self.screen = Screen::Inbox;
         }
-        self.reload_inbox()
+        // The Verdict tab says what the action changed.
+        let mut commands = self.load_review_verdict();
+        commands.extend(self.reload_inbox());
+        commands
     }
 }

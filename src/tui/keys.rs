@@ -140,7 +140,7 @@ pub const BINDINGS: &[Binding] = &[
     bind(C::Review, K::Tab, A::SwitchPane, "tab", "switch between object list and diff", Some("pane")),
     bind(C::Review, K::Char(']'), A::NextObject, "]", "next object", Some("next")),
     bind(C::Review, K::Char('['), A::PreviousObject, "[", "previous object", Some("prev")),
-    bind(C::Review, K::Char('l'), A::NextTab, "l →", "next tab (diff, commits, description)", Some("tab")),
+    bind(C::Review, K::Char('l'), A::NextTab, "l →", "next tab (diff, commits, description, verdict)", Some("tab")),
     bind(C::Review, K::Right, A::NextTab, "l →", "next tab", None),
     bind(C::Review, K::Char('h'), A::PreviousTab, "h ←", "previous tab", None),
     bind(C::Review, K::Left, A::PreviousTab, "h ←", "previous tab", None),

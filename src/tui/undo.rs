@@ -218,6 +218,7 @@ impl App {
                 self.history = None;
                 self.open_review(*row, request, Screen::Inbox);
                 commands.push(Command::LoadPromotion { request, id });
+                commands.extend(self.load_review_verdict());
                 commands
             }
         }

@@ -254,7 +254,7 @@ fn keys_in_a_promotion() {
     let p = f.app.review.as_ref().expect("open");
     assert_eq!((p.cursor.selected, p.focus, p.scroll), (1, Pane::Diff, 2));
     press(&mut f, "h");
-    assert_eq!(f.app.review.as_ref().expect("open").tab, Tab::Description);
+    assert_eq!(f.app.review.as_ref().expect("open").tab, Tab::Verdict);
     press(&mut f, "⎋");
     assert_eq!(f.app.screen, Screen::Inbox);
     assert!(f.app.review.is_none());
@@ -495,6 +495,18 @@ fn approve_and_merge_through_the_confirmation() {
     );
     press(&mut f, "⏎");
     assert!(f.app.dialog.is_none());
+    // The review's Verdict tab is read again: it counts the new approval.
+    match f.app.review.as_ref().and_then(|r| r.verdict.as_ref()) {
+        Some(Loading::Ready(verdict)) => assert_eq!(
+            verdict
+                .environments
+                .iter()
+                .map(|e| (e.valid, e.required))
+                .collect::<Vec<_>>(),
+            [(1, 2)]
+        ),
+        other => panic!("the verdict is reloaded: {other:?}"),
+    }
     assert_eq!(
         row(&f.app, id),
         ("1/2".to_string(), false),
@@ -520,6 +532,8 @@ fn every_view_at_both_sizes() {
         shots.push(("promotion_commits", screen(&f.app, width, height)));
         press(&mut f, "l");
         shots.push(("promotion_description", screen(&f.app, width, height)));
+        press(&mut f, "l");
+        shots.push(("promotion_verdict", screen(&f.app, width, height)));
         press(&mut f, "⎋2");
         shots.push(("environments", screen(&f.app, width, height)));
         press(&mut f, "j⏎");

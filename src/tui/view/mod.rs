@@ -11,6 +11,7 @@ mod inbox;
 mod review;
 mod status;
 mod undo;
+pub mod verdict;
 
 use ratatui::Frame;
 use ratatui::text::{Line, Span};

@@ -51,6 +51,17 @@ pub fn draw(frame: &mut Frame, app: &App, theme: Theme, areas: &Areas) {
         Loading::Ready(detail) => match p.tab {
             Tab::Diff => draw_diff(frame, p, detail, theme, areas),
             Tab::Commits => draw_commits(frame, p, detail, theme, main),
+            Tab::Verdict => frame.render_widget(
+                Paragraph::new(super::verdict::lines(p, theme))
+                    .wrap(Wrap { trim: false })
+                    .scroll((p.scroll as u16, 0))
+                    .block(
+                        Block::bordered()
+                            .title(" verdict ")
+                            .border_style(theme.border(true)),
+                    ),
+                main,
+            ),
             Tab::Description => frame.render_widget(
                 Paragraph::new(detail.description.as_str())
                     .wrap(Wrap { trim: false })

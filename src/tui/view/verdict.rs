@@ -1,0 +1,78 @@
+//! The Verdict tab of a promotion: each approval (valid, stale, not authorised…) with
+//! its signature, what each environment still needs, whether you may approve or merge
+//! and why not, and what merging it now would do. Loaded with the review and again
+//! after each action, so it is never the count from before.
+
+use ratatui::text::{Line, Span};
+
+use crate::tui::app::{Loading, ReviewState};
+use crate::tui::theme::Theme;
+use crate::verdict::ApprovalStatus;
+
+pub fn lines(review: &ReviewState, theme: Theme) -> Vec<Line<'static>> {
+    let verdict = match &review.verdict {
+        None => {
+            return vec![Line::styled(
+                "a commit of the protected branch: the history's marks say how it was approved",
+                theme.dim(),
+            )];
+        }
+        Some(Loading::Loading) => return vec![Line::styled("reading the verdict…", theme.dim())],
+        Some(Loading::Failed(error)) => return vec![Line::styled(error.clone(), theme.error())],
+        Some(Loading::Ready(verdict)) => verdict,
+    };
+    let mut out = vec![Line::from(vec![
+        Span::styled("head ", theme.dim()),
+        Span::raw(crate::text::short(&verdict.head).to_string()),
+        Span::styled("  base ", theme.dim()),
+        Span::raw(crate::text::short(&verdict.base).to_string()),
+    ])];
+    out.push(Line::styled("approvals", theme.bold()));
+    if verdict.approvals.is_empty() {
+        out.push(Line::styled("  none yet", theme.dim()));
+    }
+    for approval in &verdict.approvals {
+        let (mark, style) = match approval.status {
+            ApprovalStatus::Valid => ("✓", theme.added()),
+            _ => ("✗", theme.removed()),
+        };
+        let status = format!("{:?}", approval.status).to_lowercase();
+        let why = if approval.status == ApprovalStatus::Valid {
+            String::new()
+        } else {
+            format!(": {}", approval.why)
+        };
+        out.push(Line::from(vec![
+            Span::styled(format!("  {mark} "), style),
+            Span::raw(approval.by.clone()),
+            Span::styled(
+                format!("  {status}{why} · {}", approval.signature.label()),
+                theme.dim(),
+            ),
+        ]));
+    }
+    out.push(Line::styled("environments", theme.bold()));
+    for env in &verdict.environments {
+        let mut text = format!("  {}  {}/{} approvals", env.name, env.valid, env.required);
+        if env.missing > 0 {
+            text.push_str(&format!(", {} more needed", env.missing));
+        }
+        out.push(Line::raw(text));
+    }
+    if let Some(flag) = verdict.merge.as_ref().and_then(|m| m.flag()) {
+        out.push(Line::styled(format!("merging now: {flag}"), theme.warn()));
+    }
+    let yes_no = |b: bool| if b { "yes" } else { "no" };
+    out.push(Line::from(vec![
+        Span::styled("you: ", theme.bold()),
+        Span::raw(format!(
+            "may approve: {}, may merge: {}",
+            yes_no(verdict.can_approve),
+            yes_no(verdict.can_merge)
+        )),
+    ]));
+    for reason in &verdict.reasons {
+        out.push(Line::styled(format!("  - {reason}"), theme.error()));
+    }
+    out
+}
