@@ -201,9 +201,14 @@ pub struct App {
     /// "Now" for ages, fixed per app so that drawing is a pure function.
     pub now: i64,
     pub tick: usize,
+    /// The message on screen and the tick it appeared at, to let it go after a while.
+    message_seen: Option<(String, usize)>,
     repo_names: Vec<String>,
     next_request: RequestId,
 }
+
+/// Ticks (120 ms each) a status message stays: about six seconds.
+const MESSAGE_TICKS: usize = 50;
 
 fn lines_of<'a, T>(repos: &'a [RepoSlot<T>], items: Vec<&'a T>) -> Vec<RepoLine<'a, T>> {
     let mut lines: Vec<RepoLine<'a, T>> = items.into_iter().map(RepoLine::Item).collect();
@@ -248,6 +253,7 @@ impl App {
             dialog: None,
             undo: None,
             message: None,
+            message_seen: None,
             help: false,
             quit: false,
             size,
@@ -300,6 +306,45 @@ impl App {
         self.environments.repos = slots;
         self.environments.cursor.reset();
         commands
+    }
+
+    /// Time passes: spinners turn, and a status message goes once it has been read.
+    pub fn on_tick(&mut self) {
+        self.tick = self.tick.wrapping_add(1);
+        match (&self.message, &self.message_seen) {
+            (None, _) => self.message_seen = None,
+            (Some(message), Some((seen, at))) if message == seen => {
+                if self.tick.wrapping_sub(*at) > MESSAGE_TICKS {
+                    self.message = None;
+                    self.message_seen = None;
+                }
+            }
+            (Some(message), _) => self.message_seen = Some((message.clone(), self.tick)),
+        }
+    }
+
+    /// The status bar's key hints for what is on screen now: a refused dialog offers no
+    /// `y`, a commit no approve or merge, the raw view a way back to the rendered one.
+    pub fn hints(&self) -> Vec<(&'static str, &'static str)> {
+        let mut hints = crate::tui::keys::hints_for(self.context());
+        if let Some(dialog) = &self.dialog {
+            let done = dialog.outcome.is_some();
+            if done || !dialog.allowed() {
+                hints.retain(|(keys, _)| !matches!(*keys, "y" | "n"));
+                hints.push((if done { "enter" } else { "esc" }, "close"));
+            }
+        } else if let (Context::Review, Some(review)) = (self.context(), &self.review) {
+            let commit = review.back == Screen::History;
+            hints.retain(|(keys, _)| !(commit && matches!(*keys, "a" | "m")));
+            if review.raw {
+                for hint in &mut hints {
+                    if hint.0 == "r" {
+                        hint.1 = "rendered";
+                    }
+                }
+            }
+        }
+        hints
     }
 
     pub fn context(&self) -> Context {
@@ -386,6 +431,13 @@ impl App {
             KeyCode::Backspace => {
                 self.inbox.filter.pop();
             }
+            KeyCode::Char('c') if key.modifiers.contains(KeyModifiers::CONTROL) => {
+                self.quit = true;
+                return Vec::new();
+            }
+            KeyCode::Char('u') if key.modifiers.contains(KeyModifiers::CONTROL) => {
+                self.inbox.filter.clear();
+            }
             KeyCode::Char(c) => self.inbox.filter.push(c),
             _ => {}
         }
@@ -411,6 +463,9 @@ impl App {
             KeyCode::Char('c') if key.modifiers.contains(KeyModifiers::CONTROL) => {
                 self.quit = true;
                 return Vec::new();
+            }
+            KeyCode::Char('u') if key.modifiers.contains(KeyModifiers::CONTROL) => {
+                h.filter.clear();
             }
             KeyCode::Char(c) => h.filter.push(c),
             _ => {}

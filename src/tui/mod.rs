@@ -122,7 +122,7 @@ async fn event_loop(
                 app.apply(outcome)
             }
             Message::Tick => {
-                app.tick = app.tick.wrapping_add(1);
+                app.on_tick();
                 Vec::new()
             }
             Message::Signal(name) => break Err(anyhow::anyhow!("stopped by {name}")),

@@ -472,6 +472,11 @@ fn approve_and_merge_through_the_confirmation() {
         shown.contains("refused because") && shown.contains("production needs 2"),
         "{shown}"
     );
+    let status = shown.lines().last().unwrap_or_default();
+    assert!(
+        !status.contains("y yes") && status.contains("esc close"),
+        "a refused dialog offers no y: {status}"
+    );
     press(&mut f, "y");
     assert!(
         f.app.dialog.as_ref().expect("still open").outcome.is_none(),
@@ -1020,4 +1025,31 @@ fn typing_a_search_into_the_history_filters_it_and_acts_on_nothing() {
     press(&mut f, "⎋");
     assert_eq!(f.app.screen, Screen::Environments);
     assert_eq!(refs_of(&f.config, "shop"), before, "nothing was written");
+}
+
+#[test]
+fn status_messages_go_after_a_while_and_filters_take_ctrl_u() {
+    let (config, _home) = {
+        let (home, config_path) = demo();
+        (Config::load(&config_path).expect("demo config"), home)
+    };
+    let (mut app, _) = fixture_with(config, 100, 30);
+    app.message = Some("approved x".into());
+    for _ in 0..10 {
+        app.on_tick();
+    }
+    assert_eq!(app.message.as_deref(), Some("approved x"), "still readable");
+    for _ in 0..60 {
+        app.on_tick();
+    }
+    assert_eq!(app.message, None, "gone after some seconds");
+    app.handle_key(key(KeyCode::Char('/')));
+    for c in "api".chars() {
+        app.handle_key(key(KeyCode::Char(c)));
+    }
+    assert_eq!(app.inbox.filter, "api");
+    app.handle_key(KeyEvent::new(KeyCode::Char('u'), KeyModifiers::CONTROL));
+    assert_eq!(app.inbox.filter, "", "ctrl-u clears");
+    app.handle_key(KeyEvent::new(KeyCode::Char('c'), KeyModifiers::CONTROL));
+    assert!(app.quit, "ctrl-c quits, even while filtering");
 }

@@ -5,7 +5,6 @@ use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 
 use crate::tui::app::{App, RepoLine, Screen};
-use crate::tui::keys::hints_for;
 use crate::tui::theme::Theme;
 
 pub fn draw(frame: &mut Frame, app: &App, theme: Theme, area: Rect) {
@@ -52,7 +51,7 @@ pub fn draw(frame: &mut Frame, app: &App, theme: Theme, area: Rect) {
         spans.push(Span::styled(format!("│ {message} "), theme.changed()));
     }
     // As many hints as fit, `? help` first: it leads to all the others.
-    let mut hints = hints_for(app.context());
+    let mut hints = app.hints();
     hints.sort_by_key(|(keys, _)| *keys != "?");
     let used: usize = spans.iter().map(|s| s.width()).sum();
     let mut room = (area.width as usize).saturating_sub(used + 1);
