@@ -168,6 +168,8 @@ pub struct ReviewState {
     pub scroll: usize,
     /// Where Esc goes.
     pub back: Screen,
+    /// A commit of the protected branch (from a history), not a promotion.
+    pub commit: bool,
     /// The raw file diff instead of the rendered objects.
     pub raw: bool,
     /// Old and new side by side, when the terminal is wide enough.
@@ -334,7 +336,7 @@ impl App {
                 hints.push((if done { "enter" } else { "esc" }, "close"));
             }
         } else if let (Context::Review, Some(review)) = (self.context(), &self.review) {
-            let commit = review.back == Screen::History;
+            let commit = review.commit;
             hints.retain(|(keys, _)| !(commit && matches!(*keys, "a" | "m")));
             if review.raw {
                 for hint in &mut hints {
@@ -617,7 +619,7 @@ impl App {
                 let header = row.clone();
                 let request = self.request();
                 let id = header.id.clone();
-                self.open_review(header, request, Screen::Inbox);
+                self.open_review(header, request, Screen::Inbox, false);
                 let mut commands = vec![Command::LoadPromotion {
                     request,
                     id: id.clone(),
@@ -658,7 +660,7 @@ impl App {
                 };
                 let (repo, sha) = (h.repo.clone(), row.sha.clone());
                 let request = self.request();
-                self.open_review(header, request, Screen::History);
+                self.open_review(header, request, Screen::History, true);
                 vec![Command::LoadCommit { request, repo, sha }]
             }
             Screen::Review => Vec::new(),
@@ -696,7 +698,13 @@ impl App {
         }
     }
 
-    pub(super) fn open_review(&mut self, header: PromotionRow, request: RequestId, back: Screen) {
+    pub(super) fn open_review(
+        &mut self,
+        header: PromotionRow,
+        request: RequestId,
+        back: Screen,
+        commit: bool,
+    ) {
         self.review = Some(ReviewState {
             header,
             request,
@@ -706,6 +714,7 @@ impl App {
             cursor: Cursor::default(),
             scroll: 0,
             back,
+            commit,
             raw: false,
             side_by_side: false,
             verdict: None,
@@ -741,7 +750,7 @@ impl App {
         let Some(review) = &mut self.review else {
             return Vec::new();
         };
-        if review.back == Screen::History {
+        if review.commit {
             return Vec::new();
         }
         review.verdict = Some(Loading::Loading);
@@ -765,24 +774,22 @@ impl App {
         let Some(review) = &self.review else {
             return Vec::new();
         };
-        let (header, back) = (review.header.clone(), review.back);
+        let (header, back, commit) = (review.header.clone(), review.back, review.commit);
         let request = self.request();
-        let command = match back {
-            Screen::History => Command::LoadCommit {
+        let command = match commit {
+            true => Command::LoadCommit {
                 request,
                 repo: header.repo.clone(),
                 sha: header.branch.clone(),
             },
-            _ => Command::LoadPromotion {
+            false => Command::LoadPromotion {
                 request,
                 id: header.id.clone(),
             },
         };
-        self.open_review(header, request, back);
+        self.open_review(header, request, back, commit);
         let mut commands = vec![command];
-        if back != Screen::History {
-            commands.extend(self.load_review_verdict());
-        }
+        commands.extend(self.load_review_verdict());
         commands
     }
 

@@ -39,7 +39,7 @@ impl App {
         let Some(review) = &self.review else {
             return Vec::new();
         };
-        if review.back != Screen::Inbox {
+        if review.commit {
             self.message = Some("only promotions can be approved or merged".into());
             return Vec::new();
         }

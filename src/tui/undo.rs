@@ -24,6 +24,18 @@ pub struct UndoDialog {
 }
 
 impl UndoDialog {
+    /// The last line of the preview's body the scroll may start at: its end stays the
+    /// end.
+    pub fn last_line(&self) -> usize {
+        match &self.preview {
+            Loading::Ready(preview) => {
+                let objects: usize = preview.objects.iter().map(|o| o.lines.len() + 2).sum();
+                (objects + preview.problems.len()).saturating_sub(1)
+            }
+            _ => 0,
+        }
+    }
+
     pub fn title(&self) -> String {
         let short = &self.undo.sha[..self.undo.sha.len().min(10)];
         match &self.undo.target {
@@ -42,7 +54,7 @@ impl App {
                     .map(|row| (h.repo.clone(), row.sha.clone(), h.env.clone()))
             }),
             Screen::Review => self.review.as_ref().and_then(|r| {
-                (r.back == Screen::History).then(|| {
+                r.commit.then(|| {
                     (
                         r.header.repo.clone(),
                         r.header.branch.clone(),
@@ -117,9 +129,11 @@ impl App {
                 self.undo = None;
             }
             Some(Action::Up) => dialog.scroll = dialog.scroll.saturating_sub(1),
-            Some(Action::Down) => dialog.scroll += 1,
+            Some(Action::Down) => dialog.scroll = (dialog.scroll + 1).min(dialog.last_line()),
             Some(Action::PageUp) => dialog.scroll = dialog.scroll.saturating_sub(page),
-            Some(Action::PageDown) => dialog.scroll += page,
+            Some(Action::PageDown) => {
+                dialog.scroll = (dialog.scroll + page).min(dialog.last_line());
+            }
             Some(Action::ToggleShared) => {
                 if let UndoTarget::Rollback { .. } = dialog.undo.target {
                     let mut undo = dialog.undo.clone();
@@ -215,8 +229,12 @@ impl App {
                 let id = row.id.clone();
                 let mut commands = self.reload_inbox();
                 let request = self.request();
-                self.history = None;
-                self.open_review(*row, request, Screen::Inbox);
+                // Esc from the new promotion goes back to the history it was made from.
+                let back = match self.history {
+                    Some(_) => Screen::History,
+                    None => Screen::Inbox,
+                };
+                self.open_review(*row, request, back, false);
                 commands.push(Command::LoadPromotion { request, id });
                 commands.extend(self.load_review_verdict());
                 commands

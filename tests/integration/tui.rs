@@ -686,6 +686,12 @@ fn revert_from_the_history_previews_then_opens_the_promotion() {
     assert!(f.app.undo.as_ref().is_some_and(|u| u.reason_done));
     assert_eq!(refs_of(&f.config, "shop"), before, "enter never writes");
     insta::assert_snapshot!("undo_revert_ready_100x30", screen(&f.app, 100, 30));
+    // The preview scrolls to its end and no further.
+    press(&mut f, &"j".repeat(200));
+    let dialog = f.app.undo.as_ref().expect("open");
+    assert_eq!(dialog.scroll, dialog.last_line());
+    assert!(dialog.last_line() > 0 && dialog.last_line() < 200);
+    press(&mut f, &"k".repeat(200));
     press(&mut f, "y");
     assert!(f.app.undo.is_none(), "the dialog closes once written");
     assert_eq!(f.app.screen, Screen::Review, "the new promotion opens");
@@ -711,8 +717,10 @@ fn revert_from_the_history_previews_then_opens_the_promotion() {
     assert_eq!(added.len(), 1, "only the promotion branch: {added:?}");
     assert!(added[0].0.starts_with("refs/heads/promote/revert-"));
 
-    // The inbox has it too.
+    // Esc goes back to the history it was made from; the inbox has it too.
     press(&mut f, "⎋");
+    assert_eq!(f.app.screen, Screen::History);
+    press(&mut f, "1");
     assert_eq!(f.app.screen, Screen::Inbox);
     assert!(
         f.app
