@@ -7,6 +7,7 @@ pub mod commit;
 pub mod fetch;
 mod packs;
 pub mod promotions;
+mod tips;
 pub mod tree;
 pub mod walk;
 pub mod write;

@@ -205,12 +205,17 @@ pub struct App {
     pub tick: usize,
     /// The message on screen and the tick it appeared at, to let it go after a while.
     message_seen: Option<(String, usize)>,
+    /// The last poll's fingerprint of each repo's refs.
+    polled: std::collections::HashMap<String, String>,
     repo_names: Vec<String>,
     next_request: RequestId,
 }
 
 /// Ticks (120 ms each) a status message stays: about six seconds.
 const MESSAGE_TICKS: usize = 50;
+/// Ticks between two polls of every repo's refs: about ten seconds. A poll reads the
+/// refs only (no commit, no render), so an idle TUI stays idle.
+const POLL_TICKS: usize = 80;
 
 fn lines_of<'a, T>(repos: &'a [RepoSlot<T>], items: Vec<&'a T>) -> Vec<RepoLine<'a, T>> {
     let mut lines: Vec<RepoLine<'a, T>> = items.into_iter().map(RepoLine::Item).collect();
@@ -256,6 +261,7 @@ impl App {
             undo: None,
             message: None,
             message_seen: None,
+            polled: Default::default(),
             help: false,
             quit: false,
             size,
@@ -310,9 +316,23 @@ impl App {
         commands
     }
 
-    /// Time passes: spinners turn, and a status message goes once it has been read.
-    pub fn on_tick(&mut self) {
+    /// Time passes (`now`, in seconds): spinners turn, ages move, a status message goes
+    /// once it has been read, and every few seconds the repos are polled for changes.
+    pub fn on_tick(&mut self, now: i64) -> Vec<Command> {
         self.tick = self.tick.wrapping_add(1);
+        self.now = now;
+        self.expire_message();
+        if self.tick.is_multiple_of(POLL_TICKS) {
+            return self
+                .repo_names
+                .iter()
+                .map(|repo| Command::PollRepo { repo: repo.clone() })
+                .collect();
+        }
+        Vec::new()
+    }
+
+    fn expire_message(&mut self) {
         match (&self.message, &self.message_seen) {
             (None, _) => self.message_seen = None,
             (Some(message), Some((seen, at))) if message == seen => {
@@ -760,6 +780,38 @@ impl App {
         }]
     }
 
+    /// A poll's answer: when a repo's refs changed since the last poll, its inbox rows
+    /// are read again (the rest stay), and a promotion under review gets its verdict
+    /// read again, which says if it moved or was merged.
+    fn polled(&mut self, repo: String, fingerprint: String) -> Vec<Command> {
+        let changed = self
+            .polled
+            .insert(repo.clone(), fingerprint.clone())
+            .is_some_and(|before| before != fingerprint);
+        if !changed {
+            return Vec::new();
+        }
+        let mut commands = Vec::new();
+        let request = self.request();
+        if let Some(slot) = self.inbox.repos.iter_mut().find(|s| s.name == repo) {
+            slot.request = request;
+            commands.push(Command::LoadRepo {
+                request,
+                repo: repo.clone(),
+            });
+        }
+        if let Some(review) = &self.review
+            && review.header.repo == repo
+            && !review.commit
+        {
+            self.message = Some(format!(
+                "{repo} changed elsewhere (a push, an approval or a merge): the verdict is read again; R reloads the diff"
+            ));
+            commands.extend(self.load_review_verdict());
+        }
+        commands
+    }
+
     /// `R` in a history: walk it again, in the same mode.
     fn reload_history(&mut self) -> Vec<Command> {
         let Some(h) = &self.history else {
@@ -931,6 +983,11 @@ impl App {
         }
         match outcome {
             Outcome::Message(text) => self.message = Some(text),
+            Outcome::Polled {
+                repo,
+                fingerprint: Some(fingerprint),
+            } => return self.polled(repo, fingerprint),
+            Outcome::Polled { .. } => {}
             Outcome::GitHubAccount(login) => self.github_account = Some(login),
             Outcome::UndoPlanned { request, result } => self.undo_planned(request, result),
             Outcome::UndoCreated { request, result } => return self.undo_created(request, result),

@@ -121,10 +121,7 @@ async fn event_loop(
                 app.github_quota = quota_text(&crate::forge::github::quotas());
                 app.apply(outcome)
             }
-            Message::Tick => {
-                app.on_tick();
-                Vec::new()
-            }
+            Message::Tick => app.on_tick(crate::text::now()),
             Message::Signal(name) => break Err(anyhow::anyhow!("stopped by {name}")),
         };
         wanted_history.store(app.history_request().unwrap_or(0), Ordering::Relaxed);

@@ -126,6 +126,10 @@ pub enum Command {
     OpenUrl {
         url: String,
     },
+    /// Read what a repo's refs point at, to notice a push, approval or merge elsewhere.
+    PollRepo {
+        repo: String,
+    },
 }
 
 /// One row of the inbox, and the header of a review.
@@ -276,6 +280,11 @@ pub struct UndoPreview {
 pub enum Outcome {
     /// Something to say in the status bar.
     Message(String),
+    /// A repo's refs as a poll found them (`None`: not polled, as a GitHub repo).
+    Polled {
+        repo: String,
+        fingerprint: Option<String>,
+    },
     /// The GitHub login the token belongs to (who acts on GitHub repos).
     GitHubAccount(String),
     UndoPlanned {
@@ -384,6 +393,10 @@ pub fn execute(
             Ok(()) => format!("opened {url}"),
             Err(e) => format!("cannot open a browser ({e}); the page is {url}"),
         })),
+        Command::PollRepo { repo } => emit(Outcome::Polled {
+            fingerprint: poll(config, &repo),
+            repo,
+        }),
         Command::LoadVerdict { request, id } => emit(Outcome::Verdict {
             request,
             result: load_verdict(config, &id).map(Box::new).map_err(text),
@@ -554,6 +567,18 @@ fn approvals_text(verdict: &Verdict) -> String {
             .max()
             .unwrap_or(0)
     )
+}
+
+/// The fingerprint of a local repo's refs; a GitHub repo is not polled here (its list
+/// is an API call, which the quota pays for).
+fn poll(config: &Config, repo: &str) -> Option<String> {
+    let repo_config = config.pick_repo(Some(repo)).ok()?;
+    if repo_config.github.is_some() {
+        return None;
+    }
+    crate::git::Repo::open(&repo_config.name, &repo_config.path)
+        .and_then(|r| r.refs_fingerprint())
+        .ok()
 }
 
 fn load_verdict(config: &Config, id: &str) -> anyhow::Result<Verdict> {

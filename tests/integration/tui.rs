@@ -1044,11 +1044,11 @@ fn status_messages_go_after_a_while_and_filters_take_ctrl_u() {
     let (mut app, _) = fixture_with(config, 100, 30);
     app.message = Some("approved x".into());
     for _ in 0..10 {
-        app.on_tick();
+        app.on_tick(NOW);
     }
     assert_eq!(app.message.as_deref(), Some("approved x"), "still readable");
     for _ in 0..60 {
-        app.on_tick();
+        app.on_tick(NOW);
     }
     assert_eq!(app.message, None, "gone after some seconds");
     app.handle_key(key(KeyCode::Char('/')));
@@ -1060,4 +1060,83 @@ fn status_messages_go_after_a_while_and_filters_take_ctrl_u() {
     assert_eq!(app.inbox.filter, "", "ctrl-u clears");
     app.handle_key(KeyEvent::new(KeyCode::Char('c'), KeyModifiers::CONTROL));
     assert!(app.quit, "ctrl-c quits, even while filtering");
+}
+
+/// Let time pass until the next poll, running what it asks for.
+fn until_the_next_poll(f: &mut Fixture) {
+    for _ in 0..80 {
+        let commands = f.app.on_tick(NOW);
+        settle(&f.config, &mut f.app, commands);
+    }
+}
+
+#[test]
+fn a_push_elsewhere_is_noticed_and_the_verdict_says_the_promotion_moved() {
+    let home = TempDir::new().expect("temp dir");
+    let mut repo = crate::common::EnvRepoBuilder::new(&home.path().join("env.git"));
+    repo.commit_files(
+        &[("envs/prod/api.yaml", &crate::common::deployment("1.0", 2))],
+        "Alice",
+        "start",
+    );
+    let shown = repo.branch(
+        "promote/scale",
+        &[("envs/prod/api.yaml", &crate::common::deployment("1.0", 5))],
+        "Bob",
+        "Scale the api",
+    );
+    let config = Config::load(&repo.write_config(home.path(), "")).expect("config");
+    let (app, commands) = fixture_with(config.clone(), 100, 30);
+    let mut f = Fixture {
+        _home: home,
+        config,
+        app,
+    };
+    settle(&f.config, &mut f.app, commands);
+    press(&mut f, "⏎");
+    until_the_next_poll(&mut f);
+    assert!(
+        f.app.message.is_none(),
+        "nothing changed: {:?}",
+        f.app.message
+    );
+    let pushed = repo.commit_on(
+        Some(shown),
+        &[(
+            "envs/prod/api.yaml",
+            Some(crate::common::deployment("1.0", 50).as_bytes()),
+        )],
+        "Eve",
+        "Scale further",
+    );
+    let sig = tollgate::git::write::Signature {
+        name: "Eve".into(),
+        email: "eve@example.com".into(),
+        time: 0,
+    };
+    repo.repo
+        .update_ref(
+            "refs/heads/promote/scale",
+            Some(shown),
+            pushed,
+            "push",
+            &sig,
+        )
+        .expect("push");
+    until_the_next_poll(&mut f);
+    assert!(
+        f.app
+            .message
+            .as_deref()
+            .is_some_and(|m| m.contains("changed elsewhere")),
+        "{:?}",
+        f.app.message
+    );
+    press(&mut f, "h");
+    let shown_screen = screen(&f.app, 100, 30);
+    assert!(
+        shown_screen.contains("moved since you opened it")
+            && shown_screen.contains(&pushed.to_string()[..10]),
+        "{shown_screen}"
+    );
 }

@@ -21,12 +21,25 @@ pub fn lines(review: &ReviewState, theme: Theme) -> Vec<Line<'static>> {
         Some(Loading::Failed(error)) => return vec![Line::styled(error.clone(), theme.error())],
         Some(Loading::Ready(verdict)) => verdict,
     };
-    let mut out = vec![Line::from(vec![
+    let mut out = Vec::new();
+    if let Loading::Ready(detail) = &review.detail
+        && detail.head != verdict.head
+    {
+        out.push(Line::styled(
+            format!(
+                "the promotion moved since you opened it: its head is now {}, the diff shows {}; R reloads (approve and merge act on what you saw, or on nothing)",
+                crate::text::short(&verdict.head),
+                crate::text::short(&detail.head)
+            ),
+            theme.warn(),
+        ));
+    }
+    out.push(Line::from(vec![
         Span::styled("head ", theme.dim()),
         Span::raw(crate::text::short(&verdict.head).to_string()),
         Span::styled("  base ", theme.dim()),
         Span::raw(crate::text::short(&verdict.base).to_string()),
-    ])];
+    ]));
     out.push(Line::styled("approvals", theme.bold()));
     if verdict.approvals.is_empty() {
         out.push(Line::styled("  none yet", theme.dim()));
