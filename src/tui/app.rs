@@ -316,6 +316,32 @@ impl App {
         commands
     }
 
+    /// Whether something on screen is waiting for work (a spinner turns).
+    pub fn is_busy(&self) -> bool {
+        self.inbox
+            .repos
+            .iter()
+            .any(|s| matches!(s.state, Loading::Loading))
+            || self
+                .environments
+                .repos
+                .iter()
+                .any(|s| matches!(s.state, Loading::Loading))
+            || self
+                .history
+                .as_ref()
+                .is_some_and(|h| h.progress == HistoryProgress::Walking)
+            || self.review.as_ref().is_some_and(|r| {
+                matches!(r.detail, Loading::Loading) || matches!(r.verdict, Some(Loading::Loading))
+            })
+            || self.dialog.as_ref().is_some_and(|d| {
+                matches!(d.verdict, Loading::Loading) || matches!(d.outcome, Some(Loading::Loading))
+            })
+            || self.undo.as_ref().is_some_and(|u| {
+                matches!(u.preview, Loading::Loading) || matches!(u.writing, Some(Loading::Loading))
+            })
+    }
+
     /// Time passes (`now`, in seconds): spinners turn, ages move, a status message goes
     /// once it has been read, and every few seconds the repos are polled for changes.
     pub fn on_tick(&mut self, now: i64) -> Vec<Command> {

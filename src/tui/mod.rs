@@ -35,6 +35,9 @@ enum Message {
     Signal(&'static str),
 }
 
+/// Ticks of 120 ms in about a second.
+const TICKS_PER_SECOND: usize = 8;
+
 /// Open the TUI on `config` until the user quits (`no_color`: `--no-color`).
 pub fn run(config: Config, no_color: bool) -> anyhow::Result<()> {
     let identity = match Identity::resolve(config.identity.as_deref()) {
@@ -100,13 +103,19 @@ async fn event_loop(
     );
     spawn_work(&config, &tx, &wanted_history, commands);
 
+    let mut redraw = true;
     let result = loop {
-        if let Err(e) = terminal.draw(|frame| view::draw(frame, &app, theme)) {
+        if redraw && let Err(e) = terminal.draw(|frame| view::draw(frame, &app, theme)) {
             break Err(e.into());
         }
         let Some(message) = rx.recv().await else {
             break Ok(());
         };
+        // A tick redraws only what moves: a spinner, or once a second the ages and a
+        // message that went. Anything else that arrives is drawn at once.
+        redraw = !matches!(message, Message::Tick)
+            || app.is_busy()
+            || app.tick.is_multiple_of(TICKS_PER_SECOND);
         let commands = match message {
             Message::Input(Event::Key(key)) if key.kind == event::KeyEventKind::Press => {
                 app.handle_key(key)
