@@ -211,3 +211,63 @@ fn a_signal_gives_the_terminal_back() {
         );
     }
 }
+
+/// A push between opening a promotion and `a` `y`: the approval is refused, names the new
+/// head, and nothing is written.
+#[test]
+fn a_push_after_the_review_opened_is_never_approved_unseen() {
+    if !tmux_available() || !kustomize_available("a_push_after_the_review_opened") {
+        return;
+    }
+    let (home, config) = demo();
+    let repo = config
+        .parent()
+        .expect("the demo folder")
+        .join("repos/shop-env.git");
+    let git = |args: &[&str]| -> String {
+        let output = Command::new("git")
+            .arg("-C")
+            .arg(&repo)
+            .args(args)
+            .env("GIT_AUTHOR_NAME", "Eve")
+            .env("GIT_AUTHOR_EMAIL", "eve@example.com")
+            .env("GIT_COMMITTER_NAME", "Eve")
+            .env("GIT_COMMITTER_EMAIL", "eve@example.com")
+            .output()
+            .expect("git runs");
+        assert!(output.status.success(), "{args:?}: {output:?}");
+        String::from_utf8_lossy(&output.stdout).trim().to_string()
+    };
+    let branch = "refs/heads/promote/api-1.5.0-production";
+    let reviewed = git(&["rev-parse", branch]);
+    let binary = env!("CARGO_BIN_EXE_tollgate");
+    let script = format!(
+        "HOME={home} XDG_STATE_HOME={home}/state TOLLGATE_IDENTITY='Dana Ops <dana@example.com>' {binary} --config {config}; echo DONE; sleep 60",
+        home = home.path().display(),
+        config = config.display(),
+    );
+    let session = Session::start("pinned", &script, 120, 40);
+    session.wait_for("inbox · 5 pending");
+    session.keys(&["/", "api-1.5", "Enter", "Enter"]);
+    session.wait_for(&format!("head {}", &reviewed[..10]));
+    // Someone pushes onto the branch while the review is open.
+    let tree = git(&["rev-parse", &format!("{reviewed}^{{tree}}")]);
+    let pushed = git(&["commit-tree", &tree, "-p", &reviewed, "-m", "Sneak in"]);
+    git(&["update-ref", branch, &pushed, &reviewed]);
+    let notes_before = git(&["for-each-ref", "refs/notes"]);
+    session.keys(&["a"]);
+    session.wait_for(&format!("at {}? y yes", &reviewed[..10]));
+    session.keys(&["y"]);
+    let refused = session.wait_for("moved since you opened it");
+    assert!(refused.contains(&pushed[..10]), "{refused}");
+    assert_eq!(
+        git(&["for-each-ref", "refs/notes"]),
+        notes_before,
+        "no approval was written"
+    );
+    // Apart: an escape followed at once by a key reads as Alt and that key.
+    session.keys(&["Escape"]);
+    std::thread::sleep(Duration::from_millis(300));
+    session.keys(&["q"]);
+    session.wait_for("DONE");
+}
