@@ -174,6 +174,8 @@ pub struct ReviewState {
     pub raw: bool,
     /// Old and new side by side, when the terminal is wide enough.
     pub side_by_side: bool,
+    /// `z`: the diff pane takes the whole width, the object list hidden.
+    pub zoomed: bool,
     /// A promotion's verdict for you, loaded with it and again after each action;
     /// `None` for a commit.
     pub verdict: Option<Loading<Box<crate::verdict::Verdict>>>,
@@ -314,6 +316,11 @@ impl App {
         self.environments.repos = slots;
         self.environments.cursor.reset();
         commands
+    }
+
+    /// Whether the review's diff pane takes the whole width (`z`).
+    pub fn zoomed(&self) -> bool {
+        self.screen == Screen::Review && self.review.as_ref().is_some_and(|r| r.zoomed)
     }
 
     /// Whether something on screen is waiting for work (a spinner turns).
@@ -592,6 +599,15 @@ impl App {
                     r.scroll = 0;
                 }
             }
+            Action::ToggleZoom => {
+                if let Some(r) = &mut self.review {
+                    r.zoomed = !r.zoomed;
+                    // The list is hidden: keys move the diff.
+                    if r.zoomed {
+                        r.focus = Pane::Diff;
+                    }
+                }
+            }
             Action::ToggleSideBySide => {
                 if let Some(r) = &mut self.review {
                     r.side_by_side = !r.side_by_side;
@@ -763,6 +779,7 @@ impl App {
             commit,
             raw: false,
             side_by_side: false,
+            zoomed: false,
             verdict: None,
         });
         self.screen = Screen::Review;
@@ -886,7 +903,7 @@ impl App {
 
     /// Rows the list on screen has room for.
     pub(super) fn list_height(&self) -> usize {
-        let areas = Areas::of(self.size, self.screen);
+        let areas = Areas::of(self.size, self.screen, self.zoomed());
         match self.screen {
             // Border and column header.
             Screen::Inbox | Screen::Environments => areas.list.height.saturating_sub(3) as usize,
@@ -912,7 +929,7 @@ impl App {
                 }
             }
             Screen::Review => {
-                let detail = Areas::of(self.size, self.screen).detail;
+                let detail = Areas::of(self.size, self.screen, self.zoomed()).detail;
                 let diff_height = detail.height.saturating_sub(2) as usize;
                 let diff_width = detail.width.saturating_sub(2) as usize;
                 let Some(r) = &mut self.review else { return };
@@ -930,7 +947,7 @@ impl App {
 
     pub fn handle_mouse(&mut self, mouse: MouseEvent) -> Vec<Command> {
         let at = Position::new(mouse.column, mouse.row);
-        let areas = Areas::of(self.size, self.screen);
+        let areas = Areas::of(self.size, self.screen, self.zoomed());
         match mouse.kind {
             MouseEventKind::ScrollDown | MouseEventKind::ScrollUp => {
                 let delta = if mouse.kind == MouseEventKind::ScrollDown {

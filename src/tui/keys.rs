@@ -32,6 +32,8 @@ pub enum Action {
     CycleHistoryMode,
     ToggleRaw,
     ToggleSideBySide,
+    /// The diff pane over the whole width.
+    ToggleZoom,
     /// A pull request's page on GitHub, in the browser.
     OpenInBrowser,
     RequestApprove,
@@ -145,6 +147,7 @@ pub const BINDINGS: &[Binding] = &[
     bind(C::Review, K::Char('h'), A::PreviousTab, "h ←", "previous tab", None),
     bind(C::Review, K::Left, A::PreviousTab, "h ←", "previous tab", None),
     bind(C::Review, K::Char('r'), A::ToggleRaw, "r", "rendered objects ↔ raw file diff", Some("raw")),
+    bind(C::Review, K::Char('z'), A::ToggleZoom, "z", "zoom: the diff over the whole width", Some("zoom")),
     bind(C::Review, K::Char('s'), A::ToggleSideBySide, "s", "side-by-side ↔ unified (wide terminals)", None),
     bind(C::Review, K::Char('a'), A::RequestApprove, "a", "approve this promotion (shows the verdict first)", Some("approve")),
     bind(C::Review, K::Char('x'), A::RequestUnapprove, "x", "withdraw your approval", None),

@@ -21,7 +21,8 @@ pub struct Areas {
 }
 
 impl Areas {
-    pub fn of(size: Rect, screen: Screen) -> Areas {
+    /// The areas of `screen`; `zoomed`: the review's diff takes the whole width.
+    pub fn of(size: Rect, screen: Screen, zoomed: bool) -> Areas {
         let [title, body, status] = Layout::vertical([
             Constraint::Length(1),
             Constraint::Min(0),
@@ -45,7 +46,10 @@ impl Areas {
                 ])
                 .areas(body);
                 // The object list keeps enough room for `~ Kind/name`; the diff gets the rest.
-                let list_width = (main.width / 3).clamp(24.min(main.width), 48);
+                let list_width = match zoomed {
+                    true => 0,
+                    false => (main.width / 3).clamp(24.min(main.width), 48),
+                };
                 let [list, detail] =
                     Layout::horizontal([Constraint::Length(list_width), Constraint::Min(0)])
                         .areas(main);

@@ -165,7 +165,8 @@ fn added_and_removed_lines_are_green_and_red() {
     press(&mut f, "/api-1.5⏎⏎");
     let terminal = draw(&f.app, 160, 48);
     let buffer = terminal.backend().buffer();
-    let area = tollgate::tui::layout::Areas::of(Rect::new(0, 0, 160, 48), Screen::Review).detail;
+    let area =
+        tollgate::tui::layout::Areas::of(Rect::new(0, 0, 160, 48), Screen::Review, false).detail;
     let mut seen = (false, false);
     for y in area.top()..area.bottom() {
         let cell = &buffer[(area.x + 1, y)];
@@ -1139,4 +1140,20 @@ fn a_push_elsewhere_is_noticed_and_the_verdict_says_the_promotion_moved() {
             && shown_screen.contains(&pushed.to_string()[..10]),
         "{shown_screen}"
     );
+}
+
+#[test]
+fn z_zooms_the_diff_over_the_whole_width() {
+    needs_kustomize!("z_zooms_the_diff_over_the_whole_width");
+    let mut f = loaded(80, 24);
+    press(&mut f, "/api-1.5⏎⏎z");
+    let zoomed = screen(&f.app, 80, 24);
+    assert!(
+        !zoomed.contains("objects ~1"),
+        "the list is hidden:\n{zoomed}"
+    );
+    assert!(zoomed.contains("+ ghcr.io/acme/api:1.5.0"), "{zoomed}");
+    insta::assert_snapshot!("promotion_zoomed_80x24", zoomed);
+    press(&mut f, "z");
+    assert!(screen(&f.app, 80, 24).contains("objects ~1"));
 }

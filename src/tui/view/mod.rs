@@ -27,7 +27,7 @@ pub fn spinner(tick: usize) -> &'static str {
 }
 
 pub fn draw(frame: &mut Frame, app: &App, theme: Theme) {
-    let areas = Areas::of(frame.area(), app.screen);
+    let areas = Areas::of(frame.area(), app.screen, app.zoomed());
     let where_ = match app.screen {
         Screen::Inbox => "1 inbox".to_string(),
         Screen::Environments => "2 environments".to_string(),
