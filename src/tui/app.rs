@@ -108,6 +108,9 @@ pub struct InboxState {
 pub struct EnvironmentsState {
     pub repos: Vec<RepoSlot<EnvironmentRow>>,
     pub cursor: Cursor,
+    /// `/`: environments whose repo, name, path or last change contain it (any case).
+    pub filter: String,
+    pub filtering: bool,
     /// What the cluster runs, per `(repo, environment)` with a `cluster:` in the config.
     pub deployed: std::collections::HashMap<(String, String), Loading<Deployed>>,
 }
@@ -445,11 +448,21 @@ impl App {
         lines_of(&self.inbox.repos, rows)
     }
 
-    /// Every environment of every repo, in config order, then repos loading or failed.
+    /// Every environment of every repo the filter keeps, in config order, then repos
+    /// loading or failed.
     pub fn environment_lines(&self) -> Vec<RepoLine<'_, EnvironmentRow>> {
+        let filter = self.environments.filter.to_lowercase();
         lines_of(
             &self.environments.repos,
-            ready(&self.environments.repos).collect(),
+            ready(&self.environments.repos)
+                .filter(|env| {
+                    filter.is_empty()
+                        || [&env.repo, &env.name, &env.path]
+                            .into_iter()
+                            .chain(env.last.as_ref().map(|l| &l.subject))
+                            .any(|text| text.to_lowercase().contains(&filter))
+                })
+                .collect(),
         )
     }
 
@@ -457,11 +470,8 @@ impl App {
         if self.undo.is_some() {
             return self.undo_key(key);
         }
-        if self.screen == Screen::Inbox && self.inbox.filtering {
+        if self.typing_a_filter() {
             return self.filter_key(key);
-        }
-        if self.screen == Screen::History && self.history.as_ref().is_some_and(|h| h.filtering) {
-            return self.history_filter_key(key);
         }
         let Some(action) = action_for(self.context(), &key) else {
             return Vec::new();
@@ -476,57 +486,57 @@ impl App {
         self.act(action)
     }
 
+    /// A key while a list's filter is being typed (`/`): text goes into the filter and no
+    /// key acts (typing `/Revert api` filters; it opens nothing). Enter keeps the filter,
+    /// Esc clears it, Ctrl-u empties it, Ctrl-c quits.
     fn filter_key(&mut self, key: KeyEvent) -> Vec<Command> {
-        match key.code {
-            KeyCode::Esc => {
-                self.inbox.filter.clear();
-                self.inbox.filtering = false;
-            }
-            KeyCode::Enter => self.inbox.filtering = false,
-            KeyCode::Backspace => {
-                self.inbox.filter.pop();
-            }
-            KeyCode::Char('c') if key.modifiers.contains(KeyModifiers::CONTROL) => {
-                self.quit = true;
-                return Vec::new();
-            }
-            KeyCode::Char('u') if key.modifiers.contains(KeyModifiers::CONTROL) => {
-                self.inbox.filter.clear();
-            }
-            KeyCode::Char(c) => self.inbox.filter.push(c),
-            _ => {}
-        }
-        self.inbox.cursor.reset();
-        Vec::new()
-    }
-
-    /// Typing into the history's filter: as the inbox's, and it never reaches a key that
-    /// acts (typing `/Revert api` filters; it opens nothing).
-    fn history_filter_key(&mut self, key: KeyEvent) -> Vec<Command> {
-        let Some(h) = &mut self.history else {
+        let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
+        if ctrl && key.code == KeyCode::Char('c') {
+            self.quit = true;
             return Vec::new();
+        }
+        let (filter, filtering, cursor) = match self.screen {
+            Screen::Inbox => (
+                &mut self.inbox.filter,
+                &mut self.inbox.filtering,
+                &mut self.inbox.cursor,
+            ),
+            Screen::Environments => (
+                &mut self.environments.filter,
+                &mut self.environments.filtering,
+                &mut self.environments.cursor,
+            ),
+            Screen::History => match &mut self.history {
+                Some(h) => (&mut h.filter, &mut h.filtering, &mut h.cursor),
+                None => return Vec::new(),
+            },
+            Screen::Review => return Vec::new(),
         };
         match key.code {
             KeyCode::Esc => {
-                h.filter.clear();
-                h.filtering = false;
+                filter.clear();
+                *filtering = false;
             }
-            KeyCode::Enter => h.filtering = false,
+            KeyCode::Enter => *filtering = false,
             KeyCode::Backspace => {
-                h.filter.pop();
+                filter.pop();
             }
-            KeyCode::Char('c') if key.modifiers.contains(KeyModifiers::CONTROL) => {
-                self.quit = true;
-                return Vec::new();
-            }
-            KeyCode::Char('u') if key.modifiers.contains(KeyModifiers::CONTROL) => {
-                h.filter.clear();
-            }
-            KeyCode::Char(c) => h.filter.push(c),
+            KeyCode::Char('u') if ctrl => filter.clear(),
+            KeyCode::Char(c) if !ctrl => filter.push(c),
             _ => {}
         }
-        h.cursor.reset();
+        cursor.reset();
         Vec::new()
+    }
+
+    /// Whether the list on screen has its filter being typed.
+    fn typing_a_filter(&self) -> bool {
+        match self.screen {
+            Screen::Inbox => self.inbox.filtering,
+            Screen::Environments => self.environments.filtering,
+            Screen::History => self.history.as_ref().is_some_and(|h| h.filtering),
+            Screen::Review => false,
+        }
     }
 
     pub fn act(&mut self, action: Action) -> Vec<Command> {
@@ -550,6 +560,11 @@ impl App {
                         h.filter.clear();
                         h.filtering = true;
                         h.cursor.reset();
+                    }
+                    (Screen::Environments, _) => {
+                        self.environments.filter.clear();
+                        self.environments.filtering = true;
+                        self.environments.cursor.reset();
                     }
                     _ => {
                         self.inbox.filter.clear();
@@ -666,7 +681,15 @@ impl App {
                 self.screen = Screen::Environments;
                 self.history = None;
             }
-            Screen::Inbox | Screen::Environments => {}
+            // Esc clears a kept filter, as the screen says.
+            Screen::Inbox => {
+                self.inbox.filter.clear();
+                self.inbox.cursor.reset();
+            }
+            Screen::Environments => {
+                self.environments.filter.clear();
+                self.environments.cursor.reset();
+            }
         }
     }
 

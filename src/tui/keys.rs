@@ -131,6 +131,7 @@ pub const BINDINGS: &[Binding] = &[
     bind(C::Inbox, K::Char('R'), A::Reload, "R", "reload every repo", None),
     bind(C::Inbox, K::Char('o'), A::OpenInBrowser, "o", "open the pull request on GitHub", None),
     bind(C::Environments, K::Enter, A::Open, "enter", "open the environment's history", Some("history")),
+    bind(C::Environments, K::Char('/'), A::StartFilter, "/", "filter as you type (enter keeps it, esc clears it)", Some("filter")),
     bind(C::Environments, K::Char('R'), A::Reload, "R", "reload every repo", None),
     bind(C::History, K::Enter, A::Open, "enter", "open the commit's rendered diff", Some("open")),
     bind(C::History, K::Char('/'), A::StartFilter, "/", "filter as you type (enter keeps it, esc clears it)", Some("filter")),

@@ -1157,3 +1157,24 @@ fn z_zooms_the_diff_over_the_whole_width() {
     press(&mut f, "z");
     assert!(screen(&f.app, 80, 24).contains("objects ~1"));
 }
+
+#[test]
+fn slash_filters_the_environments_and_esc_clears_it() {
+    needs_kustomize!("slash_filters_the_environments_and_esc_clears_it");
+    let mut f = loaded(100, 30);
+    press(&mut f, "2/platform⏎");
+    let names = |app: &App| -> Vec<String> {
+        app.environment_lines()
+            .iter()
+            .filter_map(|l| match l {
+                RepoLine::Item(e) => Some(format!("{}/{}", e.repo, e.name)),
+                _ => None,
+            })
+            .collect()
+    };
+    assert_eq!(names(&f.app), ["platform/production", "platform/staging"]);
+    assert!(screen(&f.app, 100, 30).contains("/platform (esc clears)"));
+    press(&mut f, "⎋");
+    assert_eq!(names(&f.app).len(), 4, "esc cleared the filter");
+    assert_eq!(f.app.screen, Screen::Environments);
+}

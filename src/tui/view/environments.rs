@@ -136,7 +136,15 @@ pub fn draw(frame: &mut Frame, app: &App, theme: Theme, areas: &Areas) {
     frame.render_widget(
         Paragraph::new(text).block(
             Block::bordered()
-                .title(" environments · enter for history ")
+                .title(
+                    match (&app.environments.filter, app.environments.filtering) {
+                        (filter, true) => format!(" environments · /{filter}█ "),
+                        (filter, false) if !filter.is_empty() => {
+                            format!(" environments · /{filter} (esc clears) · enter for history ")
+                        }
+                        _ => " environments · enter for history ".to_string(),
+                    },
+                )
                 .border_style(theme.border(true)),
         ),
         areas.list,
