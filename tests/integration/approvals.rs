@@ -1088,37 +1088,14 @@ fn every_commit_a_fast_forward_brings_in_is_on_record() {
     );
 }
 
-/// Push a commit onto the promotion, as someone would between a review and its approval;
-/// the head before and after.
+/// Push onto the promotion, as someone would between a review and its approval.
 fn push_onto_promotion(repo: &mut EnvRepoBuilder) -> (gix::ObjectId, gix::ObjectId) {
-    let before = repo
-        .repo
-        .branch_head("promote/scale")
-        .expect("the promotion");
-    let after = repo.commit_on(
-        Some(before),
-        &[(
-            "envs/production/api.yaml",
-            Some(DEPLOY.replace("replicas: 2", "replicas: 50").as_bytes()),
-        )],
+    let scaled = DEPLOY.replace("replicas: 2", "replicas: 50");
+    repo.push_onto(
+        "promote/scale",
+        &[("envs/production/api.yaml", &scaled)],
         "Eve",
-        "Scale further",
-    );
-    let sig = tollgate::git::write::Signature {
-        name: "Eve".into(),
-        email: "eve@example.com".into(),
-        time: 0,
-    };
-    repo.repo
-        .update_ref(
-            "refs/heads/promote/scale",
-            Some(before),
-            after,
-            "push",
-            &sig,
-        )
-        .expect("push");
-    (before, after)
+    )
 }
 
 #[test]

@@ -258,6 +258,29 @@ impl EnvRepoBuilder {
         id
     }
 
+    /// Push a commit writing `files` onto `branch`, as someone else would between a review
+    /// and an action on it; the branch's head before and after.
+    pub fn push_onto(
+        &mut self,
+        branch: &str,
+        files: &[(&str, &str)],
+        who: &str,
+    ) -> (gix::ObjectId, gix::ObjectId) {
+        let before = self.repo.branch_head(branch).expect("the branch");
+        let after = self.commit_on(Some(before), &writes(files), who, "Pushed meanwhile");
+        let sig = self.signature(who);
+        self.repo
+            .update_ref(
+                &format!("refs/heads/{branch}"),
+                Some(before),
+                after,
+                "push",
+                &sig,
+            )
+            .expect("push");
+        (before, after)
+    }
+
     /// A config file for this repository next to it, with `environments` as YAML text
     /// (empty: discovered under `envs/`).
     pub fn write_config(&self, dir: &Path, environments: &str) -> PathBuf {

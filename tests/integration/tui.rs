@@ -866,8 +866,10 @@ fn load_request(commands: &[tollgate::tui::work::Command], name: &str) -> u64 {
         .expect("a load per repo")
 }
 
-#[test]
-fn the_approve_and_merge_dialogs_repeat_the_reviews_warnings() {
+/// A repository with one plain environment (`prod`, a Deployment at 2 replicas) and one
+/// promotion, `promote/scale`, setting it to `replicas`; the TUI loaded on it. Also the
+/// repository, to push to.
+fn one_promotion(replicas: u32) -> (Fixture, crate::common::EnvRepoBuilder) {
     let home = TempDir::new().expect("temp dir");
     let mut repo = crate::common::EnvRepoBuilder::new(&home.path().join("env.git"));
     repo.commit_files(
@@ -876,10 +878,13 @@ fn the_approve_and_merge_dialogs_repeat_the_reviews_warnings() {
         "start",
     );
     repo.branch(
-        "promote/pause",
-        &[("envs/prod/api.yaml", &crate::common::deployment("1.0", 0))],
+        "promote/scale",
+        &[(
+            "envs/prod/api.yaml",
+            &crate::common::deployment("1.0", replicas),
+        )],
         "Bob",
-        "Pause the api",
+        "Scale the api",
     );
     let config = Config::load(&repo.write_config(home.path(), "")).expect("config");
     let (app, commands) = fixture_with(config.clone(), 100, 30);
@@ -889,6 +894,18 @@ fn the_approve_and_merge_dialogs_repeat_the_reviews_warnings() {
         app,
     };
     settle(&f.config, &mut f.app, commands);
+    (f, repo)
+}
+
+/// Someone pushes onto the promotion: its head before and after.
+fn push_to_scale(repo: &mut crate::common::EnvRepoBuilder) -> (gix::ObjectId, gix::ObjectId) {
+    let fifty = crate::common::deployment("1.0", 50);
+    repo.push_onto("promote/scale", &[("envs/prod/api.yaml", &fifty)], "Eve")
+}
+
+#[test]
+fn the_approve_and_merge_dialogs_repeat_the_reviews_warnings() {
+    let (mut f, _repo) = one_promotion(0);
     press(&mut f, "⏎");
     for action in ["a", "m"] {
         press(&mut f, action);
@@ -903,52 +920,10 @@ fn the_approve_and_merge_dialogs_repeat_the_reviews_warnings() {
 
 #[test]
 fn approve_and_merge_act_on_the_head_the_review_showed_or_on_nothing() {
-    let home = TempDir::new().expect("temp dir");
-    let mut repo = crate::common::EnvRepoBuilder::new(&home.path().join("env.git"));
-    repo.commit_files(
-        &[("envs/prod/api.yaml", &crate::common::deployment("1.0", 2))],
-        "Alice",
-        "start",
-    );
-    let shown = repo.branch(
-        "promote/scale",
-        &[("envs/prod/api.yaml", &crate::common::deployment("1.0", 5))],
-        "Bob",
-        "Scale the api",
-    );
-    let config = Config::load(&repo.write_config(home.path(), "")).expect("config");
-    let (app, commands) = fixture_with(config.clone(), 100, 30);
-    let mut f = Fixture {
-        _home: home,
-        config,
-        app,
-    };
-    settle(&f.config, &mut f.app, commands);
+    let (mut f, mut repo) = one_promotion(5);
     press(&mut f, "⏎");
     // Someone pushes while the review is open.
-    let pushed = repo.commit_on(
-        Some(shown),
-        &[(
-            "envs/prod/api.yaml",
-            Some(crate::common::deployment("1.0", 50).as_bytes()),
-        )],
-        "Eve",
-        "Scale further",
-    );
-    let sig = tollgate::git::write::Signature {
-        name: "Eve".into(),
-        email: "eve@example.com".into(),
-        time: 0,
-    };
-    repo.repo
-        .update_ref(
-            "refs/heads/promote/scale",
-            Some(shown),
-            pushed,
-            "push",
-            &sig,
-        )
-        .expect("push");
+    let (shown, pushed) = push_to_scale(&mut repo);
     let refs = crate::common::all_refs(&repo);
     for action in ["a", "m"] {
         press(&mut f, action);
@@ -1073,27 +1048,7 @@ fn until_the_next_poll(f: &mut Fixture) {
 
 #[test]
 fn a_push_elsewhere_is_noticed_and_the_verdict_says_the_promotion_moved() {
-    let home = TempDir::new().expect("temp dir");
-    let mut repo = crate::common::EnvRepoBuilder::new(&home.path().join("env.git"));
-    repo.commit_files(
-        &[("envs/prod/api.yaml", &crate::common::deployment("1.0", 2))],
-        "Alice",
-        "start",
-    );
-    let shown = repo.branch(
-        "promote/scale",
-        &[("envs/prod/api.yaml", &crate::common::deployment("1.0", 5))],
-        "Bob",
-        "Scale the api",
-    );
-    let config = Config::load(&repo.write_config(home.path(), "")).expect("config");
-    let (app, commands) = fixture_with(config.clone(), 100, 30);
-    let mut f = Fixture {
-        _home: home,
-        config,
-        app,
-    };
-    settle(&f.config, &mut f.app, commands);
+    let (mut f, mut repo) = one_promotion(5);
     press(&mut f, "⏎");
     until_the_next_poll(&mut f);
     assert!(
@@ -1101,29 +1056,7 @@ fn a_push_elsewhere_is_noticed_and_the_verdict_says_the_promotion_moved() {
         "nothing changed: {:?}",
         f.app.message
     );
-    let pushed = repo.commit_on(
-        Some(shown),
-        &[(
-            "envs/prod/api.yaml",
-            Some(crate::common::deployment("1.0", 50).as_bytes()),
-        )],
-        "Eve",
-        "Scale further",
-    );
-    let sig = tollgate::git::write::Signature {
-        name: "Eve".into(),
-        email: "eve@example.com".into(),
-        time: 0,
-    };
-    repo.repo
-        .update_ref(
-            "refs/heads/promote/scale",
-            Some(shown),
-            pushed,
-            "push",
-            &sig,
-        )
-        .expect("push");
+    let (_, pushed) = push_to_scale(&mut repo);
     until_the_next_poll(&mut f);
     assert!(
         f.app
