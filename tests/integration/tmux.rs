@@ -92,6 +92,19 @@ impl Drop for Session {
     }
 }
 
+/// What the script printed after the TUI exited shows a terminal as it was found.
+#[track_caller]
+fn assert_terminal_given_back(after: &str) {
+    assert!(
+        after.contains("MODES: icanon echo"),
+        "the terminal is back in cooked mode:\n{after}"
+    );
+    assert!(
+        !after.contains("inbox ·"),
+        "the alternate screen is gone:\n{after}"
+    );
+}
+
 #[test]
 fn tui_end_to_end_in_tmux() {
     if !tmux_available() || !kustomize_available("tui_end_to_end_in_tmux") {
@@ -150,14 +163,7 @@ fn tui_end_to_end_in_tmux() {
     session.keys(&["q"]);
     let after = session.wait_for("DONE");
     assert!(after.contains("EXIT=0"), "{after}");
-    assert!(
-        after.contains("MODES: icanon echo"),
-        "the terminal is back in cooked mode:\n{after}"
-    );
-    assert!(
-        !after.contains("inbox ·"),
-        "the alternate screen is gone:\n{after}"
-    );
+    assert_terminal_given_back(&after);
     drop(home);
 }
 
@@ -201,14 +207,7 @@ fn a_signal_gives_the_terminal_back() {
             after.contains(&format!("stopped by SIG{signal}")),
             "it says why:\n{after}"
         );
-        assert!(
-            after.contains("MODES: icanon echo"),
-            "the terminal is back in cooked mode:\n{after}"
-        );
-        assert!(
-            !after.contains("inbox ·"),
-            "the alternate screen is gone:\n{after}"
-        );
+        assert_terminal_given_back(&after);
     }
 }
 
