@@ -202,6 +202,8 @@ pub struct App {
     /// The last thing that happened, for the status bar.
     pub message: Option<String>,
     pub help: bool,
+    /// First line of the help on screen, when it is taller than the terminal.
+    pub help_scroll: usize,
     pub quit: bool,
     /// Terminal size, for page sizes and mouse hit-testing.
     pub size: Rect,
@@ -266,6 +268,7 @@ impl App {
             undo: None,
             message: None,
             message_seen: None,
+            help_scroll: 0,
             polled: Default::default(),
             help: false,
             quit: false,
@@ -477,10 +480,23 @@ impl App {
             return Vec::new();
         };
         if self.help {
-            // Help is modal: it closes on its own key, Esc or q; the rest is ignored.
-            if matches!(action, Action::ToggleHelp | Action::Back | Action::Quit) {
-                self.help = false;
+            // Help is modal: it closes on its own key, Esc or q, scrolls when it does not
+            // fit, and ignores the rest.
+            let page = self.size.height.saturating_sub(4).max(1) as usize;
+            match action {
+                Action::ToggleHelp | Action::Back | Action::Quit => self.help = false,
+                Action::Down => self.help_scroll += 1,
+                Action::Up => self.help_scroll = self.help_scroll.saturating_sub(1),
+                Action::PageDown | Action::HalfPageDown => self.help_scroll += page,
+                Action::PageUp | Action::HalfPageUp => {
+                    self.help_scroll = self.help_scroll.saturating_sub(page);
+                }
+                _ => {}
             }
+            // The view keeps the last page at the bottom.
+            self.help_scroll = self
+                .help_scroll
+                .min(crate::tui::keys::help_for(self.context()).len());
             return Vec::new();
         }
         self.act(action)
@@ -543,7 +559,10 @@ impl App {
         let page = self.list_height().max(1) as isize;
         match action {
             Action::Quit => self.quit = true,
-            Action::ToggleHelp => self.help = !self.help,
+            Action::ToggleHelp => {
+                self.help = !self.help;
+                self.help_scroll = 0;
+            }
             Action::Back => self.back(),
             Action::Up => self.move_by(-1),
             Action::Down => self.move_by(1),

@@ -301,6 +301,17 @@ fn help_opens_and_closes_and_blocks_other_keys() {
     assert!(!f.app.help);
     press(&mut f, "?q");
     assert!(!f.app.help && !f.app.quit, "q closes the help first");
+
+    // A review's help is taller than 24 lines: it scrolls to its last key.
+    press(&mut f, "⏎?");
+    let top = screen(&f.app, 80, 24);
+    assert!(top.contains("↓ more"), "{top}");
+    press(&mut f, &"j".repeat(40));
+    let bottom = screen(&f.app, 80, 24);
+    assert!(
+        bottom.contains("↑ more") && bottom.contains("ctrl-c"),
+        "{bottom}"
+    );
 }
 
 #[test]

@@ -26,7 +26,16 @@ pub fn draw(frame: &mut Frame, app: &App, theme: Theme) {
         })
         .collect();
     let width = lines.iter().map(Line::width).max().unwrap_or(20) as u16 + 3;
-    let height = lines.len() as u16 + 2;
+    let height = (lines.len() as u16 + 2).min(frame.area().height);
+    // Taller than the terminal: it scrolls (j/k, pgup/pgdn), the last page at the bottom.
+    let room = height.saturating_sub(2) as usize;
+    let scroll = app.help_scroll.min(lines.len().saturating_sub(room));
+    let more = match (scroll > 0, scroll + room < lines.len()) {
+        (true, true) => " ↑↓ more · ? or esc to close ",
+        (false, true) => " ↓ more · ? or esc to close ",
+        (true, false) => " ↑ more · ? or esc to close ",
+        (false, false) => " ? or esc to close ",
+    };
     let [area] = Layout::horizontal([Constraint::Length(width)])
         .flex(Flex::Center)
         .areas(frame.area());
@@ -35,10 +44,10 @@ pub fn draw(frame: &mut Frame, app: &App, theme: Theme) {
         .areas(area);
     frame.render_widget(Clear, area);
     frame.render_widget(
-        Paragraph::new(lines).block(
+        Paragraph::new(lines).scroll((scroll as u16, 0)).block(
             Block::bordered()
                 .title(" keys ")
-                .title_bottom(Line::from(" ? or esc to close ").right_aligned())
+                .title_bottom(Line::from(more).right_aligned())
                 .border_style(theme.border(true)),
         ),
         area,
