@@ -149,6 +149,27 @@ fn is_author(case: &Case<'_>, who: &Identity) -> bool {
         .any(|a| a.eq_ignore_ascii_case(&who.email))
 }
 
+/// Who may still give one of the approvals an environment lacks: its listed approvers
+/// who have not approved the head, and not its authors (unless the policy lets them).
+fn who_may_still_approve(case: &Case<'_>, rules: &Rules, counted: &[String]) -> String {
+    if rules.approvers.is_empty() {
+        return "anyone who is not an author of it".to_string();
+    }
+    let left: Vec<&str> = rules
+        .approvers
+        .iter()
+        .filter(|a| !counted.contains(a))
+        .filter(|a| {
+            rules.allow_self_approval || !case.authors.iter().any(|x| x.eq_ignore_ascii_case(a))
+        })
+        .map(String::as_str)
+        .collect();
+    match left.as_slice() {
+        [] => "nobody: every listed approver has approved or wrote part of it".to_string(),
+        _ => left.join(", "),
+    }
+}
+
 /// Why an approval's signature keeps it from counting, if it does.
 fn unverified_because(case: &Case<'_>, checked: &CheckedApproval) -> Option<String> {
     match checked.signature.state {
@@ -280,7 +301,7 @@ pub fn decide(case: &Case<'_>) -> Verdict {
     let mut freezes = Vec::new();
     let mut render_problems = Vec::new();
     for (name, rules) in &environments {
-        let valid = case
+        let counted: Vec<String> = case
             .approvals
             .iter()
             .filter(|checked| {
@@ -288,18 +309,16 @@ pub fn decide(case: &Case<'_>) -> Verdict {
                     && stale_because(case, &checked.approval).is_none()
                     && counts_for(case, &checked.approval, rules).is_ok()
             })
-            .count() as u32;
+            .map(|checked| checked.approval.by.email.to_lowercase())
+            .collect();
+        let valid = counted.len() as u32;
         let missing = rules.approvals.saturating_sub(valid);
         let mut failed = Vec::new();
         if missing > 0 {
             failed.push(format!(
-                "{name} needs {} approval(s) from {}, has {valid}",
+                "{name} needs {} approval(s), has {valid}: {missing} more from {}",
                 rules.approvals,
-                if rules.approvers.is_empty() {
-                    "anyone but the author".to_string()
-                } else {
-                    rules.approvers.join(", ")
-                }
+                who_may_still_approve(case, rules, &counted)
             ));
         }
         merge_refusals.extend(failed.iter().cloned());
@@ -507,6 +526,23 @@ mod tests {
                 now: "2026-11-26T00:00:00Z".parse().expect("time"),
             }
         }
+    }
+
+    #[test]
+    fn who_is_still_needed_leaves_out_who_approved_and_the_authors() {
+        // The demo's production approvers are Alice, Carol and Dana; Carol approved.
+        let mut fixture = Fixture::production().approved_by("Carol", "h2");
+        fixture.authors = vec!["dana@example.com".into()];
+        let verdict = fixture.decide();
+        let reason = verdict
+            .reasons
+            .iter()
+            .find(|r| r.starts_with("production needs 2 approval(s)"))
+            .expect("one more approval is needed");
+        assert_eq!(
+            reason,
+            "production needs 2 approval(s), has 1: 1 more from alice@example.com"
+        );
     }
 
     #[test]
