@@ -214,12 +214,12 @@ impl RollbackPlan {
         let mut message = match &self.kind {
             RollbackKind::Revert { commit } => format!(
                 "Revert \"{}\"\n\nThis reverts commit {commit}.\n\n{REVERTS}: {commit}\n",
-                target.subject
+                target.title()
             ),
             RollbackKind::Rollback { environment, to } if self.images_only => format!(
                 "Roll back the images of {environment} to {} (\"{}\")\n\nSets each container image of {environment} back to what it ran at {to}; nothing else changes.\n\n",
                 &to[..to.len().min(10)],
-                target.subject
+                target.title()
             ),
             RollbackKind::Rollback { environment, to } if !self.kept_shared.is_empty() => {
                 // Not the state `to` had: no `Rollback-to` claim, so that it is approved
@@ -227,7 +227,7 @@ impl RollbackPlan {
                 format!(
                     "Roll back {environment}'s own folder to {} (\"{}\")\n\nSets the files of {environment}'s folder to their state at {to}.\nShared files it reads keep their later changes: {}.\n\n",
                     &to[..to.len().min(10)],
-                    target.subject,
+                    target.title(),
                     self.kept_shared.join(", ")
                 )
             }
@@ -235,7 +235,7 @@ impl RollbackPlan {
                 let mut text = format!(
                     "Roll back {environment} to {} (\"{}\")\n\nSets the inputs of {environment} to their state at {to}.\n",
                     &to[..to.len().min(10)],
-                    target.subject
+                    target.title()
                 );
                 if !self.shared.is_empty() {
                     text.push_str(&format!(

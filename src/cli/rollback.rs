@@ -125,7 +125,7 @@ fn finish(
 }
 
 fn headline(plan: &RollbackPlan) -> String {
-    let target = format!("{} (\"{}\")", &plan.target.sha[..10], plan.target.subject);
+    let target = format!("{} (\"{}\")", &plan.target.sha[..10], plan.target.title());
     match &plan.kind {
         RollbackKind::Revert { .. } => format!("revert {target}"),
         RollbackKind::Rollback { environment, .. } if plan.images_only => {

@@ -44,6 +44,17 @@ pub struct CommitInfo {
 }
 
 impl CommitInfo {
+    /// What people call the change: for the merge of a promotion (`Merge promotion ID`),
+    /// the promotion's title written under it; otherwise the subject. For showing only.
+    pub fn title(&self) -> &str {
+        match self.body.lines().next() {
+            Some(title) if self.subject.starts_with("Merge promotion ") && !title.is_empty() => {
+                title
+            }
+            _ => &self.subject,
+        }
+    }
+
     /// Every value of the trailer `key` (compared case-insensitively, as git does).
     pub fn trailer_values<'a>(&'a self, key: &'a str) -> impl Iterator<Item = &'a str> + 'a {
         self.trailers

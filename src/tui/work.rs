@@ -645,7 +645,7 @@ fn plan_undo(open: &OpenRepo, undo: &UndoRequest) -> anyhow::Result<(UndoPreview
     };
     let envs = open.diff_trees(open.repo.tree_of(plan.base)?, plan.tree, None)?;
     let (objects, problems) = objects_of(&envs);
-    let target = format!("{} (\"{}\")", &plan.target.sha[..10], plan.target.subject);
+    let target = format!("{} (\"{}\")", &plan.target.sha[..10], plan.target.title());
     let headline = match &plan.kind {
         RollbackKind::Revert { .. } => format!("revert {target}"),
         RollbackKind::Rollback { environment, .. } => {

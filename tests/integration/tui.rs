@@ -714,6 +714,10 @@ fn revert_from_the_history_previews_then_opens_the_promotion() {
         review.header.id
     );
     assert_eq!(review.header.approvals, "0/1", "rollback_approvals apply");
+    assert_eq!(
+        review.header.title, "Revert \"api 1.4.2 to staging and production\"",
+        "named after the promotion it undoes, not its merge commit"
+    );
     let Loading::Ready(detail) = &review.detail else {
         panic!("loaded: {:?}", review.detail)
     };
