@@ -17,22 +17,30 @@ pub(super) fn open_promotion(config: &Config, id: &str) -> anyhow::Result<(OpenR
     Ok((open, promotion))
 }
 
-/// The commit `--head` names, if given: a full or abbreviated sha in the repository.
-fn expected_head(open: &OpenRepo, head: Option<&str>) -> anyhow::Result<Option<gix::ObjectId>> {
-    head.map(|sha| {
-        // A sha, never a branch name: that would follow whatever was pushed since.
-        if sha.len() < 7 || !sha.bytes().all(|b| b.is_ascii_hexdigit()) {
-            anyhow::bail!(
-                "--head {sha:?} is not a commit id; give the head `tollgate show` names for the promotion (7 to 40 hex digits)"
-            );
-        }
-        open.repo.resolve(sha).map_err(|e| {
-            anyhow::anyhow!(
-                "--head {sha}: {e}; give the head `tollgate show` names for the promotion"
-            )
-        })
-    })
-    .transpose()
+/// The head `--head` names, if given: the promotion's head when the sha (full or
+/// abbreviated) is a prefix of it, else refused as moved. The sha is compared, never
+/// resolved: a pusher could name a branch after the old sha and point it at the new head.
+fn expected_head(
+    promotion: &Promotion,
+    head: Option<&str>,
+) -> anyhow::Result<Option<gix::ObjectId>> {
+    let Some(sha) = head else { return Ok(None) };
+    // A sha, never a branch name: that would follow whatever was pushed since.
+    if !(7..=40).contains(&sha.len()) || !sha.bytes().all(|b| b.is_ascii_hexdigit()) {
+        anyhow::bail!(
+            "--head {sha:?} is not a commit id; give the head `tollgate show` names for the promotion (7 to 40 hex digits)"
+        );
+    }
+    let current = promotion.branch.head;
+    if current.to_string().starts_with(&sha.to_ascii_lowercase()) {
+        return Ok(Some(current));
+    }
+    Err(crate::review::ReviewError::Moved {
+        id: promotion.id.clone(),
+        expected: crate::text::short(sha).to_string(),
+        head: crate::text::short(&current.to_string()).to_string(),
+    }
+    .into())
 }
 
 /// Whether `id` names a promotion (`REPO:BRANCH` or `REPO#N` of a configured repo) rather
@@ -102,7 +110,7 @@ pub fn approve(config: &Config, args: &ApproveArgs, out: &Output) -> anyhow::Res
     }
     let (open, promotion) = open_promotion(config, &args.id)?;
     let me = me(config, &open)?;
-    let expected = expected_head(&open, args.head.as_deref())?;
+    let expected = expected_head(&promotion, args.head.as_deref())?;
     let verdict = open.approve(
         &promotion,
         expected,
@@ -178,7 +186,7 @@ pub fn close(config: &Config, id: &str, out: &Output) -> anyhow::Result<()> {
 pub fn merge(config: &Config, args: &MergeArgs, out: &Output) -> anyhow::Result<()> {
     let (open, promotion) = open_promotion(config, &args.id)?;
     let me = me(config, &open)?;
-    let expected = expected_head(&open, args.head.as_deref())?;
+    let expected = expected_head(&promotion, args.head.as_deref())?;
     let merged = open.merge(
         &promotion,
         expected,

@@ -1186,3 +1186,33 @@ fn the_cli_acts_only_on_the_head_it_is_given() {
         approved.stdout
     );
 }
+
+#[test]
+fn a_branch_named_after_the_reviewed_sha_does_not_pass_for_it() {
+    let (home, mut repo, config) = repo();
+    let (reviewed, pushed) = push_onto_promotion(&mut repo);
+    let short = &reviewed.to_string()[..10];
+    // A pusher names a branch after the reviewed sha and points it at the new head.
+    let sig = tollgate::git::write::Signature {
+        name: "Eve".into(),
+        email: "eve@example.com".into(),
+        time: 0,
+    };
+    repo.repo
+        .update_ref(&format!("refs/heads/{short}"), None, pushed, "trap", &sig)
+        .expect("create the look-alike branch");
+    let refs = all_refs(&repo);
+    let run = as_who(
+        home.path(),
+        &config,
+        "Carol",
+        &["approve", "test:promote/scale", "--head", short],
+    );
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("moved since it was reviewed"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(all_refs(&repo), refs, "nothing was written");
+}
