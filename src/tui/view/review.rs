@@ -52,29 +52,32 @@ pub fn draw(frame: &mut Frame, app: &App, theme: Theme, areas: &Areas) {
             Tab::Diff => draw_diff(frame, p, detail, theme, areas),
             Tab::Commits => draw_commits(frame, p, detail, theme, main),
             Tab::Verdict => frame.render_widget(
-                Paragraph::new(super::verdict::lines(p, theme))
-                    .wrap(Wrap { trim: false })
-                    .scroll((p.scroll as u16, 0))
-                    .block(
-                        Block::bordered()
-                            .title(" verdict ")
-                            .border_style(theme.border(true)),
-                    ),
+                scrolled_text(super::verdict::lines(p, theme), " verdict ", p, theme),
                 main,
             ),
             Tab::Description => frame.render_widget(
-                Paragraph::new(detail.description.as_str())
-                    .wrap(Wrap { trim: false })
-                    .scroll((p.scroll as u16, 0))
-                    .block(
-                        Block::bordered()
-                            .title(" description ")
-                            .border_style(theme.border(true)),
-                    ),
+                scrolled_text(detail.description.as_str(), " description ", p, theme),
                 main,
             ),
         },
     }
+}
+
+/// A tab that is text: wrapped, scrolled with the review, in a focused border.
+fn scrolled_text<'a>(
+    text: impl Into<ratatui::text::Text<'a>>,
+    title: &'a str,
+    p: &ReviewState,
+    theme: Theme,
+) -> Paragraph<'a> {
+    Paragraph::new(text)
+        .wrap(Wrap { trim: false })
+        .scroll((p.scroll as u16, 0))
+        .block(
+            Block::bordered()
+                .title(title)
+                .border_style(theme.border(true)),
+        )
 }
 
 fn draw_header(frame: &mut Frame, p: &ReviewState, theme: Theme, area: Rect) {

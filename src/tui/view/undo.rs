@@ -89,24 +89,23 @@ pub fn draw(frame: &mut Frame, app: &App, dialog: &UndoDialog, theme: Theme) {
             Line::styled(format!("{} writing…", spinner(app.tick)), theme.dim())
         }
         Some(Loading::Failed(error)) => Line::styled(error.clone(), theme.error()),
-        _ if dialog.reason_done => Line::from(vec![
-            Span::styled("y", theme.key()),
-            Span::raw(" open it as a promotion  "),
-            Span::styled("e", theme.key()),
-            Span::raw(" edit the reason  "),
-            Span::styled("n esc", theme.key()),
-            Span::raw(" cancel, nothing is written  "),
-            Span::styled("↑↓", theme.key()),
-            Span::raw(" scroll"),
-        ]),
-        _ => Line::from(vec![
-            Span::styled("enter", theme.key()),
-            Span::raw(" the reason is written  "),
-            Span::styled("esc", theme.key()),
-            Span::raw(" cancel, nothing is written  "),
-            Span::styled("↑↓", theme.key()),
-            Span::raw(" scroll"),
-        ]),
+        _ if dialog.reason_done => keys_line(
+            &[
+                ("y", "open it as a promotion"),
+                ("e", "edit the reason"),
+                ("n esc", "cancel, nothing is written"),
+                ("↑↓", "scroll"),
+            ],
+            theme,
+        ),
+        _ => keys_line(
+            &[
+                ("enter", "the reason is written"),
+                ("esc", "cancel, nothing is written"),
+                ("↑↓", "scroll"),
+            ],
+            theme,
+        ),
     };
 
     let area = frame.area();
@@ -140,4 +139,15 @@ pub fn draw(frame: &mut Frame, app: &App, dialog: &UndoDialog, theme: Theme) {
         .collect();
     frame.render_widget(Paragraph::new(visible), body_area);
     frame.render_widget(Paragraph::new(footer), footer_area);
+}
+
+/// `key what  key what`: the keys the dialog takes now.
+fn keys_line(keys: &[(&'static str, &'static str)], theme: Theme) -> Line<'static> {
+    let mut spans = Vec::new();
+    for (i, (key, what)) in keys.iter().enumerate() {
+        let gap = if i + 1 < keys.len() { "  " } else { "" };
+        spans.push(Span::styled(*key, theme.key()));
+        spans.push(Span::raw(format!(" {what}{gap}")));
+    }
+    Line::from(spans)
 }
