@@ -639,8 +639,8 @@ fn build_shop(path: &Path) -> Result<(), DemoError> {
     w.pending(
         "promote/checkout-tuning-staging",
         &[
-            (&first, p.bob, "Longer checkout timeout in staging"),
-            (&tuned.files(), p.bob, "Checkout tuning for the load test in staging\n\nFour api replicas and info logging, so the load test measures the service and not the log pipeline."),
+            (&first, p.bob, "Checkout tuning for the load test in staging\n\nA longer checkout timeout first; replicas and logging follow once the first run is in."),
+            (&tuned.files(), p.bob, "Four api replicas and info logging for the load test\n\nSo the load test measures the service and not the log pipeline."),
         ],
     )?;
 

@@ -45,6 +45,9 @@ pub struct ApprovalVerdict {
     pub status: ApprovalStatus,
     pub why: String,
     pub signature: SignatureReport,
+    /// What the approver wrote with it (`approve --comment`, a GitHub review's body).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub comment: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -292,6 +295,7 @@ pub fn decide(case: &Case<'_>) -> Verdict {
                 status,
                 why,
                 signature: checked.signature.clone(),
+                comment: a.comment.clone(),
             }
         })
         .collect();

@@ -440,12 +440,14 @@ impl OpenRepo {
                 Ok(Promotion {
                     id: format!("{}:{}", self.name(), branch.branch),
                     repo: self.name().to_string(),
-                    title: branch.info.subject.clone(),
-                    // Its age is since the branch got its head (a rebased or amended
-                    // commit keeps its author date from long before).
+                    // Title, author and age are the first commit's: a fix pushed on top
+                    // does not rename the promotion or make it look new. Its age is
+                    // since that commit was committed (a rebased or amended commit keeps
+                    // its author date from long before).
+                    title: branch.first.subject.clone(),
                     author: Person {
-                        time: branch.info.committer.time,
-                        ..branch.info.author.clone()
+                        time: branch.first.committer.time,
+                        ..branch.first.author.clone()
                     },
                     environments,
                     branch,

@@ -249,6 +249,9 @@ fn verdict_text(out: &Output, promotion: &Promotion, me: &Identity, verdict: &Ve
                 None => approval.signature.label().to_string(),
             }
         ));
+        for line in approval.comment.iter().flat_map(|c| c.lines()) {
+            text.push_str(&format!("      │ {line}\n"));
+        }
     }
     text.push_str("\nenvironments:\n");
     for env in &verdict.environments {

@@ -25,6 +25,11 @@ pub(super) struct Comparison {
 
 fn resolve(config: &Config, args: &DiffArgs) -> anyhow::Result<Comparison> {
     if let Some((old, new)) = args.target.split_once("..") {
+        if args.since.is_some() {
+            anyhow::bail!(
+                "--since is for a promotion (REPO:BRANCH); a range already names its start"
+            );
+        }
         let open = OpenRepo::open(config.pick_repo(args.repo.as_deref())?)?;
         let old_id = open.repo.resolve(old)?;
         let new_id = open.repo.resolve(new)?;
@@ -39,6 +44,21 @@ fn resolve(config: &Config, args: &DiffArgs) -> anyhow::Result<Comparison> {
     let (repo, branch) = parse_promotion_id(&args.target)?;
     let open = OpenRepo::open(config.pick_repo(Some(repo))?)?;
     let promotion = open.promotion(branch)?;
+    if let Some(since) = &args.since {
+        let old = open.repo.resolve(since)?;
+        return Ok(Comparison {
+            title: format!(
+                "{}  {}  (since {})",
+                promotion.id,
+                promotion.title,
+                crate::text::short(&old.to_string())
+            ),
+            old: Some(old),
+            new: promotion.branch.head,
+            outlook: None,
+            open,
+        });
+    }
     Ok(Comparison {
         title: format!("{}  {}", promotion.id, promotion.title),
         old: promotion.branch.merge_base,

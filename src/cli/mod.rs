@@ -101,6 +101,10 @@ pub struct DiffArgs {
     /// The file diff of the environment's inputs instead of the rendered diff.
     #[arg(long)]
     pub raw: bool,
+    /// For a promotion: only what changed since this commit (a head approved earlier,
+    /// as `show` lists it), up to the promotion's head: the re-review after a push.
+    #[arg(long, value_name = "SHA")]
+    pub since: Option<String>,
 }
 
 #[derive(Debug, Args)]

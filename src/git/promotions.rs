@@ -16,7 +16,14 @@ pub struct PromotionBranch {
     pub merge_base: Option<ObjectId>,
     /// The head commit.
     pub info: CommitInfo,
+    /// The promotion's first commit (the oldest not on the protected branch): its title,
+    /// author and age are the promotion's, whatever was pushed on top since.
+    pub first: CommitInfo,
 }
+
+/// How far back the first commit of a promotion is looked for: a branch with no common
+/// history with the protected branch would otherwise be walked to its root.
+const FIRST_COMMIT_WALK_LIMIT: usize = 10_000;
 
 /// Whether `branch` matches a promotion `pattern` (`*` also matches `/`).
 pub fn matches_pattern(pattern: &str, branch: &str) -> bool {
@@ -68,6 +75,7 @@ impl Repo {
             }
             found.push(PromotionBranch {
                 info: self.commit_info(head)?,
+                first: self.first_commit(merge_base, head)?,
                 branch,
                 head,
                 base,
@@ -76,6 +84,25 @@ impl Repo {
         }
         found.sort_by(|a, b| a.branch.cmp(&b.branch));
         Ok(found)
+    }
+
+    /// The oldest commit reachable from `head` and not from `base` (within
+    /// [`FIRST_COMMIT_WALK_LIMIT`] commits; `head` itself when there is none).
+    fn first_commit(&self, base: Option<ObjectId>, head: ObjectId) -> Result<CommitInfo, GitError> {
+        let walk = self
+            .inner
+            .rev_walk([head])
+            .with_hidden(base)
+            .sorting(gix::revision::walk::Sorting::BreadthFirst)
+            .all()
+            .during(&self.name, || format!("walk the commits of {head}"))?;
+        let mut oldest = head;
+        for info in walk.take(FIRST_COMMIT_WALK_LIMIT) {
+            oldest = info
+                .during(&self.name, || format!("walk the commits of {head}"))?
+                .id;
+        }
+        self.commit_info(oldest)
     }
 
     /// The commits reachable from `head` but not from `base`, newest first.

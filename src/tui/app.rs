@@ -182,6 +182,44 @@ pub struct ReviewState {
     /// A promotion's verdict for you, loaded with it and again after each action;
     /// `None` for a commit.
     pub verdict: Option<Loading<Box<crate::verdict::Verdict>>>,
+    /// `i`: the change since an older head was approved, shown instead of the whole
+    /// promotion's.
+    pub since: Option<SinceApproval>,
+}
+
+/// The re-review after a push: the rendered change from an approved head to the head
+/// the review shows.
+#[derive(Debug)]
+pub struct SinceApproval {
+    pub request: RequestId,
+    pub from: String,
+    /// Who approved `from` (you, when you had).
+    pub by: String,
+    pub detail: Loading<Box<ReviewDetail>>,
+}
+
+impl ReviewState {
+    /// What the diff, commits and raw views show: the interdiff when `i` is on, else the
+    /// promotion or commit.
+    pub fn shown(&self) -> &Loading<Box<ReviewDetail>> {
+        match &self.since {
+            Some(since) => &since.detail,
+            None => &self.detail,
+        }
+    }
+
+    /// The newest approval of a head older than the one shown: yours if you gave one
+    /// (`me` is `Name <email>`), else anyone's.
+    pub fn approved_before(&self, me: &str) -> Option<(String, String)> {
+        let (Some(Loading::Ready(verdict)), Loading::Ready(detail)) = (&self.verdict, &self.detail)
+        else {
+            return None;
+        };
+        let older = || verdict.approvals.iter().filter(|a| a.head != detail.head);
+        let mine = older().filter(|a| a.by == me).max_by_key(|a| a.at);
+        mine.or_else(|| older().max_by_key(|a| a.at))
+            .map(|a| (a.head.clone(), a.by.clone()))
+    }
 }
 
 #[derive(Debug)]
@@ -345,7 +383,7 @@ impl App {
                 .as_ref()
                 .is_some_and(|h| h.progress == HistoryProgress::Walking)
             || self.review.as_ref().is_some_and(|r| {
-                matches!(r.detail, Loading::Loading) || matches!(r.verdict, Some(Loading::Loading))
+                matches!(r.shown(), Loading::Loading) || matches!(r.verdict, Some(Loading::Loading))
             })
             || self.dialog.as_ref().is_some_and(|d| {
                 matches!(d.verdict, Loading::Loading) || matches!(d.outcome, Some(Loading::Loading))
@@ -397,6 +435,12 @@ impl App {
         } else if let (Context::Review, Some(review)) = (self.context(), &self.review) {
             let commit = review.commit;
             hints.retain(|(keys, _)| !(commit && matches!(*keys, "a" | "m")));
+            // The re-review is offered when there is an older approved head to compare.
+            if review.since.is_some() {
+                hints.insert(0, ("i", "whole"));
+            } else if review.approved_before(&self.identity).is_some() {
+                hints.insert(0, ("i", "since approved"));
+            }
             if review.raw {
                 for hint in &mut hints {
                     if hint.0 == "r" {
@@ -626,6 +670,7 @@ impl App {
             Action::ToggleShared | Action::FinishReason | Action::EditReason => {}
             Action::Confirm => return self.confirm(),
             Action::Cancel => return self.close_dialog(),
+            Action::ToggleSinceApproval => return self.toggle_since_approval(),
             Action::ToggleRaw => {
                 if let Some(r) = &mut self.review {
                     r.raw = !r.raw;
@@ -823,6 +868,7 @@ impl App {
             side_by_side: false,
             zoomed: false,
             verdict: None,
+            since: None,
         });
         self.screen = Screen::Review;
     }
@@ -862,6 +908,47 @@ impl App {
         vec![Command::LoadVerdict {
             request: review.request,
             id: review.header.id.clone(),
+        }]
+    }
+
+    /// `i`: show what changed since an older head was approved, or the whole promotion
+    /// again.
+    fn toggle_since_approval(&mut self) -> Vec<Command> {
+        let identity = self.identity.clone();
+        let request = self.request();
+        let Some(review) = &mut self.review else {
+            return Vec::new();
+        };
+        review.cursor.reset();
+        review.scroll = 0;
+        if review.since.take().is_some() {
+            return Vec::new();
+        }
+        if review.commit {
+            self.message = Some("a commit has no approvals to compare with".into());
+            return Vec::new();
+        }
+        let Some((from, by)) = review.approved_before(&identity) else {
+            self.message = Some(
+                "no approval of an older head: there is nothing to compare with (the Verdict tab lists the approvals)".into(),
+            );
+            return Vec::new();
+        };
+        let Loading::Ready(detail) = &review.detail else {
+            return Vec::new();
+        };
+        let to = detail.head.clone();
+        review.since = Some(SinceApproval {
+            request,
+            from: from.clone(),
+            by,
+            detail: Loading::Loading,
+        });
+        vec![Command::LoadInterdiff {
+            request,
+            repo: review.header.repo.clone(),
+            from,
+            to,
         }]
     }
 
@@ -976,7 +1063,8 @@ impl App {
                 let diff_width = detail.width.saturating_sub(2) as usize;
                 let Some(r) = &mut self.review else { return };
                 if r.focus == Pane::Diff || r.tab != Tab::Diff {
-                    let max = right_side_lines(r, diff_width).saturating_sub(diff_height);
+                    let max =
+                        right_side_lines(r, &self.identity, diff_width).saturating_sub(diff_height);
                     r.scroll = r.scroll.saturating_add_signed(delta).min(max);
                 } else {
                     let count = object_count(r);
@@ -1193,6 +1281,19 @@ impl App {
                     };
                 }
             }
+            Outcome::Interdiff { request, result } => {
+                if let Some(since) = self
+                    .review
+                    .as_mut()
+                    .and_then(|r| r.since.as_mut())
+                    .filter(|s| s.request == request)
+                {
+                    since.detail = match result {
+                        Ok(detail) => Loading::Ready(detail),
+                        Err(e) => Loading::Failed(e),
+                    };
+                }
+            }
             Outcome::Review { request, result } => {
                 if let Some(r) = &mut self.review
                     && r.request == request
@@ -1236,7 +1337,7 @@ impl App {
 
 /// Rows of the review's left-hand list: objects, or files in raw mode.
 fn object_count(r: &ReviewState) -> usize {
-    match &r.detail {
+    match r.shown() {
         Loading::Ready(d) if r.raw => d.files.len(),
         Loading::Ready(d) => d.objects.len(),
         _ => 0,
@@ -1244,8 +1345,8 @@ fn object_count(r: &ReviewState) -> usize {
 }
 
 /// Lines of whatever the review's right side shows now.
-fn right_side_lines(r: &ReviewState, width: usize) -> usize {
-    let Loading::Ready(d) = &r.detail else {
+fn right_side_lines(r: &ReviewState, identity: &str, width: usize) -> usize {
+    let Loading::Ready(d) = r.shown() else {
         return 0;
     };
     match r.tab {
@@ -1276,7 +1377,8 @@ fn right_side_lines(r: &ReviewState, width: usize) -> usize {
         Tab::Commits => d.commits.len() * 2,
         Tab::Description => d.description.lines().count(),
         Tab::Verdict => {
-            crate::tui::view::verdict::lines(r, crate::tui::theme::Theme { color: false }).len()
+            crate::tui::view::verdict::lines(r, identity, crate::tui::theme::Theme { color: false })
+                .len()
         }
     }
 }

@@ -31,6 +31,8 @@ pub enum Action {
     ShowEnvironments,
     CycleHistoryMode,
     ToggleRaw,
+    /// The change since an older head was approved (the re-review after a push).
+    ToggleSinceApproval,
     ToggleSideBySide,
     /// The diff pane over the whole width.
     ToggleZoom,
@@ -147,6 +149,7 @@ pub const BINDINGS: &[Binding] = &[
     bind(C::Review, K::Right, A::NextTab, "l →", "next tab", None),
     bind(C::Review, K::Char('h'), A::PreviousTab, "h ←", "previous tab", None),
     bind(C::Review, K::Left, A::PreviousTab, "h ←", "previous tab", None),
+    bind(C::Review, K::Char('i'), A::ToggleSinceApproval, "i", "interdiff: only what changed since an older head was approved", None),
     bind(C::Review, K::Char('r'), A::ToggleRaw, "r", "rendered objects ↔ raw file diff", Some("raw")),
     bind(C::Review, K::Char('z'), A::ToggleZoom, "z", "zoom: the diff over the whole width", Some("zoom")),
     bind(C::Review, K::Char('s'), A::ToggleSideBySide, "s", "side-by-side ↔ unified (wide terminals)", None),

@@ -122,6 +122,14 @@ pub enum Command {
         repo: String,
         sha: String,
     },
+    /// What changed in a promotion between a head approved earlier (`from`) and the head
+    /// the review shows (`to`): the re-review after a push.
+    LoadInterdiff {
+        request: RequestId,
+        repo: String,
+        from: String,
+        to: String,
+    },
     /// Open a page (a pull request on GitHub) in the browser.
     OpenUrl {
         url: String,
@@ -305,6 +313,11 @@ pub enum Outcome {
         request: RequestId,
         result: Result<Box<ReviewDetail>, String>,
     },
+    /// The rendered change since an approved head (see [`Command::LoadInterdiff`]).
+    Interdiff {
+        request: RequestId,
+        result: Result<Box<ReviewDetail>, String>,
+    },
     Environments {
         request: RequestId,
         repo: String,
@@ -419,6 +432,17 @@ pub fn execute(
         Command::LoadCommit { request, repo, sha } => emit(Outcome::Review {
             request,
             result: load_commit(config, &repo, &sha).map(Box::new).map_err(text),
+        }),
+        Command::LoadInterdiff {
+            request,
+            repo,
+            from,
+            to,
+        } => emit(Outcome::Interdiff {
+            request,
+            result: load_interdiff(config, &repo, &from, &to)
+                .map(Box::new)
+                .map_err(text),
         }),
         Command::LoadDeployed { request, repo, env } => emit(Outcome::Deployed {
             result: load_deployed(config, &repo, &env).map_err(text),
@@ -848,6 +872,43 @@ fn load_commit(config: &Config, repo: &str, sha: &str) -> anyhow::Result<ReviewD
         summary: summary_line(&envs),
         description: message(&commit),
         commits: vec![commit],
+        objects,
+        problems,
+        warnings: warnings_of(&envs),
+    })
+}
+
+/// The rendered diff from an approved head to the promotion's head now: both rendered,
+/// object by object, as any review. After a rebase it also holds what the new base
+/// brought in, and says so.
+fn load_interdiff(
+    config: &Config,
+    repo: &str,
+    from: &str,
+    to: &str,
+) -> anyhow::Result<ReviewDetail> {
+    let open = open(config, repo)?;
+    let (old, new) = (open.repo.resolve(from)?, open.repo.resolve(to)?);
+    let envs = open.diff(Some(old), new, None)?;
+    let (objects, problems) = objects_of(&envs);
+    let rebased = open.repo.merge_base(old, new)? != Some(old);
+    let mut description = format!(
+        "What changed since {} was approved, up to {}: the commits pushed on top, rendered.\n",
+        crate::text::short(from),
+        crate::text::short(to)
+    );
+    if rebased {
+        description.push_str(
+            "The promotion was rebased or rewritten since: this also shows what its new base brought in.\n",
+        );
+    }
+    Ok(ReviewDetail {
+        files: files_of(&open, Some(old), new)?,
+        head: new.to_string(),
+        base: old.to_string(),
+        summary: summary_line(&envs),
+        description,
+        commits: open.repo.commits_between(old, new)?,
         objects,
         problems,
         warnings: warnings_of(&envs),

@@ -1216,3 +1216,56 @@ fn a_branch_named_after_the_reviewed_sha_does_not_pass_for_it() {
     );
     assert_eq!(all_refs(&repo), refs, "nothing was written");
 }
+
+#[test]
+fn after_a_push_the_title_stays_and_diff_since_shows_only_the_new_change() {
+    let (home, mut repo, config) = repo();
+    as_who(
+        home.path(),
+        &config,
+        "Carol",
+        &[
+            "approve",
+            "test:promote/scale",
+            "--comment",
+            "Capacity checked.",
+        ],
+    )
+    .ok();
+    let (approved, _) = push_onto_promotion(&mut repo);
+    let listed = as_who(home.path(), &config, "Dana", &["list", "--json"])
+        .ok()
+        .json();
+    assert_eq!(listed[0]["title"], "Scale api", "the first commit's title");
+    assert_eq!(listed[0]["author"]["name"], "Bob", "and its author");
+    let verdict = verdict(home.path(), &config, "Dana");
+    assert_eq!(verdict["approvals"][0]["comment"], "Capacity checked.");
+    assert_eq!(verdict["approvals"][0]["status"], "stale");
+    let since = as_who(
+        home.path(),
+        &config,
+        "Dana",
+        &[
+            "diff",
+            "test:promote/scale",
+            "--since",
+            &approved.to_string(),
+            "--json",
+        ],
+    )
+    .ok()
+    .json();
+    let fields = &since["environments"][0]["objects"][0]["fields"];
+    assert_eq!(fields[0]["path"], "spec.replicas");
+    assert_eq!(fields[0]["old"], 4, "from the approved head: {since}");
+    assert_eq!(fields[0]["new"], 50);
+    let text = as_who(
+        home.path(),
+        &config,
+        "Dana",
+        &["show", "test:promote/scale"],
+    )
+    .ok()
+    .stdout;
+    assert!(text.contains("│ Capacity checked."), "{text}");
+}

@@ -1126,3 +1126,76 @@ fn slash_filters_the_environments_and_esc_clears_it() {
     assert_eq!(names(&f.app).len(), 4, "esc cleared the filter");
     assert_eq!(f.app.screen, Screen::Environments);
 }
+
+#[test]
+fn after_a_push_i_shows_only_what_changed_since_your_approval() {
+    let (mut f, mut repo) = one_promotion(5);
+    press(&mut f, "⏎ay⏎");
+    let (approved, pushed) = push_to_scale(&mut repo);
+    press(&mut f, "R");
+    let before_i = screen(&f.app, 100, 30);
+    assert!(before_i.contains("replicas 2 → 50"), "{before_i}");
+    assert!(
+        f.app.hints().contains(&("i", "since approved")),
+        "{:?}",
+        f.app.hints()
+    );
+    press(&mut f, "i");
+    let shown = screen(&f.app, 100, 30);
+    let review = f.app.review.as_ref().expect("a review");
+    let since = review.since.as_ref().expect("the interdiff is on");
+    assert_eq!(since.from, approved.to_string());
+    // Whoever the test process approves as (the fixture's identity is only shown).
+    let by = since.by.split(" <").next().expect("a name").to_string();
+    assert!(
+        shown.contains(&format!(
+            "since {} approved by {by} → head {}",
+            &approved.to_string()[..10],
+            &pushed.to_string()[..10]
+        )),
+        "{shown}"
+    );
+    assert!(shown.contains("replicas 5 → 50"), "{shown}");
+    assert!(!shown.contains("2 →"), "only the change since: {shown}");
+    // The commits tab lists only the commit pushed since.
+    press(&mut f, "l");
+    let commits = screen(&f.app, 100, 30);
+    assert!(
+        commits.contains(" 1 commit(s) ") && commits.contains("Pushed meanwhile"),
+        "{commits}"
+    );
+    // i again: the whole promotion.
+    press(&mut f, "hi");
+    assert!(screen(&f.app, 100, 30).contains("replicas 2 → 50"));
+}
+
+#[test]
+fn the_verdict_tab_shows_approval_comments_and_the_title_stays_the_first_commits() {
+    let (mut f, mut repo) = one_promotion(5);
+    let home = f._home.path().to_path_buf();
+    let config = home.join("config.yaml");
+    crate::common::as_who(
+        &home,
+        &config,
+        "Carol",
+        &[
+            "approve",
+            "test:promote/scale",
+            "--comment",
+            "Looks right.\nCapacity checked.",
+        ],
+    )
+    .ok();
+    push_to_scale(&mut repo);
+    press(&mut f, "R⏎");
+    assert_eq!(
+        f.app.review.as_ref().map(|r| r.header.title.as_str()),
+        Some("Scale the api")
+    );
+    press(&mut f, "lll");
+    let shown = screen(&f.app, 100, 30);
+    assert!(
+        shown.contains("│ Looks right.") && shown.contains("│ Capacity checked."),
+        "{shown}"
+    );
+}

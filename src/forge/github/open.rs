@@ -234,6 +234,8 @@ impl OpenRepo {
                 head,
                 base,
                 merge_base,
+                // A pull request's title and age are its own (above), not a commit's.
+                first: info.clone(),
                 info,
             },
             pull: Some(pull.clone()),

@@ -29,7 +29,7 @@ pub fn draw(frame: &mut Frame, app: &App, theme: Theme, areas: &Areas) {
         areas.tabs,
     );
     let main = areas.list.union(areas.detail);
-    match &p.detail {
+    match p.shown() {
         Loading::Loading => frame.render_widget(
             Paragraph::new(Span::styled(
                 format!(
@@ -52,7 +52,12 @@ pub fn draw(frame: &mut Frame, app: &App, theme: Theme, areas: &Areas) {
             Tab::Diff => draw_diff(frame, p, detail, theme, areas),
             Tab::Commits => draw_commits(frame, p, detail, theme, main),
             Tab::Verdict => frame.render_widget(
-                scrolled_text(super::verdict::lines(p, theme), " verdict ", p, theme),
+                scrolled_text(
+                    super::verdict::lines(p, &app.identity, theme),
+                    " verdict ",
+                    p,
+                    theme,
+                ),
                 main,
             ),
             Tab::Description => frame.render_widget(
@@ -86,13 +91,23 @@ fn draw_header(frame: &mut Frame, p: &ReviewState, theme: Theme, area: Rect) {
         Span::styled(format!(" {}", row.title), theme.bold()),
         Span::styled(format!("  by {}", row.author), theme.dim()),
     ])];
-    let (base, head, summary) = match &p.detail {
+    let (base, head, summary) = match p.shown() {
         Loading::Ready(d) => (short(&d.base), short(&d.head), d.summary.as_str()),
         _ => (String::from("…"), String::from("…"), ""),
     };
+    let range = match &p.since {
+        Some(since) => Span::styled(
+            format!(
+                "since {base} approved by {} → head {head} (i: whole promotion)",
+                since.by.split(" <").next().unwrap_or(&since.by)
+            ),
+            theme.warn(),
+        ),
+        None => Span::styled(format!("base {base} → head {head}"), theme.dim()),
+    };
     lines.push(Line::from(vec![
         Span::raw(format!(" {} ", row.branch)),
-        Span::styled(format!("base {base} → head {head}"), theme.dim()),
+        range,
         Span::raw(format!("  environments: {}", row.environments.join(", "))),
     ]));
     lines.push(Line::from(Span::styled(

@@ -9,7 +9,7 @@ use crate::tui::app::{Loading, ReviewState};
 use crate::tui::theme::Theme;
 use crate::verdict::ApprovalStatus;
 
-pub fn lines(review: &ReviewState, theme: Theme) -> Vec<Line<'static>> {
+pub fn lines(review: &ReviewState, identity: &str, theme: Theme) -> Vec<Line<'static>> {
     let verdict = match &review.verdict {
         None => {
             return vec![Line::styled(
@@ -30,6 +30,15 @@ pub fn lines(review: &ReviewState, theme: Theme) -> Vec<Line<'static>> {
                 "the promotion moved since you opened it: its head is now {}, the diff shows {}; R reloads (approve and merge act on what you saw, or on nothing)",
                 crate::text::short(&verdict.head),
                 crate::text::short(&detail.head)
+            ),
+            theme.warn(),
+        ));
+    }
+    if let Some((from, by)) = review.approved_before(identity) {
+        out.push(Line::styled(
+            format!(
+                "{by} approved an older head, {}: i shows only what changed since",
+                crate::text::short(&from)
             ),
             theme.warn(),
         ));
@@ -63,6 +72,12 @@ pub fn lines(review: &ReviewState, theme: Theme) -> Vec<Line<'static>> {
                 theme.dim(),
             ),
         ]));
+        for line in approval.comment.iter().flat_map(|c| c.lines()) {
+            out.push(Line::from(vec![
+                Span::styled("      │ ", theme.dim()),
+                Span::raw(line.to_string()),
+            ]));
+        }
     }
     out.push(Line::styled("environments", theme.bold()));
     for env in &verdict.environments {
