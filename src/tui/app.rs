@@ -185,6 +185,12 @@ pub struct ReviewState {
     /// `i`: the change since an older head was approved, shown instead of the whole
     /// promotion's.
     pub since: Option<SinceApproval>,
+    /// `/` in the object list: objects (files, in raw) whose name contains it.
+    pub filter: String,
+    pub filtering: bool,
+    /// `/` in the diff or a tab's text: `n` and `N` go to the lines containing it.
+    pub find: String,
+    pub finding: bool,
 }
 
 /// The re-review after a push: the rendered change from an approved head to the head
@@ -199,6 +205,32 @@ pub struct SinceApproval {
 }
 
 impl ReviewState {
+    /// The objects (files, in raw) the list shows, as indices into the shown detail's:
+    /// those whose environment, kind, namespace, name or path contain the filter.
+    pub fn listed(&self) -> Vec<usize> {
+        let Loading::Ready(d) = self.shown() else {
+            return Vec::new();
+        };
+        let filter = self.filter.to_lowercase();
+        let keep = |text: String| filter.is_empty() || text.to_lowercase().contains(&filter);
+        match self.raw {
+            true => (0..d.files.len())
+                .filter(|&i| keep(format!("{} {}", d.files[i].environment, d.files[i].path)))
+                .collect(),
+            false => (0..d.objects.len())
+                .filter(|&i| keep(format!("{} {}", d.objects[i].environment, d.objects[i].key)))
+                .collect(),
+        }
+    }
+
+    /// The object (file, in raw) under the cursor, as an index into the shown detail's.
+    pub fn selected_index(&self) -> Option<usize> {
+        match self.filter.is_empty() {
+            true => Some(self.cursor.selected),
+            false => self.listed().get(self.cursor.selected).copied(),
+        }
+    }
+
     /// What the diff, commits and raw views show: the interdiff when `i` is on, else the
     /// promotion or commit.
     pub fn shown(&self) -> &Loading<Box<ReviewDetail>> {
@@ -570,7 +602,11 @@ impl App {
                 Some(h) => (&mut h.filter, &mut h.filtering, &mut h.cursor),
                 None => return Vec::new(),
             },
-            Screen::Review => return Vec::new(),
+            Screen::Review => match &mut self.review {
+                Some(r) if r.finding => return self.find_key(key),
+                Some(r) => (&mut r.filter, &mut r.filtering, &mut r.cursor),
+                None => return Vec::new(),
+            },
         };
         match key.code {
             KeyCode::Esc => {
@@ -586,7 +622,75 @@ impl App {
             _ => {}
         }
         cursor.reset();
+        if let Some(r) = self
+            .review
+            .as_mut()
+            .filter(|_| self.screen == Screen::Review)
+        {
+            r.scroll = 0;
+        }
         Vec::new()
+    }
+
+    /// A key while the search in a diff is typed: Enter goes to the first line found
+    /// from the top of the screen on, Esc clears it.
+    fn find_key(&mut self, key: KeyEvent) -> Vec<Command> {
+        let Some(r) = &mut self.review else {
+            return Vec::new();
+        };
+        let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
+        match key.code {
+            KeyCode::Esc => {
+                r.find.clear();
+                r.finding = false;
+            }
+            KeyCode::Enter => {
+                r.finding = false;
+                self.find(0, 1);
+            }
+            KeyCode::Backspace => {
+                r.find.pop();
+            }
+            KeyCode::Char('u') if ctrl => r.find.clear(),
+            KeyCode::Char(c) if !ctrl => r.find.push(c),
+            _ => {}
+        }
+        Vec::new()
+    }
+
+    /// Scroll the right side to the next line (`step` 1) or previous one (-1) that
+    /// contains the search, starting `from` lines after the top of the screen; wraps
+    /// around, and says so when no line has it.
+    fn find(&mut self, from: isize, step: isize) {
+        let width = Areas::of(self.size, self.screen, self.zoomed())
+            .detail
+            .width
+            .saturating_sub(2) as usize;
+        let Some(r) = &self.review else { return };
+        if r.find.is_empty() {
+            self.message =
+                Some("/ then a word searches the diff; n and N go through what it finds".into());
+            return;
+        }
+        let needle = r.find.to_lowercase();
+        let theme = crate::tui::theme::Theme { color: false };
+        let lines = crate::tui::view::detail::detail_lines(r, &self.identity, theme, width);
+        let count = lines.len() as isize;
+        let found = (0..count)
+            .map(|k| (r.scroll as isize + from + k * step).rem_euclid(count.max(1)))
+            .find(|&i| lines.matches(i as usize, &needle));
+        let (found, find) = (found, r.find.clone());
+        drop(lines);
+        match found {
+            Some(line) => {
+                if let Some(r) = &mut self.review {
+                    r.scroll = line as usize;
+                    r.focus = Pane::Diff;
+                }
+                self.message = Some(format!("/{find}: line {}", line + 1));
+            }
+            None => self.message = Some(format!("no line here contains \"{find}\"")),
+        }
     }
 
     /// Whether the list on screen has its filter being typed.
@@ -595,7 +699,10 @@ impl App {
             Screen::Inbox => self.inbox.filtering,
             Screen::Environments => self.environments.filtering,
             Screen::History => self.history.as_ref().is_some_and(|h| h.filtering),
-            Screen::Review => false,
+            Screen::Review => self
+                .review
+                .as_ref()
+                .is_some_and(|r| r.filtering || r.finding),
         }
     }
 
@@ -624,6 +731,20 @@ impl App {
                         h.filtering = true;
                         h.cursor.reset();
                     }
+                    (Screen::Review, _) => {
+                        if let Some(r) = &mut self.review {
+                            let list = r.tab == Tab::Diff && r.focus == Pane::Objects && !r.zoomed;
+                            if list {
+                                r.filter.clear();
+                                r.filtering = true;
+                                r.cursor.reset();
+                                r.scroll = 0;
+                            } else {
+                                r.find.clear();
+                                r.finding = true;
+                            }
+                        }
+                    }
                     (Screen::Environments, _) => {
                         self.environments.filter.clear();
                         self.environments.filtering = true;
@@ -635,6 +756,8 @@ impl App {
                     }
                 }
             }
+            Action::FindNext => self.find(1, 1),
+            Action::FindPrevious => self.find(-1, -1),
             Action::CycleSort => {
                 self.inbox.sort = match self.inbox.sort {
                     SortKey::Age => SortKey::Repo,
@@ -728,6 +851,17 @@ impl App {
     fn back(&mut self) {
         match self.screen {
             Screen::Review => {
+                // A kept search, then a kept filter, go first.
+                if let Some(r) = self.review.as_mut().filter(|r| !r.find.is_empty()) {
+                    r.find.clear();
+                    return;
+                }
+                if let Some(r) = self.review.as_mut().filter(|r| !r.filter.is_empty()) {
+                    r.filter.clear();
+                    r.cursor.reset();
+                    r.scroll = 0;
+                    return;
+                }
                 self.screen = self
                     .review
                     .as_ref()
@@ -869,6 +1003,10 @@ impl App {
             zoomed: false,
             verdict: None,
             since: None,
+            filter: String::new(),
+            filtering: false,
+            find: String::new(),
+            finding: false,
         });
         self.screen = Screen::Review;
     }
@@ -1338,6 +1476,7 @@ impl App {
 /// Rows of the review's left-hand list: objects, or files in raw mode.
 fn object_count(r: &ReviewState) -> usize {
     match r.shown() {
+        Loading::Ready(_) if !r.filter.is_empty() => r.listed().len(),
         Loading::Ready(d) if r.raw => d.files.len(),
         Loading::Ready(d) => d.objects.len(),
         _ => 0,
@@ -1346,39 +1485,6 @@ fn object_count(r: &ReviewState) -> usize {
 
 /// Lines of whatever the review's right side shows now.
 fn right_side_lines(r: &ReviewState, identity: &str, width: usize) -> usize {
-    let Loading::Ready(d) = r.shown() else {
-        return 0;
-    };
-    match r.tab {
-        Tab::Diff if r.raw => d
-            .files
-            .get(r.cursor.selected)
-            .map(|f| f.lines.len())
-            .unwrap_or(0),
-        Tab::Diff => d
-            .objects
-            .get(r.cursor.selected)
-            .map(|o| {
-                let fields: usize = o
-                    .fields
-                    .iter()
-                    .map(|f| {
-                        crate::tui::view::fields::lines(
-                            f,
-                            width,
-                            crate::tui::theme::Theme { color: false },
-                        )
-                        .len()
-                    })
-                    .sum();
-                o.lines.len() + fields + 2
-            })
-            .unwrap_or(0),
-        Tab::Commits => d.commits.len() * 2,
-        Tab::Description => d.description.lines().count(),
-        Tab::Verdict => {
-            crate::tui::view::verdict::lines(r, identity, crate::tui::theme::Theme { color: false })
-                .len()
-        }
-    }
+    let theme = crate::tui::theme::Theme { color: false };
+    crate::tui::view::detail::detail_lines(r, identity, theme, width).len()
 }

@@ -42,6 +42,10 @@ impl Theme {
             Style::new().add_modifier(Modifier::REVERSED)
         }
     }
+    /// A line the search (`/` in a diff) found.
+    pub fn found(self) -> Style {
+        Style::new().add_modifier(Modifier::REVERSED)
+    }
     pub fn added(self) -> Style {
         self.fg(Color::Green)
     }

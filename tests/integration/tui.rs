@@ -1199,3 +1199,62 @@ fn the_verdict_tab_shows_approval_comments_and_the_title_stays_the_first_commits
         "{shown}"
     );
 }
+
+#[test]
+fn slash_filters_the_objects_and_searches_the_diff_with_n_and_shift_n() {
+    needs_kustomize!("slash_filters_the_objects_and_searches_the_diff_with_n_and_shift_n");
+    let mut f = loaded(100, 30);
+    press(&mut f, "/checkout⏎⏎");
+    // The list is focused: `/` filters the objects, as it filters every list.
+    press(&mut f, "/autoscaler⏎");
+    let review = f.app.review.as_ref().expect("a review");
+    assert_eq!(review.listed().len(), 1);
+    let shown = screen(&f.app, 100, 30);
+    assert!(shown.contains("objects ~3 /autoscaler"), "{shown}");
+    assert!(
+        shown.contains("HorizontalPodAutoscaler/shop-staging/api · changed"),
+        "{shown}"
+    );
+    assert!(!shown.contains("~ ConfigMap/api-config"), "{shown}");
+    // Esc clears the filter and stays in the review.
+    press(&mut f, "⎋");
+    assert_eq!(f.app.screen, Screen::Review);
+    assert_eq!(f.app.review.as_ref().map(|r| r.listed().len()), Some(3));
+    // In the diff, `/` searches: Enter goes to the first line found, n to the next.
+    press(&mut f, "⇥/checkout_timeout⏎");
+    let first = f.app.review.as_ref().map(|r| r.scroll).expect("a review");
+    let shown = screen(&f.app, 100, 30);
+    let top = shown
+        .lines()
+        .find(|l| l.contains("│") && l.to_lowercase().contains("checkout_timeout"))
+        .expect("a line found");
+    assert!(top.contains("CHECKOUT_TIMEOUT"), "{shown}");
+    assert!(
+        f.app
+            .message
+            .as_deref()
+            .is_some_and(|m| m.starts_with("/checkout_timeout: line")),
+        "{:?}",
+        f.app.message
+    );
+    press(&mut f, "n");
+    let second = f.app.review.as_ref().map(|r| r.scroll).expect("a review");
+    assert!(second > first, "n goes down: {first} → {second}");
+    press(&mut f, "N");
+    assert_eq!(
+        f.app.review.as_ref().map(|r| r.scroll),
+        Some(first),
+        "N comes back"
+    );
+    // Typing a search writes nothing and opens no dialog, whatever its letters.
+    let before = refs_of(&f.config, "shop");
+    press(&mut f, "/amyTRv⏎");
+    assert!(f.app.dialog.is_none() && f.app.undo.is_none());
+    assert!(
+        f.app
+            .message
+            .as_deref()
+            .is_some_and(|m| m.contains("no line here contains"))
+    );
+    assert_eq!(refs_of(&f.config, "shop"), before);
+}

@@ -37,29 +37,29 @@ fn spans(line: &DiffLine, theme: Theme, width: Option<usize>) -> Vec<Span<'stati
     out
 }
 
-pub fn unified(lines: &[DiffLine], theme: Theme) -> Vec<Line<'static>> {
-    lines
-        .iter()
-        .map(|line| {
-            if line.tag == LineTag::Hunk {
-                return Line::from(Span::styled(line.text(), theme.hunk()));
-            }
-            let (sign, base, _) = styles(theme, line.tag);
-            let mut all = vec![Span::styled(sign, base)];
-            all.extend(spans(line, theme, None));
-            Line::from(all)
-        })
-        .collect()
+/// One line of a unified diff: its sign, then its text.
+pub fn unified_line(line: &DiffLine, theme: Theme) -> Line<'static> {
+    if line.tag == LineTag::Hunk {
+        return Line::from(Span::styled(line.text(), theme.hunk()));
+    }
+    let (sign, base, _) = styles(theme, line.tag);
+    let mut all = vec![Span::styled(sign, base)];
+    all.extend(spans(line, theme, None));
+    Line::from(all)
 }
 
-/// Old on the left, new on the right, each `half` columns wide.
-pub fn side_by_side(lines: &[DiffLine], theme: Theme, half: usize) -> Vec<Line<'static>> {
-    type Row<'a> = (Option<&'a DiffLine>, Option<&'a DiffLine>);
-    fn flush<'a>(
-        rows: &mut Vec<Row<'a>>,
-        removed: &mut Vec<&'a DiffLine>,
-        added: &mut Vec<&'a DiffLine>,
-    ) {
+pub fn unified(lines: &[DiffLine], theme: Theme) -> Vec<Line<'static>> {
+    lines.iter().map(|line| unified_line(line, theme)).collect()
+}
+
+/// A row of a side-by-side diff: the old line on the left, the new on the right, as
+/// indices into the diff's lines.
+pub type Row = (Option<usize>, Option<usize>);
+
+/// The rows of a side-by-side diff: context on both sides, and each run of removed
+/// lines paired with the added lines that follow it.
+pub fn side_by_side_rows(lines: &[DiffLine]) -> Vec<Row> {
+    fn flush(rows: &mut Vec<Row>, removed: &mut Vec<usize>, added: &mut Vec<usize>) {
         for index in 0..removed.len().max(added.len()) {
             rows.push((removed.get(index).copied(), added.get(index).copied()));
         }
@@ -67,24 +67,28 @@ pub fn side_by_side(lines: &[DiffLine], theme: Theme, half: usize) -> Vec<Line<'
         added.clear();
     }
     let mut rows: Vec<Row> = Vec::new();
-    let (mut removed, mut added): (Vec<&DiffLine>, Vec<&DiffLine>) = (Vec::new(), Vec::new());
-    for line in lines {
+    let (mut removed, mut added) = (Vec::new(), Vec::new());
+    for (index, line) in lines.iter().enumerate() {
         match line.tag {
             LineTag::Removed => {
                 if !added.is_empty() {
                     flush(&mut rows, &mut removed, &mut added);
                 }
-                removed.push(line);
+                removed.push(index);
             }
-            LineTag::Added => added.push(line),
+            LineTag::Added => added.push(index),
             LineTag::Context | LineTag::Hunk | LineTag::NoNewline => {
                 flush(&mut rows, &mut removed, &mut added);
-                rows.push((Some(line), Some(line)));
+                rows.push((Some(index), Some(index)));
             }
         }
     }
     flush(&mut rows, &mut removed, &mut added);
+    rows
+}
 
+/// One side-by-side row, each side `half` columns wide.
+pub fn side_by_side_line(lines: &[DiffLine], row: Row, theme: Theme, half: usize) -> Line<'static> {
     let cell = |line: Option<&DiffLine>| -> Vec<Span<'static>> {
         let Some(line) = line else {
             return vec![Span::raw(" ".repeat(half))];
@@ -105,13 +109,18 @@ pub fn side_by_side(lines: &[DiffLine], theme: Theme, half: usize) -> Vec<Line<'
         out.push(Span::raw(" ".repeat(half.saturating_sub(used))));
         out
     };
-    rows.into_iter()
-        .map(|(old, new)| {
-            let mut all = cell(old);
-            all.push(Span::styled("│", theme.dim()));
-            all.extend(cell(new));
-            Line::from(all)
-        })
+    let mut all = cell(row.0.and_then(|i| lines.get(i)));
+    all.push(Span::styled("│", theme.dim()));
+    all.extend(cell(row.1.and_then(|i| lines.get(i))));
+    Line::from(all)
+}
+
+/// Old on the left, new on the right, each `half` columns wide.
+#[cfg(test)]
+fn side_by_side(lines: &[DiffLine], theme: Theme, half: usize) -> Vec<Line<'static>> {
+    side_by_side_rows(lines)
+        .into_iter()
+        .map(|row| side_by_side_line(lines, row, theme, half))
         .collect()
 }
 

@@ -1,6 +1,7 @@
 //! Drawing: a pure function of the app state. Nothing here changes state or does I/O,
 //! and long lists lay out only the rows on screen.
 
+pub mod detail;
 mod dialog;
 mod diff_lines;
 mod environments;

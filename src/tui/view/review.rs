@@ -7,15 +7,14 @@ use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Paragraph, Tabs, Wrap};
 
-use super::diff_lines::{SIDE_BY_SIDE_MIN_WIDTH, side_by_side, unified};
+use super::detail::{DetailLines, detail_lines};
 use super::{fit, spinner};
-use crate::git::commit::rfc3339;
 use crate::manifest::ChangeKind;
 use crate::raw_diff::FileStatus;
 use crate::tui::app::{App, Loading, Pane, ReviewState, TABS, Tab};
 use crate::tui::layout::Areas;
 use crate::tui::theme::Theme;
-use crate::tui::work::{FileView, ObjectView, ReviewDetail};
+use crate::tui::work::ReviewDetail;
 
 pub fn draw(frame: &mut Frame, app: &App, theme: Theme, areas: &Areas) {
     let Some(p) = &app.review else { return };
@@ -49,8 +48,8 @@ pub fn draw(frame: &mut Frame, app: &App, theme: Theme, areas: &Areas) {
             main,
         ),
         Loading::Ready(detail) => match p.tab {
-            Tab::Diff => draw_diff(frame, p, detail, theme, areas),
-            Tab::Commits => draw_commits(frame, p, detail, theme, main),
+            Tab::Diff => draw_diff(frame, app, p, detail, theme, areas),
+            Tab::Commits => draw_commits(frame, app, p, detail, theme, main),
             Tab::Verdict => frame.render_widget(
                 scrolled_text(
                     super::verdict::lines(p, &app.identity, theme),
@@ -131,9 +130,16 @@ fn change_style(theme: Theme, change: ChangeKind) -> Style {
     }
 }
 
-fn draw_diff(frame: &mut Frame, p: &ReviewState, d: &ReviewDetail, theme: Theme, areas: &Areas) {
+fn draw_diff(
+    frame: &mut Frame,
+    app: &App,
+    p: &ReviewState,
+    d: &ReviewDetail,
+    theme: Theme,
+    areas: &Areas,
+) {
     if p.raw {
-        draw_files(frame, p, d, theme, areas);
+        draw_files(frame, app, p, d, theme, areas);
         return;
     }
     let several_envs = d
@@ -142,9 +148,10 @@ fn draw_diff(frame: &mut Frame, p: &ReviewState, d: &ReviewDetail, theme: Theme,
         .any(|w| w[0].environment != w[1].environment);
     let visible = areas.list.height.saturating_sub(2) as usize;
     let width = areas.list.width.saturating_sub(2) as usize;
-    let list: Vec<Line> = d
-        .objects
-        .iter()
+    let list: Vec<Line> = p
+        .listed()
+        .into_iter()
+        .map(|i| &d.objects[i])
         .enumerate()
         .skip(p.cursor.offset)
         .take(visible)
@@ -178,7 +185,7 @@ fn draw_diff(frame: &mut Frame, p: &ReviewState, d: &ReviewDetail, theme: Theme,
     .filter(|(_, n)| *n > 0)
     .map(|(c, n)| format!("{}{n}", c.marker()))
     .collect();
-    let title = format!(" objects {} ", counts.join(" "));
+    let title = format!(" objects {}{} ", counts.join(" "), filter_note(p));
     let mut list_block = Block::bordered()
         .title(title)
         .border_style(theme.border(p.focus == Pane::Objects));
@@ -188,16 +195,33 @@ fn draw_diff(frame: &mut Frame, p: &ReviewState, d: &ReviewDetail, theme: Theme,
             theme.error(),
         )));
     }
-    let empty = if d.problems.is_empty() {
+    let empty = if !p.filter.is_empty() {
+        format!("no object matches /{}", p.filter)
+    } else if d.problems.is_empty() {
         "no rendered change".to_string()
     } else {
         d.problems.join("\n")
     };
     list_and_detail(frame, areas, list_block, list, empty, |frame| {
-        if let Some(object) = d.objects.get(p.cursor.selected) {
-            draw_object(frame, p, object, theme, areas.detail);
+        if let Some(object) = p.selected_index().and_then(|i| d.objects.get(i)) {
+            let title = format!(
+                " {} · {} · {} ",
+                object.environment,
+                object.key,
+                format!("{:?}", object.change).to_lowercase()
+            );
+            draw_detail(frame, app, p, title, theme, areas.detail);
         }
     });
+}
+
+/// The list's filter, as its title shows it: ` /text` (`_` while it is typed).
+fn filter_note(p: &ReviewState) -> String {
+    match (p.filtering, p.filter.is_empty()) {
+        (true, _) => format!(" /{}_", p.filter),
+        (false, false) => format!(" /{} (esc clears)", p.filter),
+        (false, true) => String::new(),
+    }
 }
 
 /// A row of the left-hand list: a change marker and a name, highlighted when selected.
@@ -242,65 +266,43 @@ fn list_and_detail(
     draw_detail(frame);
 }
 
-fn draw_object(frame: &mut Frame, p: &ReviewState, object: &ObjectView, theme: Theme, area: Rect) {
-    let visible = area.height.saturating_sub(2) as usize;
-    let mut lines: Vec<Line> = Vec::new();
-    if let Some(from) = &object.renamed_from {
-        lines.push(Line::from(Span::styled(
-            format!("renamed from {from}"),
-            theme.renamed(),
-        )));
+/// The lines on screen, those the search found shown reversed.
+fn found_marked(
+    lines: &DetailLines<'_>,
+    p: &ReviewState,
+    visible: usize,
+    theme: Theme,
+) -> Vec<Line<'static>> {
+    let needle = p.find.to_lowercase();
+    let mut window = lines.window(p.scroll, visible);
+    if !needle.is_empty() {
+        for (offset, line) in window.iter_mut().enumerate() {
+            if lines.matches(p.scroll + offset, &needle) {
+                *line = std::mem::take(line).patch_style(theme.found());
+            }
+        }
     }
-    let width = area.width.saturating_sub(2) as usize;
-    for field in &object.fields {
-        lines.extend(super::fields::lines(field, width, theme));
-    }
-    if !lines.is_empty() {
-        lines.push(Line::raw(""));
-    }
-    lines.extend(diff_body(&object.lines, p, theme, area));
-    let shown: Vec<Line> = lines.into_iter().skip(p.scroll).take(visible).collect();
-    let title = format!(
-        " {} · {} · {} ",
-        object.environment,
-        object.key,
-        format!("{:?}", object.change).to_lowercase()
-    );
-    frame.render_widget(
-        Paragraph::new(shown).block(
-            Block::bordered()
-                .title(fit(&title, area.width.saturating_sub(2) as usize))
-                .border_style(theme.border(p.focus == Pane::Diff)),
-        ),
-        area,
-    );
+    window
 }
 
-/// The diff lines, side by side when asked for and the pane is wide enough.
-fn diff_body(
-    lines: &[crate::manifest::textdiff::DiffLine],
+/// The selected object's or file's diff, with `title`; only the lines on screen are built.
+fn draw_detail(
+    frame: &mut Frame,
+    app: &App,
     p: &ReviewState,
+    title: String,
     theme: Theme,
     area: Rect,
-) -> Vec<Line<'static>> {
-    if p.side_by_side && area.width >= SIDE_BY_SIDE_MIN_WIDTH {
-        side_by_side(lines, theme, (area.width.saturating_sub(3) / 2) as usize)
-    } else {
-        unified(lines, theme)
-    }
-}
-
-fn draw_file(frame: &mut Frame, p: &ReviewState, file: &FileView, theme: Theme, area: Rect) {
+) {
     let visible = area.height.saturating_sub(2) as usize;
-    let shown: Vec<Line> = diff_body(&file.lines, p, theme, area)
-        .into_iter()
-        .skip(p.scroll)
-        .take(visible)
-        .collect();
-    let title =
-        format!(" {} · {} · {:?} ", file.environment, file.path, file.status).to_lowercase();
+    let lines = detail_lines(
+        p,
+        &app.identity,
+        theme,
+        area.width.saturating_sub(2) as usize,
+    );
     frame.render_widget(
-        Paragraph::new(shown).block(
+        Paragraph::new(found_marked(&lines, p, visible, theme)).block(
             Block::bordered()
                 .title(fit(&title, area.width.saturating_sub(2) as usize))
                 .border_style(theme.border(p.focus == Pane::Diff)),
@@ -309,12 +311,20 @@ fn draw_file(frame: &mut Frame, p: &ReviewState, file: &FileView, theme: Theme, 
     );
 }
 
-fn draw_files(frame: &mut Frame, p: &ReviewState, d: &ReviewDetail, theme: Theme, areas: &Areas) {
+fn draw_files(
+    frame: &mut Frame,
+    app: &App,
+    p: &ReviewState,
+    d: &ReviewDetail,
+    theme: Theme,
+    areas: &Areas,
+) {
     let visible = areas.list.height.saturating_sub(2) as usize;
     let width = areas.list.width.saturating_sub(2) as usize;
-    let list: Vec<Line> = d
-        .files
-        .iter()
+    let list: Vec<Line> = p
+        .listed()
+        .into_iter()
+        .map(|i| &d.files[i])
         .enumerate()
         .skip(p.cursor.offset)
         .take(visible)
@@ -334,7 +344,7 @@ fn draw_files(frame: &mut Frame, p: &ReviewState, d: &ReviewDetail, theme: Theme
         })
         .collect();
     let block = Block::bordered()
-        .title(format!(" raw files · {} ", d.files.len()))
+        .title(format!(" raw files · {}{} ", d.files.len(), filter_note(p)))
         .border_style(theme.border(p.focus == Pane::Objects));
     list_and_detail(
         frame,
@@ -343,35 +353,32 @@ fn draw_files(frame: &mut Frame, p: &ReviewState, d: &ReviewDetail, theme: Theme
         list,
         "no file changed".into(),
         |frame| {
-            if let Some(file) = d.files.get(p.cursor.selected) {
-                draw_file(frame, p, file, theme, areas.detail);
+            if let Some(file) = p.selected_index().and_then(|i| d.files.get(i)) {
+                let title = format!(" {} · {} · {:?} ", file.environment, file.path, file.status)
+                    .to_lowercase();
+                draw_detail(frame, app, p, title, theme, areas.detail);
             }
         },
     );
 }
 
-fn draw_commits(frame: &mut Frame, p: &ReviewState, d: &ReviewDetail, theme: Theme, area: Rect) {
-    let lines: Vec<Line> = d
-        .commits
-        .iter()
-        .flat_map(|c| {
-            [
-                Line::from(vec![
-                    Span::styled(format!("{} ", short(&c.sha)), theme.hunk()),
-                    Span::styled(format!("{} ", &rfc3339(c.author.time)[..10]), theme.dim()),
-                    Span::raw(format!("{:<12} ", fit(&c.author.name, 12))),
-                    Span::styled(c.subject.clone(), theme.bold()),
-                ]),
-                Line::from(Span::styled(
-                    format!("           {}", c.body.lines().next().unwrap_or("")),
-                    theme.dim(),
-                )),
-            ]
-        })
-        .skip(p.scroll)
-        .collect();
+fn draw_commits(
+    frame: &mut Frame,
+    app: &App,
+    p: &ReviewState,
+    d: &ReviewDetail,
+    theme: Theme,
+    area: Rect,
+) {
+    let visible = area.height.saturating_sub(2) as usize;
+    let lines = detail_lines(
+        p,
+        &app.identity,
+        theme,
+        area.width.saturating_sub(2) as usize,
+    );
     frame.render_widget(
-        Paragraph::new(lines).block(
+        Paragraph::new(found_marked(&lines, p, visible, theme)).block(
             Block::bordered()
                 .title(format!(" {} commit(s) ", d.commits.len()))
                 .border_style(theme.border(true)),

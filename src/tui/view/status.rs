@@ -39,12 +39,19 @@ pub fn draw(frame: &mut Frame, app: &App, theme: Theme, area: Rect) {
             .map(|row| row.sha[..10].to_string())
             .unwrap_or_default(),
         Screen::Review => match &app.review {
+            Some(p) if p.finding => format!("search: {}▏", p.find),
             Some(p) if p.tab == crate::tui::app::Tab::Diff => {
                 format!("diff · {} pane", format!("{:?}", p.focus).to_lowercase())
             }
             Some(p) => format!("{:?}", p.tab).to_lowercase(),
             None => String::new(),
         },
+    };
+    let focus = match &app.review {
+        Some(p) if app.screen == Screen::Review && !p.finding && !p.find.is_empty() => {
+            format!("{focus} · /{} (n N)", p.find)
+        }
+        _ => focus,
     };
     spans.push(Span::styled(format!("│ {focus} "), theme.dim()));
     if let Some(message) = &app.message {
