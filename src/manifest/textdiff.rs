@@ -58,6 +58,41 @@ pub fn to_yaml(value: &Value) -> String {
 }
 
 /// The unified diff of `old` → `new` with `context` lines around each change.
+/// A row of a side-by-side diff: the old line on the left, the new on the right, as
+/// indices into the diff's lines.
+pub type Row = (Option<usize>, Option<usize>);
+
+/// The rows of a side-by-side diff: context on both sides, and each run of removed
+/// lines paired with the added lines that follow it.
+pub fn side_by_side_rows(lines: &[DiffLine]) -> Vec<Row> {
+    fn flush(rows: &mut Vec<Row>, removed: &mut Vec<usize>, added: &mut Vec<usize>) {
+        for index in 0..removed.len().max(added.len()) {
+            rows.push((removed.get(index).copied(), added.get(index).copied()));
+        }
+        removed.clear();
+        added.clear();
+    }
+    let mut rows: Vec<Row> = Vec::new();
+    let (mut removed, mut added) = (Vec::new(), Vec::new());
+    for (index, line) in lines.iter().enumerate() {
+        match line.tag {
+            LineTag::Removed => {
+                if !added.is_empty() {
+                    flush(&mut rows, &mut removed, &mut added);
+                }
+                removed.push(index);
+            }
+            LineTag::Added => added.push(index),
+            LineTag::Context | LineTag::Hunk | LineTag::NoNewline => {
+                flush(&mut rows, &mut removed, &mut added);
+                rows.push((Some(index), Some(index)));
+            }
+        }
+    }
+    flush(&mut rows, &mut removed, &mut added);
+    rows
+}
+
 pub fn unified(old: &str, new: &str, context: usize) -> Vec<DiffLine> {
     let diff = TextDiff::from_lines(old, new);
     let mut lines = Vec::new();

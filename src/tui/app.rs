@@ -981,7 +981,8 @@ impl App {
         }
     }
 
-    pub(super) fn open_review(
+    /// Open the review screen on `header`, waiting for request `request`'s detail.
+    pub fn open_review(
         &mut self,
         header: PromotionRow,
         request: RequestId,

@@ -12,7 +12,7 @@ use crate::forge::github::{GitHubRepo, PullRequest};
 use crate::git::CommitInfo;
 use crate::history::{HistoryEntry, HistoryMode, HistoryQuery, default_index_dir, walk_history};
 use crate::identity::Identity;
-use crate::manifest::textdiff::DiffLine;
+use crate::manifest::textdiff::{DiffLine, Row, side_by_side_rows};
 use crate::manifest::{ChangeKind, FieldChange, ObjectKey};
 use crate::raw_diff::FileStatus;
 use crate::reconcile::status::{Deployed, deployed_status, read_deployed};
@@ -169,6 +169,8 @@ pub struct ObjectView {
     pub renamed_from: Option<ObjectKey>,
     pub fields: Vec<FieldChange>,
     pub lines: Vec<DiffLine>,
+    /// The lines paired up side by side, worked out here rather than in every frame.
+    pub rows: Vec<Row>,
 }
 
 /// A file of the raw diff, ready to draw.
@@ -178,6 +180,8 @@ pub struct FileView {
     pub path: String,
     pub status: FileStatus,
     pub lines: Vec<DiffLine>,
+    /// The lines paired up side by side.
+    pub rows: Vec<Row>,
 }
 
 /// What the review screen shows: a promotion, or one commit against its parent.
@@ -763,13 +767,15 @@ fn objects_of(envs: &[EnvironmentDiff]) -> (Vec<ObjectView>, Vec<String>) {
         }
         problems.extend(env.warnings.iter().map(|w| format!("{}: ⚠ {w}", env.name)));
         for object in env.diff.changed() {
+            let lines = object.text_diff(3);
             objects.push(ObjectView {
+                rows: side_by_side_rows(&lines),
                 environment: env.name.clone(),
                 key: object.key.clone(),
                 change: object.change,
                 renamed_from: object.renamed_from.clone(),
                 fields: object.fields.clone(),
-                lines: object.text_diff(3),
+                lines,
             });
         }
     }
@@ -787,6 +793,7 @@ fn files_of(
         .into_iter()
         .flat_map(|(environment, files)| {
             files.into_iter().map(move |f| FileView {
+                rows: side_by_side_rows(&f.lines),
                 environment: environment.clone(),
                 path: f.path,
                 status: f.status,

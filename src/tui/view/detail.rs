@@ -5,11 +5,9 @@
 
 use ratatui::text::{Line, Span};
 
-use super::diff_lines::{
-    Row, SIDE_BY_SIDE_MIN_WIDTH, side_by_side_line, side_by_side_rows, unified_line,
-};
+use super::diff_lines::{SIDE_BY_SIDE_MIN_WIDTH, side_by_side_line, unified_line};
 use crate::git::commit::rfc3339;
-use crate::manifest::textdiff::DiffLine;
+use crate::manifest::textdiff::{DiffLine, Row};
 use crate::tui::app::{Loading, ReviewState, Tab};
 use crate::tui::theme::Theme;
 
@@ -18,7 +16,7 @@ enum Body<'a> {
     Unified(&'a [DiffLine]),
     SideBySide {
         lines: &'a [DiffLine],
-        rows: Vec<Row>,
+        rows: &'a [Row],
         half: usize,
     },
 }
@@ -88,10 +86,10 @@ impl DetailLines<'_> {
 
 /// A diff's lines in a pane `width` columns wide (inside its border): side by side when
 /// asked for and wide enough.
-fn body<'a>(lines: &'a [DiffLine], side_by_side: bool, width: usize) -> Body<'a> {
+fn body<'a>(lines: &'a [DiffLine], rows: &'a [Row], side_by_side: bool, width: usize) -> Body<'a> {
     if side_by_side && width + 2 >= SIDE_BY_SIDE_MIN_WIDTH as usize {
         Body::SideBySide {
-            rows: side_by_side_rows(lines),
+            rows,
             half: width.saturating_sub(1) / 2,
             lines,
         }
@@ -113,7 +111,7 @@ pub fn detail_lines<'a>(
         match review.tab {
             Tab::Diff if review.raw => {
                 if let Some(file) = review.selected_index().and_then(|i| d.files.get(i)) {
-                    body_lines = body(&file.lines, review.side_by_side, width);
+                    body_lines = body(&file.lines, &file.rows, review.side_by_side, width);
                 }
             }
             Tab::Diff => {
@@ -130,7 +128,7 @@ pub fn detail_lines<'a>(
                     if !head.is_empty() {
                         head.push(Line::raw(""));
                     }
-                    body_lines = body(&object.lines, review.side_by_side, width);
+                    body_lines = body(&object.lines, &object.rows, review.side_by_side, width);
                 }
             }
             Tab::Commits => {

@@ -4,7 +4,7 @@
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 
-use crate::manifest::textdiff::{DiffLine, LineTag};
+use crate::manifest::textdiff::{DiffLine, LineTag, Row};
 use crate::tui::theme::Theme;
 
 /// The diff pane must be at least this wide for side by side to be readable.
@@ -52,41 +52,6 @@ pub fn unified(lines: &[DiffLine], theme: Theme) -> Vec<Line<'static>> {
     lines.iter().map(|line| unified_line(line, theme)).collect()
 }
 
-/// A row of a side-by-side diff: the old line on the left, the new on the right, as
-/// indices into the diff's lines.
-pub type Row = (Option<usize>, Option<usize>);
-
-/// The rows of a side-by-side diff: context on both sides, and each run of removed
-/// lines paired with the added lines that follow it.
-pub fn side_by_side_rows(lines: &[DiffLine]) -> Vec<Row> {
-    fn flush(rows: &mut Vec<Row>, removed: &mut Vec<usize>, added: &mut Vec<usize>) {
-        for index in 0..removed.len().max(added.len()) {
-            rows.push((removed.get(index).copied(), added.get(index).copied()));
-        }
-        removed.clear();
-        added.clear();
-    }
-    let mut rows: Vec<Row> = Vec::new();
-    let (mut removed, mut added) = (Vec::new(), Vec::new());
-    for (index, line) in lines.iter().enumerate() {
-        match line.tag {
-            LineTag::Removed => {
-                if !added.is_empty() {
-                    flush(&mut rows, &mut removed, &mut added);
-                }
-                removed.push(index);
-            }
-            LineTag::Added => added.push(index),
-            LineTag::Context | LineTag::Hunk | LineTag::NoNewline => {
-                flush(&mut rows, &mut removed, &mut added);
-                rows.push((Some(index), Some(index)));
-            }
-        }
-    }
-    flush(&mut rows, &mut removed, &mut added);
-    rows
-}
-
 /// One side-by-side row, each side `half` columns wide.
 pub fn side_by_side_line(lines: &[DiffLine], row: Row, theme: Theme, half: usize) -> Line<'static> {
     let cell = |line: Option<&DiffLine>| -> Vec<Span<'static>> {
@@ -118,7 +83,7 @@ pub fn side_by_side_line(lines: &[DiffLine], row: Row, theme: Theme, half: usize
 /// Old on the left, new on the right, each `half` columns wide.
 #[cfg(test)]
 fn side_by_side(lines: &[DiffLine], theme: Theme, half: usize) -> Vec<Line<'static>> {
-    side_by_side_rows(lines)
+    crate::manifest::textdiff::side_by_side_rows(lines)
         .into_iter()
         .map(|row| side_by_side_line(lines, row, theme, half))
         .collect()
