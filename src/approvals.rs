@@ -150,7 +150,7 @@ impl Repo {
         self.ref_target(NOTES_REF)
     }
 
-    fn ref_target(&self, name: &str) -> Result<Option<ObjectId>, GitError> {
+    pub(crate) fn ref_target(&self, name: &str) -> Result<Option<ObjectId>, GitError> {
         match self.inner.try_find_reference(name) {
             Ok(Some(mut reference)) => Ok(reference.peel_to_id().ok().map(|id| id.detach())),
             Ok(None) => Ok(None),
@@ -163,7 +163,11 @@ impl Repo {
     }
 
     /// The text of the note on `commit` under the notes ref `notes`, if there is one.
-    fn note_on(&self, notes: &str, commit: ObjectId) -> Result<Option<String>, GitError> {
+    pub(crate) fn note_on(
+        &self,
+        notes: &str,
+        commit: ObjectId,
+    ) -> Result<Option<String>, GitError> {
         let Some(tip) = self.ref_target(notes)? else {
             return Ok(None);
         };

@@ -8,6 +8,7 @@
 pub mod approvals;
 pub mod audit;
 pub mod cli;
+pub mod closing;
 pub mod config;
 pub mod demo;
 pub mod environment;

@@ -68,61 +68,7 @@ impl MergeOutlook {
     }
 }
 
-/// Why a promotion cannot be closed, or what closing it did.
-#[derive(Debug, thiserror::Error)]
-pub enum CloseError {
-    #[error(transparent)]
-    Workspace(#[from] WorkspaceError),
-    #[error(transparent)]
-    Git(#[from] crate::git::GitError),
-    #[error(
-        "{id} is not merged: {branch} does not have its change ({state}); merge it, or delete the branch yourself if it is abandoned"
-    )]
-    NotMerged {
-        id: String,
-        branch: String,
-        state: &'static str,
-    },
-    #[error("{id} is a pull request: close it on GitHub")]
-    OnGitHub { id: String },
-}
-
 impl OpenRepo {
-    /// Delete the branch of a promotion the protected branch already has, as long as its
-    /// head is still the one found merged (a push since is not deleted). The only write
-    /// that needs no approval: it changes nothing that is deployed.
-    pub fn close_merged(
-        &self,
-        promotion: &Promotion,
-        me: &crate::identity::Identity,
-        now: jiff::Timestamp,
-    ) -> Result<(), CloseError> {
-        if promotion.pull.is_some() {
-            return Err(CloseError::OnGitHub {
-                id: promotion.id.clone(),
-            });
-        }
-        let outlook = self.merge_outlook(promotion)?;
-        if outlook.state != MergeState::AlreadyMerged {
-            return Err(CloseError::NotMerged {
-                id: promotion.id.clone(),
-                branch: self.branch.clone(),
-                state: outlook.flag().unwrap_or("it merges cleanly"),
-            });
-        }
-        let branch = &promotion.branch;
-        self.repo.swap_refs(
-            &[crate::git::write::RefSwap {
-                name: format!("refs/heads/{}", branch.branch),
-                expected: Some(branch.head),
-                new: None,
-            }],
-            &format!("tollgate: close {} (already merged)", promotion.id),
-            &crate::review::signature(me, now),
-        )?;
-        Ok(())
-    }
-
     /// What merging `promotion` onto the protected branch's tip now would do.
     pub fn merge_outlook(&self, promotion: &Promotion) -> Result<MergeOutlook, WorkspaceError> {
         let branch = &promotion.branch;

@@ -1,7 +1,7 @@
 //! `tollgate approve`, `unapprove`, `merge`, and the verdict `tollgate show ID` prints.
 
 use super::output::{Output, Style};
-use super::{ApproveArgs, MergeArgs};
+use super::{ApproveArgs, CloseArgs, MergeArgs};
 use crate::config::Config;
 use crate::forge::github::open::PullDetail;
 use crate::git::commit::rfc3339;
@@ -170,17 +170,33 @@ pub fn unapprove(config: &Config, id: &str, out: &Output) -> anyhow::Result<()> 
     })
 }
 
-pub fn close(config: &Config, id: &str, out: &Output) -> anyhow::Result<()> {
-    let (open, promotion) = open_promotion(config, id)?;
+pub fn close(config: &Config, args: &CloseArgs, out: &Output) -> anyhow::Result<()> {
+    let (open, promotion) = open_promotion(config, &args.id)?;
     let me = me(config, &open)?;
-    open.close_merged(&promotion, &me, jiff::Timestamp::now())?;
+    let expected = expected_head(&promotion, args.head.as_deref())?;
+    let closed = open.close(
+        &promotion,
+        expected,
+        &me,
+        args.reason.as_deref(),
+        jiff::Timestamp::now(),
+    )?;
     if out.json {
-        return out.print_json(&serde_json::json!({ "id": promotion.id, "closed": true }));
+        return out.print_json(&closed);
     }
-    out.print(&format!(
-        "closed {}: {} already has its change; its branch is deleted\n",
-        promotion.id, open.branch
-    ))
+    out.print(&match closed.merged {
+        true => format!(
+            "closed {}: {} already has its change; its branch is deleted\n",
+            closed.id, open.branch
+        ),
+        false => format!(
+            "closed {} without merging it: branch {} (head {}) is deleted; who and why are recorded in {}\n",
+            closed.id,
+            closed.branch,
+            crate::text::short(&closed.head),
+            crate::closing::CLOSED_NOTES_REF
+        ),
+    })
 }
 
 pub fn merge(config: &Config, args: &MergeArgs, out: &Output) -> anyhow::Result<()> {

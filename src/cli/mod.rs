@@ -61,9 +61,10 @@ pub enum Command {
     Unapprove(PromotionArg),
     /// Merge an approved promotion into the protected branch, with the audit trailers.
     Merge(MergeArgs),
-    /// Delete the branch of a promotion the protected branch already has (`list` flags
-    /// it `[already merged]`); refused for anything else.
-    Close(PromotionArg),
+    /// Close a promotion: delete its branch. One the protected branch already has (`list`
+    /// flags it `[already merged]`) closes as it is; any other is abandoned, which needs
+    /// `--reason`, recorded with who and when under refs/notes/tollgate-closed.
+    Close(CloseArgs),
     /// Undo one commit's change: a three-way revert onto the protected branch, opened as a
     /// promotion (`promote/revert-SHORT`).
     Revert(RevertArgs),
@@ -172,6 +173,19 @@ pub struct MergeArgs {
     pub reason: Option<String>,
     /// Merge only if the promotion's head is still this commit (the one you reviewed,
     /// as `tollgate show` names it); refused, writing nothing, if it moved.
+    #[arg(long, value_name = "SHA")]
+    pub head: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct CloseArgs {
+    /// The promotion (REPO:BRANCH).
+    pub id: String,
+    /// Why it is abandoned (required unless it is already merged); recorded.
+    #[arg(long)]
+    pub reason: Option<String>,
+    /// Close only if the promotion's head is still this commit; refused, writing
+    /// nothing, if it moved.
     #[arg(long, value_name = "SHA")]
     pub head: Option<String>,
 }
@@ -390,7 +404,7 @@ fn dispatch(cli: &Cli, out: &Output) -> anyhow::Result<()> {
         Some(Command::Reconcile(args)) => reconcile::run(&load_config(cli)?, args, out),
         Some(Command::Rollback(args)) => rollback::rollback(&load_config(cli)?, args, out),
         Some(Command::Unapprove(args)) => approve::unapprove(&load_config(cli)?, &args.id, out),
-        Some(Command::Close(args)) => approve::close(&load_config(cli)?, &args.id, out),
+        Some(Command::Close(args)) => approve::close(&load_config(cli)?, args, out),
         Some(Command::Audit(AuditCommand::Verify(args))) => {
             audit::verify(&load_config(cli)?, args, out)
         }

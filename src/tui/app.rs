@@ -269,6 +269,8 @@ pub struct App {
     pub dialog: Option<Dialog>,
     /// The revert or rollback dialog.
     pub undo: Option<UndoDialog>,
+    /// The dialog that abandons a promotion (`C`).
+    pub closing: Option<super::close::CloseDialog>,
     /// The last thing that happened, for the status bar.
     pub message: Option<String>,
     pub help: bool,
@@ -336,6 +338,7 @@ impl App {
             review: None,
             dialog: None,
             undo: None,
+            closing: None,
             message: None,
             message_seen: None,
             help_scroll: 0,
@@ -420,6 +423,10 @@ impl App {
             || self.dialog.as_ref().is_some_and(|d| {
                 matches!(d.verdict, Loading::Loading) || matches!(d.outcome, Some(Loading::Loading))
             })
+            || self
+                .closing
+                .as_ref()
+                .is_some_and(|c| matches!(c.writing, Some(Loading::Loading)))
             || self.undo.as_ref().is_some_and(|u| {
                 matches!(u.preview, Loading::Loading) || matches!(u.writing, Some(Loading::Loading))
             })
@@ -458,7 +465,10 @@ impl App {
     /// `y`, a commit no approve or merge, the raw view a way back to the rendered one.
     pub fn hints(&self) -> Vec<(&'static str, &'static str)> {
         let mut hints = crate::tui::keys::hints_for(self.context());
-        if let Some(dialog) = &self.dialog {
+        if self.closing.is_some() {
+            // It shares the revert dialog's keys, but has no shared files to set back.
+            hints.retain(|(keys, _)| *keys != "tab");
+        } else if let Some(dialog) = &self.dialog {
             let done = dialog.outcome.is_some();
             if done || !dialog.allowed() {
                 hints.retain(|(keys, _)| !matches!(*keys, "y" | "n"));
@@ -485,6 +495,12 @@ impl App {
     }
 
     pub fn context(&self) -> Context {
+        if let Some(closing) = &self.closing {
+            return match closing.reason_done {
+                true => Context::UndoReady,
+                false => Context::Undo,
+            };
+        }
         if let Some(undo) = &self.undo {
             return match undo.reason_done {
                 true => Context::UndoReady,
@@ -546,6 +562,9 @@ impl App {
     }
 
     pub fn handle_key(&mut self, key: KeyEvent) -> Vec<Command> {
+        if self.closing.is_some() {
+            return self.close_key(key);
+        }
         if self.undo.is_some() {
             return self.undo_key(key);
         }
@@ -787,6 +806,7 @@ impl App {
             Action::RequestApprove => return self.open_dialog(ReviewAction::Approve),
             Action::RequestUnapprove => return self.open_dialog(ReviewAction::Unapprove),
             Action::RequestMerge => return self.open_dialog(ReviewAction::Merge),
+            Action::RequestClose => return self.open_close(),
             Action::RequestRevert => return self.open_undo(false),
             Action::RequestRollback => return self.open_undo(true),
             // Only the undo dialog knows these, and it handles its own keys.
@@ -1301,6 +1321,7 @@ impl App {
             } => return self.polled(repo, fingerprint),
             Outcome::Polled { .. } => {}
             Outcome::GitHubAccount(login) => self.github_account = Some(login),
+            Outcome::Closed { request, result } => return self.closed(request, result),
             Outcome::UndoPlanned { request, result } => self.undo_planned(request, result),
             Outcome::UndoCreated { request, result } => return self.undo_created(request, result),
             Outcome::Verdict { request, result } => {

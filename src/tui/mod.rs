@@ -4,6 +4,7 @@
 //! The terminal is restored on quit, on error, on panic, and on SIGTERM and SIGHUP.
 
 pub mod app;
+pub mod close;
 pub mod confirm;
 pub mod cursor;
 pub mod keys;

@@ -101,6 +101,13 @@ pub enum Command {
         request: RequestId,
         id: String,
     },
+    /// Abandon a promotion, if its head is still `head`, recording `reason`.
+    Close {
+        request: RequestId,
+        id: String,
+        head: String,
+        reason: String,
+    },
     LoadEnvironments {
         request: RequestId,
         repo: String,
@@ -337,6 +344,11 @@ pub enum Outcome {
         request: RequestId,
         result: Result<Box<Verdict>, String>,
     },
+    /// A close finished: what happened, in words.
+    Closed {
+        request: RequestId,
+        result: Result<String, String>,
+    },
     /// An approve, unapprove or merge finished: what happened, in words.
     Acted {
         request: RequestId,
@@ -428,6 +440,15 @@ pub fn execute(
             request,
             action,
             result: act(config, &id, &head, action, acknowledge_unrendered).map_err(text),
+        }),
+        Command::Close {
+            request,
+            id,
+            head,
+            reason,
+        } => emit(Outcome::Closed {
+            request,
+            result: close(config, &id, &head, &reason).map_err(text),
         }),
         Command::LoadPromotion { request, id } => emit(Outcome::Review {
             request,
@@ -656,6 +677,25 @@ fn act(
             )
         }
     })
+}
+
+fn close(config: &Config, id: &str, head: &str, reason: &str) -> anyhow::Result<String> {
+    let (repo, branch) = parse_promotion_id(id)?;
+    let open = open(config, repo)?;
+    let promotion = open.promotion(branch)?;
+    let me = me(config, &open)?;
+    let head = gix::ObjectId::from_hex(head.as_bytes())?;
+    let closed = open.close(
+        &promotion,
+        Some(head),
+        &me,
+        Some(reason),
+        jiff::Timestamp::now(),
+    )?;
+    Ok(format!(
+        "closed {}: branch {} deleted, why recorded",
+        closed.id, closed.branch
+    ))
 }
 
 fn plan_undo(open: &OpenRepo, undo: &UndoRequest) -> anyhow::Result<(UndoPreview, RollbackPlan)> {

@@ -3,6 +3,7 @@
 
 mod approvals;
 mod bad_input;
+mod close;
 mod common;
 mod corpus;
 mod demo;

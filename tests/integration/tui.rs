@@ -1258,3 +1258,53 @@ fn slash_filters_the_objects_and_searches_the_diff_with_n_and_shift_n() {
     );
     assert_eq!(refs_of(&f.config, "shop"), before);
 }
+
+#[test]
+fn c_abandons_a_promotion_after_its_reason_and_only_on_y() {
+    let (mut f, repo) = one_promotion(5);
+    press(&mut f, "⏎C");
+    assert!(f.app.closing.is_some(), "the close dialog is open");
+    let before = crate::common::all_refs(&repo);
+    // Letters are the reason's text while it is typed: `y` writes nothing yet.
+    press(&mut f, "y");
+    assert_eq!(f.app.closing.as_ref().map(|c| c.reason.as_str()), Some("y"));
+    let backspace = |f: &mut Fixture| {
+        let commands = f.app.handle_key(key(KeyCode::Backspace));
+        settle(&f.config, &mut f.app, commands);
+    };
+    backspace(&mut f);
+    press(&mut f, "Superseded by the autoscaler⏎");
+    let shown = screen(&f.app, 100, 30);
+    assert!(
+        shown.contains("close test:promote/scale") && shown.contains("y close it"),
+        "{shown}"
+    );
+    assert_eq!(
+        crate::common::all_refs(&repo),
+        before,
+        "nothing written before y"
+    );
+    press(&mut f, "y");
+    assert!(f.app.closing.is_none(), "{:?}", f.app.closing);
+    assert_eq!(f.app.screen, Screen::Inbox);
+    assert!(
+        repo.repo.branch_head("promote/scale").is_err(),
+        "the branch is gone"
+    );
+    assert!(f.app.inbox_lines().is_empty(), "and so is the promotion");
+    let head = before
+        .iter()
+        .find(|(name, _)| name == "refs/heads/promote/scale")
+        .map(|(_, id)| *id)
+        .expect("it had a head");
+    let records = tollgate::closing::closes_on(&repo.repo, head).expect("records");
+    assert_eq!(records[0].reason, "Superseded by the autoscaler");
+}
+
+#[test]
+fn the_close_dialog_at_80x24() {
+    needs_kustomize!("the_close_dialog_at_80x24");
+    let mut f = loaded(80, 24);
+    press(&mut f, "/checkout⏎⏎CLoad test done⏎");
+    insta::assert_snapshot!("close_dialog_80x24", screen(&f.app, 80, 24));
+}

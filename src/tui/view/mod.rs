@@ -1,6 +1,7 @@
 //! Drawing: a pure function of the app state. Nothing here changes state or does I/O,
 //! and long lists lay out only the rows on screen.
 
+mod close;
 pub mod detail;
 mod dialog;
 mod diff_lines;
@@ -62,6 +63,9 @@ pub fn draw(frame: &mut Frame, app: &App, theme: Theme) {
     }
     if let Some(d) = &app.undo {
         undo::draw(frame, app, d, theme);
+    }
+    if let Some(d) = &app.closing {
+        close::draw(frame, app, d, theme);
     }
     if app.help {
         help::draw(frame, app, theme);

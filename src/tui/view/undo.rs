@@ -142,7 +142,7 @@ pub fn draw(frame: &mut Frame, app: &App, dialog: &UndoDialog, theme: Theme) {
 }
 
 /// `key what  key what`: the keys the dialog takes now.
-fn keys_line(keys: &[(&'static str, &'static str)], theme: Theme) -> Line<'static> {
+pub(super) fn keys_line(keys: &[(&'static str, &'static str)], theme: Theme) -> Line<'static> {
     let mut spans = Vec::new();
     for (i, (key, what)) in keys.iter().enumerate() {
         let gap = if i + 1 < keys.len() { "  " } else { "" };
