@@ -1032,11 +1032,41 @@ fn stream_history(
             .collect();
     let mut auditor = Auditor::new(&open)?;
     let mut failed = None;
+    // Reverts git bears out, by the commit they undo: newest first, a revert is walked
+    // before what it reverts.
+    let mut reverted_by: std::collections::HashMap<String, String> = Default::default();
     walk_history(&open, &query, |entry| {
         let mut row = HistoryRow::from_entry(&entry);
+        if let Some(target) = entry.commit.trailer_values("Reverts").next() {
+            match open.check_rollback(&entry.commit) {
+                Ok(Some(check)) if check.verified => {
+                    reverted_by.insert(
+                        target.to_ascii_lowercase(),
+                        crate::text::short(&entry.commit.sha).to_string(),
+                    );
+                }
+                // Its words say revert, its change is something else: say so.
+                Ok(_) => row.marks.push("not an exact revert".into()),
+                Err(e) => {
+                    failed = Some(e);
+                    return ControlFlow::Break(());
+                }
+            }
+        }
+        if let Some(by) = reverted_by.get(&entry.commit.sha) {
+            row.marks.push(format!("reverted by {by}"));
+        }
         if line.contains(&entry.commit.id) {
             match auditor.check(&entry.commit, env) {
                 Ok(audit) => {
+                    // On the branch's own line and not a merge tollgate signed: pushed
+                    // straight onto it (a break-glass change is marked as such).
+                    if audit.merged_by.is_none()
+                        && entry.commit.parents.len() <= 1
+                        && !matches!(audit.finding, Finding::Initial | Finding::Exception)
+                    {
+                        row.marks.push("direct push".into());
+                    }
                     row.approvers = audit
                         .approvers
                         .iter()

@@ -1308,3 +1308,34 @@ fn the_close_dialog_at_80x24() {
     press(&mut f, "/checkout⏎⏎CLoad test done⏎");
     insta::assert_snapshot!("close_dialog_80x24", screen(&f.app, 80, 24));
 }
+
+#[test]
+fn history_rows_flag_direct_pushes_and_what_a_checked_revert_undid() {
+    needs_kustomize!("history_rows_flag_direct_pushes_and_what_a_checked_revert_undid");
+    let mut f = loaded(160, 48);
+    history_at(&mut f, "j⏎", "Raise api memory limit in production");
+    let h = f.app.history.as_ref().expect("history");
+    let marks = |subject: &str| {
+        h.rows
+            .iter()
+            .find(|r| r.subject == subject)
+            .map(|r| r.marks.clone())
+            .unwrap_or_else(|| panic!("{subject:?} in the history"))
+    };
+    assert!(marks("Raise api memory limit in production").contains(&"direct push".to_string()));
+    let revert = h
+        .rows
+        .iter()
+        .find(|r| r.subject.starts_with("Revert \"api 1.3.1"))
+        .expect("the revert");
+    assert!(
+        marks("api 1.3.1 to production").contains(&format!("reverted by {}", &revert.sha[..10])),
+        "{:?}",
+        marks("api 1.3.1 to production")
+    );
+    // Merged promotions and the commits they brought in are not direct pushes.
+    assert!(!marks("api 1.3.1 to production").contains(&"direct push".to_string()));
+    assert!(!marks("Merge promotion shop:promote/api-1.4.2").contains(&"direct push".to_string()));
+    let shown = screen(&f.app, 160, 48);
+    assert!(shown.contains("direct push"), "{shown}");
+}

@@ -41,6 +41,13 @@ pub fn draw(frame: &mut Frame, app: &App, theme: Theme, areas: &Areas) {
     let mut text: Vec<Line> = Vec::new();
     for (index, row) in shown.iter().enumerate().skip(h.cursor.offset).take(visible) {
         let mut tail = String::new();
+        // How it got there first (direct push, reverts, reverted by): the audit's
+        // reason can be long.
+        for mark in &row.marks {
+            if mark != "break-glass" {
+                tail.push_str(&format!("  {mark}"));
+            }
+        }
         match &row.audit {
             Some((Finding::Compliant, _)) => {
                 tail.push_str(&format!("  ✓ approved by {}", row.approvers.join(", ")));
@@ -52,11 +59,6 @@ pub fn draw(frame: &mut Frame, app: &App, theme: Theme, areas: &Areas) {
             }
             Some((Finding::BeforeTollgate, _)) => tail.push_str("  before tollgate"),
             Some((Finding::Initial, _)) | None => {}
-        }
-        for mark in &row.marks {
-            if mark != "break-glass" {
-                tail.push_str(&format!("  {mark}"));
-            }
         }
         if !row.changes.is_empty() {
             tail.push_str(&format!("  [{}]", row.changes.join(", ")));
