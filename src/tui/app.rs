@@ -254,6 +254,15 @@ impl ReviewState {
     }
 }
 
+/// What only the event loop can do, because it owns the terminal.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TerminalRequest {
+    /// Put text on the clipboard (through the terminal: OSC 52).
+    Copy(String),
+    /// Show text in `$PAGER`, the TUI suspended meanwhile.
+    Page { name: String, text: String },
+}
+
 #[derive(Debug)]
 pub struct App {
     pub identity: String,
@@ -271,6 +280,8 @@ pub struct App {
     pub undo: Option<UndoDialog>,
     /// The dialog that abandons a promotion (`C`).
     pub closing: Option<super::close::CloseDialog>,
+    /// `y` and `e`: for the event loop to carry out, then clear.
+    pub terminal_request: Option<TerminalRequest>,
     /// The last thing that happened, for the status bar.
     pub message: Option<String>,
     pub help: bool,
@@ -339,6 +350,7 @@ impl App {
             dialog: None,
             undo: None,
             closing: None,
+            terminal_request: None,
             message: None,
             message_seen: None,
             help_scroll: 0,
@@ -807,6 +819,8 @@ impl App {
             Action::RequestUnapprove => return self.open_dialog(ReviewAction::Unapprove),
             Action::RequestMerge => return self.open_dialog(ReviewAction::Merge),
             Action::RequestClose => return self.open_close(),
+            Action::Copy => self.copy(),
+            Action::Page => self.page(),
             Action::RequestRevert => return self.open_undo(false),
             Action::RequestRollback => return self.open_undo(true),
             // Only the undo dialog knows these, and it handles its own keys.
@@ -1068,6 +1082,70 @@ impl App {
             request: review.request,
             id: review.header.id.clone(),
         }]
+    }
+
+    /// `y`: copy what the cursor is on: a promotion's id, an environment, a commit's sha.
+    fn copy(&mut self) {
+        let text = match self.screen {
+            Screen::Inbox => self.selected_promotion_id(),
+            Screen::Environments => match self
+                .environment_lines()
+                .get(self.environments.cursor.selected)
+            {
+                Some(RepoLine::Item(env)) => Some(format!("{}/{}", env.repo, env.name)),
+                _ => None,
+            },
+            Screen::History => self
+                .history
+                .as_ref()
+                .and_then(|h| h.selected())
+                .map(|row| row.sha.clone()),
+            Screen::Review => self.review.as_ref().map(|r| match r.commit {
+                true => r.header.branch.clone(),
+                false => r.header.id.clone(),
+            }),
+        };
+        if let Some(text) = text {
+            self.message = Some(format!("copied {text}"));
+            self.terminal_request = Some(TerminalRequest::Copy(text));
+        }
+    }
+
+    /// `e`: what the review's right side shows, as text, in `$PAGER`.
+    fn page(&mut self) {
+        let Some(r) = self
+            .review
+            .as_ref()
+            .filter(|_| self.screen == Screen::Review)
+        else {
+            return;
+        };
+        let theme = crate::tui::theme::Theme { color: false };
+        // As wide as a pager shows comfortably; field changes wrap to it.
+        let lines = crate::tui::view::detail::detail_lines(r, &self.identity, theme, 160);
+        if lines.is_empty() {
+            self.message = Some("nothing to show in the pager here".into());
+            return;
+        }
+        let text: String = lines
+            .window(0, lines.len())
+            .iter()
+            .map(|line| format!("{line}\n"))
+            .collect();
+        let name = match r.shown() {
+            Loading::Ready(d) if r.tab == Tab::Diff => {
+                let index = r.selected_index();
+                match r.raw {
+                    true => index.and_then(|i| d.files.get(i)).map(|f| f.path.clone()),
+                    false => index
+                        .and_then(|i| d.objects.get(i))
+                        .map(|o| o.key.to_string()),
+                }
+            }
+            _ => None,
+        }
+        .unwrap_or_else(|| format!("{} {:?}", r.header.id, r.tab).to_lowercase());
+        self.terminal_request = Some(TerminalRequest::Page { name, text });
     }
 
     /// `i`: show what changed since an older head was approved, or the whole promotion

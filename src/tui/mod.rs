@@ -76,7 +76,9 @@ async fn event_loop(
 ) -> anyhow::Result<()> {
     let (tx, mut rx) = mpsc::channel::<Message>(256);
     let stop = Arc::new(AtomicBool::new(false));
-    spawn_input_reader(tx.clone(), stop.clone());
+    // While a pager has the terminal, its keys are its own.
+    let paused = Arc::new(AtomicBool::new(false));
+    spawn_input_reader(tx.clone(), stop.clone(), paused.clone());
     let signals = spawn_signal_listener(tx.clone())?;
     let ticker = {
         let tx = tx.clone();
@@ -136,6 +138,12 @@ async fn event_loop(
         };
         wanted_history.store(app.history_request().unwrap_or(0), Ordering::Relaxed);
         spawn_work(&config, &tx, &wanted_history, commands);
+        if let Some(request) = app.terminal_request.take() {
+            if let Err(e) = serve(terminal, request, &paused) {
+                app.message = Some(format!("{e:#}"));
+            }
+            redraw = true;
+        }
         if app.quit {
             break Ok(());
         }
@@ -170,10 +178,94 @@ fn spawn_signal_listener(
     Ok(tokio::spawn(async {}))
 }
 
+/// Carry out what the app asked of the terminal: a copy (OSC 52, which terminals and
+/// tmux turn into the system clipboard, also over SSH), or a pager the TUI steps aside
+/// for.
+fn serve(
+    terminal: &mut ratatui::DefaultTerminal,
+    request: app::TerminalRequest,
+    paused: &AtomicBool,
+) -> anyhow::Result<()> {
+    use base64::Engine;
+    use std::io::Write;
+    match request {
+        app::TerminalRequest::Copy(text) => {
+            let encoded = base64::engine::general_purpose::STANDARD.encode(text);
+            let mut stdout = std::io::stdout();
+            write!(stdout, "\x1b]52;c;{encoded}\x07")?;
+            stdout.flush()?;
+            Ok(())
+        }
+        app::TerminalRequest::Page { name, text } => {
+            paused.store(true, Ordering::Relaxed);
+            // The input thread polls every 100 ms: let it see the pause first.
+            std::thread::sleep(Duration::from_millis(150));
+            let result = page(&name, &text);
+            paused.store(false, Ordering::Relaxed);
+            terminal.clear()?;
+            result
+        }
+    }
+}
+
+/// Show `text` in `$PAGER` (else `less`) from a read-only temporary file, with the
+/// terminal given back to it meanwhile.
+fn page(name: &str, text: &str) -> anyhow::Result<()> {
+    use ratatui::crossterm::terminal::{
+        EnterAlternateScreen, LeaveAlternateScreen, disable_raw_mode, enable_raw_mode,
+    };
+    let dir = tempfile::TempDir::new()?;
+    let file_name: String = name
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '.' || c == '-' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    let file = dir.path().join(format!("{file_name}.diff"));
+    // What a repository wrote is shown, never obeyed: no escape sequence reaches the pager.
+    std::fs::write(&file, crate::text::printable(text).as_bytes())?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o400))?;
+    }
+    execute!(
+        std::io::stdout(),
+        DisableMouseCapture,
+        LeaveAlternateScreen,
+        ratatui::crossterm::cursor::Show
+    )?;
+    disable_raw_mode()?;
+    let status = std::process::Command::new("sh")
+        .args(["-c", "exec ${PAGER:-less} \"$1\"", "tollgate"])
+        .arg(&file)
+        .status();
+    enable_raw_mode()?;
+    execute!(
+        std::io::stdout(),
+        EnterAlternateScreen,
+        EnableMouseCapture,
+        ratatui::crossterm::cursor::Hide
+    )?;
+    match status {
+        Ok(status) if status.success() => Ok(()),
+        Ok(status) => anyhow::bail!("the pager ($PAGER, else less) ended with {status}"),
+        Err(e) => anyhow::bail!("cannot run the pager ($PAGER, else less): {e}"),
+    }
+}
+
 /// Terminal input is read on its own thread: crossterm's reader blocks.
-fn spawn_input_reader(tx: mpsc::Sender<Message>, stop: Arc<AtomicBool>) {
+fn spawn_input_reader(tx: mpsc::Sender<Message>, stop: Arc<AtomicBool>, paused: Arc<AtomicBool>) {
     std::thread::spawn(move || {
         while !stop.load(Ordering::Relaxed) {
+            if paused.load(Ordering::Relaxed) {
+                std::thread::sleep(Duration::from_millis(20));
+                continue;
+            }
             match event::poll(Duration::from_millis(100)) {
                 Ok(true) => match event::read() {
                     Ok(event) => {

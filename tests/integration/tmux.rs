@@ -270,3 +270,51 @@ fn a_push_after_the_review_opened_is_never_approved_unseen() {
     session.keys(&["q"]);
     session.wait_for("DONE");
 }
+
+/// `e` hands the terminal to `$PAGER` with the object's diff in a read-only file, and the
+/// TUI comes back as it was when the pager ends.
+#[test]
+fn e_shows_the_diff_in_the_pager_and_comes_back() {
+    if !tmux_available() || !kustomize_available("e_shows_the_diff_in_the_pager") {
+        return;
+    }
+    let (home, config) = demo();
+    let pager = home.path().join("pager.sh");
+    std::fs::write(
+        &pager,
+        format!(
+            "#!/bin/sh\ncp \"$1\" {out}; ls -l \"$1\" > {out}.mode; echo IN THE PAGER; read answer\n",
+            out = home.path().join("paged").display()
+        ),
+    )
+    .expect("pager script");
+    std::fs::set_permissions(&pager, std::os::unix::fs::PermissionsExt::from_mode(0o755))
+        .expect("executable");
+    let binary = env!("CARGO_BIN_EXE_tollgate");
+    let script = format!(
+        "HOME={home} XDG_STATE_HOME={home}/state PAGER={pager} TOLLGATE_IDENTITY='Dana Ops <dana@example.com>' {binary} --config {config}; echo DONE; sleep 60",
+        home = home.path().display(),
+        pager = pager.display(),
+        config = config.display(),
+    );
+    let session = Session::start("pager", &script, 100, 30);
+    session.wait_for("inbox · 5 pending");
+    session.keys(&["/", "checkout", "Enter", "Enter"]);
+    session.wait_for("objects ~3");
+    session.keys(&["e"]);
+    let paging = session.wait_for("IN THE PAGER");
+    assert!(
+        !paging.contains("objects ~3"),
+        "the TUI stepped aside:\n{paging}"
+    );
+    session.keys(&["Enter"]);
+    session.wait_for("objects ~3");
+    let paged = std::fs::read_to_string(home.path().join("paged")).expect("the pager got a file");
+    assert!(paged.contains("data.CHECKOUT_TIMEOUT: 30 → 45"), "{paged}");
+    assert!(paged.contains("+  CHECKOUT_TIMEOUT: \"45\""), "{paged}");
+    let mode = std::fs::read_to_string(home.path().join("paged.mode")).expect("mode");
+    assert!(mode.starts_with("-r--------"), "read-only: {mode}");
+    // Keys reach the TUI again.
+    session.keys(&["q"]);
+    session.wait_for("DONE");
+}

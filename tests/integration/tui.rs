@@ -1339,3 +1339,29 @@ fn history_rows_flag_direct_pushes_and_what_a_checked_revert_undid() {
     let shown = screen(&f.app, 160, 48);
     assert!(shown.contains("direct push"), "{shown}");
 }
+
+#[test]
+fn y_copies_what_the_cursor_is_on() {
+    use tollgate::tui::app::TerminalRequest;
+    needs_kustomize!("y_copies_what_the_cursor_is_on");
+    let mut f = loaded(100, 30);
+    let id = selected_id(&f.app);
+    press(&mut f, "y");
+    assert_eq!(
+        f.app.terminal_request.take(),
+        Some(TerminalRequest::Copy(id.clone()))
+    );
+    assert_eq!(f.app.message, Some(format!("copied {id}")));
+    history_at(&mut f, "j⏎", "Raise api memory limit in production");
+    let sha = f
+        .app
+        .history
+        .as_ref()
+        .and_then(|h| h.selected())
+        .map(|r| r.sha.clone());
+    press(&mut f, "y");
+    assert_eq!(
+        f.app.terminal_request.take(),
+        sha.map(TerminalRequest::Copy)
+    );
+}
