@@ -127,6 +127,8 @@ pub struct HistoryState {
     pub repo: String,
     pub env: String,
     pub mode: HistoryMode,
+    /// `f`: only the protected branch's own line (each merge, not what it brought in).
+    pub first_parent: bool,
     pub request: RequestId,
     pub rows: Vec<HistoryRow>,
     pub progress: HistoryProgress,
@@ -814,6 +816,7 @@ impl App {
             }
             Action::Open => return self.open_selected(),
             Action::CycleHistoryMode => return self.cycle_history_mode(),
+            Action::ToggleFirstParent => return self.toggle_first_parent(),
             Action::OpenInBrowser => return self.open_in_browser(),
             Action::RequestApprove => return self.open_dialog(ReviewAction::Approve),
             Action::RequestUnapprove => return self.open_dialog(ReviewAction::Unapprove),
@@ -953,7 +956,7 @@ impl App {
                     return Vec::new();
                 };
                 let (repo, env) = (env.repo.clone(), env.name.clone());
-                self.open_history(repo, env, HistoryMode::Inputs)
+                self.open_history(repo, env, HistoryMode::Inputs, false)
             }
             Screen::History => {
                 let Some(h) = &self.history else {
@@ -1046,18 +1049,26 @@ impl App {
         self.screen = Screen::Review;
     }
 
-    fn open_history(&mut self, repo: String, env: String, mode: HistoryMode) -> Vec<Command> {
+    fn open_history(
+        &mut self,
+        repo: String,
+        env: String,
+        mode: HistoryMode,
+        first_parent: bool,
+    ) -> Vec<Command> {
         let request = self.request();
         let command = Command::LoadHistory {
             request,
             repo: repo.clone(),
             env: env.clone(),
             mode,
+            first_parent,
         };
         self.history = Some(HistoryState {
             repo,
             env,
             mode,
+            first_parent,
             request,
             rows: Vec::new(),
             progress: HistoryProgress::Walking,
@@ -1227,7 +1238,7 @@ impl App {
             return Vec::new();
         };
         let (repo, env, mode) = (h.repo.clone(), h.env.clone(), h.mode);
-        self.open_history(repo, env, mode)
+        self.open_history(repo, env, mode, h.first_parent)
     }
 
     /// `R` in a review: load the promotion (its head as it is now) or the commit again.
@@ -1264,7 +1275,16 @@ impl App {
             HistoryMode::PathOnly => HistoryMode::Inputs,
         };
         let (repo, env) = (h.repo.clone(), h.env.clone());
-        self.open_history(repo, env, mode)
+        self.open_history(repo, env, mode, h.first_parent)
+    }
+
+    /// `f`: the branch's own line only, or every commit again.
+    fn toggle_first_parent(&mut self) -> Vec<Command> {
+        let Some(h) = &self.history else {
+            return Vec::new();
+        };
+        let (repo, env, mode) = (h.repo.clone(), h.env.clone(), h.mode);
+        self.open_history(repo, env, mode, !h.first_parent)
     }
 
     /// Rows the list on screen has room for.

@@ -33,6 +33,7 @@ pub enum Action {
     ShowInbox,
     ShowEnvironments,
     CycleHistoryMode,
+    ToggleFirstParent,
     ToggleRaw,
     /// The change since an older head was approved (the re-review after a push).
     ToggleSinceApproval,
@@ -150,6 +151,7 @@ pub const BINDINGS: &[Binding] = &[
     bind(C::History, K::Char('/'), A::StartFilter, "/", "filter as you type (enter keeps it, esc clears it)", Some("filter")),
     bind(C::History, K::Char('p'), A::CycleHistoryMode, "p", "inputs → rendered → path-only history", Some("mode")),
     bind(C::History, K::Char('y'), A::Copy, "y", "copy the commit's sha", None),
+    bind(C::History, K::Char('f'), A::ToggleFirstParent, "f", "first parent: only the branch's own line (each merge) ↔ every commit", None),
     bind(C::History, K::Char('R'), A::Reload, "R", "walk the history again", None),
     bind(C::History, K::Char('v'), A::RequestRevert, "v", "revert this commit (asks the reason, shows the diff first)", Some("revert")),
     bind(C::History, K::Char('T'), A::RequestRollback, "T", "roll the environment back to this commit", Some("rollback")),

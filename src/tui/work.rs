@@ -123,6 +123,8 @@ pub enum Command {
         repo: String,
         env: String,
         mode: HistoryMode,
+        /// Only the protected branch's own line.
+        first_parent: bool,
     },
     LoadCommit {
         request: RequestId,
@@ -485,9 +487,16 @@ pub fn execute(
             repo,
             env,
             mode,
+            first_parent,
         } => {
             let mut page = Vec::new();
-            let result = stream_history(config, &repo, &env, mode, &mut |row| {
+            let walk = HistoryWalk {
+                repo: &repo,
+                env: &env,
+                mode,
+                first_parent,
+            };
+            let result = stream_history(config, &walk, &mut |row| {
                 page.push(row);
                 if page.len() == HISTORY_PAGE {
                     emit(Outcome::History {
@@ -1007,13 +1016,25 @@ fn load_deployed(config: &Config, repo: &str, env: &str) -> anyhow::Result<Deplo
     Ok(deployed_status(&open, env, inventory.as_ref())?)
 }
 
+/// Which history to walk.
+struct HistoryWalk<'a> {
+    repo: &'a str,
+    env: &'a str,
+    mode: HistoryMode,
+    first_parent: bool,
+}
+
 fn stream_history(
     config: &Config,
-    repo: &str,
-    env: &str,
-    mode: HistoryMode,
+    walk: &HistoryWalk<'_>,
     on_row: &mut dyn FnMut(HistoryRow) -> ControlFlow<()>,
 ) -> anyhow::Result<()> {
+    let HistoryWalk {
+        repo,
+        env,
+        mode,
+        first_parent,
+    } = *walk;
     let open = open(config, repo)?;
     let index_dir = default_index_dir();
     let query = HistoryQuery {
@@ -1021,7 +1042,7 @@ fn stream_history(
         mode,
         limit: None,
         index_dir: index_dir.as_deref(),
-        first_parent: false,
+        first_parent,
         with_policy: false,
         range: None,
     };

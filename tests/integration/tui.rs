@@ -621,6 +621,7 @@ fn a_history_walk_nobody_waits_for_stops() {
         repo: "shop".into(),
         env: "production".into(),
         mode: HistoryMode::Inputs,
+        first_parent: false,
     };
     let count = |wanted: &dyn Fn(u64) -> bool| {
         let mut rows = 0;
@@ -1364,4 +1365,37 @@ fn y_copies_what_the_cursor_is_on() {
         f.app.terminal_request.take(),
         sha.map(TerminalRequest::Copy)
     );
+}
+
+#[test]
+fn f_shows_only_the_branchs_own_line_in_a_history() {
+    needs_kustomize!("f_shows_only_the_branchs_own_line_in_a_history");
+    let mut f = loaded(100, 30);
+    history_at(&mut f, "j⏎", "api 1.3.1 to production");
+    let all = f
+        .app
+        .history
+        .as_ref()
+        .map(|h| h.rows.len())
+        .expect("history");
+    press(&mut f, "f");
+    let h = f.app.history.as_ref().expect("history");
+    assert!(h.first_parent);
+    let subjects: Vec<&str> = h.rows.iter().map(|r| r.subject.as_str()).collect();
+    assert!(
+        subjects.contains(&"Merge promotion shop:promote/api-1.4.2"),
+        "{subjects:?}"
+    );
+    assert!(
+        subjects.contains(&"Raise api memory limit in production"),
+        "{subjects:?}"
+    );
+    assert!(
+        !subjects.contains(&"api 1.3.1 to production"),
+        "{subjects:?}"
+    );
+    assert!(h.rows.len() < all);
+    assert!(screen(&f.app, 100, 30).contains("first parent (f: all)"));
+    press(&mut f, "f");
+    assert_eq!(f.app.history.as_ref().map(|h| h.rows.len()), Some(all));
 }

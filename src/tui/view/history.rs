@@ -32,8 +32,12 @@ pub fn draw(frame: &mut Frame, app: &App, theme: Theme, areas: &Areas) {
         (false, false) => format!("· /{} ({} shown, esc clears) ", h.filter, shown.len()),
         (false, true) => String::new(),
     };
+    let line = match h.first_parent {
+        true => ", first parent (f: all)",
+        false => "",
+    };
     let title = format!(
-        " {}/{} · {} commit(s) · {mode} history (p changes) {filter}{progress}",
+        " {}/{} · {} commit(s) · {mode} history{line} (p changes) {filter}{progress}",
         h.repo,
         h.env,
         h.rows.len()
