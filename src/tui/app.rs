@@ -193,6 +193,10 @@ pub struct ReviewState {
     /// `/` in the diff or a tab's text: `n` and `N` go to the lines containing it.
     pub find: String,
     pub finding: bool,
+    /// The Commits tab's cursor (Enter opens the commit).
+    pub commit_cursor: Cursor,
+    /// The review a commit was opened from (its Commits tab): Esc goes back to it.
+    pub previous: Option<Box<ReviewState>>,
 }
 
 /// The re-review after a push: the rendered change from an approved head to the head
@@ -899,6 +903,11 @@ impl App {
                     r.scroll = 0;
                     return;
                 }
+                // A commit opened from a promotion's Commits tab: back to the promotion.
+                if let Some(previous) = self.review.as_mut().and_then(|r| r.previous.take()) {
+                    self.review = Some(*previous);
+                    return;
+                }
                 self.screen = self
                     .review
                     .as_ref()
@@ -983,8 +992,47 @@ impl App {
                 self.open_review(header, request, Screen::History, true);
                 vec![Command::LoadCommit { request, repo, sha }]
             }
-            Screen::Review => Vec::new(),
+            Screen::Review => self.open_commit_of_review(),
         }
+    }
+
+    /// Enter on the Commits tab: the commit under the cursor, alone, against its parent;
+    /// Esc comes back to this review.
+    fn open_commit_of_review(&mut self) -> Vec<Command> {
+        let Some(r) = self
+            .review
+            .as_ref()
+            .filter(|r| r.tab == Tab::Commits && !r.commit)
+        else {
+            return Vec::new();
+        };
+        let Loading::Ready(d) = r.shown() else {
+            return Vec::new();
+        };
+        let Some(commit) = d.commits.get(r.commit_cursor.selected) else {
+            return Vec::new();
+        };
+        let header = PromotionRow {
+            approvals: String::new(),
+            can_merge: false,
+            id: format!("{}@{}", r.header.repo, crate::text::short(&commit.sha)),
+            repo: r.header.repo.clone(),
+            branch: commit.sha.clone(),
+            title: commit.subject.clone(),
+            author: commit.author.name.clone(),
+            created: commit.author.time,
+            environments: r.header.environments.clone(),
+            summary: String::new(),
+            url: None,
+        };
+        let (repo, sha) = (r.header.repo.clone(), commit.sha.clone());
+        let previous = self.review.take().map(Box::new);
+        let request = self.request();
+        self.open_review(header, request, Screen::Review, true);
+        if let Some(review) = &mut self.review {
+            review.previous = previous;
+        }
+        vec![Command::LoadCommit { request, repo, sha }]
     }
 
     /// The id of the promotion under the inbox's cursor.
@@ -1045,6 +1093,8 @@ impl App {
             filtering: false,
             find: String::new(),
             finding: false,
+            commit_cursor: Cursor::default(),
+            previous: None,
         });
         self.screen = Screen::Review;
     }
@@ -1318,8 +1368,21 @@ impl App {
                 let detail = Areas::of(self.size, self.screen, self.zoomed()).detail;
                 let diff_height = detail.height.saturating_sub(2) as usize;
                 let diff_width = detail.width.saturating_sub(2) as usize;
+                let main_height = Areas::of(self.size, self.screen, self.zoomed())
+                    .list
+                    .height
+                    .saturating_sub(2) as usize;
                 let Some(r) = &mut self.review else { return };
-                if r.focus == Pane::Diff || r.tab != Tab::Diff {
+                if r.tab == Tab::Commits {
+                    // Two lines a commit: the cursor moves by commit, the view follows it.
+                    let count = match r.shown() {
+                        Loading::Ready(d) => d.commits.len(),
+                        _ => 0,
+                    };
+                    r.commit_cursor
+                        .move_by(delta, count, (main_height / 2).max(1));
+                    r.scroll = r.commit_cursor.offset * 2;
+                } else if r.focus == Pane::Diff || r.tab != Tab::Diff {
                     let max =
                         right_side_lines(r, &self.identity, diff_width).saturating_sub(diff_height);
                     r.scroll = r.scroll.saturating_add_signed(delta).min(max);

@@ -159,6 +159,7 @@ pub const BINDINGS: &[Binding] = &[
     bind(C::Review, K::Char('/'), A::StartFilter, "/", "filter the objects (list focused) or search the diff", Some("search")),
     bind(C::Review, K::Char('n'), A::FindNext, "n N", "next / previous line the search found", None),
     bind(C::Review, K::Char('N'), A::FindPrevious, "n N", "next / previous line the search found", None),
+    bind(C::Review, K::Enter, A::Open, "enter", "Commits tab: open the commit under the cursor", None),
     bind(C::Review, K::Tab, A::SwitchPane, "tab", "switch between object list and diff", Some("pane")),
     bind(C::Review, K::Char(']'), A::NextObject, "]", "next object", Some("next")),
     bind(C::Review, K::Char('['), A::PreviousObject, "[", "previous object", Some("prev")),

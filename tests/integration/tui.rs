@@ -1399,3 +1399,36 @@ fn f_shows_only_the_branchs_own_line_in_a_history() {
     press(&mut f, "f");
     assert_eq!(f.app.history.as_ref().map(|h| h.rows.len()), Some(all));
 }
+
+#[test]
+fn the_commits_tab_has_a_cursor_that_opens_a_commit_and_esc_comes_back() {
+    needs_kustomize!("the_commits_tab_has_a_cursor_that_opens_a_commit_and_esc_comes_back");
+    let mut f = loaded(100, 30);
+    press(&mut f, "/checkout⏎⏎lj");
+    let shown = screen(&f.app, 100, 30);
+    assert_eq!(
+        f.app.review.as_ref().map(|r| r.commit_cursor.selected),
+        Some(1),
+        "{shown}"
+    );
+    press(&mut f, "⏎");
+    let review = f.app.review.as_ref().expect("a review");
+    assert!(review.commit, "a commit is open");
+    assert_eq!(
+        review.header.title,
+        "Checkout tuning for the load test in staging"
+    );
+    let shown = screen(&f.app, 100, 30);
+    assert!(
+        shown.contains("objects ~1"),
+        "only that commit's change: {shown}"
+    );
+    assert!(shown.contains("data.CHECKOUT_TIMEOUT: 30 → 45"), "{shown}");
+    press(&mut f, "⎋");
+    let review = f.app.review.as_ref().expect("back on the promotion");
+    assert!(!review.commit);
+    assert_eq!(review.tab, Tab::Commits);
+    assert_eq!(review.commit_cursor.selected, 1);
+    press(&mut f, "⎋");
+    assert_eq!(f.app.screen, Screen::Inbox);
+}

@@ -132,17 +132,22 @@ pub fn detail_lines<'a>(
                 }
             }
             Tab::Commits => {
-                for c in &d.commits {
-                    head.push(Line::from(vec![
+                for (index, c) in d.commits.iter().enumerate() {
+                    let selected = index == review.commit_cursor.selected;
+                    let mark = |line: Line<'static>| match selected {
+                        true => line.patch_style(theme.selected()),
+                        false => line,
+                    };
+                    head.push(mark(Line::from(vec![
                         Span::styled(format!("{} ", crate::text::short(&c.sha)), theme.hunk()),
                         Span::styled(format!("{} ", &rfc3339(c.author.time)[..10]), theme.dim()),
                         Span::raw(format!("{:<12} ", super::fit(&c.author.name, 12))),
                         Span::styled(c.subject.clone(), theme.bold()),
-                    ]));
-                    head.push(Line::from(Span::styled(
+                    ])));
+                    head.push(mark(Line::from(Span::styled(
                         format!("           {}", c.body.lines().next().unwrap_or("")),
                         theme.dim(),
-                    )));
+                    ))));
                 }
             }
             Tab::Description => {
