@@ -286,6 +286,10 @@ pub struct App {
     pub undo: Option<UndoDialog>,
     /// The dialog that abandons a promotion (`C`).
     pub closing: Option<super::close::CloseDialog>,
+    /// `:` being typed: where to jump.
+    pub jump: Option<String>,
+    /// A jump waiting for the environments to load.
+    pub(super) pending_jump: Option<String>,
     /// `y` and `e`: for the event loop to carry out, then clear.
     pub terminal_request: Option<TerminalRequest>,
     /// The last thing that happened, for the status bar.
@@ -357,6 +361,8 @@ impl App {
             undo: None,
             closing: None,
             terminal_request: None,
+            jump: None,
+            pending_jump: None,
             message: None,
             message_seen: None,
             help_scroll: 0,
@@ -407,7 +413,7 @@ impl App {
         commands
     }
 
-    fn reload_environments(&mut self) -> Vec<Command> {
+    pub(super) fn reload_environments(&mut self) -> Vec<Command> {
         let (slots, commands) =
             self.slots(|request, repo| Command::LoadEnvironments { request, repo });
         self.environments.repos = slots;
@@ -561,6 +567,11 @@ impl App {
         lines_of(&self.inbox.repos, rows)
     }
 
+    /// Every environment loaded, of every repo.
+    pub(super) fn environment_rows(&self) -> impl Iterator<Item = &EnvironmentRow> {
+        ready(&self.environments.repos)
+    }
+
     /// Every environment of every repo the filter keeps, in config order, then repos
     /// loading or failed.
     pub fn environment_lines(&self) -> Vec<RepoLine<'_, EnvironmentRow>> {
@@ -582,6 +593,9 @@ impl App {
     pub fn handle_key(&mut self, key: KeyEvent) -> Vec<Command> {
         if self.closing.is_some() {
             return self.close_key(key);
+        }
+        if self.jump.is_some() {
+            return self.jump_key(key);
         }
         if self.undo.is_some() {
             return self.undo_key(key);
@@ -827,6 +841,7 @@ impl App {
             Action::RequestMerge => return self.open_dialog(ReviewAction::Merge),
             Action::RequestClose => return self.open_close(),
             Action::Copy => self.copy(),
+            Action::StartJump => self.start_jump(),
             Action::Page => self.page(),
             Action::RequestRevert => return self.open_undo(false),
             Action::RequestRollback => return self.open_undo(true),
@@ -1099,7 +1114,7 @@ impl App {
         self.screen = Screen::Review;
     }
 
-    fn open_history(
+    pub(super) fn open_history(
         &mut self,
         repo: String,
         env: String,
@@ -1578,7 +1593,7 @@ impl App {
                 if !current {
                     return Vec::new();
                 }
-                let mut commands = Vec::new();
+                let mut commands = self.jump_when_loaded();
                 for env in clustered {
                     let request = self.request();
                     self.environments

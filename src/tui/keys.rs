@@ -48,6 +48,8 @@ pub enum Action {
     RequestRevert,
     /// Copy the id or sha under the cursor.
     Copy,
+    /// `:` then a name: jump to a repo or environment.
+    StartJump,
     /// Show the diff (or the tab) in `$PAGER`.
     Page,
     /// Abandon the promotion: delete its branch, recording why.
@@ -208,6 +210,7 @@ pub const BINDINGS: &[Binding] = &[
     bind(C::Review, K::Esc, A::Back, "esc", "back to where it was opened", Some("back")),
     bind(C::Global, K::Char('1'), A::ShowInbox, "1", "inbox of pending promotions", None),
     bind(C::Global, K::Char('2'), A::ShowEnvironments, "2", "environments and their history", None),
+    bind(C::Global, K::Char(':'), A::StartJump, ":", "jump: :ENV, :REPO/ENV opens its history, :REPO its environments", None),
     bind(C::Global, K::Char('q'), A::Quit, "q", "quit", Some("quit")),
     bind(C::Global, K::Char('?'), A::ToggleHelp, "?", "show or hide this help", Some("help")),
     bind(C::Global, K::Char('j'), A::Down, "j ↓", "down", None),

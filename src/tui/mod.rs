@@ -7,6 +7,7 @@ pub mod app;
 pub mod close;
 pub mod confirm;
 pub mod cursor;
+pub mod jump;
 pub mod keys;
 pub mod layout;
 pub mod theme;

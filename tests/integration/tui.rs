@@ -1432,3 +1432,43 @@ fn the_commits_tab_has_a_cursor_that_opens_a_commit_and_esc_comes_back() {
     press(&mut f, "⎋");
     assert_eq!(f.app.screen, Screen::Inbox);
 }
+
+#[test]
+fn colon_jumps_to_an_environment_or_a_repo_by_name() {
+    needs_kustomize!("colon_jumps_to_an_environment_or_a_repo_by_name");
+    let mut f = loaded(100, 30);
+    // The environments are not loaded yet: the jump waits for them.
+    press(&mut f, ":shop/production⏎");
+    assert_eq!(f.app.screen, Screen::History);
+    let h = f.app.history.as_ref().expect("a history");
+    assert_eq!((h.repo.as_str(), h.env.as_str()), ("shop", "production"));
+    press(&mut f, ":platform⏎");
+    assert_eq!(f.app.screen, Screen::Environments);
+    let shown: Vec<String> = f
+        .app
+        .environment_lines()
+        .iter()
+        .filter_map(|l| match l {
+            RepoLine::Item(e) => Some(e.repo.clone()),
+            _ => None,
+        })
+        .collect();
+    assert!(
+        !shown.is_empty() && shown.iter().all(|r| r == "platform"),
+        "{shown:?}"
+    );
+    press(&mut f, ":nowhere⏎");
+    assert!(
+        f.app
+            .message
+            .as_deref()
+            .is_some_and(|m| m.contains("no repo or environment")),
+        "{:?}",
+        f.app.message
+    );
+    // Typing after `:` is a name, never keys: `q` does not quit.
+    press(&mut f, ":q");
+    assert!(!f.app.quit);
+    press(&mut f, "⎋");
+    assert!(f.app.jump.is_none());
+}

@@ -47,6 +47,10 @@ pub fn draw(frame: &mut Frame, app: &App, theme: Theme, area: Rect) {
             None => String::new(),
         },
     };
+    let focus = match &app.jump {
+        Some(text) => format!("jump to :{text}▏"),
+        None => focus,
+    };
     let focus = match &app.review {
         Some(p) if app.screen == Screen::Review && !p.finding && !p.find.is_empty() => {
             format!("{focus} · /{} (n N)", p.find)
