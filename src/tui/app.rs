@@ -285,7 +285,7 @@ pub struct App {
     /// The revert or rollback dialog.
     pub undo: Option<UndoDialog>,
     /// The dialog that abandons a promotion (`C`).
-    pub closing: Option<super::close::CloseDialog>,
+    pub reason_dialog: Option<super::reason::ReasonDialog>,
     /// `:` being typed: where to jump.
     pub jump: Option<String>,
     /// A jump waiting for the environments to load.
@@ -359,7 +359,7 @@ impl App {
             review: None,
             dialog: None,
             undo: None,
-            closing: None,
+            reason_dialog: None,
             terminal_request: None,
             jump: None,
             pending_jump: None,
@@ -448,7 +448,7 @@ impl App {
                 matches!(d.verdict, Loading::Loading) || matches!(d.outcome, Some(Loading::Loading))
             })
             || self
-                .closing
+                .reason_dialog
                 .as_ref()
                 .is_some_and(|c| matches!(c.writing, Some(Loading::Loading)))
             || self.undo.as_ref().is_some_and(|u| {
@@ -489,7 +489,7 @@ impl App {
     /// `y`, a commit no approve or merge, the raw view a way back to the rendered one.
     pub fn hints(&self) -> Vec<(&'static str, &'static str)> {
         let mut hints = crate::tui::keys::hints_for(self.context());
-        if self.closing.is_some() {
+        if self.reason_dialog.is_some() {
             // It shares the revert dialog's keys, but has no shared files to set back.
             hints.retain(|(keys, _)| *keys != "tab");
         } else if let Some(dialog) = &self.dialog {
@@ -497,6 +497,9 @@ impl App {
             if done || !dialog.allowed() {
                 hints.retain(|(keys, _)| !matches!(*keys, "y" | "n"));
                 hints.push((if done { "enter" } else { "esc" }, "close"));
+            }
+            if !done && dialog.break_glass_would_allow() {
+                hints.insert(0, ("b", "break glass"));
             }
         } else if let (Context::Review, Some(review)) = (self.context(), &self.review) {
             let commit = review.commit;
@@ -519,7 +522,7 @@ impl App {
     }
 
     pub fn context(&self) -> Context {
-        if let Some(closing) = &self.closing {
+        if let Some(closing) = &self.reason_dialog {
             return match closing.reason_done {
                 true => Context::UndoReady,
                 false => Context::Undo,
@@ -591,7 +594,7 @@ impl App {
     }
 
     pub fn handle_key(&mut self, key: KeyEvent) -> Vec<Command> {
-        if self.closing.is_some() {
+        if self.reason_dialog.is_some() {
             return self.close_key(key);
         }
         if self.jump.is_some() {
@@ -840,6 +843,7 @@ impl App {
             Action::RequestUnapprove => return self.open_dialog(ReviewAction::Unapprove),
             Action::RequestMerge => return self.open_dialog(ReviewAction::Merge),
             Action::RequestClose => return self.open_close(),
+            Action::BreakGlass => return self.open_break_glass(),
             Action::Copy => self.copy(),
             Action::StartJump => self.start_jump(),
             Action::Page => self.page(),
@@ -1520,6 +1524,13 @@ impl App {
                 action,
                 result,
             } => {
+                if self
+                    .reason_dialog
+                    .as_ref()
+                    .is_some_and(|d| d.request == request)
+                {
+                    return self.closed(request, result);
+                }
                 if let Some(d) = &mut self.dialog
                     && d.request == request
                 {

@@ -21,6 +21,14 @@ pub struct Dialog {
 }
 
 impl Dialog {
+    /// Whether this is a merge that break-glass (`b`) would allow.
+    pub fn break_glass_would_allow(&self) -> bool {
+        match (&self.verdict, self.action) {
+            (Loading::Ready(v), ReviewAction::Merge) => super::reason::break_glass_would_allow(v),
+            _ => false,
+        }
+    }
+
     /// Whether the verdict allows the action (unapprove is always allowed).
     pub fn allowed(&self) -> bool {
         match (&self.verdict, self.action) {
@@ -88,6 +96,7 @@ impl App {
             head: dialog.head.clone(),
             action: dialog.action,
             acknowledge_unrendered,
+            break_glass: None,
         }]
     }
 

@@ -46,6 +46,8 @@ pub enum Action {
     RequestUnapprove,
     RequestMerge,
     RequestRevert,
+    /// Merge through a freeze or a failed render, with a reason.
+    BreakGlass,
     /// Copy the id or sha under the cursor.
     Copy,
     /// `:` then a name: jump to a repo or environment.
@@ -203,6 +205,7 @@ pub const BINDINGS: &[Binding] = &[
     bind(C::UndoReady, K::Char('q'), A::Cancel, "q", "cancel; nothing is written", None),
     bind(C::UndoReady, K::Esc, A::Cancel, "esc", "cancel; nothing is written", None),
     bind(C::Dialog, K::Char('y'), A::Confirm, "y", "yes, do it (only y writes)", Some("yes")),
+    bind(C::Dialog, K::Char('b'), A::BreakGlass, "b", "break glass: merge through a freeze or failed render, with a reason (listed people only)", None),
     bind(C::Dialog, K::Char('n'), A::Cancel, "n", "no, close", Some("no")),
     bind(C::Dialog, K::Enter, A::Cancel, "enter", "close (never confirms)", None),
     bind(C::Dialog, K::Char('q'), A::Cancel, "q", "close the dialog", None),

@@ -4,12 +4,12 @@
 //! The terminal is restored on quit, on error, on panic, and on SIGTERM and SIGHUP.
 
 pub mod app;
-pub mod close;
 pub mod confirm;
 pub mod cursor;
 pub mod jump;
 pub mod keys;
 pub mod layout;
+pub mod reason;
 pub mod theme;
 pub mod undo;
 pub mod view;

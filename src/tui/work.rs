@@ -96,6 +96,8 @@ pub enum Command {
         /// The dialog showed environments that are not rendered, and `y` approves
         /// acknowledging them.
         acknowledge_unrendered: bool,
+        /// A merge through a freeze or a failed render, and why.
+        break_glass: Option<String>,
     },
     LoadPromotion {
         request: RequestId,
@@ -438,10 +440,21 @@ pub fn execute(
             head,
             action,
             acknowledge_unrendered,
+            break_glass,
         } => emit(Outcome::Acted {
             request,
             action,
-            result: act(config, &id, &head, action, acknowledge_unrendered).map_err(text),
+            result: act(
+                config,
+                &id,
+                &head,
+                action,
+                Consent {
+                    acknowledge_unrendered,
+                    break_glass: break_glass.as_deref(),
+                },
+            )
+            .map_err(text),
         }),
         Command::Close {
             request,
@@ -646,13 +659,24 @@ fn load_verdict(config: &Config, id: &str) -> anyhow::Result<Verdict> {
     Ok(open.verdict(&promotion, &me(config, &open)?, jiff::Timestamp::now())?)
 }
 
+/// What the person said yes to beyond the action itself.
+struct Consent<'a> {
+    acknowledge_unrendered: bool,
+    /// The reason of a break-glass merge.
+    break_glass: Option<&'a str>,
+}
+
 fn act(
     config: &Config,
     id: &str,
     reviewed_head: &str,
     action: ReviewAction,
-    acknowledge_unrendered: bool,
+    consent: Consent<'_>,
 ) -> anyhow::Result<String> {
+    let Consent {
+        acknowledge_unrendered,
+        break_glass,
+    } = consent;
     let (repo, branch) = parse_promotion_id(id)?;
     let open = open(config, repo)?;
     let promotion = open.promotion(branch)?;
@@ -677,7 +701,7 @@ fn act(
         },
         ReviewAction::Merge => {
             let merged = open
-                .merge(&promotion, reviewed, &me, None, now)
+                .merge(&promotion, reviewed, &me, break_glass, now)
                 .map_err(moved)?;
             format!(
                 "merged {id} into {} as {}",

@@ -1264,11 +1264,14 @@ fn slash_filters_the_objects_and_searches_the_diff_with_n_and_shift_n() {
 fn c_abandons_a_promotion_after_its_reason_and_only_on_y() {
     let (mut f, repo) = one_promotion(5);
     press(&mut f, "⏎C");
-    assert!(f.app.closing.is_some(), "the close dialog is open");
+    assert!(f.app.reason_dialog.is_some(), "the close dialog is open");
     let before = crate::common::all_refs(&repo);
     // Letters are the reason's text while it is typed: `y` writes nothing yet.
     press(&mut f, "y");
-    assert_eq!(f.app.closing.as_ref().map(|c| c.reason.as_str()), Some("y"));
+    assert_eq!(
+        f.app.reason_dialog.as_ref().map(|c| c.reason.as_str()),
+        Some("y")
+    );
     let backspace = |f: &mut Fixture| {
         let commands = f.app.handle_key(key(KeyCode::Backspace));
         settle(&f.config, &mut f.app, commands);
@@ -1286,7 +1289,7 @@ fn c_abandons_a_promotion_after_its_reason_and_only_on_y() {
         "nothing written before y"
     );
     press(&mut f, "y");
-    assert!(f.app.closing.is_none(), "{:?}", f.app.closing);
+    assert!(f.app.reason_dialog.is_none(), "{:?}", f.app.reason_dialog);
     assert_eq!(f.app.screen, Screen::Inbox);
     assert!(
         repo.repo.branch_head("promote/scale").is_err(),
@@ -1471,4 +1474,81 @@ fn colon_jumps_to_an_environment_or_a_repo_by_name() {
     assert!(!f.app.quit);
     press(&mut f, "⎋");
     assert!(f.app.jump.is_none());
+}
+
+#[test]
+fn a_frozen_merge_offers_break_glass_which_asks_why_and_merges_on_y() {
+    let home = TempDir::new().expect("temp dir");
+    let mut repo = crate::common::EnvRepoBuilder::new(&home.path().join("env.git"));
+    let policy = "environments:\n  prod:\n    approvals: 1\n    freeze:\n      - {from: '2020-01-01T00:00:00Z', to: '2100-01-01T00:00:00Z', reason: 'the long freeze'}\nbreak_glass: [carol@example.com]\n";
+    repo.commit_files(
+        &[
+            (".tollgate/policy.yaml", policy),
+            ("envs/prod/api.yaml", &crate::common::deployment("1.0", 2)),
+        ],
+        "Alice",
+        "start",
+    );
+    repo.branch(
+        "promote/fix",
+        &[("envs/prod/api.yaml", &crate::common::deployment("1.0", 3))],
+        "Bob",
+        "Hotfix",
+    );
+    let config_path = repo.write_config(home.path(), "");
+    crate::common::as_who(
+        home.path(),
+        &config_path,
+        "Alice",
+        &["approve", "test:promote/fix"],
+    )
+    .ok();
+    let text = std::fs::read_to_string(&config_path).expect("config");
+    std::fs::write(
+        &config_path,
+        format!("identity: \"Carol SRE <carol@example.com>\"\n{text}"),
+    )
+    .expect("config");
+    let config = Config::load(&config_path).expect("config");
+    let (app, commands) = fixture_with(config.clone(), 100, 30);
+    let mut f = Fixture {
+        _home: home,
+        config,
+        app,
+    };
+    settle(&f.config, &mut f.app, commands);
+    press(&mut f, "⏎m");
+    let shown = screen(&f.app, 100, 30);
+    assert!(
+        shown.contains("frozen until") && shown.contains("b in the merge dialog"),
+        "{shown}"
+    );
+    assert!(shown.contains("b break glass"), "{shown}");
+    let before = crate::common::all_refs(&repo);
+    press(&mut f, "bOutage: the hotfix must go out⏎");
+    assert_eq!(
+        crate::common::all_refs(&repo),
+        before,
+        "nothing written before y"
+    );
+    let shown = screen(&f.app, 100, 30);
+    assert!(
+        shown.contains("break glass: merge test:promote/fix"),
+        "{shown}"
+    );
+    press(&mut f, "y");
+    assert!(f.app.reason_dialog.is_none(), "{:?}", f.app.reason_dialog);
+    assert_eq!(f.app.screen, Screen::Inbox);
+    let tip = repo.repo.branch_head("main").expect("main");
+    let merged = repo.repo.commit_info(tip).expect("the merge");
+    assert!(
+        merged.trailers.iter().any(|t| t.key == "Break-glass"),
+        "{:?}",
+        merged.trailers
+    );
+    assert!(
+        merged.body.contains("Outage: the hotfix must go out")
+            || merged.trailers.iter().any(|t| t.value.contains("Outage")),
+        "{merged:?}"
+    );
 }

@@ -76,8 +76,19 @@ pub fn draw(frame: &mut Frame, app: &App, dialog: &Dialog, theme: Theme) {
             if !refused.is_empty() {
                 lines.push(Line::styled("refused because", theme.error()));
                 for reason in refused {
-                    lines.push(Line::styled(format!("  - {reason}"), theme.error()));
+                    lines.push(Line::styled(
+                        format!("  - {}", super::verdict::in_tui_words(reason)),
+                        theme.error(),
+                    ));
                 }
+            }
+            if dialog.break_glass_would_allow() && dialog.outcome.is_none() {
+                lines.push(Line::from(vec![
+                    Span::styled("b", theme.key()),
+                    Span::raw(
+                        " break glass: merge through it, saying why (only people listed under break_glass: may; it is audited)",
+                    ),
+                ]));
             }
         }
     }

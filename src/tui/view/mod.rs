@@ -1,7 +1,6 @@
 //! Drawing: a pure function of the app state. Nothing here changes state or does I/O,
 //! and long lists lay out only the rows on screen.
 
-mod close;
 pub mod detail;
 mod dialog;
 mod diff_lines;
@@ -10,6 +9,7 @@ pub mod fields;
 mod help;
 mod history;
 mod inbox;
+mod reason;
 mod review;
 mod status;
 mod undo;
@@ -64,8 +64,8 @@ pub fn draw(frame: &mut Frame, app: &App, theme: Theme) {
     if let Some(d) = &app.undo {
         undo::draw(frame, app, d, theme);
     }
-    if let Some(d) = &app.closing {
-        close::draw(frame, app, d, theme);
+    if let Some(d) = &app.reason_dialog {
+        reason::draw(frame, app, d, theme);
     }
     if app.help {
         help::draw(frame, app, theme);

@@ -99,8 +99,34 @@ pub fn lines(review: &ReviewState, identity: &str, theme: Theme) -> Vec<Line<'st
             yes_no(verdict.can_merge)
         )),
     ]));
+    // What keeps you from acting, in red; the rest explains the count (a checked revert
+    // needs fewer approvals, a change to the policy the strictest rules).
     for reason in &verdict.reasons {
-        out.push(Line::styled(format!("  - {reason}"), theme.error()));
+        let refusal =
+            verdict.approve_refusals.contains(reason) || verdict.merge_refusals.contains(reason);
+        let style = if refusal { theme.error() } else { theme.dim() };
+        let mark = if refusal { "✗" } else { "why:" };
+        out.push(Line::styled(
+            format!("  {mark} {}", in_tui_words(reason)),
+            style,
+        ));
     }
     out
+}
+
+/// A reason as the TUI's keys would say it: the library names the CLI's flags.
+pub fn in_tui_words(reason: &str) -> String {
+    reason
+        .replace(
+            "merging needs --break-glass",
+            "merging needs break-glass (b in the merge dialog)",
+        )
+        .replace(
+            "merge with --break-glass",
+            "merge with break-glass (b in the merge dialog)",
+        )
+        .replace(
+            "(--acknowledge-unrendered)",
+            "(y in the approve dialog acknowledges it)",
+        )
 }

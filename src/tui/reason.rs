@@ -1,15 +1,28 @@
-//! Abandoning a promotion from its review (`C`): the reason is typed first (`enter` ends
-//! it), then only `y` deletes the branch, pinned to the head the review showed; who and
-//! why are recorded with it (see [`crate::closing`]).
+//! The writes that need a reason, from a review: abandoning a promotion (`C`, see
+//! [`crate::closing`]) and a break-glass merge (`b` in a merge dialog a freeze or a failed
+//! render refuses). The reason is typed first (`enter` ends it), then only `y` writes,
+//! pinned to the head the review showed; the reason is recorded with the write.
 
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
 use super::app::{App, Loading, Screen};
 use super::keys::{Action, Context, action_for};
-use super::work::{Command, RequestId};
+use super::work::{Command, RequestId, ReviewAction};
+use crate::verdict::Verdict;
+
+/// What the reason is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Purpose {
+    /// Abandon the promotion: its branch is deleted.
+    Close,
+    /// Merge through what break-glass lifts (a freeze, a render that fails), for the
+    /// identities the policy lists under `break_glass`.
+    BreakGlass,
+}
 
 #[derive(Debug)]
-pub struct CloseDialog {
+pub struct ReasonDialog {
+    pub purpose: Purpose,
     pub id: String,
     /// The head the review showed: the branch is deleted only while it is still there.
     pub head: String,
@@ -37,7 +50,37 @@ impl App {
         };
         let (id, head) = (review.header.id.clone(), detail.head.clone());
         let request = self.request();
-        self.closing = Some(CloseDialog {
+        self.reason_dialog = Some(ReasonDialog {
+            purpose: Purpose::Close,
+            id,
+            head,
+            request,
+            reason: String::new(),
+            reason_done: false,
+            writing: None,
+        });
+        Vec::new()
+    }
+
+    /// `b` in a merge dialog that only break-glass would allow: ask why.
+    pub(super) fn open_break_glass(&mut self) -> Vec<Command> {
+        let Some(dialog) = &self.dialog else {
+            return Vec::new();
+        };
+        let Loading::Ready(verdict) = &dialog.verdict else {
+            return Vec::new();
+        };
+        if dialog.action != ReviewAction::Merge || !break_glass_would_allow(verdict) {
+            self.message = Some(
+                "break-glass lifts a freeze or a failed render, and only those: this merge is refused for other reasons".into(),
+            );
+            return Vec::new();
+        }
+        let (id, head) = (dialog.id.clone(), dialog.head.clone());
+        self.dialog = None;
+        let request = self.request();
+        self.reason_dialog = Some(ReasonDialog {
+            purpose: Purpose::BreakGlass,
             id,
             head,
             request,
@@ -51,7 +94,7 @@ impl App {
     /// Keys while the close dialog is open: the reason's text, then `y` or a way out.
     pub(super) fn close_key(&mut self, key: KeyEvent) -> Vec<Command> {
         let request = self.request();
-        let Some(dialog) = &mut self.closing else {
+        let Some(dialog) = &mut self.reason_dialog else {
             return Vec::new();
         };
         let busy = matches!(dialog.writing, Some(Loading::Loading));
@@ -72,7 +115,7 @@ impl App {
             }
         };
         match action_for(context, &key) {
-            Some(Action::Cancel) if !busy => self.closing = None,
+            Some(Action::Cancel) if !busy => self.reason_dialog = None,
             Some(Action::FinishReason) => {
                 if dialog.reason.trim().is_empty() {
                     self.message =
@@ -85,11 +128,23 @@ impl App {
             Some(Action::Confirm) if !busy => {
                 dialog.request = request;
                 dialog.writing = Some(Loading::Loading);
-                return vec![Command::Close {
-                    request,
-                    id: dialog.id.clone(),
-                    head: dialog.head.clone(),
-                    reason: dialog.reason.trim().to_string(),
+                let (id, head) = (dialog.id.clone(), dialog.head.clone());
+                let reason = dialog.reason.trim().to_string();
+                return vec![match dialog.purpose {
+                    Purpose::Close => Command::Close {
+                        request,
+                        id,
+                        head,
+                        reason,
+                    },
+                    Purpose::BreakGlass => Command::Act {
+                        request,
+                        id,
+                        head,
+                        action: ReviewAction::Merge,
+                        acknowledge_unrendered: false,
+                        break_glass: Some(reason),
+                    },
                 }];
             }
             Some(Action::Quit) => self.quit = true,
@@ -98,14 +153,14 @@ impl App {
         Vec::new()
     }
 
-    /// The close finished: back to the inbox, which no longer lists it; or the refusal,
-    /// on screen.
+    /// The close or break-glass merge finished: back to the inbox, which no longer lists
+    /// the promotion; or the refusal, on screen.
     pub(super) fn closed(
         &mut self,
         request: RequestId,
         result: Result<String, String>,
     ) -> Vec<Command> {
-        let Some(dialog) = &mut self.closing else {
+        let Some(dialog) = &mut self.reason_dialog else {
             return Vec::new();
         };
         if dialog.request != request {
@@ -117,7 +172,7 @@ impl App {
                 Vec::new()
             }
             Ok(done) => {
-                self.closing = None;
+                self.reason_dialog = None;
                 self.message = Some(done);
                 self.review = None;
                 self.screen = Screen::Inbox;
@@ -125,4 +180,15 @@ impl App {
             }
         }
     }
+}
+
+/// Whether break-glass would allow a merge the verdict refuses: every refusal is a
+/// freeze or a render problem, the two things it lifts.
+pub fn break_glass_would_allow(verdict: &Verdict) -> bool {
+    !verdict.can_merge
+        && !verdict.merge_refusals.is_empty()
+        && verdict
+            .merge_refusals
+            .iter()
+            .all(|r| verdict.freezes.contains(r) || verdict.render_problems.contains(r))
 }
