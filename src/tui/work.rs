@@ -295,9 +295,14 @@ pub struct UndoPreview {
     pub environments: Vec<String>,
     pub shared: Vec<String>,
     pub summary: String,
+    /// The changes it takes back, newest first: `sha  subject  (author)`.
+    pub undoes: Vec<String>,
     pub objects: Vec<ObjectView>,
     pub problems: Vec<String>,
 }
+
+/// How many of the changes a rollback takes back the preview lists.
+const UNDONE_LISTED: usize = 50;
 
 #[derive(Debug)]
 pub enum Outcome {
@@ -753,7 +758,49 @@ fn plan_undo(open: &OpenRepo, undo: &UndoRequest) -> anyhow::Result<(UndoPreview
             format!("roll {environment} back to {target}")
         }
     };
+    let line = |c: &CommitInfo| {
+        format!(
+            "{}  {}  ({})",
+            crate::text::short(&c.sha),
+            c.subject,
+            c.author.name
+        )
+    };
+    let undoes = match &plan.kind {
+        // A merge's revert takes back every commit the merge brought in; a plain commit's
+        // is the headline.
+        RollbackKind::Revert { .. } => match plan.target.parents.as_slice() {
+            [first, _, ..] => open
+                .repo
+                .commits_between(*first, plan.target.id)?
+                .iter()
+                .filter(|c| c.id != plan.target.id)
+                .take(UNDONE_LISTED)
+                .map(line)
+                .collect(),
+            _ => Vec::new(),
+        },
+        // Each change of the environment on the branch's own line since the target.
+        RollbackKind::Rollback { environment, .. } => {
+            let mut undone = Vec::new();
+            let query = HistoryQuery {
+                env: Some(environment),
+                mode: HistoryMode::Inputs,
+                limit: Some(UNDONE_LISTED),
+                index_dir: None,
+                first_parent: true,
+                with_policy: false,
+                range: Some((plan.base, plan.target.id)),
+            };
+            walk_history(open, &query, |entry| {
+                undone.push(line(&entry.commit));
+                ControlFlow::Continue(())
+            })?;
+            undone
+        }
+    };
     let preview = UndoPreview {
+        undoes,
         headline,
         base: plan.base.to_string(),
         tree: plan.tree.to_string(),

@@ -1552,3 +1552,28 @@ fn a_frozen_merge_offers_break_glass_which_asks_why_and_merges_on_y() {
         "{merged:?}"
     );
 }
+
+#[test]
+fn a_rollback_preview_lists_the_changes_it_takes_back() {
+    needs_kustomize!("a_rollback_preview_lists_the_changes_it_takes_back");
+    let mut f = loaded(120, 40);
+    history_at(&mut f, "j⏎", "Merge promotion shop:promote/api-1.4.2");
+    press(&mut f, "T");
+    let dialog = f.app.undo.as_ref().expect("the dialog is open");
+    let Loading::Ready(preview) = &dialog.preview else {
+        panic!("previewed: {:?}", dialog.preview)
+    };
+    // Newest first: what came to production after api 1.4.2 was merged.
+    let subjects: Vec<&str> = preview.undoes.iter().map(String::as_str).collect();
+    assert_eq!(subjects.len(), 1, "{subjects:?}");
+    assert!(
+        subjects[0].contains("Merge promotion shop:promote/api-hpa-production"),
+        "{subjects:?}"
+    );
+    assert!(
+        !subjects.iter().any(|s| s.contains("api-1.4.2")),
+        "the target stays: {subjects:?}"
+    );
+    let shown = screen(&f.app, 120, 40);
+    assert!(shown.contains("takes back 1 change(s):"), "{shown}");
+}

@@ -61,6 +61,23 @@ pub fn draw(frame: &mut Frame, app: &App, dialog: &UndoDialog, theme: Theme) {
                 ));
             }
             head.push(Line::raw(preview.summary.clone()));
+            if !preview.undoes.is_empty() {
+                head.push(Line::styled(
+                    format!("takes back {} change(s):", preview.undoes.len()),
+                    theme.bold(),
+                ));
+                // A few, so that the diff keeps its room; the history has them all.
+                const SHOWN: usize = 6;
+                for undone in preview.undoes.iter().take(SHOWN) {
+                    head.push(Line::styled(format!("  {undone}"), theme.dim()));
+                }
+                if preview.undoes.len() > SHOWN {
+                    head.push(Line::styled(
+                        format!("  … and {} more", preview.undoes.len() - SHOWN),
+                        theme.dim(),
+                    ));
+                }
+            }
             for problem in &preview.problems {
                 body.push(Line::styled(format!("! {problem}"), theme.error()));
             }
