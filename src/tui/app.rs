@@ -193,6 +193,8 @@ pub struct ReviewState {
     /// `/` in the diff or a tab's text: `n` and `N` go to the lines containing it.
     pub find: String,
     pub finding: bool,
+    /// Columns the diff is scrolled sideways (`H`, `L`), for lines wider than the pane.
+    pub hscroll: usize,
     /// The Commits tab's cursor (Enter opens the commit).
     pub commit_cursor: Cursor,
     /// The review a commit was opened from (its Commits tab): Esc goes back to it.
@@ -310,6 +312,10 @@ pub struct App {
     repo_names: Vec<String>,
     next_request: RequestId,
 }
+
+/// Columns `H` and `L` scroll the diff sideways by, and how far they go.
+const HSCROLL_STEP: usize = 8;
+const MAX_HSCROLL: usize = 4096;
 
 /// Ticks (120 ms each) a status message stays: about six seconds.
 const MESSAGE_TICKS: usize = 50;
@@ -871,8 +877,25 @@ impl App {
                 }
             }
             Action::ToggleSideBySide => {
+                let width = Areas::of(self.size, self.screen, self.zoomed())
+                    .detail
+                    .width;
                 if let Some(r) = &mut self.review {
                     r.side_by_side = !r.side_by_side;
+                    if r.side_by_side && width < crate::tui::view::SIDE_BY_SIDE_MIN_WIDTH {
+                        self.message = Some(format!(
+                            "side by side needs a diff pane {} columns wide (a 120-column terminal, or z to zoom)",
+                            crate::tui::view::SIDE_BY_SIDE_MIN_WIDTH
+                        ));
+                    }
+                }
+            }
+            Action::ScrollLeft | Action::ScrollRight => {
+                if let Some(r) = &mut self.review {
+                    r.hscroll = match action {
+                        Action::ScrollLeft => r.hscroll.saturating_sub(HSCROLL_STEP),
+                        _ => (r.hscroll + HSCROLL_STEP).min(MAX_HSCROLL),
+                    };
                 }
             }
             Action::SwitchPane => {
@@ -1112,6 +1135,7 @@ impl App {
             filtering: false,
             find: String::new(),
             finding: false,
+            hscroll: 0,
             commit_cursor: Cursor::default(),
             previous: None,
         });

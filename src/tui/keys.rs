@@ -38,6 +38,9 @@ pub enum Action {
     /// The change since an older head was approved (the re-review after a push).
     ToggleSinceApproval,
     ToggleSideBySide,
+    /// The diff sideways, for lines wider than the pane.
+    ScrollLeft,
+    ScrollRight,
     /// The diff pane over the whole width.
     ToggleZoom,
     /// A pull request's page on GitHub, in the browser.
@@ -174,7 +177,9 @@ pub const BINDINGS: &[Binding] = &[
     bind(C::Review, K::Char('i'), A::ToggleSinceApproval, "i", "interdiff: only what changed since an older head was approved", None),
     bind(C::Review, K::Char('r'), A::ToggleRaw, "r", "rendered objects ↔ raw file diff", Some("raw")),
     bind(C::Review, K::Char('z'), A::ToggleZoom, "z", "zoom: the diff over the whole width", Some("zoom")),
-    bind(C::Review, K::Char('s'), A::ToggleSideBySide, "s", "side-by-side ↔ unified (wide terminals)", None),
+    bind(C::Review, K::Char('s'), A::ToggleSideBySide, "s", "side-by-side ↔ unified (from 120 columns)", None),
+    bind(C::Review, K::Char('H'), A::ScrollLeft, "H L", "scroll the diff left / right (long lines)", None),
+    bind(C::Review, K::Char('L'), A::ScrollRight, "H L", "scroll the diff left / right (long lines)", None),
     bind(C::Review, K::Char('a'), A::RequestApprove, "a", "approve this promotion (shows the verdict first)", Some("approve")),
     bind(C::Review, K::Char('x'), A::RequestUnapprove, "x", "withdraw your approval", None),
     bind(C::Review, K::Char('o'), A::OpenInBrowser, "o", "open the pull request on GitHub", None),

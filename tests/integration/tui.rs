@@ -1577,3 +1577,37 @@ fn a_rollback_preview_lists_the_changes_it_takes_back() {
     let shown = screen(&f.app, 120, 40);
     assert!(shown.contains("takes back 1 change(s):"), "{shown}");
 }
+
+#[test]
+fn h_and_l_scroll_the_diff_sideways_and_side_by_side_fits_120_columns() {
+    let (mut f, _repo) = one_promotion(5);
+    press(&mut f, "⏎⇥");
+    assert!(screen(&f.app, 100, 30).contains("│-  replicas: 2"));
+    press(&mut f, "L");
+    let shown = screen(&f.app, 100, 30);
+    assert!(shown.contains("│-as: 2"), "{shown}");
+    assert!(shown.contains("from column 9 (H)"), "{shown}");
+    press(&mut f, "HH");
+    assert_eq!(f.app.review.as_ref().map(|r| r.hscroll), Some(0));
+    // Side by side at 120 columns, beside the object list.
+    f.app.resize(Rect::new(0, 0, 120, 30));
+    press(&mut f, "s");
+    let shown = screen(&f.app, 120, 30);
+    assert!(
+        shown
+            .lines()
+            .any(|l| l.contains("-  replicas: 2") && l.contains("+  replicas: 5")),
+        "{shown}"
+    );
+    // Too narrow: it says what it needs.
+    f.app.resize(Rect::new(0, 0, 80, 24));
+    press(&mut f, "ss");
+    assert!(
+        f.app
+            .message
+            .as_deref()
+            .is_some_and(|m| m.contains("120-column")),
+        "{:?}",
+        f.app.message
+    );
+}

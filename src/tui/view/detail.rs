@@ -27,6 +27,8 @@ pub struct DetailLines<'a> {
     head: Vec<Line<'static>>,
     body: Body<'a>,
     theme: Theme,
+    /// Columns the diff is scrolled sideways (`H`, `L`).
+    skip: usize,
 }
 
 impl DetailLines<'_> {
@@ -50,10 +52,12 @@ impl DetailLines<'_> {
         let index = index - self.head.len();
         match &self.body {
             Body::Empty => None,
-            Body::Unified(lines) => lines.get(index).map(|l| unified_line(l, self.theme)),
+            Body::Unified(lines) => lines
+                .get(index)
+                .map(|l| unified_line(l, self.theme, self.skip)),
             Body::SideBySide { lines, rows, half } => rows
                 .get(index)
-                .map(|row| side_by_side_line(lines, *row, self.theme, *half)),
+                .map(|row| side_by_side_line(lines, *row, self.theme, *half, self.skip)),
         }
     }
 
@@ -160,5 +164,6 @@ pub fn detail_lines<'a>(
         head,
         body: body_lines,
         theme,
+        skip: review.hscroll,
     }
 }

@@ -7,8 +7,9 @@ use ratatui::text::{Line, Span};
 use crate::manifest::textdiff::{DiffLine, LineTag, Row};
 use crate::tui::theme::Theme;
 
-/// The diff pane must be at least this wide for side by side to be readable.
-pub const SIDE_BY_SIDE_MIN_WIDTH: u16 = 100;
+/// The diff pane must be at least this wide for side by side to be readable: what a
+/// 120-column terminal leaves beside the object list.
+pub const SIDE_BY_SIDE_MIN_WIDTH: u16 = 80;
 
 fn styles(theme: Theme, tag: LineTag) -> (&'static str, Style, Style) {
     match tag {
@@ -18,16 +19,24 @@ fn styles(theme: Theme, tag: LineTag) -> (&'static str, Style, Style) {
     }
 }
 
-/// The spans of one diff line, after its sign, cut to `width` characters when given.
-fn spans(line: &DiffLine, theme: Theme, width: Option<usize>) -> Vec<Span<'static>> {
+/// The spans of one diff line, after its sign: its first `skip` characters left out
+/// (scrolled sideways), then cut to `width` characters when given.
+fn spans(line: &DiffLine, theme: Theme, width: Option<usize>, skip: usize) -> Vec<Span<'static>> {
     let (_, base, emphasis) = styles(theme, line.tag);
     let mut left = width.unwrap_or(usize::MAX);
+    let mut skip = skip;
     let mut out = Vec::new();
     for segment in &line.segments {
         if left == 0 {
             break;
         }
-        let text: String = segment.text.chars().take(left).collect();
+        let length = segment.text.chars().count();
+        if skip >= length {
+            skip -= length;
+            continue;
+        }
+        let text: String = segment.text.chars().skip(skip).take(left).collect();
+        skip = 0;
         left -= text.chars().count();
         out.push(Span::styled(
             text,
@@ -37,23 +46,32 @@ fn spans(line: &DiffLine, theme: Theme, width: Option<usize>) -> Vec<Span<'stati
     out
 }
 
-/// One line of a unified diff: its sign, then its text.
-pub fn unified_line(line: &DiffLine, theme: Theme) -> Line<'static> {
+/// One line of a unified diff: its sign, then its text from column `skip` on.
+pub fn unified_line(line: &DiffLine, theme: Theme, skip: usize) -> Line<'static> {
     if line.tag == LineTag::Hunk {
         return Line::from(Span::styled(line.text(), theme.hunk()));
     }
     let (sign, base, _) = styles(theme, line.tag);
     let mut all = vec![Span::styled(sign, base)];
-    all.extend(spans(line, theme, None));
+    all.extend(spans(line, theme, None, skip));
     Line::from(all)
 }
 
 pub fn unified(lines: &[DiffLine], theme: Theme) -> Vec<Line<'static>> {
-    lines.iter().map(|line| unified_line(line, theme)).collect()
+    lines
+        .iter()
+        .map(|line| unified_line(line, theme, 0))
+        .collect()
 }
 
-/// One side-by-side row, each side `half` columns wide.
-pub fn side_by_side_line(lines: &[DiffLine], row: Row, theme: Theme, half: usize) -> Line<'static> {
+/// One side-by-side row, each side `half` columns wide and scrolled by `skip`.
+pub fn side_by_side_line(
+    lines: &[DiffLine],
+    row: Row,
+    theme: Theme,
+    half: usize,
+    skip: usize,
+) -> Line<'static> {
     let cell = |line: Option<&DiffLine>| -> Vec<Span<'static>> {
         let Some(line) = line else {
             return vec![Span::raw(" ".repeat(half))];
@@ -65,7 +83,7 @@ pub fn side_by_side_line(lines: &[DiffLine], row: Row, theme: Theme, half: usize
         }
         let (sign, base, _) = styles(theme, line.tag);
         let mut out = vec![Span::styled(sign, base)];
-        let body = spans(line, theme, Some(half.saturating_sub(1)));
+        let body = spans(line, theme, Some(half.saturating_sub(1)), skip);
         let used: usize = 1 + body
             .iter()
             .map(|s| s.content.chars().count())
@@ -85,7 +103,7 @@ pub fn side_by_side_line(lines: &[DiffLine], row: Row, theme: Theme, half: usize
 fn side_by_side(lines: &[DiffLine], theme: Theme, half: usize) -> Vec<Line<'static>> {
     crate::manifest::textdiff::side_by_side_rows(lines)
         .into_iter()
-        .map(|row| side_by_side_line(lines, row, theme, half))
+        .map(|row| side_by_side_line(lines, row, theme, half, 0))
         .collect()
 }
 

@@ -73,3 +73,4 @@ pub fn draw(frame: &mut Frame, app: &App, theme: Theme) {
 }
 
 pub use crate::text::{age, fit};
+pub use diff_lines::SIDE_BY_SIDE_MIN_WIDTH;

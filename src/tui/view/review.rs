@@ -294,6 +294,10 @@ fn draw_detail(
     theme: Theme,
     area: Rect,
 ) {
+    let title = match p.hscroll {
+        0 => title,
+        columns => format!("{title}· from column {} (H) ", columns + 1),
+    };
     let visible = area.height.saturating_sub(2) as usize;
     let lines = detail_lines(
         p,
