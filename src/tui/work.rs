@@ -645,12 +645,14 @@ fn approvals_text(verdict: &Verdict) -> String {
     )
 }
 
-/// The fingerprint of a local repo's refs; a GitHub repo is not polled here (its list
-/// is an API call, which the quota pays for).
+/// The fingerprint of a repo: a local one's refs; a GitHub one's open pull requests,
+/// asked with the ETag of the last answer (unchanged, GitHub answers 304 and charges no
+/// quota).
 fn poll(config: &Config, repo: &str) -> Option<String> {
     let repo_config = config.pick_repo(Some(repo)).ok()?;
-    if repo_config.github.is_some() {
-        return None;
+    if let Some(github) = &repo_config.github {
+        let api_repo = GitHubRepo::new(github).ok()?;
+        return OpenRepo::pulls_fingerprint(repo_config, &api_repo).ok();
     }
     crate::git::Repo::open(&repo_config.name, &repo_config.path)
         .and_then(|r| r.refs_fingerprint())

@@ -915,3 +915,46 @@ fn a_pull_request_merged_on_github_is_what_reconcile_deploys() {
         "the merged pull request's image"
     );
 }
+
+#[test]
+fn a_tui_poll_notices_a_push_to_a_pull_request_and_costs_no_quota_otherwise() {
+    use tollgate::forge::github::{Api, GitHubRepo, RetryPolicy};
+    let mut f = fixture();
+    let config = tollgate::config::Config::load(&f.config).expect("config");
+    let repo_config = &config.repos[0];
+    let github = repo_config.github.clone().expect("a GitHub repo");
+    let api = {
+        let _entered = tollgate::forge::github::runtime().enter();
+        Api::new(
+            &github.api_url,
+            TOKEN.to_string().into(),
+            RetryPolicy::default(),
+        )
+        .expect("client")
+    };
+    let repo = GitHubRepo::with_api(&github, std::sync::Arc::new(api));
+    let poll =
+        || tollgate::workspace::OpenRepo::pulls_fingerprint(repo_config, &repo).expect("poll");
+    let (first, second) = (poll(), poll());
+    assert_eq!(first, second, "nothing changed");
+    let lists = f.requests("GET", "/pulls");
+    assert_eq!(
+        lists.last().map(|r| r.status),
+        Some(304),
+        "answered from the ETag cache"
+    );
+    // A push to #1: the next poll differs.
+    let pushed = f.origin.commit_on(
+        Some(f.bump),
+        &[(
+            "envs/production/api.yaml",
+            Some(deployment("9.9", 2).as_bytes()),
+        )],
+        "Bob",
+        "More",
+    );
+    f.server.push_to_pull(SLUG, 1, pushed);
+    let third = poll();
+    assert_ne!(third, second);
+    assert!(third.contains(&pushed.to_string()), "{third}");
+}

@@ -171,6 +171,24 @@ impl OpenRepo {
         })?)
     }
 
+    /// What a poll compares to notice a change on GitHub: each open pull request's
+    /// number, head and base. Read through the client's ETag cache, so that an unchanged
+    /// list is a `304 Not Modified`, which costs no quota.
+    pub fn pulls_fingerprint(
+        config: &RepoConfig,
+        api_repo: &GitHubRepo,
+    ) -> Result<String, WorkspaceError> {
+        let (info, pulls) = Self::list_github(config, api_repo)?;
+        let mut text = info.default_branch;
+        for pull in pulls {
+            text.push_str(&format!(
+                " #{}:{}:{}:{}",
+                pull.number, pull.head_sha, pull.base_ref, pull.base_sha
+            ));
+        }
+        Ok(text)
+    }
+
     /// The second half: fetch the mirror and open it.
     pub fn open_github_listed(
         config: &RepoConfig,
