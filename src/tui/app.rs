@@ -856,7 +856,10 @@ impl App {
             Action::RequestRevert => return self.open_undo(false),
             Action::RequestRollback => return self.open_undo(true),
             // Only the undo dialog knows these, and it handles its own keys.
-            Action::ToggleShared | Action::FinishReason | Action::EditReason => {}
+            Action::ToggleShared
+            | Action::FinishReason
+            | Action::EditReason
+            | Action::ConfirmDirect => {}
             Action::Confirm => return self.confirm(),
             Action::Cancel => return self.close_dialog(),
             Action::ToggleSinceApproval => return self.toggle_since_approval(),
@@ -1326,7 +1329,7 @@ impl App {
     }
 
     /// `R` in a history: walk it again, in the same mode.
-    fn reload_history(&mut self) -> Vec<Command> {
+    pub(super) fn reload_history(&mut self) -> Vec<Command> {
         let Some(h) = &self.history else {
             return Vec::new();
         };
@@ -1528,6 +1531,9 @@ impl App {
             Outcome::Closed { request, result } => return self.closed(request, result),
             Outcome::UndoPlanned { request, result } => self.undo_planned(request, result),
             Outcome::UndoCreated { request, result } => return self.undo_created(request, result),
+            Outcome::UndoWrittenDirectly { request, result } => {
+                return self.undo_written_directly(request, result);
+            }
             Outcome::Verdict { request, result } => {
                 let loaded = match result {
                     Ok(v) => Loading::Ready(v),

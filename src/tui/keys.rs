@@ -67,6 +67,8 @@ pub enum Action {
     /// Back to writing the reason.
     EditReason,
     Confirm,
+    /// Break-glass: write a revert or rollback straight onto the protected branch.
+    ConfirmDirect,
     Cancel,
 }
 
@@ -198,6 +200,7 @@ pub const BINDINGS: &[Binding] = &[
     bind(C::Undo, K::PageDown, A::PageDown, "pgdn", "page down", None),
     bind(C::Undo, K::Esc, A::Cancel, "esc", "cancel; nothing is written", Some("cancel")),
     bind(C::UndoReady, K::Char('y'), A::Confirm, "y", "yes: write it (a revert or rollback opens as a promotion)", Some("yes")),
+    bind(C::UndoReady, K::Char('D'), A::ConfirmDirect, "D", "break glass: straight onto the protected branch, no approval (listed people only; audited)", None),
     bind(C::UndoReady, K::Char('e'), A::EditReason, "e", "edit the reason", Some("edit")),
     bind(C::UndoReady, K::Tab, A::ToggleShared, "tab", "rollback: also set back shared files (kustomize base)", Some("shared")),
     bind(C::UndoReady, K::Char('j'), A::Down, "j ↓", "scroll the preview", None),

@@ -79,6 +79,7 @@ impl App {
             sha,
             target,
             include_shared: false,
+            direct: false,
         };
         self.plan_undo(undo, String::new(), false)
     }
@@ -154,14 +155,17 @@ impl App {
             Some(Action::EditReason) if !matches!(dialog.writing, Some(Loading::Loading)) => {
                 dialog.reason_done = false;
             }
-            Some(Action::Confirm) => return self.confirm_undo(),
+            Some(Action::Confirm) => return self.confirm_undo(false),
+            Some(Action::ConfirmDirect) => return self.confirm_undo(true),
             Some(Action::Quit) => self.quit = true,
             _ => {}
         }
         Vec::new()
     }
 
-    fn confirm_undo(&mut self) -> Vec<Command> {
+    /// `y` (or `D`, `direct`: break-glass, straight onto the protected branch): write
+    /// what the preview showed.
+    fn confirm_undo(&mut self, direct: bool) -> Vec<Command> {
         let request = self.request();
         let Some(dialog) = &mut self.undo else {
             return Vec::new();
@@ -181,7 +185,10 @@ impl App {
         dialog.writing = Some(Loading::Loading);
         vec![Command::CreateUndo {
             request,
-            undo: dialog.undo.clone(),
+            undo: UndoRequest {
+                direct,
+                ..dialog.undo.clone()
+            },
             reason,
             base: preview.base.clone(),
             tree: preview.tree.clone(),
@@ -200,6 +207,34 @@ impl App {
                 Ok(preview) => Loading::Ready(preview),
                 Err(e) => Loading::Failed(e),
             };
+        }
+    }
+
+    /// A break-glass undo is on the protected branch: close the dialog and walk the
+    /// history again, which now starts with it.
+    pub(super) fn undo_written_directly(
+        &mut self,
+        request: RequestId,
+        result: Result<String, String>,
+    ) -> Vec<Command> {
+        let Some(d) = &mut self.undo else {
+            return Vec::new();
+        };
+        if d.request != request {
+            return Vec::new();
+        }
+        match result {
+            Err(e) => {
+                d.writing = Some(Loading::Failed(e));
+                Vec::new()
+            }
+            Ok(done) => {
+                self.undo = None;
+                self.message = Some(done);
+                let mut commands = self.reload_inbox();
+                commands.extend(self.reload_history());
+                commands
+            }
         }
     }
 

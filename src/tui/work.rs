@@ -61,6 +61,8 @@ pub struct UndoRequest {
     pub target: UndoTarget,
     /// Also set back shared files (a kustomize base) that changed since.
     pub include_shared: bool,
+    /// Break-glass: straight onto the protected branch, no promotion (`D`).
+    pub direct: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -319,6 +321,12 @@ pub enum Outcome {
         request: RequestId,
         result: Result<Box<UndoPreview>, String>,
     },
+    /// A break-glass revert or rollback written straight onto the protected branch:
+    /// what it did, in words.
+    UndoWrittenDirectly {
+        request: RequestId,
+        result: Result<String, String>,
+    },
     /// The promotion a revert or rollback opened, ready to review.
     UndoCreated {
         request: RequestId,
@@ -399,11 +407,23 @@ pub fn execute(
             reason,
             base,
             tree,
-        } => emit(Outcome::UndoCreated {
-            request,
-            result: create_undo(config, &undo, &reason, &base, &tree)
-                .map(Box::new)
-                .map_err(text),
+        } => emit(match create_undo(config, &undo, &reason, &base, &tree) {
+            Ok(UndoWritten::Promotion(row)) => Outcome::UndoCreated {
+                request,
+                result: Ok(row),
+            },
+            Ok(UndoWritten::Directly(done)) => Outcome::UndoWrittenDirectly {
+                request,
+                result: Ok(done),
+            },
+            Err(e) if undo.direct => Outcome::UndoWrittenDirectly {
+                request,
+                result: Err(text(e)),
+            },
+            Err(e) => Outcome::UndoCreated {
+                request,
+                result: Err(text(e)),
+            },
         }),
         Command::LoadRepo { request, repo } => {
             // A GitHub repo shows its pull requests as soon as the API has listed them;
@@ -816,13 +836,21 @@ fn plan_undo(open: &OpenRepo, undo: &UndoRequest) -> anyhow::Result<(UndoPreview
     Ok((preview, plan))
 }
 
+/// What writing a revert or rollback made.
+enum UndoWritten {
+    /// A promotion, to review and approve like any other.
+    Promotion(Box<PromotionRow>),
+    /// A break-glass commit straight onto the protected branch, in words.
+    Directly(String),
+}
+
 fn create_undo(
     config: &Config,
     undo: &UndoRequest,
     reason: &str,
     base: &str,
     tree: &str,
-) -> anyhow::Result<PromotionRow> {
+) -> anyhow::Result<UndoWritten> {
     let open = open(config, &undo.repo)?;
     let (preview, plan) = plan_undo(&open, undo)?;
     if preview.base != base || preview.tree != tree {
@@ -835,7 +863,15 @@ fn create_undo(
     }
     let me = me(config, &open)?;
     let now = jiff::Timestamp::now();
-    let created = open.create_rollback(&plan, &me, Some(reason), false, now)?;
+    let created = open.create_rollback(&plan, &me, Some(reason), undo.direct, now)?;
+    if undo.direct {
+        return Ok(UndoWritten::Directly(format!(
+            "{} written onto {} as {} (break-glass: the audit lists it until someone reviews it)",
+            preview.headline,
+            open.branch,
+            crate::text::short(&created.commit)
+        )));
+    }
     let id = created
         .promotion
         .unwrap_or_else(|| format!("{}:{}", undo.repo, plan.branch));
@@ -849,7 +885,7 @@ fn create_undo(
     let approvals = open
         .verdict(&promotion, &me, now)
         .map_or_else(|_| "-".into(), |v| approvals_text(&v));
-    Ok(PromotionRow {
+    Ok(UndoWritten::Promotion(Box::new(PromotionRow {
         id,
         repo: undo.repo.clone(),
         branch: plan.branch.clone(),
@@ -861,7 +897,7 @@ fn create_undo(
         approvals,
         can_merge: false,
         url: promotion.pull.as_ref().map(|p| p.url.clone()),
-    })
+    })))
 }
 
 fn warnings_of(envs: &[EnvironmentDiff]) -> Vec<String> {

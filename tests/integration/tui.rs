@@ -1611,3 +1611,68 @@ fn h_and_l_scroll_the_diff_sideways_and_side_by_side_fits_120_columns() {
         f.app.message
     );
 }
+
+#[test]
+fn d_writes_a_revert_straight_onto_the_branch_for_break_glass_people_only() {
+    needs_kustomize!("d_writes_a_revert_straight_onto_the_branch_for_break_glass_people_only");
+    // Dana is not under break_glass: refused, nothing written.
+    let mut f = loaded(100, 30);
+    history_at(&mut f, "j⏎", "Merge promotion shop:promote/api-1.4.2");
+    let before = refs_of(&f.config, "shop");
+    press(&mut f, "vapi 1.4.2 breaks checkout⏎D");
+    match f.app.undo.as_ref().and_then(|u| u.writing.as_ref()) {
+        Some(Loading::Failed(error)) => assert!(error.contains("break_glass"), "{error}"),
+        other => panic!("written by someone not listed: {other:?}"),
+    }
+    assert_eq!(refs_of(&f.config, "shop"), before, "nothing was written");
+
+    // Carol is: the revert goes straight onto main, and the history shows it first.
+    let (home, config_path) = demo();
+    let text = std::fs::read_to_string(&config_path).expect("config");
+    std::fs::write(
+        &config_path,
+        text.replace(
+            "Dana Ops <dana@example.com>",
+            "Carol SRE <carol@example.com>",
+        ),
+    )
+    .expect("config");
+    let config = Config::load(&config_path).expect("config");
+    let (app, commands) = fixture_with(config.clone(), 100, 30);
+    let mut f = Fixture {
+        _home: home,
+        config,
+        app,
+    };
+    settle(&f.config, &mut f.app, commands);
+    history_at(&mut f, "j⏎", "Merge promotion shop:promote/api-1.4.2");
+    press(&mut f, "vapi 1.4.2 breaks checkout⏎D");
+    assert!(
+        f.app.undo.is_none(),
+        "{:?}",
+        f.app.undo.as_ref().map(|u| &u.writing)
+    );
+    assert!(
+        f.app
+            .message
+            .as_deref()
+            .is_some_and(|m| m.contains("written onto main")),
+        "{:?}",
+        f.app.message
+    );
+    let path = f.config.repo("shop").expect("shop").path.clone();
+    let repo = tollgate::git::Repo::open("shop", &path).expect("open");
+    let tip = repo
+        .commit_info(repo.branch_head("main").expect("main"))
+        .expect("tip");
+    assert!(
+        tip.trailers.iter().any(|t| t.key == "Break-glass"),
+        "{:?}",
+        tip.trailers
+    );
+    let h = f.app.history.as_ref().expect("the history again");
+    assert_eq!(
+        h.rows.first().map(|r| r.sha.as_str()),
+        Some(tip.sha.as_str())
+    );
+}

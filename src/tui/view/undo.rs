@@ -109,8 +109,9 @@ pub fn draw(frame: &mut Frame, app: &App, dialog: &UndoDialog, theme: Theme) {
         _ if dialog.reason_done => keys_line(
             &[
                 ("y", "open it as a promotion"),
+                ("D", "break glass"),
                 ("e", "edit the reason"),
-                ("n esc", "cancel, nothing is written"),
+                ("n esc", "cancel"),
                 ("↑↓", "scroll"),
             ],
             theme,
