@@ -601,7 +601,7 @@ impl App {
 
     pub fn handle_key(&mut self, key: KeyEvent) -> Vec<Command> {
         if self.reason_dialog.is_some() {
-            return self.close_key(key);
+            return self.reason_dialog_key(key);
         }
         if self.jump.is_some() {
             return self.jump_key(key);
@@ -1528,7 +1528,7 @@ impl App {
             } => return self.polled(repo, fingerprint),
             Outcome::Polled { .. } => {}
             Outcome::GitHubAccount(login) => self.github_account = Some(login),
-            Outcome::Closed { request, result } => return self.closed(request, result),
+            Outcome::Closed { request, result } => return self.reason_dialog_done(request, result),
             Outcome::UndoPlanned { request, result } => self.undo_planned(request, result),
             Outcome::UndoCreated { request, result } => return self.undo_created(request, result),
             Outcome::UndoWrittenDirectly { request, result } => {
@@ -1559,7 +1559,7 @@ impl App {
                     .as_ref()
                     .is_some_and(|d| d.request == request)
                 {
-                    return self.closed(request, result);
+                    return self.reason_dialog_done(request, result);
                 }
                 if let Some(d) = &mut self.dialog
                     && d.request == request

@@ -91,35 +91,21 @@ impl App {
         Vec::new()
     }
 
-    /// Keys while the close dialog is open: the reason's text, then `y` or a way out.
-    pub(super) fn close_key(&mut self, key: KeyEvent) -> Vec<Command> {
+    /// Keys while the reason dialog is open: the reason's text, then `y` or a way out.
+    pub(super) fn reason_dialog_key(&mut self, key: KeyEvent) -> Vec<Command> {
         let request = self.request();
         let Some(dialog) = &mut self.reason_dialog else {
             return Vec::new();
         };
         let busy = matches!(dialog.writing, Some(Loading::Loading));
-        let context = if dialog.reason_done {
-            Context::UndoReady
-        } else {
-            let plain = key.modifiers - KeyModifiers::SHIFT == KeyModifiers::NONE;
-            match key.code {
-                KeyCode::Char(c) if plain => {
-                    dialog.reason.push(c);
-                    return Vec::new();
-                }
-                KeyCode::Backspace => {
-                    dialog.reason.pop();
-                    return Vec::new();
-                }
-                _ => Context::Undo,
-            }
+        let Some(context) = reason_key(&mut dialog.reason, dialog.reason_done, &key) else {
+            return Vec::new();
         };
         match action_for(context, &key) {
             Some(Action::Cancel) if !busy => self.reason_dialog = None,
             Some(Action::FinishReason) => {
                 if dialog.reason.trim().is_empty() {
-                    self.message =
-                        Some("type the reason first: it is recorded with the close".into());
+                    self.message = Some("type the reason first: it is recorded with it".into());
                 } else {
                     dialog.reason_done = true;
                 }
@@ -155,7 +141,7 @@ impl App {
 
     /// The close or break-glass merge finished: back to the inbox, which no longer lists
     /// the promotion; or the refusal, on screen.
-    pub(super) fn closed(
+    pub(super) fn reason_dialog_done(
         &mut self,
         request: RequestId,
         result: Result<String, String>,
@@ -180,6 +166,28 @@ impl App {
             }
         }
     }
+}
+
+/// A key in a dialog that asks a reason: while the reason is written, a letter or a
+/// backspace edits it (`None`: nothing else to do); otherwise the key map's context to
+/// look the key up in, so that `enter` ends the reason and, once it is, only `y` writes.
+pub(super) fn reason_key(
+    reason: &mut String,
+    reason_done: bool,
+    key: &KeyEvent,
+) -> Option<Context> {
+    if reason_done {
+        return Some(Context::UndoReady);
+    }
+    let plain = key.modifiers - KeyModifiers::SHIFT == KeyModifiers::NONE;
+    match key.code {
+        KeyCode::Char(c) if plain => reason.push(c),
+        KeyCode::Backspace => {
+            reason.pop();
+        }
+        _ => return Some(Context::Undo),
+    }
+    None
 }
 
 /// Whether break-glass would allow a merge the verdict refuses: every refusal is a

@@ -3,10 +3,10 @@
 //! writes it as a promotion when `y` confirms it (`enter` only ends the reason), and then
 //! opens that promotion.
 
-use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use ratatui::crossterm::event::KeyEvent;
 
 use super::app::{App, Loading, Screen};
-use super::keys::{Action, Context, action_for};
+use super::keys::{Action, action_for};
 use super::work::{Command, RequestId, UndoPreview, UndoRequest, UndoTarget};
 
 #[derive(Debug)]
@@ -104,21 +104,9 @@ impl App {
         let Some(dialog) = &mut self.undo else {
             return Vec::new();
         };
-        let context = if dialog.reason_done {
-            Context::UndoReady
-        } else {
-            let plain = key.modifiers - KeyModifiers::SHIFT == KeyModifiers::NONE;
-            match key.code {
-                KeyCode::Char(c) if plain => {
-                    dialog.reason.push(c);
-                    return Vec::new();
-                }
-                KeyCode::Backspace => {
-                    dialog.reason.pop();
-                    return Vec::new();
-                }
-                _ => Context::Undo,
-            }
+        let Some(context) = super::reason::reason_key(&mut dialog.reason, dialog.reason_done, &key)
+        else {
+            return Vec::new();
         };
         let page = self.list_height().max(1);
         let Some(dialog) = &mut self.undo else {
@@ -195,14 +183,17 @@ impl App {
         }]
     }
 
+    /// The dialog, when it waits for `request`'s answer.
+    fn awaiting_undo(&mut self, request: RequestId) -> Option<&mut UndoDialog> {
+        self.undo.as_mut().filter(|d| d.request == request)
+    }
+
     pub(super) fn undo_planned(
         &mut self,
         request: RequestId,
         result: Result<Box<UndoPreview>, String>,
     ) {
-        if let Some(d) = &mut self.undo
-            && d.request == request
-        {
+        if let Some(d) = self.awaiting_undo(request) {
             d.preview = match result {
                 Ok(preview) => Loading::Ready(preview),
                 Err(e) => Loading::Failed(e),
@@ -217,12 +208,9 @@ impl App {
         request: RequestId,
         result: Result<String, String>,
     ) -> Vec<Command> {
-        let Some(d) = &mut self.undo else {
+        let Some(d) = self.awaiting_undo(request) else {
             return Vec::new();
         };
-        if d.request != request {
-            return Vec::new();
-        }
         match result {
             Err(e) => {
                 d.writing = Some(Loading::Failed(e));
@@ -244,12 +232,9 @@ impl App {
         request: RequestId,
         result: Result<Box<super::work::PromotionRow>, String>,
     ) -> Vec<Command> {
-        let Some(d) = &mut self.undo else {
+        let Some(d) = self.awaiting_undo(request) else {
             return Vec::new();
         };
-        if d.request != request {
-            return Vec::new();
-        }
         match result {
             Err(e) => {
                 d.writing = Some(Loading::Failed(e));

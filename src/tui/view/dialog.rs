@@ -2,9 +2,8 @@
 //! is missing, why not), then the question, then what happened.
 
 use ratatui::Frame;
-use ratatui::layout::{Constraint, Flex, Layout};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Clear, Paragraph, Wrap};
+use ratatui::widgets::{Block, Paragraph, Wrap};
 
 use super::spinner;
 use crate::tui::app::{App, Dialog, Loading};
@@ -120,16 +119,8 @@ pub fn draw(frame: &mut Frame, app: &App, dialog: &Dialog, theme: Theme) {
         )),
         Some(Loading::Failed(error)) => lines.push(Line::styled(error.clone(), theme.error())),
     }
-    let area = frame.area();
-    let width = area.width.saturating_sub(4).min(90);
-    let height = (lines.len() as u16 + 4).min(area.height);
-    let [popup] = Layout::horizontal([Constraint::Length(width)])
-        .flex(Flex::Center)
-        .areas(area);
-    let [popup] = Layout::vertical([Constraint::Length(height)])
-        .flex(Flex::Center)
-        .areas(popup);
-    frame.render_widget(Clear, popup);
+    let width = frame.area().width.saturating_sub(4).min(90);
+    let popup = super::popup(frame, width, lines.len() as u16 + 4);
     frame.render_widget(
         Paragraph::new(lines).wrap(Wrap { trim: false }).block(
             Block::bordered()

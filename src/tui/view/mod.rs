@@ -73,4 +73,18 @@ pub fn draw(frame: &mut Frame, app: &App, theme: Theme) {
 }
 
 pub use crate::text::{age, fit};
+
+/// A `width` × `height` box in the middle of the screen, cleared, for a dialog to draw in.
+fn popup(frame: &mut Frame, width: u16, height: u16) -> ratatui::layout::Rect {
+    use ratatui::layout::{Constraint, Flex, Layout};
+    let area = frame.area();
+    let [popup] = Layout::horizontal([Constraint::Length(width.min(area.width))])
+        .flex(Flex::Center)
+        .areas(area);
+    let [popup] = Layout::vertical([Constraint::Length(height.min(area.height))])
+        .flex(Flex::Center)
+        .areas(popup);
+    frame.render_widget(ratatui::widgets::Clear, popup);
+    popup
+}
 pub use diff_lines::SIDE_BY_SIDE_MIN_WIDTH;

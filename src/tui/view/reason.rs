@@ -2,9 +2,8 @@
 //! what it does, the reason being typed, and the keys that apply now.
 
 use ratatui::Frame;
-use ratatui::layout::{Constraint, Flex, Layout};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Clear, Paragraph, Wrap};
+use ratatui::widgets::{Block, Paragraph, Wrap};
 
 use super::spinner;
 use super::undo::keys_line;
@@ -66,17 +65,10 @@ pub fn draw(frame: &mut Frame, app: &App, dialog: &ReasonDialog, theme: Theme) {
             theme,
         ),
     });
-    let area = frame.area();
-    let width = area.width.saturating_sub(4).min(90);
+    let width = frame.area().width.saturating_sub(4).min(90);
     let text = Paragraph::new(lines).wrap(Wrap { trim: false });
-    let height = (text.line_count(width.saturating_sub(2)) as u16 + 2).min(area.height);
-    let [popup] = Layout::horizontal([Constraint::Length(width)])
-        .flex(Flex::Center)
-        .areas(area);
-    let [popup] = Layout::vertical([Constraint::Length(height)])
-        .flex(Flex::Center)
-        .areas(popup);
-    frame.render_widget(Clear, popup);
+    let height = text.line_count(width.saturating_sub(2)) as u16 + 2;
+    let popup = super::popup(frame, width, height);
     frame.render_widget(
         text.block(
             Block::bordered()

@@ -2,9 +2,9 @@
 //! rendered diff of the undo, all before anything is written.
 
 use ratatui::Frame;
-use ratatui::layout::{Constraint, Flex, Layout};
+use ratatui::layout::{Constraint, Layout};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Clear, Paragraph, Wrap};
+use ratatui::widgets::{Block, Paragraph, Wrap};
 
 use super::{diff_lines, spinner};
 use crate::manifest::ChangeKind;
@@ -127,13 +127,11 @@ pub fn draw(frame: &mut Frame, app: &App, dialog: &UndoDialog, theme: Theme) {
     };
 
     let area = frame.area();
-    let [popup] = Layout::horizontal([Constraint::Length(area.width.saturating_sub(4).min(120))])
-        .flex(Flex::Center)
-        .areas(area);
-    let [popup] = Layout::vertical([Constraint::Length(area.height.saturating_sub(2))])
-        .flex(Flex::Center)
-        .areas(popup);
-    frame.render_widget(Clear, popup);
+    let popup = super::popup(
+        frame,
+        area.width.saturating_sub(4).min(120),
+        area.height.saturating_sub(2),
+    );
     let block = Block::bordered()
         .title(format!(" {} ", dialog.title()))
         .border_style(theme.border(true));
