@@ -32,6 +32,18 @@ fn fixture_with(config: Config, width: u16, height: u16) -> (App, Vec<Command>) 
     App::new(IDENTITY.into(), &repos, NOW, Rect::new(0, 0, width, height))
 }
 
+/// The TUI on the config at `config_path` (in `home`), every repo's promotions loaded.
+fn loaded_from(home: TempDir, config_path: &std::path::Path, width: u16, height: u16) -> Fixture {
+    let config = Config::load(config_path).expect("config");
+    let (mut app, commands) = fixture_with(config.clone(), width, height);
+    settle(&config, &mut app, commands);
+    Fixture {
+        _home: home,
+        config,
+        app,
+    }
+}
+
 /// The demo, loaded: every repo's promotions are in.
 fn loaded(width: u16, height: u16) -> Fixture {
     let (home, config_path) = demo();
@@ -902,15 +914,8 @@ fn one_promotion(replicas: u32) -> (Fixture, crate::common::EnvRepoBuilder) {
         "Bob",
         "Scale the api",
     );
-    let config = Config::load(&repo.write_config(home.path(), "")).expect("config");
-    let (app, commands) = fixture_with(config.clone(), 100, 30);
-    let mut f = Fixture {
-        _home: home,
-        config,
-        app,
-    };
-    settle(&f.config, &mut f.app, commands);
-    (f, repo)
+    let config_path = repo.write_config(home.path(), "");
+    (loaded_from(home, &config_path, 100, 30), repo)
 }
 
 /// Someone pushes onto the promotion: its head before and after.
@@ -1509,14 +1514,7 @@ fn a_frozen_merge_offers_break_glass_which_asks_why_and_merges_on_y() {
         format!("identity: \"Carol SRE <carol@example.com>\"\n{text}"),
     )
     .expect("config");
-    let config = Config::load(&config_path).expect("config");
-    let (app, commands) = fixture_with(config.clone(), 100, 30);
-    let mut f = Fixture {
-        _home: home,
-        config,
-        app,
-    };
-    settle(&f.config, &mut f.app, commands);
+    let mut f = loaded_from(home, &config_path, 100, 30);
     press(&mut f, "⏎m");
     let shown = screen(&f.app, 100, 30);
     assert!(
@@ -1637,14 +1635,7 @@ fn d_writes_a_revert_straight_onto_the_branch_for_break_glass_people_only() {
         ),
     )
     .expect("config");
-    let config = Config::load(&config_path).expect("config");
-    let (app, commands) = fixture_with(config.clone(), 100, 30);
-    let mut f = Fixture {
-        _home: home,
-        config,
-        app,
-    };
-    settle(&f.config, &mut f.app, commands);
+    let mut f = loaded_from(home, &config_path, 100, 30);
     history_at(&mut f, "j⏎", "Merge promotion shop:promote/api-1.4.2");
     press(&mut f, "vapi 1.4.2 breaks checkout⏎D");
     assert!(
