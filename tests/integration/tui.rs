@@ -1311,11 +1311,13 @@ fn c_abandons_a_promotion_after_its_reason_and_only_on_y() {
 }
 
 #[test]
-fn the_close_dialog_at_80x24() {
-    needs_kustomize!("the_close_dialog_at_80x24");
+fn the_close_dialog_at_both_sizes() {
+    needs_kustomize!("the_close_dialog_at_both_sizes");
     let mut f = loaded(80, 24);
     press(&mut f, "/checkout⏎⏎CLoad test done⏎");
     insta::assert_snapshot!("close_dialog_80x24", screen(&f.app, 80, 24));
+    f.app.resize(Rect::new(0, 0, 160, 48));
+    insta::assert_snapshot!("close_dialog_160x48", screen(&f.app, 160, 48));
 }
 
 #[test]
