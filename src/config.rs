@@ -74,6 +74,13 @@ struct RawEnvironment {
     renderer: Option<Renderer>,
     namespace: Option<String>,
     cluster: Option<RawCluster>,
+    /// Helm: the chart folder (default: the environment's folder).
+    chart: Option<String>,
+    /// Helm: values files, in order.
+    #[serde(default)]
+    values: Vec<String>,
+    /// Helm: the release name (default: the environment's name).
+    release: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -106,6 +113,8 @@ pub enum Renderer {
     Plain,
     /// `kubectl kustomize` (or `kustomize build`) on the folder.
     Kustomize,
+    /// `helm template` on a chart in the repository with the environment's values files.
+    Helm,
 }
 
 /// A validated configuration.
@@ -193,6 +202,16 @@ pub struct EnvironmentConfig {
     pub namespace: Option<String>,
     /// Where it is deployed, if tollgate should look.
     pub cluster: Option<ClusterConfig>,
+    /// What `renderer: helm` renders.
+    pub helm: Option<HelmConfig>,
+}
+
+/// A Helm environment's chart, values and release, paths inside the repository.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct HelmConfig {
+    pub chart: String,
+    pub values: Vec<String>,
+    pub release: String,
 }
 
 pub const DEFAULT_PROMOTIONS: &str = "promote/*";
@@ -314,7 +333,47 @@ impl Config {
                                 ),
                             ));
                         }
+                        let inside = |field: &str, path: &str| {
+                            let path = path.trim_matches('/').to_string();
+                            match path.is_empty() || path.split('/').any(|c| c == "..") {
+                                true => Err(invalid(
+                                    line_of(&path),
+                                    format!(
+                                        "repos[{name}].environments[{}]: {field} {path:?} must be a path inside the repository",
+                                        env.name
+                                    ),
+                                )),
+                                false => Ok(path),
+                            }
+                        };
+                        let helm_fields =
+                            env.chart.is_some() || !env.values.is_empty() || env.release.is_some();
+                        let helm = match env.renderer {
+                            Some(Renderer::Helm) => Some(HelmConfig {
+                                chart: match &env.chart {
+                                    Some(chart) => inside("chart", chart)?,
+                                    None => env_path.clone(),
+                                },
+                                values: env
+                                    .values
+                                    .iter()
+                                    .map(|v| inside("values", v))
+                                    .collect::<Result<_, _>>()?,
+                                release: env.release.clone().unwrap_or_else(|| env.name.clone()),
+                            }),
+                            _ if helm_fields => {
+                                return Err(invalid(
+                                    line_of(&format!("name: {}", env.name)),
+                                    format!(
+                                        "repos[{name}].environments[{}]: chart, values and release are for `renderer: helm`; add it, or remove them",
+                                        env.name
+                                    ),
+                                ));
+                            }
+                            _ => None,
+                        };
                         out.push(EnvironmentConfig {
+                            helm,
                             name: env.name,
                             path: env_path,
                             renderer: env.renderer,

@@ -5,7 +5,7 @@
 use gix::ObjectId;
 use serde::Serialize;
 
-use crate::config::{EnvironmentConfig, Renderer};
+use crate::config::{EnvironmentConfig, HelmConfig, Renderer};
 use crate::git::{GitError, Repo};
 
 /// The folder environments are discovered under when the config lists none.
@@ -21,6 +21,9 @@ pub struct Environment {
     pub path: String,
     pub renderer: Renderer,
     pub namespace: Option<String>,
+    /// The chart, values and release of a `renderer: helm` environment.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub helm: Option<HelmConfig>,
 }
 
 /// The environments at `tree`: from `configured` when given, else discovered.
@@ -41,6 +44,7 @@ pub fn environments_at(
                         None => detect_renderer(repo, tree, &env.path)?,
                     },
                     namespace: env.namespace.clone(),
+                    helm: env.helm.clone(),
                 })
             })
             .collect(),
@@ -54,6 +58,7 @@ pub fn environments_at(
                     name,
                     path,
                     namespace: None,
+                    helm: None,
                 })
             })
             .collect(),

@@ -75,6 +75,14 @@ impl OpenRepo {
         let tree = match environment.renderer {
             Renderer::Kustomize => self.set_kustomize_images(tip_tree, &environment, &back)?,
             Renderer::Plain => self.set_plain_images(tip_tree, &environment, &current, &wanted)?,
+            // Images in a chart come from values, which tollgate does not rewrite.
+            Renderer::Helm => {
+                return Err(self.images_refused(
+                    env,
+                    &target,
+                    "it is a Helm environment: set the image back in its values file, or roll the environment back whole",
+                ));
+            }
         };
         // What renders now must be what ran then, container by container.
         let after = self.images_at(tree, &environment, &target)?;

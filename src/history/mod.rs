@@ -285,6 +285,7 @@ fn tracked_environments(
             path: POLICY_ENVIRONMENT.to_string(),
             renderer: Renderer::Plain,
             namespace: None,
+            helm: None,
         });
     }
     Ok(envs)
@@ -595,7 +596,8 @@ impl<'a> Walker<'a> {
 
                 let mut touched = Vec::new();
                 for t in &mut self.tracked {
-                    if t.env.renderer == Renderer::Kustomize {
+                    // What a kustomization or a chart reads can change with it.
+                    if t.env.renderer != Renderer::Plain {
                         let mut stale = false;
                         for (path, id) in &t.inputs.kustomizations {
                             if here.get(open, path)? != Some(*id) {

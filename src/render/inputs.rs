@@ -42,6 +42,24 @@ pub fn inputs_of(repo: &Repo, tree: ObjectId, env: &Environment) -> Result<Input
         inputs.missing = closure.missing;
         inputs.secret_files = closure.secret_files.into_iter().collect();
     }
+    if let (Renderer::Helm, Some(helm)) = (env.renderer, &env.helm) {
+        // The chart's files one by one (other environments' values files left out), and
+        // this environment's values files. The chart folder's id is the key that says
+        // when the list must be read again (a file added or removed).
+        let chart_prefix = format!("{}/", helm.chart);
+        inputs
+            .paths
+            .retain(|p| *p != helm.chart && !p.starts_with(&chart_prefix));
+        inputs.paths.extend(
+            super::helm::chart_files(repo, tree, helm)?
+                .into_iter()
+                .map(|file| file.path),
+        );
+        inputs.paths.extend(helm.values.iter().cloned());
+        if let Some(chart) = repo.entry_at(tree, &helm.chart)? {
+            inputs.kustomizations.push((helm.chart.clone(), chart));
+        }
+    }
     Ok(inputs)
 }
 

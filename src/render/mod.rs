@@ -5,6 +5,7 @@
 //! (its *inputs*), which is what an environment's history is made of.
 
 pub mod cache;
+pub mod helm;
 pub mod inputs;
 pub mod kustomize;
 pub mod status;
@@ -30,6 +31,12 @@ pub enum RenderError {
         "environment {env} needs kustomize, but neither `kubectl` nor `kustomize` is on PATH; install kubectl (it bundles kustomize)"
     )]
     NoKustomize { env: String },
+    #[error(
+        "environment {env} is a Helm chart, but there is no helm: install helm (v3 or v4), or name one with TOLLGATE_HELM"
+    )]
+    NoHelm { env: String },
+    #[error("environment {env}: {message}")]
+    Helm { env: String, message: String },
     #[error("environment {env}: `{program}` failed: {stderr}")]
     Kustomize {
         env: String,
@@ -92,6 +99,7 @@ pub fn render_cached(
 enum Prepared {
     Plain { folder: ObjectId },
     Kustomize { closure: Closure, program: Program },
+    Helm { helm: helm::Helm },
 }
 
 impl Prepared {
@@ -106,6 +114,9 @@ impl Prepared {
             Renderer::Kustomize => Prepared::Kustomize {
                 closure: kustomize::closure_of(repo, tree, env)?,
                 program: kustomize::program_for(env)?,
+            },
+            Renderer::Helm => Prepared::Helm {
+                helm: helm::helm_for(env)?,
             },
         })
     }
@@ -144,6 +155,20 @@ impl Prepared {
                     key = key.part("missing", dir);
                 }
             }
+            Prepared::Helm { helm } => {
+                key = key.part("program", &helm.identity());
+                if let Some(settings) = &env.helm {
+                    key = key
+                        .part("release", &settings.release)
+                        .part("namespace", env.namespace.as_deref().unwrap_or("-"));
+                    for file in helm::chart_files(repo, tree, settings)? {
+                        key = key.part("file", &format!("{} {}", file.path, file.id));
+                    }
+                    for values in &settings.values {
+                        key = key.part("values", &format!("{values} {}", id(values)?));
+                    }
+                }
+            }
         }
         Ok(key.finish())
     }
@@ -161,6 +186,15 @@ impl Prepared {
             Prepared::Kustomize { closure, program } => {
                 kustomize::render(repo, tree, env, closure, program, secrets)?
             }
+            Prepared::Helm { helm } => match &env.helm {
+                Some(settings) => helm::render(repo, tree, env, settings, helm, secrets)?,
+                None => {
+                    return Err(RenderError::Helm {
+                        env: env.name.clone(),
+                        message: "a Helm environment without its chart settings".into(),
+                    });
+                }
+            },
         };
         tracing::debug!(
             repo = %repo.name,

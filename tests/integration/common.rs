@@ -93,6 +93,19 @@ pub fn kustomize_available(test: &str) -> bool {
     )
 }
 
+/// Whether a helm answers where tollgate looks for one (`TOLLGATE_HELM`, else `PATH`);
+/// `.ci/run` points `TOLLGATE_HELM` at `tests/helm/helm` (Helm's engine from PyPI).
+pub fn helm_available(test: &str) -> bool {
+    let helm = std::env::var_os("TOLLGATE_HELM")
+        .filter(|h| !h.is_empty())
+        .unwrap_or_else(|| "helm".into());
+    let works = Command::new(&helm)
+        .arg("version")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    tools_available(test, works, "helm (TOLLGATE_HELM, or helm on PATH)")
+}
+
 /// Whether `program` is a file in a folder of `PATH`.
 fn on_path(program: &str) -> bool {
     std::env::var_os("PATH")

@@ -11,6 +11,7 @@ mod deploy;
 mod github;
 mod github_api;
 mod github_audit;
+mod helm;
 mod history;
 mod hostile_text;
 mod kube_api;

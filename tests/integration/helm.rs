@@ -1,0 +1,162 @@
+//! Helm environments rendered by Helm's own engine (`tests/helm/helm` in front of
+//! helm-python-sdk in CI): a values-only change to production is production's change and
+//! not staging's, in the diff and in the history; Secret values from a template are
+//! fingerprints; a dependency that is not vendored is an error naming it.
+
+use tempfile::TempDir;
+
+use crate::common::{EnvRepoBuilder, as_who, helm_available};
+
+const CHART: &str = "apiVersion: v2\nname: api\nversion: 0.1.0\n";
+const DEFAULTS: &str = "image: ghcr.io/acme/api:1.0\nreplicas: 2\npassword: s3cret-default\n";
+const DEPLOYMENT: &str = "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: {{ .Release.Name }}\nspec:\n  replicas: {{ .Values.replicas }}\n  selector:\n    matchLabels: {app: api}\n  template:\n    metadata:\n      labels: {app: api}\n    spec:\n      containers:\n      - name: api\n        image: {{ .Values.image }}\n";
+const SECRET: &str = "apiVersion: v1\nkind: Secret\nmetadata:\n  name: {{ .Release.Name }}-creds\nstringData:\n  password: {{ .Values.password | quote }}\n";
+
+const ENVIRONMENTS: &str = "      - {name: staging, path: chart, renderer: helm, values: [chart/values-staging.yaml], namespace: shop-staging, release: api}\n      - {name: production, path: chart, renderer: helm, values: [chart/values-production.yaml], namespace: shop-production, release: api}\n";
+
+fn chart_repo() -> (TempDir, EnvRepoBuilder, std::path::PathBuf) {
+    let home = TempDir::new().expect("temp dir");
+    let mut repo = EnvRepoBuilder::new(&home.path().join("env.git"));
+    repo.commit_files(
+        &[
+            ("chart/Chart.yaml", CHART),
+            ("chart/values.yaml", DEFAULTS),
+            ("chart/templates/deployment.yaml", DEPLOYMENT),
+            ("chart/templates/secret.yaml", SECRET),
+            (
+                "chart/templates/NOTES.txt",
+                "Installed {{ .Release.Name }}.\n",
+            ),
+            ("chart/values-staging.yaml", "replicas: 1\n"),
+            (
+                "chart/values-production.yaml",
+                "replicas: 3\npassword: pr0d-pa55\n",
+            ),
+        ],
+        "Alice",
+        "The api chart",
+    );
+    let config = repo.write_config(home.path(), ENVIRONMENTS);
+    (home, repo, config)
+}
+
+#[test]
+fn a_values_only_change_is_that_environments_change_alone() {
+    if !helm_available("a_values_only_change_is_that_environments_change_alone") {
+        return;
+    }
+    let (home, mut repo, config) = chart_repo();
+    repo.branch(
+        "promote/api-1.1-production",
+        &[(
+            "chart/values-production.yaml",
+            "replicas: 3\npassword: pr0d-pa55-rotated\nimage: ghcr.io/acme/api:1.1\n",
+        )],
+        "CI",
+        "api 1.1 to production",
+    );
+    let diff = as_who(
+        home.path(),
+        &config,
+        "Dana",
+        &["diff", "test:promote/api-1.1-production", "--json"],
+    )
+    .ok()
+    .json();
+    let envs = diff["environments"].as_array().expect("environments");
+    assert_eq!(envs.len(), 1, "only production: {diff:#}");
+    assert_eq!(envs[0]["name"], "production");
+    let objects = envs[0]["objects"].as_array().expect("objects");
+    let mut kinds: Vec<&str> = objects.iter().filter_map(|o| o["kind"].as_str()).collect();
+    kinds.sort();
+    assert_eq!(kinds, ["Deployment", "Secret"], "{diff:#}");
+    let deployment = objects
+        .iter()
+        .find(|o| o["kind"] == "Deployment")
+        .expect("the Deployment");
+    assert_eq!(deployment["namespace"], "shop-production");
+    let image = deployment["fields"]
+        .as_array()
+        .expect("fields")
+        .iter()
+        .find(|f| f["path"].as_str().is_some_and(|p| p.ends_with(".image")))
+        .expect("the image changed");
+    assert_eq!(image["new"], "ghcr.io/acme/api:1.1");
+    // The Secret's values are fingerprints in JSON, text and --raw alike.
+    let text = as_who(
+        home.path(),
+        &config,
+        "Dana",
+        &["diff", "test:promote/api-1.1-production"],
+    )
+    .ok()
+    .stdout;
+    for output in [diff.to_string(), text.clone()] {
+        assert!(
+            !output.contains("pr0d-pa55"),
+            "a Secret value leaked: {output}"
+        );
+    }
+    assert!(text.contains("sha256:"), "{text}");
+
+    // On main, a values-only commit is in production's history and not in staging's.
+    let promoted = repo.commit_files(
+        &[(
+            "chart/values-production.yaml",
+            "replicas: 4\npassword: pr0d-pa55\n",
+        )],
+        "Dana",
+        "Four replicas in production",
+    );
+    let history = |env: &str| {
+        as_who(
+            home.path(),
+            &config,
+            "Dana",
+            &["history", "--env", env, "--json"],
+        )
+        .ok()
+        .json()
+    };
+    let shas = |json: serde_json::Value| -> Vec<String> {
+        json.as_array()
+            .expect("entries")
+            .iter()
+            .filter_map(|e| e["sha"].as_str().or(e["commit"].as_str()).map(String::from))
+            .collect()
+    };
+    let production = shas(history("production"));
+    let staging = shas(history("staging"));
+    assert!(production.contains(&promoted.to_string()), "{production:?}");
+    assert!(!staging.contains(&promoted.to_string()), "{staging:?}");
+}
+
+#[test]
+fn a_dependency_that_is_not_vendored_is_an_error_naming_it() {
+    if !helm_available("a_dependency_that_is_not_vendored_is_an_error_naming_it") {
+        return;
+    }
+    let (home, mut repo, config) = chart_repo();
+    repo.branch(
+        "promote/with-redis",
+        &[(
+            "chart/Chart.yaml",
+            "apiVersion: v2\nname: api\nversion: 0.2.0\ndependencies:\n  - name: redis\n    version: 19.0.0\n    repository: https://charts.bitnami.com/bitnami\n",
+        )],
+        "Bob",
+        "Add redis",
+    );
+    let out = as_who(
+        home.path(),
+        &config,
+        "Dana",
+        &["diff", "test:promote/with-redis"],
+    );
+    let all = format!("{}{}", out.stdout, out.stderr);
+    assert!(
+        all.contains("redis (https://charts.bitnami.com/bitnami)")
+            && all.contains("helm dependency build chart"),
+        "{all}"
+    );
+    assert!(!all.contains("no rendered change"), "{all}");
+}
