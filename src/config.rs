@@ -568,10 +568,41 @@ mod tests {
     #[test]
     fn unknown_renderer_is_refused() {
         let err = parse(
-            "repos:\n  - name: a\n    path: /x\n    environments:\n      - {name: p, path: envs/p, renderer: helm}\n",
+            "repos:\n  - name: a\n    path: /x\n    environments:\n      - {name: p, path: envs/p, renderer: jsonnet}\n",
         )
-        .expect_err("helm is not supported");
-        assert!(err.to_string().contains("helm"), "{err}");
+        .expect_err("jsonnet is not supported");
+        assert!(err.to_string().contains("jsonnet"), "{err}");
+    }
+
+    #[test]
+    fn helm_settings_default_to_the_folder_and_the_name() {
+        let config = parse(
+            "repos:\n  - name: a\n    path: /x\n    environments:\n      - {name: prod, path: charts/api/, renderer: helm, values: [charts/api/values-prod.yaml]}\n",
+        )
+        .expect("a helm environment");
+        let env = &config.repos[0].environments.as_ref().expect("listed")[0];
+        assert_eq!(
+            env.helm,
+            Some(HelmConfig {
+                chart: "charts/api".into(),
+                values: vec!["charts/api/values-prod.yaml".into()],
+                release: "prod".into(),
+            })
+        );
+    }
+
+    #[test]
+    fn helm_settings_without_the_helm_renderer_or_outside_the_repository_are_refused() {
+        let stray = parse(
+            "repos:\n  - name: a\n    path: /x\n    environments:\n      - {name: prod, path: envs/prod, values: [v.yaml]}\n",
+        )
+        .expect_err("values without helm");
+        assert!(stray.to_string().contains("renderer: helm"), "{stray}");
+        let outside = parse(
+            "repos:\n  - name: a\n    path: /x\n    environments:\n      - {name: prod, path: envs/prod, renderer: helm, chart: ../other}\n",
+        )
+        .expect_err("a chart outside");
+        assert!(outside.to_string().contains("inside the repository"), "{outside}");
     }
 
     #[test]
