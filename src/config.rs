@@ -602,7 +602,10 @@ mod tests {
             "repos:\n  - name: a\n    path: /x\n    environments:\n      - {name: prod, path: envs/prod, renderer: helm, chart: ../other}\n",
         )
         .expect_err("a chart outside");
-        assert!(outside.to_string().contains("inside the repository"), "{outside}");
+        assert!(
+            outside.to_string().contains("inside the repository"),
+            "{outside}"
+        );
     }
 
     #[test]

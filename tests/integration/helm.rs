@@ -129,6 +129,20 @@ fn a_values_only_change_is_that_environments_change_alone() {
     let staging = shas(history("staging"));
     assert!(production.contains(&promoted.to_string()), "{production:?}");
     assert!(!staging.contains(&promoted.to_string()), "{staging:?}");
+    // The rendered history renders the chart at each commit and names what changed.
+    let rendered = as_who(
+        home.path(),
+        &config,
+        "Dana",
+        &["history", "--env", "production", "--rendered"],
+    )
+    .ok()
+    .stdout;
+    assert!(
+        rendered.contains("Four replicas in production")
+            && rendered.contains("Deployment/shop-production/api"),
+        "{rendered}"
+    );
 }
 
 #[test]
