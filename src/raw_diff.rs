@@ -14,6 +14,7 @@ use crate::manifest::redact::{
     fingerprint, is_kustomization_file, redact_kustomization_text, redact_raw_text,
 };
 use crate::manifest::textdiff::{DiffLine, unified};
+use crate::render::helm_values::{redact_values_text, secret_strings};
 use crate::render::{inputs_of, is_manifest_file};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -84,6 +85,23 @@ pub fn changed_inputs(
     })
 }
 
+/// What the Secrets of Helm environments render to hold, on both sides; `None` when a
+/// side does not render (then no values file can be shown safely).
+fn helm_secret_strings(
+    repo: &Repo,
+    sides: [(Option<&Environment>, ObjectId); 2],
+) -> Option<Vec<String>> {
+    let mut strings = Vec::new();
+    for (env, tree) in sides {
+        let Some(env) = env.filter(|e| e.helm.is_some()) else {
+            continue;
+        };
+        let rendered = crate::render::render_for_apply(repo, tree, env).ok()?;
+        strings.extend(secret_strings(&rendered.objects));
+    }
+    Some(strings)
+}
+
 /// Files of `env`'s inputs that differ between two trees, with their line diffs.
 pub fn raw_diff(
     repo: &Repo,
@@ -96,11 +114,31 @@ pub fn raw_diff(
         files,
         secret_files,
     } = changed_inputs(repo, env_old, old_tree, env_new, new_tree)?;
+    // A Helm environment's values files: what reaches a Secret is found by rendering.
+    let values_files: Vec<String> = [env_old, env_new]
+        .into_iter()
+        .flatten()
+        .filter_map(|env| env.helm.as_ref())
+        .flat_map(|helm| {
+            helm.values.iter().cloned().chain([
+                format!("{}/values.yaml", helm.chart),
+                format!("{}/values.yml", helm.chart),
+            ])
+        })
+        .collect();
+    let helm_secrets = match values_files.is_empty() {
+        true => None,
+        false => Some(helm_secret_strings(
+            repo,
+            [(env_old, old_tree), (env_new, new_tree)],
+        )),
+    };
     let mut out = Vec::new();
     for (path, old, new) in &files {
         let (old, new) = (old.as_ref(), new.as_ref());
         let path = path.as_str();
         let secret = secret_files.iter().any(|p| p == path);
+        let values_file = values_files.iter().any(|v| v == path);
         let text = |id: Option<&ObjectId>| -> Result<String, GitError> {
             let Some(id) = id else {
                 return Ok(String::new());
@@ -110,6 +148,9 @@ pub fn raw_diff(
                 format!("(secret generator input) {}\n", fingerprint(&bytes))
             } else {
                 match String::from_utf8(bytes) {
+                    Ok(text) if values_file => {
+                        redact_values_text(&text, helm_secrets.as_ref().and_then(|s| s.as_deref()))
+                    }
                     Ok(text) if is_kustomization_file(path) => redact_kustomization_text(&text),
                     Ok(text) if is_manifest_file(path) => redact_raw_text(&text),
                     Ok(text) => text,

@@ -6,6 +6,7 @@
 
 pub mod cache;
 pub mod helm;
+pub mod helm_values;
 pub mod inputs;
 pub mod kustomize;
 pub mod status;

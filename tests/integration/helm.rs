@@ -91,7 +91,19 @@ fn a_values_only_change_is_that_environments_change_alone() {
     )
     .ok()
     .stdout;
-    for output in [diff.to_string(), text.clone()] {
+    let raw = as_who(
+        home.path(),
+        &config,
+        "Dana",
+        &["diff", "test:promote/api-1.1-production", "--raw"],
+    )
+    .ok()
+    .stdout;
+    assert!(
+        raw.contains("+image: ghcr.io/acme/api:1.1") && raw.contains("password: sha256:"),
+        "the values file, its secret fingerprinted: {raw}"
+    );
+    for output in [diff.to_string(), text.clone(), raw] {
         assert!(
             !output.contains("pr0d-pa55"),
             "a Secret value leaked: {output}"
