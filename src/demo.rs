@@ -24,7 +24,7 @@ use crate::signing::{ALLOWED_SIGNERS_PATH, SigningKey};
 pub const DEMO_IDENTITY: &str = "Dana Ops <dana@example.com>";
 
 /// Bumped whenever the generated content changes, so `--demo` rebuilds an old copy.
-const DEMO_VERSION: &str = "2";
+const DEMO_VERSION: &str = "3";
 const MARKER: &str = ".tollgate-demo";
 
 /// 2026-10-01T09:00:00Z: the demo's history starts here and moves in fixed steps.
@@ -62,9 +62,16 @@ pub fn init(dir: &Path) -> Result<PathBuf, DemoError> {
     std::fs::create_dir_all(&repos).map_err(io(&repos))?;
     build_shop(&repos.join("shop-env.git"))?;
     build_platform(&repos.join("platform-env.git"))?;
+    build_charts(&repos.join("charts-env.git"))?;
     write_keys(&dir.join("keys"))?;
     let config = dir.join("config.yaml");
-    std::fs::write(&config, CONFIG).map_err(io(&config))?;
+    // The Helm repository is listed only where a helm renders it: without one, each of
+    // its renders would be an error.
+    let text = match crate::render::helm::Helm::find().filter(|h| h.works()) {
+        Some(_) => format!("{CONFIG}{CHARTS_CONFIG}"),
+        None => format!("{CONFIG}{CHARTS_WITHOUT_HELM}"),
+    };
+    std::fs::write(&config, text).map_err(io(&config))?;
     let marker = dir.join(MARKER);
     std::fs::write(&marker, DEMO_VERSION).map_err(io(&marker))?;
     Ok(config)
@@ -116,6 +123,17 @@ repos:
   - name: platform
     path: repos/platform-env.git
 "#;
+
+/// The demo's Helm repository, listed when a helm was found.
+const CHARTS_CONFIG: &str = r#"  - name: charts
+    path: repos/charts-env.git
+    environments:
+      - { name: staging, path: checkout, renderer: helm, values: [checkout/values-staging.yaml], release: checkout, namespace: checkout-staging }
+      - { name: production, path: checkout, renderer: helm, values: [checkout/values-production.yaml], release: checkout, namespace: checkout-production }
+"#;
+
+/// What the config says instead when no helm was found.
+const CHARTS_WITHOUT_HELM: &str = "# repos/charts-env.git is a Helm chart with values per environment. It is not\n# listed: no helm was found (install helm, or set TOLLGATE_HELM), then run\n# `tollgate demo init` again.\n";
 
 const POLICY: &str = include_str!("../assets/demo/policy.yaml");
 
@@ -810,6 +828,84 @@ fn build_platform(path: &Path) -> Result<(), DemoError> {
     w.pending(
         "promote/payments-service",
         &[(&base, p.bob, "Replace legacy-worker with the payments service\n\nThe payments service takes over the worker's queue; the worker goes.")],
+    )?;
+    w.finish()
+}
+
+/// The `charts` repository's files: the checkout chart at `version`, and each
+/// environment's values (`(env, replicas, tag)`).
+fn checkout_chart(version: &str, envs: &[(&str, u32, &str)]) -> Vec<FileChange> {
+    let mut files = vec![
+        file(
+            "checkout/Chart.yaml",
+            fill(
+                include_str!("../assets/demo/charts/Chart.yaml"),
+                &[("version", version.into())],
+            ),
+        ),
+        file(
+            "checkout/values.yaml",
+            fill(
+                include_str!("../assets/demo/charts/values.yaml"),
+                &[("version", version.into())],
+            ),
+        ),
+        file(
+            "checkout/templates/deployment.yaml",
+            include_str!("../assets/demo/charts/deployment.yaml").into(),
+        ),
+        file(
+            "checkout/templates/service.yaml",
+            include_str!("../assets/demo/charts/service.yaml").into(),
+        ),
+    ];
+    files.extend(
+        envs.iter()
+            .map(|(env, replicas, tag)| values_file(env, *replicas, tag)),
+    );
+    files
+}
+
+fn values_file(env: &str, replicas: u32, tag: &str) -> FileChange {
+    file(
+        &format!("checkout/values-{env}.yaml"),
+        format!("# {env}\nreplicas: {replicas}\nimage:\n  tag: \"{tag}\"\n"),
+    )
+}
+
+/// `charts`: one Helm chart, `checkout/`, with `values-staging.yaml` and
+/// `values-production.yaml`; a pending promotion bumps production's image in its values.
+fn build_charts(path: &Path) -> Result<(), DemoError> {
+    let p = people();
+    let mut w = HistoryWriter::create(path, "charts")?;
+    let mut root = checkout_chart(
+        "2.0.0",
+        &[("staging", 1, "2.0.0"), ("production", 3, "2.0.0")],
+    );
+    root.push(file(".tollgate/policy.yaml", POLICY.to_string()));
+    root.push(file(ALLOWED_SIGNERS_PATH, allowed_signers()));
+    w.direct(
+        &root,
+        p.alice,
+        "Bootstrap the checkout chart with values per environment",
+    )?;
+    w.promote_and_merge(
+        "promote/checkout-2.1.0-staging",
+        &[(
+            &[values_file("staging", 1, "2.1.0")],
+            p.ci,
+            "checkout 2.1.0 to staging",
+        )],
+        &[p.carol],
+        p.bob,
+    )?;
+    w.pending(
+        "promote/checkout-2.1.0-production",
+        &[(
+            &[values_file("production", 3, "2.1.0")],
+            p.ci,
+            "checkout 2.1.0 to production",
+        )],
     )?;
     w.finish()
 }

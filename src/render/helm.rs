@@ -30,6 +30,14 @@ impl Helm {
         }
     }
 
+    /// Whether it answers `helm version`.
+    pub fn works(&self) -> bool {
+        Command::new(&self.path)
+            .arg("version")
+            .output()
+            .is_ok_and(|o| o.status.success())
+    }
+
     /// What tells this helm apart from another (see `kustomize::Program::identity`).
     pub fn identity(&self) -> String {
         let meta = std::fs::metadata(&self.path).ok();

@@ -9,7 +9,13 @@ use crate::common::{kustomize_available, run, tollgate, tollgate_with};
 pub fn demo() -> (TempDir, PathBuf) {
     let home = TempDir::new().expect("temp dir");
     let dir = home.path().join("demo");
-    run(tollgate(home.path()).args(["demo", "init"]).arg(&dir)).ok();
+    // Without a helm, whatever the machine has: the demo's Helm repository stays out of
+    // the config, and the views and snapshots are the same everywhere.
+    run(tollgate(home.path())
+        .env("TOLLGATE_HELM", "/nonexistent/helm")
+        .args(["demo", "init"])
+        .arg(&dir))
+    .ok();
     let config = dir.join("config.yaml");
     (home, config)
 }

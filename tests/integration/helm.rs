@@ -186,3 +186,67 @@ fn a_dependency_that_is_not_vendored_is_an_error_naming_it() {
     );
     assert!(!all.contains("no rendered change"), "{all}");
 }
+
+#[test]
+fn the_demo_lists_its_helm_repository_when_a_helm_is_found() {
+    if !helm_available("the_demo_lists_its_helm_repository_when_a_helm_is_found") {
+        return;
+    }
+    let home = TempDir::new().expect("temp dir");
+    let dir = home.path().join("demo");
+    crate::common::run(
+        crate::common::tollgate(home.path())
+            .args(["demo", "init"])
+            .arg(&dir),
+    )
+    .ok();
+    let config = dir.join("config.yaml");
+    let list = as_who(
+        home.path(),
+        &config,
+        "Dana",
+        &["list", "--repo", "charts", "--json"],
+    )
+    .ok()
+    .json();
+    let ids: Vec<&str> = list
+        .as_array()
+        .expect("promotions")
+        .iter()
+        .filter_map(|p| p["id"].as_str())
+        .collect();
+    assert_eq!(
+        ids,
+        ["charts:promote/checkout-2.1.0-production"],
+        "{list:#}"
+    );
+    let diff = as_who(
+        home.path(),
+        &config,
+        "Dana",
+        &["diff", "charts:promote/checkout-2.1.0-production"],
+    )
+    .ok()
+    .stdout;
+    assert!(
+        diff.contains("environment production")
+            && !diff.contains("environment staging")
+            && diff.contains("ghcr.io/acme/checkout:2.0.0 → ghcr.io/acme/checkout:2.1.0"),
+        "{diff}"
+    );
+
+    // Without a helm the repository is left out, and the config says why.
+    let dir = home.path().join("demo-without-helm");
+    crate::common::run(
+        crate::common::tollgate(home.path())
+            .env("TOLLGATE_HELM", "/nonexistent/helm")
+            .args(["demo", "init"])
+            .arg(&dir),
+    )
+    .ok();
+    let text = std::fs::read_to_string(dir.join("config.yaml")).expect("config");
+    assert!(
+        !text.contains("name: charts") && text.contains("no helm was found"),
+        "{text}"
+    );
+}
