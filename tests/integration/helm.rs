@@ -250,3 +250,74 @@ fn the_demo_lists_its_helm_repository_when_a_helm_is_found() {
         "{text}"
     );
 }
+
+#[test]
+fn a_helm_rendered_history_renders_only_what_touched_its_inputs_and_then_nothing() {
+    if !helm_available("a_helm_rendered_history_renders_only_what_touched_its_inputs") {
+        return;
+    }
+    let (home, mut repo, config) = chart_repo();
+    // 30 commits: every third changes production's values, the rest staging's or a file
+    // no chart reads.
+    for i in 0..30 {
+        let (path, text) = match i % 3 {
+            0 => (
+                "chart/values-production.yaml",
+                format!("replicas: {}\npassword: pr0d-pa55\n", 3 + i),
+            ),
+            1 => (
+                "chart/values-staging.yaml",
+                format!("replicas: {}\n", 1 + i),
+            ),
+            _ => ("README.md", format!("notes {i}\n")),
+        };
+        repo.commit_files(&[(path, &text)], "Dana", &format!("change {i}"));
+    }
+    // A helm that counts its renders, in front of the one the tests use.
+    let real = std::env::var("TOLLGATE_HELM").unwrap_or_else(|_| "helm".into());
+    let calls = home.path().join("helm-calls");
+    let counting = home.path().join("counting-helm");
+    std::fs::write(
+        &counting,
+        format!(
+            "#!/bin/sh\n[ \"$1\" = template ] && echo \"$*\" >> '{}'\nexec '{real}' \"$@\"\n",
+            calls.display()
+        ),
+    )
+    .expect("wrapper");
+    std::fs::set_permissions(
+        &counting,
+        std::os::unix::fs::PermissionsExt::from_mode(0o755),
+    )
+    .expect("executable");
+    let renders = || {
+        let count = std::fs::read_to_string(&calls)
+            .map(|t| t.lines().count())
+            .unwrap_or(0);
+        let _ = std::fs::remove_file(&calls);
+        count
+    };
+    let history = || {
+        crate::common::run(
+            crate::common::tollgate(home.path())
+                .env("TOLLGATE_HELM", &counting)
+                .env("TOLLGATE_IDENTITY", "Dana <dana@example.com>")
+                .arg("--config")
+                .arg(&config)
+                .args(["history", "--env", "production", "--rendered", "--json"]),
+        )
+        .ok()
+        .json()
+    };
+    let cold = history();
+    let cold_renders = renders();
+    let entries = cold.as_array().expect("entries").len();
+    // `change 0` writes what production already had: nine changes and the first commit.
+    assert_eq!(entries, 10, "{cold:#}");
+    // One render per state of production's inputs, none for the 20 other commits.
+    assert!(cold_renders <= 10, "{cold_renders} renders");
+    let warm = history();
+    assert_eq!(warm, cold);
+    assert_eq!(renders(), 0, "a warm cache renders nothing");
+    eprintln!("helm rendered history, 31 commits: {cold_renders} renders cold, 0 warm");
+}
