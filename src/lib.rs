@@ -17,6 +17,7 @@ pub mod git;
 pub mod history;
 pub mod history_index;
 pub mod identity;
+pub mod init;
 pub mod logging;
 pub mod manifest;
 pub mod outlook;

@@ -5,6 +5,7 @@ mod approve;
 mod audit;
 mod diff;
 mod history;
+mod init;
 mod list;
 mod output;
 mod reconcile;
@@ -80,6 +81,22 @@ pub enum Command {
     /// The demo workspace.
     #[command(subcommand)]
     Demo(DemoCommand),
+    /// Look at a repository and add it to the config with the environments it seems to
+    /// have (kustomize overlays, plain folders, a chart with values per environment),
+    /// each guess explained; `--dry-run` only prints the entry.
+    Init(InitArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct InitArgs {
+    /// The repository (a path; bare or not).
+    pub repo: PathBuf,
+    /// Its name in the config (default: the folder's, without `.git` and `-env`).
+    #[arg(long)]
+    pub name: Option<String>,
+    /// Print the `repos:` entry; change no file.
+    #[arg(long)]
+    pub dry_run: bool,
 }
 
 #[derive(Debug, Args)]
@@ -388,6 +405,7 @@ fn dispatch(cli: &Cli, out: &Output) -> anyhow::Result<()> {
             let config = crate::demo::init(dir)?;
             out.demo_created(&config)
         }
+        Some(Command::Init(args)) => init::run(cli.config.as_deref(), args, out),
         Some(Command::List(args)) => list::run(&load_config(cli)?, args, out),
         Some(Command::Diff(args)) => diff::run(&load_config(cli)?, args, out),
         Some(Command::History(args)) => history::run(&load_config(cli)?, args, out),

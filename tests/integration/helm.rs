@@ -235,6 +235,21 @@ fn the_demo_lists_its_helm_repository_when_a_helm_is_found() {
         "{diff}"
     );
 
+    // `init` finds the chart and a values file per environment.
+    let guessed = crate::common::run(
+        crate::common::tollgate(home.path())
+            .args(["init", "--dry-run"])
+            .arg(dir.join("repos/charts-env.git")),
+    )
+    .ok()
+    .stdout;
+    assert!(
+        guessed.contains(
+            "{ name: production, path: checkout, renderer: helm, values: [checkout/values-production.yaml] }"
+        ) && guessed.contains("values: [checkout/values-staging.yaml]"),
+        "{guessed}"
+    );
+
     // Without a helm the repository is left out, and the config says why.
     let dir = home.path().join("demo-without-helm");
     crate::common::run(

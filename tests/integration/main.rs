@@ -14,6 +14,7 @@ mod github_audit;
 mod helm;
 mod history;
 mod hostile_text;
+mod init;
 mod kube_api;
 mod list_items;
 mod outlook;

@@ -1,0 +1,103 @@
+//! `tollgate init`: the demo's repositories, looked at from scratch, give a config that
+//! lists what the demo's own config lists; adding keeps the file's comments; a name
+//! taken, or a file whose last section is not `repos:`, changes nothing.
+
+use crate::common::{as_who, kustomize_available, run, tollgate};
+use crate::demo::demo;
+
+#[test]
+fn init_on_the_demo_repositories_gives_an_equivalent_config() {
+    if !kustomize_available("init_on_the_demo_repositories_gives_an_equivalent_config") {
+        return;
+    }
+    let (home, demo_config) = demo();
+    let repos = demo_config.parent().expect("demo dir").join("repos");
+    let config = home.path().join("mine").join("config.yaml");
+    for repo in ["shop-env.git", "platform-env.git"] {
+        run(tollgate(home.path())
+            .arg("--config")
+            .arg(&config)
+            .arg("init")
+            .arg(repos.join(repo)))
+        .ok();
+    }
+    // A comment of the user's survives the next addition.
+    let mut text = std::fs::read_to_string(&config).expect("written");
+    text = text.replace("repos:\n", "# my notes\nrepos:\n");
+    std::fs::write(&config, &text).expect("edit");
+    run(tollgate(home.path())
+        .arg("--config")
+        .arg(&config)
+        .args(["init", "--name", "shop-again"])
+        .arg(repos.join("shop-env.git")))
+    .ok();
+    let text = std::fs::read_to_string(&config).expect("written");
+    assert!(
+        text.contains("# my notes\nrepos:\n") && text.contains("name: shop-again"),
+        "{text}"
+    );
+    assert!(
+        text.contains("renderer: kustomize") && text.contains("renderer: plain"),
+        "{text}"
+    );
+
+    let ids = |config: &std::path::Path, repo: &str| -> Vec<String> {
+        let list = as_who(
+            home.path(),
+            config,
+            "Dana",
+            &["list", "--repo", repo, "--json"],
+        )
+        .ok()
+        .json();
+        let mut ids: Vec<String> = list
+            .as_array()
+            .expect("promotions")
+            .iter()
+            .map(|p| format!("{} {}", p["id"], p["summary"]))
+            .collect();
+        ids.sort();
+        ids
+    };
+    for repo in ["shop", "platform"] {
+        assert_eq!(ids(&config, repo), ids(&demo_config, repo), "{repo}");
+    }
+
+    // A name taken is refused, and the file stays as it was.
+    let again = run(tollgate(home.path())
+        .arg("--config")
+        .arg(&config)
+        .arg("init")
+        .arg(repos.join("shop-env.git")));
+    assert_eq!(again.code, 1);
+    assert!(
+        again.stderr.contains("already has a repo named shop"),
+        "{}",
+        again.stderr
+    );
+    assert_eq!(std::fs::read_to_string(&config).expect("read"), text);
+}
+
+#[test]
+fn init_does_not_append_where_repos_is_not_the_last_section() {
+    let (home, demo_config) = demo();
+    let repos = demo_config.parent().expect("demo dir").join("repos");
+    let config = home.path().join("config.yaml");
+    let text = format!(
+        "repos:\n  - name: shop\n    path: {}\nidentity: \"Dana <dana@example.com>\"\n",
+        repos.join("shop-env.git").display()
+    );
+    std::fs::write(&config, &text).expect("write");
+    let out = run(tollgate(home.path())
+        .arg("--config")
+        .arg(&config)
+        .arg("init")
+        .arg(repos.join("platform-env.git")));
+    assert_eq!(out.code, 1);
+    assert!(
+        out.stderr.contains("paste it under repos:"),
+        "{}",
+        out.stderr
+    );
+    assert_eq!(std::fs::read_to_string(&config).expect("read"), text);
+}
