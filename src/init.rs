@@ -1,8 +1,10 @@
 //! `tollgate init`: look at a repository and guess its environments, each guess with the
 //! reason for it, as a `repos:` entry of `config.yaml`. Folders with a kustomization under
 //! the roots people use (`envs/`, `environments/`, `overlays/`, `clusters/`, and
-//! `apps/*/`), a chart with a `values-ENV.yaml` per environment, and plain folders of
-//! manifests under `envs/`. Nothing is rendered or written here: the face prints or saves.
+//! `apps/*/`), a chart with a `values-ENV.yaml` per environment, plain folders of
+//! manifests under `envs/`, and the sources of Argo CD `Application` manifests (their
+//! `source.path`, `helm.valueFiles`, destination namespace). Nothing is rendered or
+//! written here: the face prints or saves.
 
 use gix::ObjectId;
 
@@ -19,8 +21,9 @@ pub struct GuessedEnvironment {
     pub name: String,
     pub path: String,
     pub renderer: Renderer,
-    /// A chart's values file for this environment (`renderer: helm`).
-    pub values: Option<String>,
+    /// A chart's values files for this environment (`renderer: helm`), in order.
+    pub values: Vec<String>,
+    pub namespace: Option<String>,
     pub why: String,
 }
 
@@ -36,7 +39,8 @@ pub struct Guess {
 pub fn guess(repo: &Repo) -> Result<Guess, GitError> {
     let branch = repo.protected_branch(None)?;
     let tree = repo.tree_of(repo.branch_head(&branch)?)?;
-    let mut environments = Vec::new();
+    // Argo CD says outright what it deploys: its Applications come first.
+    let mut environments = applications(repo, tree)?;
     for root in ROOTS {
         environments.extend(folders_of(repo, tree, root, "")?);
     }
@@ -51,9 +55,13 @@ pub fn guess(repo: &Repo) -> Result<Guess, GitError> {
     for dir in repo.subdirs(tree, "charts")? {
         environments.extend(charts(repo, tree, &format!("charts/{dir}"))?);
     }
-    // A name used twice (two roots, or a chart and an overlay) keeps its first guess.
-    let mut seen = std::collections::HashSet::new();
-    environments.retain(|e| seen.insert(e.name.clone()));
+    // A name used twice (two roots, or a chart and an overlay), or the same source found
+    // twice (an Application and the folder it names), keeps its first guess.
+    let mut names = std::collections::HashSet::new();
+    let mut sources = std::collections::HashSet::new();
+    environments.retain(|e| {
+        names.insert(e.name.clone()) && sources.insert((e.path.clone(), e.values.clone()))
+    });
     Ok(Guess {
         branch,
         environments,
@@ -75,7 +83,8 @@ fn folders_of(
             out.push(GuessedEnvironment {
                 name: format!("{prefix}{name}"),
                 renderer: Renderer::Kustomize,
-                values: None,
+                values: Vec::new(),
+                namespace: None,
                 why: format!("{file} is a kustomization under {root}/"),
                 path,
             });
@@ -87,7 +96,8 @@ fn folders_of(
             out.push(GuessedEnvironment {
                 name: format!("{prefix}{name}"),
                 renderer: Renderer::Plain,
-                values: None,
+                values: Vec::new(),
+                namespace: None,
                 why: format!("{path} holds YAML manifests and no kustomization"),
                 path,
             });
@@ -118,7 +128,8 @@ fn charts(repo: &Repo, tree: ObjectId, dir: &str) -> Result<Vec<GuessedEnvironme
             name: env.to_string(),
             path: dir.to_string(),
             renderer: Renderer::Helm,
-            values: Some(file.path.clone()),
+            values: vec![file.path.clone()],
+            namespace: None,
             why: format!(
                 "{} is a chart and {} its values for {env}",
                 join("Chart.yaml"),
@@ -126,6 +137,130 @@ fn charts(repo: &Repo, tree: ObjectId, dir: &str) -> Result<Vec<GuessedEnvironme
             ),
         });
     }
+    Ok(out)
+}
+
+/// Folders Argo CD `Application` manifests are looked for in (and the repository's root),
+/// one level deep.
+const APPLICATION_DIRS: &[&str] = &["", "apps", "applications", "argocd", "argo-cd", "clusters"];
+
+#[derive(serde::Deserialize)]
+struct Application {
+    #[serde(rename = "apiVersion", default)]
+    api_version: String,
+    #[serde(default)]
+    kind: String,
+    #[serde(default)]
+    metadata: Metadata,
+    #[serde(default)]
+    spec: ApplicationSpec,
+}
+
+#[derive(serde::Deserialize, Default)]
+struct Metadata {
+    #[serde(default)]
+    name: String,
+}
+
+#[derive(serde::Deserialize, Default)]
+struct ApplicationSpec {
+    source: Option<Source>,
+    destination: Option<Destination>,
+}
+
+#[derive(serde::Deserialize)]
+struct Source {
+    #[serde(default)]
+    path: Option<String>,
+    #[serde(default)]
+    helm: Option<HelmSource>,
+}
+
+#[derive(serde::Deserialize)]
+struct HelmSource {
+    #[serde(rename = "valueFiles", default)]
+    value_files: Vec<String>,
+}
+
+#[derive(serde::Deserialize)]
+struct Destination {
+    namespace: Option<String>,
+}
+
+/// Each Argo CD `Application` whose source is a folder of this repository.
+fn applications(repo: &Repo, tree: ObjectId) -> Result<Vec<GuessedEnvironment>, GitError> {
+    let mut out = Vec::new();
+    for dir in APPLICATION_DIRS {
+        let files = match *dir {
+            "" => repo.files_under(tree, "")?,
+            _ => repo.files_under(tree, dir)?,
+        };
+        for file in files {
+            let depth = file.path.matches('/').count();
+            let shallow = if dir.is_empty() {
+                depth == 0
+            } else {
+                depth <= 2
+            };
+            if !shallow || !crate::render::is_manifest_file(&file.path) {
+                continue;
+            }
+            let bytes = repo.blob(file.id)?;
+            let Ok(text) = std::str::from_utf8(&bytes) else {
+                continue;
+            };
+            if !text.contains("argoproj.io") {
+                continue;
+            }
+            for doc in crate::manifest::parse::split_documents(text) {
+                let Ok(app) = serde_saphyr::from_str::<Application>(doc.text) else {
+                    continue;
+                };
+                if app.kind != "Application" || !app.api_version.starts_with("argoproj.io/") {
+                    continue;
+                }
+                let Some(source) = app.spec.source else {
+                    continue;
+                };
+                let Some(path) = source.path.map(|p| p.trim_matches('/').to_string()) else {
+                    continue;
+                };
+                if path.is_empty() || path.split('/').any(|c| c == "..") {
+                    continue;
+                }
+                let namespace = app.spec.destination.and_then(|d| d.namespace);
+                let values: Vec<String> = source
+                    .helm
+                    .map(|h| h.value_files)
+                    .unwrap_or_default()
+                    .iter()
+                    .filter_map(|v| crate::environment::resolve(&path, v))
+                    .collect();
+                let renderer = if repo
+                    .entry_at(tree, &format!("{path}/Chart.yaml"))?
+                    .is_some()
+                {
+                    Renderer::Helm
+                } else if kustomization_in(repo, tree, &path)?.is_some() {
+                    Renderer::Kustomize
+                } else {
+                    Renderer::Plain
+                };
+                out.push(GuessedEnvironment {
+                    name: app.metadata.name.clone(),
+                    why: format!(
+                        "{} is the Argo CD Application {}",
+                        file.path, app.metadata.name
+                    ),
+                    path,
+                    renderer,
+                    values,
+                    namespace,
+                });
+            }
+        }
+    }
+    out.retain(|e| !e.name.is_empty());
     Ok(out)
 }
 
@@ -146,16 +281,17 @@ pub fn config_entry(name: &str, path: &str, guess: &Guess) -> String {
     for env in &guess.environments {
         text.push_str(&format!("      # {}\n", env.why));
         let renderer = format!("{:?}", env.renderer).to_lowercase();
-        match &env.values {
-            Some(values) => text.push_str(&format!(
-                "      - {{ name: {}, path: {}, renderer: {renderer}, values: [{values}] }}\n",
-                env.name, env.path
-            )),
-            None => text.push_str(&format!(
-                "      - {{ name: {}, path: {}, renderer: {renderer} }}\n",
-                env.name, env.path
-            )),
+        let mut fields = format!(
+            "name: {}, path: {}, renderer: {renderer}",
+            env.name, env.path
+        );
+        if !env.values.is_empty() {
+            fields.push_str(&format!(", values: [{}]", env.values.join(", ")));
         }
+        if let Some(namespace) = &env.namespace {
+            fields.push_str(&format!(", namespace: {namespace}"));
+        }
+        text.push_str(&format!("      - {{ {fields} }}\n"));
     }
     text
 }

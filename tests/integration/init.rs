@@ -101,3 +101,51 @@ fn init_does_not_append_where_repos_is_not_the_last_section() {
     );
     assert_eq!(std::fs::read_to_string(&config).expect("read"), text);
 }
+
+#[test]
+fn init_finds_argo_cd_applications_with_their_paths_and_value_files() {
+    let home = tempfile::TempDir::new().expect("temp dir");
+    let mut repo = crate::common::EnvRepoBuilder::new(&home.path().join("gitops.git"));
+    let application = |name: &str, path: &str, values: &str, namespace: &str| {
+        format!(
+            "apiVersion: argoproj.io/v1alpha1\nkind: Application\nmetadata:\n  name: {name}\n  namespace: argocd\nspec:\n  project: default\n  source:\n    repoURL: https://git.example/gitops.git\n    path: {path}\n    helm:\n      valueFiles:\n      - {values}\n  destination:\n    server: https://kubernetes.default.svc\n    namespace: {namespace}\n"
+        )
+    };
+    repo.commit_files(
+        &[
+            (
+                "charts/api/Chart.yaml",
+                "apiVersion: v2\nname: api\nversion: 1.0.0\n",
+            ),
+            (
+                "charts/api/templates/cm.yaml",
+                "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: api}\n",
+            ),
+            ("charts/api/values-eu.yaml", "region: eu\n"),
+            ("charts/api/values-us.yaml", "region: us\n"),
+            (
+                "argocd/apps.yaml",
+                &format!(
+                    "{}---\n{}",
+                    application("api-eu", "charts/api", "values-eu.yaml", "api-eu"),
+                    application("api-us", "charts/api", "values-us.yaml", "api-us")
+                ),
+            ),
+        ],
+        "Alice",
+        "Two regions",
+    );
+    let out = run(tollgate(home.path())
+        .args(["init", "--dry-run"])
+        .arg(&repo.path))
+    .ok()
+    .stdout;
+    assert!(
+        out.contains("# argocd/apps.yaml is the Argo CD Application api-eu")
+            && out.contains("{ name: api-eu, path: charts/api, renderer: helm, values: [charts/api/values-eu.yaml], namespace: api-eu }")
+            && out.contains("{ name: api-us, path: charts/api, renderer: helm, values: [charts/api/values-us.yaml], namespace: api-us }"),
+        "{out}"
+    );
+    // The chart's own values files name the same sources: not listed twice.
+    assert!(!out.contains("name: eu,"), "{out}");
+}
