@@ -215,7 +215,7 @@ impl Repo {
     /// pass, so that an audit's lookups cost a hash probe rather than a scan of a tree
     /// that has one entry per approved commit. Fan-out folders (`ab/cdef…`, as `git notes`
     /// writes them in large repositories) are read too.
-    fn notes_index(&self, notes: &str) -> Result<HashMap<ObjectId, ObjectId>, GitError> {
+    pub(crate) fn notes_index(&self, notes: &str) -> Result<HashMap<ObjectId, ObjectId>, GitError> {
         let mut index = HashMap::new();
         let Some(tip) = self.ref_target(notes)? else {
             return Ok(index);

@@ -43,6 +43,21 @@ pub fn closes_on(repo: &Repo, commit: ObjectId) -> Result<Vec<ClosedRecord>, Git
         .collect())
 }
 
+/// Every close recorded in `repo`, newest first.
+pub fn closes_in(repo: &Repo) -> Result<Vec<ClosedRecord>, GitError> {
+    let mut records = Vec::new();
+    for blob in repo.notes_index(CLOSED_NOTES_REF)?.values() {
+        let text = repo.blob(*blob)?;
+        records.extend(
+            String::from_utf8_lossy(&text)
+                .lines()
+                .filter_map(|line| serde_json::from_str::<ClosedRecord>(line).ok()),
+        );
+    }
+    records.sort_by(|a, b| b.at.cmp(&a.at).then(a.promotion.cmp(&b.promotion)));
+    Ok(records)
+}
+
 /// Delete `refs/heads/{branch}` if it is still at `head`, adding `record` (when given) to
 /// the closes noted on `head` in the same transaction.
 fn delete_branch_with_record(

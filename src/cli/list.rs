@@ -157,3 +157,32 @@ struct AuthorRow<'a> {
     name: &'a str,
     email: &'a str,
 }
+
+/// `list --closed`: the promotions closed without merging, newest first, with who closed
+/// them, when and why (from each repo's `refs/notes/tollgate-closed`).
+pub fn closed(config: &Config, args: &RepoArg, out: &Output) -> anyhow::Result<()> {
+    let mut records = Vec::new();
+    for repo_config in config.repos_named(args.repo.as_deref())? {
+        let repo = crate::git::Repo::open(&repo_config.name, &repo_config.path)?;
+        records.extend(crate::closing::closes_in(&repo)?);
+    }
+    records.sort_by_key(|r| std::cmp::Reverse(r.at));
+    if out.json {
+        return out.print_json(&records);
+    }
+    if records.is_empty() {
+        return out.print("no promotion was closed without merging\n");
+    }
+    let mut text = String::new();
+    for record in &records {
+        text.push_str(&format!(
+            "{}  {}  {}  head {}\n    {}\n",
+            &rfc3339(record.at)[..16].replace('T', " "),
+            out.paint(Style::Bold, &record.promotion),
+            record.by,
+            crate::text::short(&record.head),
+            record.reason
+        ));
+    }
+    out.print(&text)
+}

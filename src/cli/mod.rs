@@ -46,8 +46,9 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Pending promotions across the configured repos.
-    List(RepoArg),
+    /// Pending promotions across the configured repos (`--closed`: the ones abandoned,
+    /// with who closed them, when and why).
+    List(ListArgs),
     /// Rendered diff of a promotion (REPO:BRANCH) or of two revisions (REV..REV).
     Diff(DiffArgs),
     /// Commits that changed an environment, newest first.
@@ -97,6 +98,15 @@ pub struct InitArgs {
     /// Print the `repos:` entry; change no file.
     #[arg(long)]
     pub dry_run: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ListArgs {
+    #[command(flatten)]
+    pub repo: RepoArg,
+    /// The promotions closed without merging, from refs/notes/tollgate-closed.
+    #[arg(long)]
+    pub closed: bool,
 }
 
 #[derive(Debug, Args)]
@@ -406,7 +416,10 @@ fn dispatch(cli: &Cli, out: &Output) -> anyhow::Result<()> {
             out.demo_created(&config)
         }
         Some(Command::Init(args)) => init::run(cli.config.as_deref(), args, out),
-        Some(Command::List(args)) => list::run(&load_config(cli)?, args, out),
+        Some(Command::List(args)) if args.closed => {
+            list::closed(&load_config(cli)?, &args.repo, out)
+        }
+        Some(Command::List(args)) => list::run(&load_config(cli)?, &args.repo, out),
         Some(Command::Diff(args)) => diff::run(&load_config(cli)?, args, out),
         Some(Command::History(args)) => history::run(&load_config(cli)?, args, out),
         Some(Command::Show(args)) => {

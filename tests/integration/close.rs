@@ -85,4 +85,24 @@ fn abandoning_a_promotion_needs_a_reason_and_records_who_and_why() {
         .ok()
         .json();
     assert_eq!(listed.as_array().map(Vec::len), Some(0), "{listed}");
+    // `list --closed` shows who closed it, when and why.
+    let closed = as_who(
+        home.path(),
+        &config,
+        "Carol",
+        &["list", "--closed", "--json"],
+    )
+    .ok()
+    .json();
+    assert_eq!(closed[0]["promotion"], "test:promote/scale", "{closed}");
+    assert_eq!(closed[0]["by"], "Dana <dana@example.com>");
+    assert_eq!(closed[0]["reason"], "Superseded by the autoscaler change");
+    let text = as_who(home.path(), &config, "Carol", &["list", "--closed"])
+        .ok()
+        .stdout;
+    assert!(
+        text.contains("test:promote/scale  Dana <dana@example.com>")
+            && text.contains("    Superseded by the autoscaler change"),
+        "{text}"
+    );
 }
