@@ -9,7 +9,7 @@ use std::process::Command;
 use gix::ObjectId;
 use serde::Deserialize;
 
-use super::kustomize::find_on_path;
+use super::kustomize::{binary_identity, find_on_path};
 use super::{RenderError, Rendered};
 use crate::config::HelmConfig;
 use crate::environment::Environment;
@@ -38,20 +38,9 @@ impl Helm {
             .is_ok_and(|o| o.status.success())
     }
 
-    /// What tells this helm apart from another (see `kustomize::Program::identity`).
+    /// What tells this helm apart from another.
     pub fn identity(&self) -> String {
-        let meta = std::fs::metadata(&self.path).ok();
-        let modified = meta
-            .as_ref()
-            .and_then(|m| m.modified().ok())
-            .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
-            .map(|d| d.as_nanos());
-        format!(
-            "helm {} {:?} {:?}",
-            self.path.display(),
-            meta.map(|m| m.len()),
-            modified
-        )
+        format!("helm {}", binary_identity(&self.path))
     }
 }
 

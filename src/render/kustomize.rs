@@ -34,23 +34,27 @@ impl Program {
         })
     }
 
-    /// What tells this program apart from another build of it: its path, size and
-    /// modification time (asking it for its version would cost a run).
+    /// What tells this program apart from another build of it (see [`binary_identity`]).
     pub fn identity(&self) -> String {
-        let meta = std::fs::metadata(&self.path).ok();
-        let modified = meta
-            .as_ref()
-            .and_then(|m| m.modified().ok())
-            .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
-            .map(|d| d.as_nanos());
-        format!(
-            "{} {} {:?} {:?}",
-            self.path.display(),
-            self.args.join(" "),
-            meta.map(|m| m.len()),
-            modified
-        )
+        format!("{} {}", binary_identity(&self.path), self.args.join(" "))
     }
+}
+
+/// What tells a program's binary apart from another build of it: its path, size and
+/// modification time (asking it for its version would cost a run).
+pub(super) fn binary_identity(path: &Path) -> String {
+    let meta = std::fs::metadata(path).ok();
+    let modified = meta
+        .as_ref()
+        .and_then(|m| m.modified().ok())
+        .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+        .map(|d| d.as_nanos());
+    format!(
+        "{} {:?} {:?}",
+        path.display(),
+        meta.map(|m| m.len()),
+        modified
+    )
 }
 
 pub(super) fn find_on_path(program: &str) -> Option<PathBuf> {

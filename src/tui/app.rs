@@ -16,6 +16,7 @@ use super::work::{
 };
 use crate::history::HistoryMode;
 use crate::reconcile::status::Deployed;
+use crate::verdict::ApprovalStatus;
 
 /// Data that arrives later. The view shows each state where the data would be.
 #[derive(Debug)]
@@ -248,14 +249,21 @@ impl ReviewState {
         }
     }
 
-    /// The newest approval of a head older than the one shown: yours if you gave one
-    /// (`me` is `Name <email>`), else anyone's.
+    /// The newest approval of a head older than the one shown, its signature checked:
+    /// yours if you gave one (`me` is `Name <email>`), else anyone's.
     pub fn approved_before(&self, me: &str) -> Option<(String, String)> {
         let (Some(Loading::Ready(verdict)), Loading::Ready(detail)) = (&self.verdict, &self.detail)
         else {
             return None;
         };
-        let older = || verdict.approvals.iter().filter(|a| a.head != detail.head);
+        // Only approvals whose signature held (stale, not forged): a note anyone could
+        // have written must not decide what "since it was approved" starts from.
+        let older = || {
+            verdict
+                .approvals
+                .iter()
+                .filter(|a| a.head != detail.head && a.status == ApprovalStatus::Stale)
+        };
         let mine = older().filter(|a| a.by == me).max_by_key(|a| a.at);
         mine.or_else(|| older().max_by_key(|a| a.at))
             .map(|a| (a.head.clone(), a.by.clone()))

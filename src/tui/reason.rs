@@ -34,6 +34,21 @@ pub struct ReasonDialog {
     pub writing: Option<Loading<()>>,
 }
 
+impl ReasonDialog {
+    /// A dialog for `purpose` on promotion `id` at `head`, its reason still to type.
+    fn new(purpose: Purpose, id: String, head: String, request: RequestId) -> ReasonDialog {
+        ReasonDialog {
+            purpose,
+            id,
+            head,
+            request,
+            reason: String::new(),
+            reason_done: false,
+            writing: None,
+        }
+    }
+}
+
 impl App {
     /// `C`: ask why the promotion under review is abandoned.
     pub(super) fn open_close(&mut self) -> Vec<Command> {
@@ -50,15 +65,7 @@ impl App {
         };
         let (id, head) = (review.header.id.clone(), detail.head.clone());
         let request = self.request();
-        self.reason_dialog = Some(ReasonDialog {
-            purpose: Purpose::Close,
-            id,
-            head,
-            request,
-            reason: String::new(),
-            reason_done: false,
-            writing: None,
-        });
+        self.reason_dialog = Some(ReasonDialog::new(Purpose::Close, id, head, request));
         Vec::new()
     }
 
@@ -79,15 +86,7 @@ impl App {
         let (id, head) = (dialog.id.clone(), dialog.head.clone());
         self.dialog = None;
         let request = self.request();
-        self.reason_dialog = Some(ReasonDialog {
-            purpose: Purpose::BreakGlass,
-            id,
-            head,
-            request,
-            reason: String::new(),
-            reason_done: false,
-            writing: None,
-        });
+        self.reason_dialog = Some(ReasonDialog::new(Purpose::BreakGlass, id, head, request));
         Vec::new()
     }
 

@@ -1053,7 +1053,11 @@ fn load_interdiff(
     to: &str,
 ) -> anyhow::Result<ReviewDetail> {
     let open = open(config, repo)?;
-    let (old, new) = (open.repo.resolve(from)?, open.repo.resolve(to)?);
+    // Commit ids, never names: a branch called like a sha would follow what was pushed.
+    let (old, new) = (
+        gix::ObjectId::from_hex(from.as_bytes())?,
+        gix::ObjectId::from_hex(to.as_bytes())?,
+    );
     let envs = open.diff(Some(old), new, None)?;
     let (objects, problems) = objects_of(&envs);
     let rebased = open.repo.merge_base(old, new)? != Some(old);
