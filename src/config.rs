@@ -81,6 +81,11 @@ struct RawEnvironment {
     values: Vec<String>,
     /// Helm: the release name (default: the environment's name).
     release: Option<String>,
+    /// Helm: the Kubernetes version `.Capabilities.KubeVersion` says.
+    kube_version: Option<String>,
+    /// Helm: API versions `.Capabilities.APIVersions.Has` finds, beyond the built-in ones.
+    #[serde(default)]
+    api_versions: Vec<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -212,9 +217,40 @@ pub struct HelmConfig {
     pub chart: String,
     pub values: Vec<String>,
     pub release: String,
+    /// `--kube-version`: for charts that branch on the cluster's version.
+    pub kube_version: Option<String>,
+    /// `--api-versions`: for charts that render a kind only where its API is served.
+    pub api_versions: Vec<String>,
 }
 
 pub const DEFAULT_PROMOTIONS: &str = "promote/*";
+
+/// `1.29`, `v1.29.3`, `1.29.3-gke.100`: what helm's `--kube-version` parses.
+fn is_kube_version(value: &str) -> bool {
+    let (numbers, _suffix) = value
+        .trim_start_matches('v')
+        .split_once(['-', '+'])
+        .unwrap_or((value.trim_start_matches('v'), ""));
+    let parts: Vec<&str> = numbers.split('.').collect();
+    (2..=3).contains(&parts.len())
+        && parts
+            .iter()
+            .all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()))
+        && value
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b".-+".contains(&b))
+}
+
+/// `v1`, `monitoring.coreos.com/v1`, `monitoring.coreos.com/v1/ServiceMonitor`.
+fn is_api_version(value: &str) -> bool {
+    !value.is_empty()
+        && !value.starts_with(['-', '/'])
+        && value.split('/').count() <= 3
+        && value.split('/').all(|part| !part.is_empty())
+        && value
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"./-".contains(&b))
+}
 
 impl RepoConfig {
     /// Where the environment `env` is deployed, if the config says.
@@ -346,8 +382,23 @@ impl Config {
                                 false => Ok(path),
                             }
                         };
-                        let helm_fields =
-                            env.chart.is_some() || !env.values.is_empty() || env.release.is_some();
+                        let helm_fields = env.chart.is_some()
+                            || !env.values.is_empty()
+                            || env.release.is_some()
+                            || env.kube_version.is_some()
+                            || !env.api_versions.is_empty();
+                        let capability = |field: &str, value: &str, valid: fn(&str) -> bool| {
+                            match valid(value) {
+                                true => Ok(value.to_string()),
+                                false => Err(invalid(
+                                    line_of(value),
+                                    format!(
+                                        "repos[{name}].environments[{}]: {field} {value:?} is not one; write it as helm does (kube_version: 1.29.0, api_versions: [monitoring.coreos.com/v1])",
+                                        env.name
+                                    ),
+                                )),
+                            }
+                        };
                         let helm = match env.renderer {
                             Some(Renderer::Helm) => Some(HelmConfig {
                                 chart: match &env.chart {
@@ -360,12 +411,22 @@ impl Config {
                                     .map(|v| inside("values", v))
                                     .collect::<Result<_, _>>()?,
                                 release: env.release.clone().unwrap_or_else(|| env.name.clone()),
+                                kube_version: env
+                                    .kube_version
+                                    .as_deref()
+                                    .map(|v| capability("kube_version", v, is_kube_version))
+                                    .transpose()?,
+                                api_versions: env
+                                    .api_versions
+                                    .iter()
+                                    .map(|v| capability("api_versions", v, is_api_version))
+                                    .collect::<Result<_, _>>()?,
                             }),
                             _ if helm_fields => {
                                 return Err(invalid(
                                     line_of(&format!("name: {}", env.name)),
                                     format!(
-                                        "repos[{name}].environments[{}]: chart, values and release are for `renderer: helm`; add it, or remove them",
+                                        "repos[{name}].environments[{}]: chart, values, release, kube_version and api_versions are for `renderer: helm`; add it, or remove them",
                                         env.name
                                     ),
                                 ));
@@ -587,8 +648,39 @@ mod tests {
                 chart: "charts/api".into(),
                 values: vec!["charts/api/values-prod.yaml".into()],
                 release: "prod".into(),
+                kube_version: None,
+                api_versions: Vec::new(),
             })
         );
+    }
+
+    #[test]
+    fn helm_capabilities_are_read_and_checked() {
+        let config = parse(
+            "repos:\n  - name: a\n    path: /x\n    environments:\n      - {name: prod, path: chart, renderer: helm, kube_version: v1.29.3-gke.1, api_versions: [monitoring.coreos.com/v1, v1/Pod]}\n",
+        )
+        .expect("capabilities");
+        let helm = config.repos[0].environments.as_ref().expect("listed")[0]
+            .helm
+            .clone()
+            .expect("helm");
+        assert_eq!(helm.kube_version.as_deref(), Some("v1.29.3-gke.1"));
+        assert_eq!(helm.api_versions, ["monitoring.coreos.com/v1", "v1/Pod"]);
+        for bad in [
+            "kube_version: latest",
+            "kube_version: \"1.29 --dry-run\"",
+            "api_versions: [--set=x]",
+            "api_versions: [\"a b/v1\"]",
+        ] {
+            let err = parse(&format!(
+                "repos:\n  - name: a\n    path: /x\n    environments:\n      - {{name: prod, path: chart, renderer: helm, {bad}}}\n"
+            ))
+            .expect_err(bad);
+            assert!(
+                err.to_string().contains("write it as helm does"),
+                "{bad}: {err}"
+            );
+        }
     }
 
     #[test]

@@ -127,6 +127,14 @@ pub fn render(
     if let Some(namespace) = &env.namespace {
         command.args(["--namespace", namespace]);
     }
+    // As Argo CD and `helm install` do: a chart's CRDs are part of what it deploys.
+    command.arg("--include-crds");
+    if let Some(version) = &settings.kube_version {
+        command.arg(format!("--kube-version={version}"));
+    }
+    for api in &settings.api_versions {
+        command.arg(format!("--api-versions={api}"));
+    }
     for (index, values) in settings.values.iter().enumerate() {
         let Some(id) = repo.entry_at(tree, values)? else {
             return Err(RenderError::Helm {
@@ -215,6 +223,8 @@ mod tests {
             chart: "chart".into(),
             values: vec!["chart/values-production.yaml".into()],
             release: "api".into(),
+            kube_version: None,
+            api_versions: Vec::new(),
         };
         assert!(is_other_values_file(
             "values-staging.yaml",

@@ -161,7 +161,13 @@ impl Prepared {
                 if let Some(settings) = &env.helm {
                     key = key
                         .part("release", &settings.release)
-                        .part("namespace", env.namespace.as_deref().unwrap_or("-"));
+                        .part("namespace", env.namespace.as_deref().unwrap_or("-"))
+                        .part(
+                            "kube-version",
+                            settings.kube_version.as_deref().unwrap_or("-"),
+                        )
+                        .part("api-versions", &settings.api_versions.join(","))
+                        .part("crds", "included");
                     for file in helm::chart_files(repo, tree, settings)? {
                         key = key.part("file", &format!("{} {}", file.path, file.id));
                     }

@@ -1,12 +1,17 @@
-"""`helm template RELEASE CHART [--namespace NS] [--values FILE]...` and `helm version`,
-rendered by Helm v4's engine through helm-python-sdk. Only the argument parsing and the
-merge of values files (later files win, maps merged key by key, as helm's `-f` does) are
-ours; the rendering is Helm's own code. A test aid for tollgate's Helm tests on machines
+"""`helm template RELEASE CHART [--namespace NS] [--values FILE]... [--kube-version V]
+[--api-versions G/V]... [--include-crds] [--skip-tests]` and `helm version`, rendered by
+Helm v4's engine through helm-python-sdk. Only the argument parsing, the merge of values
+files (later files win, maps merged key by key, as helm's `-f` does), the CRDs copied
+from the chart's `crds/` and the test hooks left out are ours; the rendering is Helm's
+own code. A test aid for tollgate's Helm tests on machines
 without a helm binary; users use their own helm."""
 
+import json
 import sys
 
 import helm_python as helm
+from helm_python import _native
+from helm_python.chart import _dumps
 
 
 def merge(base, override):
@@ -21,18 +26,31 @@ def merge(base, override):
 
 def template(args):
     positional, values, namespace = [], [], "default"
+    options = {"is_install": True}
+    include_crds = skip_tests = False
     i = 0
     while i < len(args):
         arg = args[i]
-        if arg in ("-f", "--values"):
-            values.append(args[i + 1])
-            i += 2
-        elif arg.startswith("--values="):
-            values.append(arg.split("=", 1)[1])
+        name, _, inline = arg.partition("=")
+        takes_value = name in ("-f", "--values", "-n", "--namespace", "--kube-version", "--api-versions", "-a")
+        value = None
+        if takes_value:
+            value = inline if inline else args[i + 1]
+            i += 1 if inline else 2
+        if name in ("-f", "--values"):
+            values.append(value)
+        elif name in ("-n", "--namespace"):
+            namespace = value
+        elif name == "--kube-version":
+            options["kube_version"] = value
+        elif name in ("--api-versions", "-a"):
+            options.setdefault("api_versions", []).extend(value.split(","))
+        elif arg == "--include-crds":
+            include_crds = True
             i += 1
-        elif arg in ("-n", "--namespace"):
-            namespace = args[i + 1]
-            i += 2
+        elif arg == "--skip-tests":
+            skip_tests = True
+            i += 1
         elif arg.startswith("-"):
             sys.exit(f"helm (test aid): {arg} is not supported")
         else:
@@ -47,12 +65,23 @@ def template(args):
             merged = merge(merged, helm.values_from_yaml(f.read()) or {})
     try:
         chart = helm.Chart.load(chart_path)
-        rendered = chart.render(merged, name=release, namespace=namespace, is_install=True)
+        options.update(name=release, namespace=namespace)
+        # Chart.render does not pass capabilities on; the engine's own call does.
+        rendered = json.loads(
+            _native.call_string("helm_render", chart._raw(), _dumps(merged), json.dumps(options))
+        )
+        crds = chart.crds if include_crds else []
     except helm.HelmError as e:
         sys.exit(f"Error: {e}")
+    for crd in crds:
+        sys.stdout.write(f"---\n# Source: {crd['filename']}\n{crd['data']}")
+        if not crd["data"].endswith("\n"):
+            sys.stdout.write("\n")
     for source in sorted(rendered):
         text = rendered[source]
         if source.endswith("NOTES.txt") or not text.strip():
+            continue
+        if skip_tests and "/templates/tests/" in source:
             continue
         sys.stdout.write(f"---\n# Source: {source}\n{text}")
         if not text.endswith("\n"):

@@ -188,6 +188,53 @@ fn a_dependency_that_is_not_vendored_is_an_error_naming_it() {
 }
 
 #[test]
+fn capabilities_come_from_the_config_and_a_charts_crds_are_rendered() {
+    if !helm_available("capabilities_come_from_the_config_and_a_charts_crds_are_rendered") {
+        return;
+    }
+    let home = TempDir::new().expect("temp dir");
+    let mut repo = EnvRepoBuilder::new(&home.path().join("env.git"));
+    let monitor = "{{- if .Capabilities.APIVersions.Has \"monitoring.coreos.com/v1\" }}\napiVersion: monitoring.coreos.com/v1\nkind: ServiceMonitor\nmetadata:\n  name: api\n{{- end }}\n---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cluster\ndata:\n  version: {{ .Capabilities.KubeVersion.Version | quote }}\n";
+    let crd = "apiVersion: apiextensions.k8s.io/v1\nkind: CustomResourceDefinition\nmetadata:\n  name: widgets.acme.io\nspec:\n  group: acme.io\n";
+    repo.commit_files(&[("README.md", "charts\n")], "Alice", "Start");
+    let chart = repo.commit_files(
+        &[
+            ("chart/Chart.yaml", CHART),
+            ("chart/templates/monitor.yaml", monitor),
+            ("chart/crds/widgets.yaml", crd),
+        ],
+        "Alice",
+        "A chart that asks the cluster",
+    );
+    let config = repo.write_config(
+        home.path(),
+        "      - {name: old, path: chart, renderer: helm, release: api}\n      - {name: new, path: chart, renderer: helm, release: api, kube_version: 1.31.2, api_versions: [monitoring.coreos.com/v1]}\n",
+    );
+    let objects = |env: &str| -> Vec<String> {
+        let rendered = as_who(
+            home.path(),
+            &config,
+            "Dana",
+            &["show", &chart.to_string(), "--repo", "test", "--env", env],
+        )
+        .ok()
+        .stdout;
+        let mut found: Vec<String> = ["ServiceMonitor", "CustomResourceDefinition", "v1.31.2"]
+            .iter()
+            .filter(|word| rendered.contains(*word))
+            .map(|w| w.to_string())
+            .collect();
+        found.sort();
+        found
+    };
+    assert_eq!(objects("old"), ["CustomResourceDefinition"]);
+    assert_eq!(
+        objects("new"),
+        ["CustomResourceDefinition", "ServiceMonitor", "v1.31.2"]
+    );
+}
+
+#[test]
 fn the_demo_lists_its_helm_repository_when_a_helm_is_found() {
     if !helm_available("the_demo_lists_its_helm_repository_when_a_helm_is_found") {
         return;
