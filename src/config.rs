@@ -225,6 +225,18 @@ pub struct HelmConfig {
 
 pub const DEFAULT_PROMOTIONS: &str = "promote/*";
 
+/// What helm accepts as a release name (lowercase DNS-1123 label, up to 53 characters);
+/// also what keeps a name from being read as one of helm's flags.
+pub fn is_release_name(name: &str) -> bool {
+    !name.is_empty()
+        && name.len() <= 53
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'.')
+        && name.as_bytes()[0].is_ascii_alphanumeric()
+        && name.as_bytes()[name.len() - 1].is_ascii_alphanumeric()
+}
+
 /// `1.29`, `v1.29.3`, `1.29.3-gke.100`: what helm's `--kube-version` parses.
 fn is_kube_version(value: &str) -> bool {
     let (numbers, _suffix) = value
@@ -410,7 +422,22 @@ impl Config {
                                     .iter()
                                     .map(|v| inside("values", v))
                                     .collect::<Result<_, _>>()?,
-                                release: env.release.clone().unwrap_or_else(|| env.name.clone()),
+                                release: match env
+                                    .release
+                                    .clone()
+                                    .unwrap_or_else(|| env.name.clone())
+                                {
+                                    release if is_release_name(&release) => release,
+                                    release => {
+                                        return Err(invalid(
+                                            line_of(&release),
+                                            format!(
+                                                "repos[{name}].environments[{}]: release {release:?} is not a helm release name (lowercase letters, digits, - and ., starting and ending with a letter or digit); set release:",
+                                                env.name
+                                            ),
+                                        ));
+                                    }
+                                },
                                 kube_version: env
                                     .kube_version
                                     .as_deref()

@@ -38,6 +38,8 @@ pub struct ChangedInputs {
     pub files: Vec<(String, Option<ObjectId>, Option<ObjectId>)>,
     /// Files a `secretGenerator` or a patch of a Secret reads, on either side.
     pub secret_files: Vec<String>,
+    /// Helm values files, on either side.
+    pub values_files: Vec<String>,
 }
 
 /// Which of `env`'s inputs differ between two trees.
@@ -51,6 +53,7 @@ pub fn changed_inputs(
     let mut old_files: BTreeMap<String, ObjectId> = BTreeMap::new();
     let mut new_files: BTreeMap<String, ObjectId> = BTreeMap::new();
     let mut secret_files: Vec<String> = Vec::new();
+    let mut values_files: Vec<String> = Vec::new();
     for (env, tree, files) in [
         (env_old, old_tree, &mut old_files),
         (env_new, new_tree, &mut new_files),
@@ -58,6 +61,7 @@ pub fn changed_inputs(
         let Some(env) = env else { continue };
         let inputs = inputs_of(repo, tree, env)?;
         secret_files.extend(inputs.secret_files);
+        values_files.extend(inputs.values_files);
         for path in &inputs.paths {
             for file in repo.files_under(tree, path)? {
                 files.insert(file.path, file.id);
@@ -82,18 +86,19 @@ pub fn changed_inputs(
     Ok(ChangedInputs {
         files,
         secret_files,
+        values_files,
     })
 }
 
-/// What the Secrets of Helm environments render to hold, on both sides; `None` when a
-/// side does not render (then no values file can be shown safely).
+/// What the Secrets the environment renders hold, on both sides; `None` when a side does
+/// not render (then no values file can be shown safely).
 fn helm_secret_strings(
     repo: &Repo,
     sides: [(Option<&Environment>, ObjectId); 2],
 ) -> Option<Vec<String>> {
     let mut strings = Vec::new();
     for (env, tree) in sides {
-        let Some(env) = env.filter(|e| e.helm.is_some()) else {
+        let Some(env) = env else {
             continue;
         };
         let rendered = crate::render::render_for_apply(repo, tree, env).ok()?;
@@ -113,19 +118,10 @@ pub fn raw_diff(
     let ChangedInputs {
         files,
         secret_files,
+        values_files,
     } = changed_inputs(repo, env_old, old_tree, env_new, new_tree)?;
-    // A Helm environment's values files: what reaches a Secret is found by rendering.
-    let values_files: Vec<String> = [env_old, env_new]
-        .into_iter()
-        .flatten()
-        .filter_map(|env| env.helm.as_ref())
-        .flat_map(|helm| {
-            helm.values.iter().cloned().chain([
-                format!("{}/values.yaml", helm.chart),
-                format!("{}/values.yml", helm.chart),
-            ])
-        })
-        .collect();
+    // Helm values files (and a kustomization's inline values): what reaches a Secret is
+    // found by rendering.
     let helm_secrets = match values_files.is_empty() {
         true => None,
         false => Some(helm_secret_strings(
@@ -151,7 +147,16 @@ pub fn raw_diff(
                     Ok(text) if values_file => {
                         redact_values_text(&text, helm_secrets.as_ref().and_then(|s| s.as_deref()))
                     }
-                    Ok(text) if is_kustomization_file(path) => redact_kustomization_text(&text),
+                    Ok(text) if is_kustomization_file(path) => {
+                        let text = redact_kustomization_text(&text);
+                        match &helm_secrets {
+                            // `helmCharts[].valuesInline` is values too.
+                            Some(secrets) if text.contains("valuesInline") => {
+                                redact_values_text(&text, secrets.as_deref())
+                            }
+                            _ => text,
+                        }
+                    }
                     Ok(text) if is_manifest_file(path) => redact_raw_text(&text),
                     Ok(text) => text,
                     Err(e) => format!("(binary or non-UTF-8 file) {}\n", fingerprint(e.as_bytes())),

@@ -8,6 +8,7 @@ use std::collections::BTreeSet;
 use gix::ObjectId;
 use serde_json::Value;
 
+use super::kustomize_helm::{ChartUse, charts_of};
 use crate::config::Renderer;
 use crate::environment::{Environment, kustomization_in, resolve};
 use crate::git::{GitError, Repo};
@@ -23,6 +24,9 @@ pub struct Inputs {
     pub missing: Vec<String>,
     /// Files whose content is secret (read by a `secretGenerator`).
     pub secret_files: Vec<String>,
+    /// Helm values files (of a Helm environment, or of a kustomization's `helmCharts`):
+    /// `--raw` hides the values in them that reach a rendered Secret.
+    pub values_files: Vec<String>,
 }
 
 /// The inputs of `env` at `tree`.
@@ -41,6 +45,7 @@ pub fn inputs_of(repo: &Repo, tree: ObjectId, env: &Environment) -> Result<Input
         inputs.kustomizations = closure.kustomizations;
         inputs.missing = closure.missing;
         inputs.secret_files = closure.secret_files.into_iter().collect();
+        inputs.values_files = closure.helm_values.into_iter().collect();
     }
     if let (Renderer::Helm, Some(helm)) = (env.renderer, &env.helm) {
         // The chart's files one by one (other environments' values files left out), and
@@ -56,6 +61,15 @@ pub fn inputs_of(repo: &Repo, tree: ObjectId, env: &Environment) -> Result<Input
                 .map(|file| file.path),
         );
         inputs.paths.extend(helm.values.iter().cloned());
+        inputs.values_files = helm
+            .values
+            .iter()
+            .cloned()
+            .chain([
+                format!("{}/values.yaml", helm.chart),
+                format!("{}/values.yml", helm.chart),
+            ])
+            .collect();
         if let Some(chart) = repo.entry_at(tree, &helm.chart)? {
             inputs.kustomizations.push((helm.chart.clone(), chart));
         }
@@ -76,6 +90,12 @@ pub struct Closure {
     /// `..`): kustomize would read them from the machine that renders, so nothing that
     /// names one is rendered.
     pub escaping: Vec<Escape>,
+    /// Charts kustomizations inflate (`helmCharts:`), in the order they were found.
+    pub helm_charts: Vec<ChartUse>,
+    /// Why a kustomization's `helmCharts` cannot be inflated (reported when rendering).
+    pub helm_problems: Vec<String>,
+    /// The values files those charts read.
+    pub helm_values: BTreeSet<String>,
 }
 
 /// A kustomization's reference to a path outside the repository.
@@ -129,6 +149,15 @@ impl Closure {
                 self.escape(&file, reference);
             }
         }
+        match charts_of(repo, tree, dir, &kustomization)? {
+            Ok(charts) => {
+                for chart in charts {
+                    self.add_chart(repo, tree, &chart)?;
+                    self.helm_charts.push(chart);
+                }
+            }
+            Err(problem) => self.helm_problems.push(format!("{file}: {problem}")),
+        }
         for (reference, secret) in referenced_paths(&kustomization) {
             if is_remote(&reference) {
                 continue;
@@ -154,6 +183,28 @@ impl Closure {
 }
 
 impl Closure {
+    /// A chart's files and values files are read by the render: they are inputs, and the
+    /// chart folder's id says when its list of files must be read again.
+    fn add_chart(&mut self, repo: &Repo, tree: ObjectId, chart: &ChartUse) -> Result<(), GitError> {
+        if let Some(folder) = &chart.chart {
+            for file in repo.files_under(tree, folder)? {
+                self.files.insert(file.path);
+            }
+            if let Some(id) = repo.entry_at(tree, folder)? {
+                self.kustomizations.push((folder.clone(), id));
+            }
+        }
+        for values in chart
+            .values_file
+            .iter()
+            .chain(&chart.additional_values_files)
+        {
+            self.files.insert(values.clone());
+            self.helm_values.insert(values.clone());
+        }
+        Ok(())
+    }
+
     fn escape(&mut self, file: &str, reference: &str) {
         let escape = Escape {
             file: file.to_string(),

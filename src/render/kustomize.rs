@@ -7,6 +7,7 @@ use std::process::Command;
 
 use gix::ObjectId;
 
+use super::helm::Helm;
 use super::inputs::Closure;
 use super::{RenderError, Rendered};
 use crate::environment::Environment;
@@ -88,15 +89,30 @@ pub fn program_for(env: &Environment) -> Result<Program, RenderError> {
     })
 }
 
-/// Render `closure` (of `env` at `tree`) with `program`.
+/// The helm that inflates the closure's `helmCharts`, when it has any.
+pub fn helm_for_charts(env: &Environment, closure: &Closure) -> Result<Option<Helm>, RenderError> {
+    if closure.helm_charts.is_empty() && closure.helm_problems.is_empty() {
+        return Ok(None);
+    }
+    super::helm::helm_for(env).map(Some)
+}
+
+/// Render `closure` (of `env` at `tree`) with `program`, its charts inflated by `helm`.
 pub fn render(
     repo: &Repo,
     tree: ObjectId,
     env: &Environment,
     closure: &Closure,
     program: &Program,
+    helm: Option<&Helm>,
     secrets: Secrets,
 ) -> Result<Rendered, RenderError> {
+    if let Some(problem) = closure.helm_problems.first() {
+        return Err(RenderError::Helm {
+            env: env.name.clone(),
+            message: problem.clone(),
+        });
+    }
     let io = |source| RenderError::Io {
         env: env.name.clone(),
         source,
@@ -118,6 +134,18 @@ pub fn render(
         Materialise::Git(g) => RenderError::Git(g),
         Materialise::Io(e) => io(e),
     })?;
+    if let Some(helm) = helm {
+        super::kustomize_helm::inflate(
+            workdir.path(),
+            &closure.helm_charts,
+            &closure.kustomizations,
+            helm,
+        )
+        .map_err(|message| RenderError::Helm {
+            env: env.name.clone(),
+            message,
+        })?;
+    }
 
     let output = Command::new(&program.path)
         .args(program.args)

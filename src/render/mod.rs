@@ -9,6 +9,7 @@ pub mod helm;
 pub mod helm_values;
 pub mod inputs;
 pub mod kustomize;
+pub mod kustomize_helm;
 pub mod status;
 
 use gix::ObjectId;
@@ -98,9 +99,18 @@ pub fn render_cached(
 
 /// What one render runs, found before it runs: enough to key it.
 enum Prepared {
-    Plain { folder: ObjectId },
-    Kustomize { closure: Closure, program: Program },
-    Helm { helm: helm::Helm },
+    Plain {
+        folder: ObjectId,
+    },
+    Kustomize {
+        closure: Box<Closure>,
+        program: Program,
+        /// Inflates the closure's `helmCharts`, when it has any.
+        helm: Option<helm::Helm>,
+    },
+    Helm {
+        helm: helm::Helm,
+    },
 }
 
 impl Prepared {
@@ -112,10 +122,14 @@ impl Prepared {
     ) -> Result<Prepared, RenderError> {
         Ok(match env.renderer {
             Renderer::Plain => Prepared::Plain { folder },
-            Renderer::Kustomize => Prepared::Kustomize {
-                closure: kustomize::closure_of(repo, tree, env)?,
-                program: kustomize::program_for(env)?,
-            },
+            Renderer::Kustomize => {
+                let closure = kustomize::closure_of(repo, tree, env)?;
+                Prepared::Kustomize {
+                    helm: kustomize::helm_for_charts(env, &closure)?,
+                    program: kustomize::program_for(env)?,
+                    closure: Box::new(closure),
+                }
+            }
             Renderer::Helm => Prepared::Helm {
                 helm: helm::helm_for(env)?,
             },
@@ -143,8 +157,15 @@ impl Prepared {
             );
         match self {
             Prepared::Plain { folder } => key = key.part("folder", &folder.to_string()),
-            Prepared::Kustomize { closure, program } => {
+            Prepared::Kustomize {
+                closure,
+                program,
+                helm,
+            } => {
                 key = key.part("program", &program.identity());
+                if let Some(helm) = helm {
+                    key = key.part("helm", &helm.identity());
+                }
                 // A folder's own files are written for kustomize, the named files too.
                 for dir in &closure.dirs {
                     key = key.part("dir", &format!("{dir} {}", id(dir)?));
@@ -190,9 +211,11 @@ impl Prepared {
         let started = std::time::Instant::now();
         let rendered = match self {
             Prepared::Plain { .. } => render_plain(repo, tree, env, secrets)?,
-            Prepared::Kustomize { closure, program } => {
-                kustomize::render(repo, tree, env, closure, program, secrets)?
-            }
+            Prepared::Kustomize {
+                closure,
+                program,
+                helm,
+            } => kustomize::render(repo, tree, env, closure, program, helm.as_ref(), secrets)?,
             Prepared::Helm { helm } => match &env.helm {
                 Some(settings) => helm::render(repo, tree, env, settings, helm, secrets)?,
                 None => {

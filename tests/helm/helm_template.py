@@ -1,8 +1,8 @@
 """`helm template RELEASE CHART [--namespace NS] [--values FILE]... [--kube-version V]
-[--api-versions G/V]... [--include-crds] [--skip-tests]` and `helm version`, rendered by
+[--api-versions G/V]... [--include-crds] [--skip-tests] [--no-hooks]` and `helm version`, rendered by
 Helm v4's engine through helm-python-sdk. Only the argument parsing, the merge of values
 files (later files win, maps merged key by key, as helm's `-f` does), the CRDs copied
-from the chart's `crds/` and the test hooks left out are ours; the rendering is Helm's
+from the chart's `crds/` and the tests and hooks left out are ours; the rendering is Helm's
 own code. A test aid for tollgate's Helm tests on machines
 without a helm binary; users use their own helm."""
 
@@ -27,7 +27,7 @@ def merge(base, override):
 def template(args):
     positional, values, namespace = [], [], "default"
     options = {"is_install": True}
-    include_crds = skip_tests = False
+    include_crds = skip_tests = no_hooks = False
     i = 0
     while i < len(args):
         arg = args[i]
@@ -50,6 +50,9 @@ def template(args):
             i += 1
         elif arg == "--skip-tests":
             skip_tests = True
+            i += 1
+        elif arg == "--no-hooks":
+            no_hooks = True
             i += 1
         elif arg.startswith("-"):
             sys.exit(f"helm (test aid): {arg} is not supported")
@@ -82,6 +85,8 @@ def template(args):
         if source.endswith("NOTES.txt") or not text.strip():
             continue
         if skip_tests and "/templates/tests/" in source:
+            continue
+        if no_hooks and "helm.sh/hook" in text:
             continue
         sys.stdout.write(f"---\n# Source: {source}\n{text}")
         if not text.endswith("\n"):

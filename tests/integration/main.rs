@@ -16,6 +16,7 @@ mod history;
 mod hostile_text;
 mod init;
 mod kube_api;
+mod kustomize_helm;
 mod list_items;
 mod outlook;
 mod reconcile;
