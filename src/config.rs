@@ -69,7 +69,10 @@ struct RawGitHub {
 #[serde(deny_unknown_fields)]
 struct RawEnvironment {
     name: String,
-    path: String,
+    /// The folder; for `from:`, what the manifest says.
+    path: Option<String>,
+    /// A file in the repository holding the Flux Kustomization that defines it.
+    from: Option<String>,
     #[serde(default)]
     renderer: Option<Renderer>,
     namespace: Option<String>,
@@ -209,6 +212,10 @@ pub struct EnvironmentConfig {
     pub cluster: Option<ClusterConfig>,
     /// What `renderer: helm` renders.
     pub helm: Option<HelmConfig>,
+    /// A file in the repository holding the Flux Kustomization that defines the
+    /// environment; then `path` is that file (its folder, renderer and namespace are read
+    /// from it at each commit).
+    pub from: Option<String>,
 }
 
 /// A Helm environment's chart, values and release, paths inside the repository.
@@ -362,13 +369,50 @@ impl Config {
                 Some(envs) => {
                     let mut out: Vec<EnvironmentConfig> = Vec::new();
                     for env in envs {
-                        let env_path = env.path.trim_matches('/').to_string();
+                        let written = match (&env.path, &env.from) {
+                            (Some(path), None) | (None, Some(path)) => path.clone(),
+                            (None, None) => {
+                                return Err(invalid(
+                                    line_of(&format!("name: {}", env.name)),
+                                    format!(
+                                        "repos[{name}].environments[{}]: it needs a path (its folder), or from (the file of the Flux Kustomization that defines it)",
+                                        env.name
+                                    ),
+                                ));
+                            }
+                            (Some(path), Some(_)) => {
+                                return Err(invalid(
+                                    line_of(path),
+                                    format!(
+                                        "repos[{name}].environments[{}]: path and from together: the folder comes from the Kustomization `from` names; remove path",
+                                        env.name
+                                    ),
+                                ));
+                            }
+                        };
+                        let env_path = written.trim_matches('/').to_string();
                         if env_path.is_empty() || env_path.split('/').any(|c| c == "..") {
                             return Err(invalid(
-                                line_of(&env.path),
+                                line_of(&written),
                                 format!(
-                                    "repos[{name}].environments[{}]: path {:?} must be a folder inside the repository",
-                                    env.name, env.path
+                                    "repos[{name}].environments[{}]: {} {written:?} must be inside the repository",
+                                    env.name,
+                                    if env.from.is_some() { "from" } else { "path" },
+                                ),
+                            ));
+                        }
+                        if env.from.is_some()
+                            && (env.renderer.is_some()
+                                || env.namespace.is_some()
+                                || env.chart.is_some()
+                                || !env.values.is_empty()
+                                || env.release.is_some())
+                        {
+                            return Err(invalid(
+                                line_of(&written),
+                                format!(
+                                    "repos[{name}].environments[{}]: with from, the renderer and namespace come from the Kustomization it names; remove renderer, namespace and the Helm fields",
+                                    env.name
                                 ),
                             ));
                         }
@@ -461,6 +505,7 @@ impl Config {
                             _ => None,
                         };
                         out.push(EnvironmentConfig {
+                            from: env.from.as_ref().map(|_| env_path.clone()),
                             helm,
                             name: env.name,
                             path: env_path,

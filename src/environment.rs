@@ -5,8 +5,11 @@
 use gix::ObjectId;
 use serde::Serialize;
 
+use std::borrow::Cow;
+
 use crate::config::{EnvironmentConfig, HelmConfig, Renderer};
 use crate::git::{GitError, Repo};
+use crate::render::flux::FluxSettings;
 
 /// The folder environments are discovered under when the config lists none.
 pub const ENVS_DIR: &str = "envs";
@@ -24,6 +27,30 @@ pub struct Environment {
     /// The chart, values and release of a `renderer: helm` environment.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub helm: Option<HelmConfig>,
+    /// The file in the repository that defines it (a Flux Kustomization), read again at
+    /// each commit (see [`Environment::at`]).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub from: Option<String>,
+    /// What a Flux Kustomization asks of the render beyond its path.
+    #[serde(skip)]
+    pub flux: Option<FluxSettings>,
+    /// Why it cannot be rendered at this commit (its defining manifest is missing or asks
+    /// for what tollgate does not render): every render of it fails with this.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub problem: Option<String>,
+}
+
+impl Environment {
+    /// This environment as it is at `tree`: one defined by a manifest in the repository
+    /// (`from`) is read from that manifest there; any other is itself.
+    pub fn at(&self, repo: &Repo, tree: ObjectId) -> Result<Cow<'_, Environment>, GitError> {
+        match &self.from {
+            None => Ok(Cow::Borrowed(self)),
+            Some(from) => Ok(Cow::Owned(crate::gitops::environment_from(
+                repo, tree, &self.name, from,
+            )?)),
+        }
+    }
 }
 
 /// The environments at `tree`: from `configured` when given, else discovered.
@@ -36,6 +63,9 @@ pub fn environments_at(
         Some(list) => list
             .iter()
             .map(|env| {
+                if let Some(from) = &env.from {
+                    return crate::gitops::environment_from(repo, tree, &env.name, from);
+                }
                 Ok(Environment {
                     name: env.name.clone(),
                     path: env.path.clone(),
@@ -45,6 +75,9 @@ pub fn environments_at(
                     },
                     namespace: env.namespace.clone(),
                     helm: env.helm.clone(),
+                    from: None,
+                    flux: None,
+                    problem: None,
                 })
             })
             .collect(),
@@ -59,6 +92,9 @@ pub fn environments_at(
                     path,
                     namespace: None,
                     helm: None,
+                    from: None,
+                    flux: None,
+                    problem: None,
                 })
             })
             .collect(),

@@ -14,6 +14,7 @@ pub mod demo;
 pub mod environment;
 pub mod forge;
 pub mod git;
+pub mod gitops;
 pub mod history;
 pub mod history_index;
 pub mod identity;

@@ -287,6 +287,7 @@ impl OpenRepo {
                     Ok(r) => Ok(Side {
                         objects: r.objects,
                         issues: r.issues,
+                        unknown: r.unknown,
                         error: None,
                     }),
                     Err(RenderError::Git(e)) => Err(e.into()),
@@ -345,7 +346,9 @@ impl OpenRepo {
             &render_errors,
             issues.len(),
         )?;
-        let warnings = crate::manifest::warnings::warnings(&diff, &summary);
+        let mut warnings = crate::manifest::warnings::warnings(&diff, &summary);
+        // What the new side could not know is news whether or not it changed.
+        warnings.extend(new.unknown);
         Ok(EnvironmentDiff {
             name: name.to_string(),
             diff,
@@ -579,6 +582,8 @@ pub fn unknown_environment(repo: &str, env: &str, known: &[Environment]) -> Work
 struct Side {
     objects: Vec<crate::manifest::ManifestObject>,
     issues: Vec<ManifestIssue>,
+    /// What the render could not know (see `ParsedManifests::unknown`).
+    unknown: Vec<String>,
     error: Option<String>,
 }
 

@@ -286,6 +286,9 @@ fn tracked_environments(
             renderer: Renderer::Plain,
             namespace: None,
             helm: None,
+            from: None,
+            flux: None,
+            problem: None,
         });
     }
     Ok(envs)

@@ -15,6 +15,8 @@ use super::parse::{ManifestIssue, ParsedManifests};
 pub struct StoredManifests {
     objects: Vec<StoredObject>,
     issues: Vec<ManifestIssue>,
+    #[serde(default)]
+    unknown: Vec<String>,
 }
 
 #[derive(Debug, Serialize, Deserialize)]
@@ -65,6 +67,7 @@ impl StoredManifests {
         StoredManifests {
             objects,
             issues: parsed.issues.clone(),
+            unknown: parsed.unknown.clone(),
         }
     }
 
@@ -73,6 +76,7 @@ impl StoredManifests {
         let mut parsed = ParsedManifests {
             objects: Vec::with_capacity(self.objects.len()),
             issues: self.issues,
+            unknown: self.unknown,
         };
         for stored in self.objects {
             let key = ObjectKey {

@@ -31,18 +31,40 @@ pub struct Inputs {
 
 /// The inputs of `env` at `tree`.
 pub fn inputs_of(repo: &Repo, tree: ObjectId, env: &Environment) -> Result<Inputs, GitError> {
+    let env = &*env.at(repo, tree)?;
     let mut inputs = Inputs {
         paths: vec![env.path.clone()],
         ..Inputs::default()
     };
+    if let Some(from) = &env.from {
+        // The manifest that defines the environment, and where its variables come from.
+        if *from != env.path {
+            inputs.paths.push(from.clone());
+        }
+        if let Some(flux) = &env.flux {
+            let variables = super::flux::variables(repo, tree, flux)?;
+            inputs
+                .paths
+                .extend(variables.files.iter().map(|(path, _)| path.clone()));
+            if let Some(folder) = repo.entry_at(tree, &flux.search)? {
+                inputs.kustomizations.push((flux.search.clone(), folder));
+            }
+        }
+    }
+    if env.problem.is_some() {
+        return Ok(inputs);
+    }
     if env.renderer == Renderer::Kustomize {
         let mut closure = Closure::default();
-        closure.visit_dir(repo, tree, &env.path)?;
+        match env.flux {
+            Some(_) => closure.visit_flux_path(repo, tree, &env.path)?,
+            None => closure.visit_dir(repo, tree, &env.path)?,
+        }
         let inside = |p: &str| p == env.path || p.starts_with(&format!("{}/", env.path));
         inputs
             .paths
             .extend(closure.files.iter().filter(|p| !inside(p)).cloned());
-        inputs.kustomizations = closure.kustomizations;
+        inputs.kustomizations.extend(closure.kustomizations);
         inputs.missing = closure.missing;
         inputs.secret_files = closure.secret_files.into_iter().collect();
         inputs.values_files = closure.helm_values.into_iter().collect();
@@ -96,6 +118,9 @@ pub struct Closure {
     pub helm_problems: Vec<String>,
     /// The values files those charts read.
     pub helm_values: BTreeSet<String>,
+    /// Kustomizations tollgate writes where Flux would generate one (a Flux path without
+    /// its own): the folder and the resources it lists, relative to it.
+    pub generated: Vec<(String, Vec<String>)>,
 }
 
 /// A kustomization's reference to a path outside the repository.
@@ -123,6 +148,69 @@ const PATH_LISTS: &[&str] = &[
 const PATH_MAPS: &[&str] = &["patches", "patchesJson6902", "replacements"];
 
 impl Closure {
+    /// The closure of a Flux Kustomization's path: its kustomization's, or, without one,
+    /// what Flux generates in its place: every manifest under the path, a folder with its
+    /// own kustomization taken whole.
+    pub fn visit_flux_path(
+        &mut self,
+        repo: &Repo,
+        tree: ObjectId,
+        path: &str,
+    ) -> Result<(), GitError> {
+        if kustomization_in(repo, tree, path)?.is_some() {
+            return self.visit_dir(repo, tree, path);
+        }
+        let files = repo.files_under(tree, path)?;
+        let is_kustomized = |dir: &str| {
+            crate::environment::KUSTOMIZATION_FILES
+                .iter()
+                .any(|name| files.iter().any(|f| f.path == format!("{dir}/{name}")))
+        };
+        let mut resources = Vec::new();
+        let mut taken_whole: Vec<String> = Vec::new();
+        for file in &files {
+            if !super::is_manifest_file(&file.path) {
+                continue;
+            }
+            // The highest folder under the path with its own kustomization, if any.
+            let inside = file.path[path.len()..].trim_start_matches('/');
+            let mut dir = path.to_string();
+            let mut whole = None;
+            for part in inside
+                .split('/')
+                .collect::<Vec<_>>()
+                .split_last()
+                .map_or(&[][..], |(_, dirs)| dirs)
+            {
+                dir = format!("{dir}/{part}");
+                if is_kustomized(&dir) {
+                    whole = Some(dir.clone());
+                    break;
+                }
+            }
+            match whole {
+                Some(dir) if !taken_whole.contains(&dir) => {
+                    self.visit_dir(repo, tree, &dir)?;
+                    resources.push(dir[path.len() + 1..].to_string());
+                    taken_whole.push(dir);
+                }
+                Some(_) => {}
+                None => {
+                    // Flux takes only Kubernetes objects; other YAML (a values file) is not one.
+                    let bytes = repo.blob(file.id)?;
+                    let text = String::from_utf8_lossy(&bytes);
+                    if text.contains("apiVersion") && text.contains("kind") {
+                        self.files.insert(file.path.clone());
+                        resources.push(inside.to_string());
+                    }
+                }
+            }
+        }
+        self.dirs.insert(path.to_string());
+        self.generated.push((path.to_string(), resources));
+        Ok(())
+    }
+
     pub fn visit_dir(&mut self, repo: &Repo, tree: ObjectId, dir: &str) -> Result<(), GitError> {
         if !self.dirs.insert(dir.to_string()) {
             return Ok(());

@@ -7,6 +7,7 @@ use std::process::Command;
 
 use gix::ObjectId;
 
+use super::flux::{FluxSettings, Variables, substitute};
 use super::helm::Helm;
 use super::inputs::Closure;
 use super::{RenderError, Rendered};
@@ -69,7 +70,10 @@ pub(super) fn find_on_path(program: &str) -> Option<PathBuf> {
 /// repository.
 pub fn closure_of(repo: &Repo, tree: ObjectId, env: &Environment) -> Result<Closure, RenderError> {
     let mut closure = Closure::default();
-    closure.visit_dir(repo, tree, &env.path)?;
+    match env.flux {
+        Some(_) => closure.visit_flux_path(repo, tree, &env.path)?,
+        None => closure.visit_dir(repo, tree, &env.path)?,
+    }
     // Climbing out of the temp dir the closure is written to reaches the machine's own
     // files; kustomize's load restrictor does not stop it for folders.
     if let Some(escape) = closure.escaping.first() {
@@ -97,16 +101,33 @@ pub fn helm_for_charts(env: &Environment, closure: &Closure) -> Result<Option<He
     super::helm::helm_for(env).map(Some)
 }
 
-/// Render `closure` (of `env` at `tree`) with `program`, its charts inflated by `helm`.
+/// What a render runs on, found before it runs.
+pub struct Job<'a> {
+    pub closure: &'a Closure,
+    pub program: &'a Program,
+    /// Inflates the closure's `helmCharts`.
+    pub helm: Option<&'a Helm>,
+    /// A Flux environment's variables.
+    pub variables: Option<&'a Variables>,
+}
+
+/// The folder Flux's own kustomization (around the path) is written to in the temp copy.
+const FLUX_OVERLAY_DIR: &str = ".tollgate-flux";
+
+/// Render `job.closure` (of `env` at `tree`) with `job.program`.
 pub fn render(
     repo: &Repo,
     tree: ObjectId,
     env: &Environment,
-    closure: &Closure,
-    program: &Program,
-    helm: Option<&Helm>,
+    job: &Job<'_>,
     secrets: Secrets,
 ) -> Result<Rendered, RenderError> {
+    let Job {
+        closure,
+        program,
+        helm,
+        variables,
+    } = *job;
     if let Some(problem) = closure.helm_problems.first() {
         return Err(RenderError::Helm {
             env: env.name.clone(),
@@ -147,9 +168,15 @@ pub fn render(
         })?;
     }
 
+    let target = match &env.flux {
+        Some(flux) => {
+            write_flux_kustomizations(workdir.path(), closure, &env.path, flux).map_err(io)?
+        }
+        None => workdir.path().join(&env.path),
+    };
     let output = Command::new(&program.path)
         .args(program.args)
-        .arg(workdir.path().join(&env.path))
+        .arg(target)
         .env_remove("KUBECONFIG")
         .output()
         .map_err(io)?;
@@ -175,8 +202,60 @@ pub fn render(
         });
     }
     let source = format!("{program_name} {}", env.path);
-    rendered.extend(parse_file(&source, output.stdout, secrets));
+    let text = match variables {
+        Some(variables) => {
+            let substituted = substitute(&output.stdout, variables, secrets);
+            rendered.unknown.extend(substituted.unknown);
+            substituted.text
+        }
+        None => output.stdout,
+    };
+    rendered.extend(parse_file(&source, text, secrets));
     Ok(rendered)
+}
+
+/// Write what Flux would around a Kustomization's path into the temp copy `root`: the
+/// generated kustomizations (a path without its own) and one more that holds the path with
+/// the Kustomization's settings (`targetNamespace`, `patches`, `images`, …). Returns the
+/// folder to build.
+fn write_flux_kustomizations(
+    root: &Path,
+    closure: &Closure,
+    path: &str,
+    flux: &FluxSettings,
+) -> std::io::Result<PathBuf> {
+    for (dir, resources) in &closure.generated {
+        let kustomization = serde_json::json!({
+            "apiVersion": "kustomize.config.k8s.io/v1beta1",
+            "kind": "Kustomization",
+            "resources": resources,
+        });
+        std::fs::create_dir_all(root.join(dir))?;
+        std::fs::write(
+            root.join(dir).join("kustomization.yaml"),
+            kustomization.to_string(),
+        )?;
+    }
+    let mut overlay = serde_json::Map::new();
+    overlay.insert(
+        "apiVersion".into(),
+        "kustomize.config.k8s.io/v1beta1".into(),
+    );
+    overlay.insert("kind".into(), "Kustomization".into());
+    overlay.insert(
+        "resources".into(),
+        serde_json::json!([format!("../{path}")]),
+    );
+    for (field, value) in &flux.overlay {
+        overlay.insert(field.clone(), value.clone());
+    }
+    let dir = root.join(FLUX_OVERLAY_DIR);
+    std::fs::create_dir_all(&dir)?;
+    std::fs::write(
+        dir.join("kustomization.yaml"),
+        serde_json::Value::Object(overlay).to_string(),
+    )?;
+    Ok(dir)
 }
 
 /// kubectl wraps kustomize's message in a klog line (`E1126 16:38:39 … err="…"`); keep

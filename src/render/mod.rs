@@ -5,6 +5,7 @@
 //! (its *inputs*), which is what an environment's history is made of.
 
 pub mod cache;
+pub mod flux;
 pub mod helm;
 pub mod helm_values;
 pub mod inputs;
@@ -39,6 +40,9 @@ pub enum RenderError {
     NoHelm { env: String },
     #[error("environment {env}: {message}")]
     Helm { env: String, message: String },
+    /// The manifest that defines the environment (`from:`) cannot be rendered from.
+    #[error("environment {env}: {message}")]
+    Defined { env: String, message: String },
     #[error("environment {env}: `{program}` failed: {stderr}")]
     Kustomize {
         env: String,
@@ -107,6 +111,8 @@ enum Prepared {
         program: Program,
         /// Inflates the closure's `helmCharts`, when it has any.
         helm: Option<helm::Helm>,
+        /// A Flux environment's variables at this commit.
+        variables: Option<flux::Variables>,
     },
     Helm {
         helm: helm::Helm,
@@ -126,6 +132,11 @@ impl Prepared {
                 let closure = kustomize::closure_of(repo, tree, env)?;
                 Prepared::Kustomize {
                     helm: kustomize::helm_for_charts(env, &closure)?,
+                    variables: env
+                        .flux
+                        .as_ref()
+                        .map(|flux| flux::variables(repo, tree, flux))
+                        .transpose()?,
                     program: kustomize::program_for(env)?,
                     closure: Box::new(closure),
                 }
@@ -161,8 +172,16 @@ impl Prepared {
                 closure,
                 program,
                 helm,
+                variables,
             } => {
                 key = key.part("program", &program.identity());
+                if let Some(flux) = &env.flux {
+                    let settings = serde_json::to_string(flux).unwrap_or_default();
+                    key = key.part("flux", &settings);
+                }
+                if let Some(variables) = variables {
+                    key = key.part("variables", &variables.fingerprint());
+                }
                 if let Some(helm) = helm {
                     key = key.part("helm", &helm.identity());
                 }
@@ -215,7 +234,19 @@ impl Prepared {
                 closure,
                 program,
                 helm,
-            } => kustomize::render(repo, tree, env, closure, program, helm.as_ref(), secrets)?,
+                variables,
+            } => kustomize::render(
+                repo,
+                tree,
+                env,
+                &kustomize::Job {
+                    closure,
+                    program,
+                    helm: helm.as_ref(),
+                    variables: variables.as_ref(),
+                },
+                secrets,
+            )?,
             Prepared::Helm { helm } => match &env.helm {
                 Some(settings) => helm::render(repo, tree, env, settings, helm, secrets)?,
                 None => {
@@ -246,6 +277,13 @@ fn render_with(
     secrets: Secrets,
     cache: Option<&RenderCache>,
 ) -> Result<Rendered, RenderError> {
+    let env = &*env.at(repo, tree)?;
+    if let Some(problem) = &env.problem {
+        return Err(RenderError::Defined {
+            env: env.name.clone(),
+            message: problem.clone(),
+        });
+    }
     let Some(folder) = repo.entry_at(tree, &env.path)? else {
         return Ok(Rendered::default());
     };

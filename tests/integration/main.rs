@@ -8,6 +8,7 @@ mod common;
 mod corpus;
 mod demo;
 mod deploy;
+mod flux;
 mod github;
 mod github_api;
 mod github_audit;
