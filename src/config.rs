@@ -228,6 +228,11 @@ pub struct HelmConfig {
     pub kube_version: Option<String>,
     /// `--api-versions`: for charts that render a kind only where its API is served.
     pub api_versions: Vec<String>,
+    /// Values given in the defining manifest rather than in a file (an Argo CD
+    /// Application's `values`, `valuesObject` and `parameters`), applied after `values`.
+    pub inline: Option<serde_json::Value>,
+    /// Leave the chart's `crds/` out (an Argo CD Application's `skipCrds`).
+    pub skip_crds: bool,
 }
 
 pub const DEFAULT_PROMOTIONS: &str = "promote/*";
@@ -492,6 +497,8 @@ impl Config {
                                     .iter()
                                     .map(|v| capability("api_versions", v, is_api_version))
                                     .collect::<Result<_, _>>()?,
+                                inline: None,
+                                skip_crds: false,
                             }),
                             _ if helm_fields => {
                                 return Err(invalid(
@@ -722,6 +729,8 @@ mod tests {
                 release: "prod".into(),
                 kube_version: None,
                 api_versions: Vec::new(),
+                inline: None,
+                skip_crds: false,
             })
         );
     }

@@ -9,6 +9,7 @@ use std::borrow::Cow;
 
 use crate::config::{EnvironmentConfig, HelmConfig, Renderer};
 use crate::git::{GitError, Repo};
+use crate::gitops::Overlay;
 use crate::render::flux::FluxSettings;
 
 /// The folder environments are discovered under when the config lists none.
@@ -34,6 +35,13 @@ pub struct Environment {
     /// What a Flux Kustomization asks of the render beyond its path.
     #[serde(skip)]
     pub flux: Option<FluxSettings>,
+    /// kustomize settings the defining manifest applies around the path.
+    #[serde(skip)]
+    pub overlay: Option<Overlay>,
+    /// Only the manifests at the top of the folder, not those in its sub-folders (an Argo
+    /// CD directory source without `recurse`).
+    #[serde(skip)]
+    pub top_level_only: bool,
     /// Why it cannot be rendered at this commit (its defining manifest is missing or asks
     /// for what tollgate does not render): every render of it fails with this.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -77,6 +85,8 @@ pub fn environments_at(
                     helm: env.helm.clone(),
                     from: None,
                     flux: None,
+                    overlay: None,
+                    top_level_only: false,
                     problem: None,
                 })
             })
@@ -94,6 +104,8 @@ pub fn environments_at(
                     helm: None,
                     from: None,
                     flux: None,
+                    overlay: None,
+                    top_level_only: false,
                     problem: None,
                 })
             })

@@ -24,6 +24,9 @@ pub struct GuessedEnvironment {
     /// A chart's values files for this environment (`renderer: helm`), in order.
     pub values: Vec<String>,
     pub namespace: Option<String>,
+    /// The manifest that defines it (an Argo CD Application, a Flux Kustomization): the
+    /// config names that file, and the rest is read from it at each commit.
+    pub from: Option<String>,
     pub why: String,
 }
 
@@ -39,8 +42,9 @@ pub struct Guess {
 pub fn guess(repo: &Repo) -> Result<Guess, GitError> {
     let branch = repo.protected_branch(None)?;
     let tree = repo.tree_of(repo.branch_head(&branch)?)?;
-    // Argo CD says outright what it deploys: its Applications come first.
+    // Argo CD and Flux say outright what they deploy: their manifests come first.
     let mut environments = applications(repo, tree)?;
+    environments.extend(flux_kustomizations(repo, tree)?);
     for root in ROOTS {
         environments.extend(folders_of(repo, tree, root, "")?);
     }
@@ -55,6 +59,15 @@ pub fn guess(repo: &Repo) -> Result<Guess, GitError> {
     for dir in repo.subdirs(tree, "charts")? {
         environments.extend(charts(repo, tree, &format!("charts/{dir}"))?);
     }
+    // A folder that holds the controllers' own manifests (a Flux cluster folder) is
+    // where they are defined, not an environment.
+    let defining: Vec<String> = environments.iter().filter_map(|e| e.from.clone()).collect();
+    environments.retain(|e| {
+        e.from.is_some()
+            || !defining
+                .iter()
+                .any(|file| file.starts_with(&format!("{}/", e.path)))
+    });
     // A name used twice (two roots, or a chart and an overlay), or the same source found
     // twice (an Application and the folder it names), keeps its first guess.
     let mut names = std::collections::HashSet::new();
@@ -87,6 +100,7 @@ fn folders_of(
                 namespace: None,
                 why: format!("{file} is a kustomization under {root}/"),
                 path,
+                from: None,
             });
         } else if repo
             .files_under(tree, &path)?
@@ -100,6 +114,7 @@ fn folders_of(
                 namespace: None,
                 why: format!("{path} holds YAML manifests and no kustomization"),
                 path,
+                from: None,
             });
         }
     }
@@ -135,6 +150,7 @@ fn charts(repo: &Repo, tree: ObjectId, dir: &str) -> Result<Vec<GuessedEnvironme
                 join("Chart.yaml"),
                 file.path
             ),
+            from: None,
         });
     }
     Ok(out)
@@ -246,21 +262,100 @@ fn applications(repo: &Repo, tree: ObjectId) -> Result<Vec<GuessedEnvironment>, 
                 } else {
                     Renderer::Plain
                 };
+                let mut what = format!("{} {path}", format!("{renderer:?}").to_lowercase());
+                if !values.is_empty() {
+                    what.push_str(&format!(" with {}", values.join(", ")));
+                }
+                if let Some(namespace) = &namespace {
+                    what.push_str(&format!(", namespace {namespace}"));
+                }
                 out.push(GuessedEnvironment {
                     name: app.metadata.name.clone(),
                     why: format!(
-                        "{} is the Argo CD Application {}",
+                        "{} is the Argo CD Application {} ({what}), read from it at each commit",
                         file.path, app.metadata.name
                     ),
                     path,
                     renderer,
                     values,
                     namespace,
+                    from: Some(file.path.clone()),
                 });
             }
         }
     }
     out.retain(|e| !e.name.is_empty());
+    Ok(out)
+}
+
+/// Folders Flux `Kustomization` manifests are looked for in, any depth.
+const FLUX_DIRS: &[&str] = &["clusters", "flux"];
+
+/// Each Flux `Kustomization` under `clusters/` or `flux/` but the one that bootstraps
+/// Flux itself (`flux-system`), named after its cluster folder.
+fn flux_kustomizations(repo: &Repo, tree: ObjectId) -> Result<Vec<GuessedEnvironment>, GitError> {
+    let mut out = Vec::new();
+    for dir in FLUX_DIRS {
+        for file in repo.files_under(tree, dir)? {
+            if !crate::render::is_manifest_file(&file.path) {
+                continue;
+            }
+            let bytes = repo.blob(file.id)?;
+            let Ok(text) = std::str::from_utf8(&bytes) else {
+                continue;
+            };
+            if !text.contains(crate::gitops::flux::API) {
+                continue;
+            }
+            for doc in crate::manifest::parse::split_documents(text) {
+                let Ok(object) = serde_saphyr::from_str::<serde_json::Value>(doc.text) else {
+                    continue;
+                };
+                let name = object
+                    .pointer("/metadata/name")
+                    .and_then(serde_json::Value::as_str)
+                    .unwrap_or("");
+                if !crate::gitops::flux::is_kustomization(&object)
+                    || name.is_empty()
+                    || name == "flux-system"
+                {
+                    continue;
+                }
+                let Ok(definition) = crate::gitops::flux::definition(&object, &file.path) else {
+                    continue;
+                };
+                // clusters/production/apps.yaml: `production-apps`, or `production`
+                // when the Kustomization is named after its cluster.
+                let cluster = file
+                    .path
+                    .strip_prefix(&format!("{dir}/"))
+                    .and_then(|rest| rest.split_once('/'))
+                    .map(|(cluster, _)| cluster);
+                let env_name = match cluster {
+                    Some(cluster) if cluster != name => format!("{cluster}-{name}"),
+                    _ => name.to_string(),
+                };
+                out.push(GuessedEnvironment {
+                    why: format!(
+                        "{} is the Flux Kustomization {name} (path {}{}), read from it at each commit",
+                        file.path,
+                        definition.path,
+                        definition
+                            .namespace
+                            .as_deref()
+                            .map(|ns| format!(", target namespace {ns}"))
+                            .unwrap_or_default()
+                    ),
+                    name: env_name,
+                    path: definition.path,
+                    renderer: Renderer::Kustomize,
+                    values: Vec::new(),
+                    namespace: definition.namespace,
+                    from: Some(file.path.clone()),
+                });
+            }
+        }
+    }
     Ok(out)
 }
 
@@ -280,6 +375,10 @@ pub fn config_entry(name: &str, path: &str, guess: &Guess) -> String {
     text.push_str("    environments:\n");
     for env in &guess.environments {
         text.push_str(&format!("      # {}\n", env.why));
+        if let Some(from) = &env.from {
+            text.push_str(&format!("      - {{ name: {}, from: {from} }}\n", env.name));
+            continue;
+        }
         let renderer = format!("{:?}", env.renderer).to_lowercase();
         let mut fields = format!(
             "name: {}, path: {}, renderer: {renderer}",

@@ -288,6 +288,8 @@ fn tracked_environments(
             helm: None,
             from: None,
             flux: None,
+            overlay: None,
+            top_level_only: false,
             problem: None,
         });
     }

@@ -37,9 +37,6 @@ pub struct FluxSettings {
     pub substitute: BTreeMap<String, String>,
     /// `spec.postBuild.substituteFrom`, in order (a later one wins).
     pub substitute_from: Vec<SubstituteRef>,
-    /// Settings copied into the kustomization Flux would generate around the path
-    /// (`patches`, `images`, `namePrefix`, `nameSuffix`, `commonMetadata`), as JSON.
-    pub overlay: BTreeMap<String, Value>,
     /// The folder the ConfigMaps and Secrets are looked for in (the Kustomization's).
     pub search: String,
 }

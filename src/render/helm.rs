@@ -128,7 +128,9 @@ pub fn render(
         command.args(["--namespace", namespace]);
     }
     // As Argo CD and `helm install` do: a chart's CRDs are part of what it deploys.
-    command.arg("--include-crds");
+    if !settings.skip_crds {
+        command.arg("--include-crds");
+    }
     if let Some(version) = &settings.kube_version {
         command.arg(format!("--kube-version={version}"));
     }
@@ -146,6 +148,12 @@ pub fn render(
         };
         let target = workdir.path().join(format!("values-{index}.yaml"));
         write(&target, &repo.blob(id)?).map_err(io)?;
+        command.arg("--values").arg(target);
+    }
+    if let Some(inline) = &settings.inline {
+        // JSON is YAML: helm reads it as a values file.
+        let target = workdir.path().join("values-inline.yaml");
+        write(&target, inline.to_string().as_bytes()).map_err(io)?;
         command.arg("--values").arg(target);
     }
     let output = command.output().map_err(io)?;
@@ -225,6 +233,8 @@ mod tests {
             release: "api".into(),
             kube_version: None,
             api_versions: Vec::new(),
+            inline: None,
+            skip_crds: false,
         };
         assert!(is_other_values_file(
             "values-staging.yaml",

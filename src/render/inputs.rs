@@ -54,6 +54,18 @@ pub fn inputs_of(repo: &Repo, tree: ObjectId, env: &Environment) -> Result<Input
     if env.problem.is_some() {
         return Ok(inputs);
     }
+    if env.top_level_only {
+        // The folder's own files, one by one: its sub-folders are not rendered.
+        inputs.paths.remove(0);
+        for file in repo.files_under(tree, &env.path)? {
+            if !super::in_sub_folder(env, &file.path) {
+                inputs.paths.push(file.path);
+            }
+        }
+        if let Some(folder) = repo.entry_at(tree, &env.path)? {
+            inputs.kustomizations.push((env.path.clone(), folder));
+        }
+    }
     if env.renderer == Renderer::Kustomize {
         let mut closure = Closure::default();
         match env.flux {

@@ -7,12 +7,13 @@ use std::process::Command;
 
 use gix::ObjectId;
 
-use super::flux::{FluxSettings, Variables, substitute};
+use super::flux::{Variables, substitute};
 use super::helm::Helm;
 use super::inputs::Closure;
 use super::{RenderError, Rendered};
 use crate::environment::Environment;
 use crate::git::Repo;
+use crate::gitops::Overlay;
 use crate::manifest::parse::{ManifestIssue, Secrets, parse_file};
 
 /// The program that renders kustomizations here, and the arguments before the folder.
@@ -111,8 +112,9 @@ pub struct Job<'a> {
     pub variables: Option<&'a Variables>,
 }
 
-/// The folder Flux's own kustomization (around the path) is written to in the temp copy.
-const FLUX_OVERLAY_DIR: &str = ".tollgate-flux";
+/// The folder the kustomization around the path (see [`write_overlay`]) is written to in
+/// the temp copy.
+const OVERLAY_DIR: &str = ".tollgate-overlay";
 
 /// Render `job.closure` (of `env` at `tree`) with `job.program`.
 pub fn render(
@@ -168,10 +170,9 @@ pub fn render(
         })?;
     }
 
-    let target = match &env.flux {
-        Some(flux) => {
-            write_flux_kustomizations(workdir.path(), closure, &env.path, flux).map_err(io)?
-        }
+    write_generated(workdir.path(), closure).map_err(io)?;
+    let target = match &env.overlay {
+        Some(overlay) => write_overlay(workdir.path(), &env.path, overlay).map_err(io)?,
         None => workdir.path().join(&env.path),
     };
     let output = Command::new(&program.path)
@@ -214,16 +215,9 @@ pub fn render(
     Ok(rendered)
 }
 
-/// Write what Flux would around a Kustomization's path into the temp copy `root`: the
-/// generated kustomizations (a path without its own) and one more that holds the path with
-/// the Kustomization's settings (`targetNamespace`, `patches`, `images`, …). Returns the
-/// folder to build.
-fn write_flux_kustomizations(
-    root: &Path,
-    closure: &Closure,
-    path: &str,
-    flux: &FluxSettings,
-) -> std::io::Result<PathBuf> {
+/// Write the kustomizations Flux generates for a path without its own into the temp copy
+/// `root`.
+fn write_generated(root: &Path, closure: &Closure) -> std::io::Result<()> {
     for (dir, resources) in &closure.generated {
         let kustomization = serde_json::json!({
             "apiVersion": "kustomize.config.k8s.io/v1beta1",
@@ -236,24 +230,30 @@ fn write_flux_kustomizations(
             kustomization.to_string(),
         )?;
     }
-    let mut overlay = serde_json::Map::new();
-    overlay.insert(
+    Ok(())
+}
+
+/// Write a kustomization that holds `path` with the controller's settings (`overlay`)
+/// into the temp copy `root`; returns its folder, the one to build.
+fn write_overlay(root: &Path, path: &str, overlay: &Overlay) -> std::io::Result<PathBuf> {
+    let mut kustomization = serde_json::Map::new();
+    kustomization.insert(
         "apiVersion".into(),
         "kustomize.config.k8s.io/v1beta1".into(),
     );
-    overlay.insert("kind".into(), "Kustomization".into());
-    overlay.insert(
+    kustomization.insert("kind".into(), "Kustomization".into());
+    kustomization.insert(
         "resources".into(),
         serde_json::json!([format!("../{path}")]),
     );
-    for (field, value) in &flux.overlay {
-        overlay.insert(field.clone(), value.clone());
+    for (field, value) in overlay {
+        kustomization.insert(field.clone(), value.clone());
     }
-    let dir = root.join(FLUX_OVERLAY_DIR);
+    let dir = root.join(OVERLAY_DIR);
     std::fs::create_dir_all(&dir)?;
     std::fs::write(
         dir.join("kustomization.yaml"),
-        serde_json::Value::Object(overlay).to_string(),
+        serde_json::Value::Object(kustomization).to_string(),
     )?;
     Ok(dir)
 }

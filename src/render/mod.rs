@@ -65,6 +65,11 @@ pub enum RenderError {
 /// be read; everything else is still there.
 pub type Rendered = ParsedManifests;
 
+/// Whether `path` (under `env`'s folder) is in one of its sub-folders.
+pub fn in_sub_folder(env: &Environment, path: &str) -> bool {
+    path[env.path.len()..].trim_start_matches('/').contains('/')
+}
+
 /// Whether a file name is a manifest a plain environment renders.
 pub fn is_manifest_file(path: &str) -> bool {
     path.ends_with(".yaml") || path.ends_with(".yml")
@@ -179,6 +184,10 @@ impl Prepared {
                     let settings = serde_json::to_string(flux).unwrap_or_default();
                     key = key.part("flux", &settings);
                 }
+                if let Some(overlay) = &env.overlay {
+                    let overlay = serde_json::to_string(overlay).unwrap_or_default();
+                    key = key.part("overlay", &overlay);
+                }
                 if let Some(variables) = variables {
                     key = key.part("variables", &variables.fingerprint());
                 }
@@ -207,7 +216,15 @@ impl Prepared {
                             settings.kube_version.as_deref().unwrap_or("-"),
                         )
                         .part("api-versions", &settings.api_versions.join(","))
-                        .part("crds", "included");
+                        .part("skip-crds", &settings.skip_crds.to_string())
+                        .part(
+                            "inline",
+                            &settings
+                                .inline
+                                .as_ref()
+                                .map(|v| v.to_string())
+                                .unwrap_or_default(),
+                        );
                     for file in helm::chart_files(repo, tree, settings)? {
                         key = key.part("file", &format!("{} {}", file.path, file.id));
                     }
@@ -309,7 +326,7 @@ fn render_plain(
 ) -> Result<Rendered, RenderError> {
     let mut rendered = ParsedManifests::default();
     for file in repo.files_under(tree, &env.path)? {
-        if !is_manifest_file(&file.path) {
+        if !is_manifest_file(&file.path) || (env.top_level_only && in_sub_folder(env, &file.path)) {
             continue;
         }
         let bytes = repo.blob(file.id)?;

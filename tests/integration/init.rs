@@ -141,11 +141,62 @@ fn init_finds_argo_cd_applications_with_their_paths_and_value_files() {
     .ok()
     .stdout;
     assert!(
-        out.contains("# argocd/apps.yaml is the Argo CD Application api-eu")
-            && out.contains("{ name: api-eu, path: charts/api, renderer: helm, values: [charts/api/values-eu.yaml], namespace: api-eu }")
-            && out.contains("{ name: api-us, path: charts/api, renderer: helm, values: [charts/api/values-us.yaml], namespace: api-us }"),
+        out.contains("# argocd/apps.yaml is the Argo CD Application api-eu (helm charts/api with charts/api/values-eu.yaml, namespace api-eu), read from it at each commit")
+            && out.contains("{ name: api-eu, from: argocd/apps.yaml }")
+            && out.contains("{ name: api-us, from: argocd/apps.yaml }"),
         "{out}"
     );
     // The chart's own values files name the same sources: not listed twice.
     assert!(!out.contains("name: eu,"), "{out}");
+}
+
+#[test]
+fn init_finds_flux_kustomizations_but_the_one_that_bootstraps_flux() {
+    let home = tempfile::TempDir::new().expect("temp dir");
+    let mut repo = crate::common::EnvRepoBuilder::new(&home.path().join("fleet.git"));
+    let kustomization = |name: &str, path: &str| {
+        format!(
+            "apiVersion: kustomize.toolkit.fluxcd.io/v1\nkind: Kustomization\nmetadata:\n  name: {name}\n  namespace: flux-system\nspec:\n  path: {path}\n  sourceRef: {{kind: GitRepository, name: flux-system}}\n  targetNamespace: shop\n"
+        )
+    };
+    repo.commit_files(
+        &[
+            (
+                "clusters/production/flux-system/gotk-sync.yaml",
+                &kustomization("flux-system", "./clusters/production"),
+            ),
+            (
+                "clusters/production/apps.yaml",
+                &kustomization("apps", "./apps/production"),
+            ),
+            (
+                "clusters/staging/apps.yaml",
+                &kustomization("apps", "./apps/staging"),
+            ),
+            (
+                "apps/production/cm.yaml",
+                "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\n",
+            ),
+            (
+                "apps/staging/cm.yaml",
+                "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\n",
+            ),
+        ],
+        "Alice",
+        "Two clusters",
+    );
+    let out = run(tollgate(home.path())
+        .args(["init", "--dry-run"])
+        .arg(&repo.path))
+    .ok()
+    .stdout;
+    assert!(
+        out.contains("# clusters/production/apps.yaml is the Flux Kustomization apps (path apps/production, target namespace shop), read from it at each commit")
+            && out.contains("{ name: production-apps, from: clusters/production/apps.yaml }")
+            && out.contains("{ name: staging-apps, from: clusters/staging/apps.yaml }"),
+        "{out}"
+    );
+    assert!(!out.contains("flux-system"), "{out}");
+    // The cluster folders hold Flux's manifests: they are not environments themselves.
+    assert!(!out.contains("path: clusters/"), "{out}");
 }

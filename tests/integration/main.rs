@@ -2,6 +2,7 @@
 //! process, and the shared corpus of real Kubernetes manifests.
 
 mod approvals;
+mod argo;
 mod bad_input;
 mod close;
 mod common;

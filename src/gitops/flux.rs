@@ -1,25 +1,17 @@
-//! Environments a GitOps controller defines in the repository itself: `from:` names a
-//! file holding a Flux `Kustomization` (kustomize.toolkit.fluxcd.io). What the
-//! environment deploys is read from that manifest at each commit, so that a change to it
-//! (a new path, a substitution) is the environment's change too, and an older commit
-//! renders as its own manifest said.
-//!
-//! A manifest that cannot be read, or that asks for something tollgate does not render,
-//! makes an environment whose render fails with the reason: never one that renders to
-//! nothing.
+//! A Flux `Kustomization` (kustomize.toolkit.fluxcd.io) as an environment: its
+//! `spec.path`, `targetNamespace` and `postBuild`, and the fields Flux writes into the
+//! kustomization around the path.
 
 use std::collections::BTreeMap;
 
-use gix::ObjectId;
 use serde_json::Value;
 
+use super::Definition;
 use crate::config::Renderer;
-use crate::environment::{Environment, resolve};
-use crate::git::{GitError, Repo};
-use crate::manifest::parse::split_documents;
+use crate::environment::resolve;
 use crate::render::flux::{FluxSettings, SubstituteRef, is_name};
 
-const FLUX_API: &str = "kustomize.toolkit.fluxcd.io/";
+pub const API: &str = "kustomize.toolkit.fluxcd.io/";
 
 /// Fields of a Flux Kustomization's spec copied into the kustomization Flux generates
 /// around the path; kustomize reads them with the same meaning.
@@ -28,88 +20,18 @@ const OVERLAY_FIELDS: &[&str] = &["patches", "images", "namePrefix", "nameSuffix
 /// Fields that change what Flux deploys and that tollgate does not render yet.
 const UNSUPPORTED_FIELDS: &[&str] = &["components", "patchesStrategicMerge", "patchesJson6902"];
 
-/// The environment `name` as the manifest in `from` defines it at `tree`.
-pub fn environment_from(
-    repo: &Repo,
-    tree: ObjectId,
-    name: &str,
-    from: &str,
-) -> Result<Environment, GitError> {
-    let mut env = Environment {
-        name: name.to_string(),
-        path: from.to_string(),
-        renderer: Renderer::Kustomize,
-        namespace: None,
-        helm: None,
-        from: Some(from.to_string()),
-        flux: None,
-        problem: None,
-    };
-    match read(repo, tree, name, from)? {
-        Ok((path, settings)) => {
-            env.path = path;
-            env.namespace = settings.as_ref().and_then(|s| s.target_namespace.clone());
-            env.flux = settings;
-        }
-        Err(problem) => env.problem = Some(format!("{from}: {problem}")),
-    }
-    Ok(env)
-}
-
-/// The path and settings of the Kustomization in `from`, or why there are none.
-fn read(
-    repo: &Repo,
-    tree: ObjectId,
-    name: &str,
-    from: &str,
-) -> Result<Result<(String, Option<FluxSettings>), String>, GitError> {
-    let Some(id) = repo.entry_at(tree, from)? else {
-        // Not there yet (or any more): the environment does not exist at this commit,
-        // and renders to nothing, as a missing folder does.
-        return Ok(Ok((from.to_string(), None)));
-    };
-    let bytes = repo.blob(id)?;
-    let Ok(text) = std::str::from_utf8(&bytes) else {
-        return Ok(Err("not UTF-8 text".into()));
-    };
-    let mut found: Vec<Value> = Vec::new();
-    for doc in split_documents(text) {
-        let Ok(object) = serde_saphyr::from_str::<Value>(doc.text) else {
-            continue;
-        };
-        let api = object
+/// Whether `object` is a Flux Kustomization.
+pub fn is_kustomization(object: &Value) -> bool {
+    object.get("kind").and_then(Value::as_str) == Some("Kustomization")
+        && object
             .get("apiVersion")
             .and_then(Value::as_str)
-            .unwrap_or("");
-        if object.get("kind").and_then(Value::as_str) == Some("Kustomization")
-            && api.starts_with(FLUX_API)
-        {
-            found.push(object);
-        }
-    }
-    let object = match found.len() {
-        0 => {
-            return Ok(Err(
-                "holds no Flux Kustomization (kustomize.toolkit.fluxcd.io)".into(),
-            ));
-        }
-        1 => found.remove(0),
-        _ => match found
-            .into_iter()
-            .find(|o| o.pointer("/metadata/name").and_then(Value::as_str) == Some(name))
-        {
-            Some(object) => object,
-            None => {
-                return Ok(Err(format!(
-                    "holds several Flux Kustomizations and none is named {name}"
-                )));
-            }
-        },
-    };
-    Ok(settings_of(&object, from).map(|(path, settings)| (path, Some(settings))))
+            .is_some_and(|api| api.starts_with(API))
 }
 
-fn settings_of(object: &Value, from: &str) -> Result<(String, FluxSettings), String> {
+/// What the Kustomization `object` (in the file `from`) deploys, or why it cannot be
+/// rendered.
+pub fn definition(object: &Value, from: &str) -> Result<Definition, String> {
     let text = |pointer: &str| object.pointer(pointer).and_then(Value::as_str);
     let kustomization = format!(
         "{}/{}",
@@ -213,9 +135,14 @@ fn settings_of(object: &Value, from: &str) -> Result<(String, FluxSettings), Str
         Some((dir, _)) => dir.to_string(),
         None => String::new(),
     };
-    Ok((
+    Ok(Definition {
         path,
-        FluxSettings {
+        renderer: Renderer::Kustomize,
+        namespace: target_namespace.clone(),
+        helm: None,
+        overlay: (!overlay.is_empty()).then_some(overlay),
+        top_level_only: false,
+        flux: Some(FluxSettings {
             namespace: text("/metadata/namespace")
                 .unwrap_or("flux-system")
                 .to_string(),
@@ -223,8 +150,7 @@ fn settings_of(object: &Value, from: &str) -> Result<(String, FluxSettings), Str
             target_namespace,
             substitute,
             substitute_from,
-            overlay,
             search,
-        },
-    ))
+        }),
+    })
 }
