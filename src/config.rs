@@ -89,6 +89,17 @@ struct RawEnvironment {
     /// Helm: API versions `.Capabilities.APIVersions.Has` finds, beyond the built-in ones.
     #[serde(default)]
     api_versions: Vec<String>,
+    /// Files the render reads that are not in git.
+    #[serde(default)]
+    supplied: Vec<RawSupplied>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawSupplied {
+    path: String,
+    copy: Option<String>,
+    local: Option<PathBuf>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -216,6 +227,25 @@ pub struct EnvironmentConfig {
     /// environment; then `path` is that file (its folder, renderer and namespace are read
     /// from it at each commit).
     pub from: Option<String>,
+    /// Files the render reads that are not in git (an `.env` the pipeline decrypts).
+    pub supplied: Vec<Supplied>,
+}
+
+/// A file placed where the render reads it, though git does not have it there.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Supplied {
+    /// Where the render reads it, repository-relative.
+    pub path: String,
+    pub source: SuppliedSource,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SuppliedSource {
+    /// A file in the repository at the same commit (an example, a template).
+    Copy(String),
+    /// A file on the machine that renders.
+    Local(PathBuf),
 }
 
 /// A Helm environment's chart, values and release, paths inside the repository.
@@ -511,7 +541,30 @@ impl Config {
                             }
                             _ => None,
                         };
+                        let mut supplied = Vec::new();
+                        for file in &env.supplied {
+                            let source = match (&file.copy, &file.local) {
+                                (Some(copy), None) => SuppliedSource::Copy(inside("copy", copy)?),
+                                (None, Some(local)) => {
+                                    SuppliedSource::Local(resolve(local.clone()))
+                                }
+                                _ => {
+                                    return Err(invalid(
+                                        line_of(&file.path),
+                                        format!(
+                                            "repos[{name}].environments[{}].supplied: {} needs one of copy (a file in the repository) or local (a file on this machine)",
+                                            env.name, file.path
+                                        ),
+                                    ));
+                                }
+                            };
+                            supplied.push(Supplied {
+                                path: inside("supplied path", &file.path)?,
+                                source,
+                            });
+                        }
                         out.push(EnvironmentConfig {
+                            supplied,
                             from: env.from.as_ref().map(|_| env_path.clone()),
                             helm,
                             name: env.name,

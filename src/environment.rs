@@ -7,7 +7,7 @@ use serde::Serialize;
 
 use std::borrow::Cow;
 
-use crate::config::{EnvironmentConfig, HelmConfig, Renderer};
+use crate::config::{EnvironmentConfig, HelmConfig, Renderer, Supplied};
 use crate::git::{GitError, Repo};
 use crate::gitops::Overlay;
 use crate::render::flux::FluxSettings;
@@ -42,6 +42,9 @@ pub struct Environment {
     /// CD directory source without `recurse`).
     #[serde(skip)]
     pub top_level_only: bool,
+    /// Files the render reads that git does not have (see [`Supplied`]).
+    #[serde(skip)]
+    pub supplied: Vec<Supplied>,
     /// Why it cannot be rendered at this commit (its defining manifest is missing or asks
     /// for what tollgate does not render): every render of it fails with this.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -72,7 +75,9 @@ pub fn environments_at(
             .iter()
             .map(|env| {
                 if let Some(from) = &env.from {
-                    return crate::gitops::environment_from(repo, tree, &env.name, from);
+                    let mut defined = crate::gitops::environment_from(repo, tree, &env.name, from)?;
+                    defined.supplied = env.supplied.clone();
+                    return Ok(defined);
                 }
                 Ok(Environment {
                     name: env.name.clone(),
@@ -87,6 +92,7 @@ pub fn environments_at(
                     flux: None,
                     overlay: None,
                     top_level_only: false,
+                    supplied: env.supplied.clone(),
                     problem: None,
                 })
             })
@@ -106,6 +112,7 @@ pub fn environments_at(
                     flux: None,
                     overlay: None,
                     top_level_only: false,
+                    supplied: Vec::new(),
                     problem: None,
                 })
             })

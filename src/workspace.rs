@@ -287,7 +287,7 @@ impl OpenRepo {
                     Ok(r) => Ok(Side {
                         objects: r.objects,
                         issues: r.issues,
-                        unknown: r.unknown,
+                        caveats: r.caveats,
                         error: None,
                     }),
                     Err(RenderError::Git(e)) => Err(e.into()),
@@ -347,8 +347,8 @@ impl OpenRepo {
             issues.len(),
         )?;
         let mut warnings = crate::manifest::warnings::warnings(&diff, &summary);
-        // What the new side could not know is news whether or not it changed.
-        warnings.extend(new.unknown);
+        // What the reader must know about the new side is news whether or not it changed.
+        warnings.extend(new.caveats);
         Ok(EnvironmentDiff {
             name: name.to_string(),
             diff,
@@ -582,8 +582,8 @@ pub fn unknown_environment(repo: &str, env: &str, known: &[Environment]) -> Work
 struct Side {
     objects: Vec<crate::manifest::ManifestObject>,
     issues: Vec<ManifestIssue>,
-    /// What the render could not know (see `ParsedManifests::unknown`).
-    unknown: Vec<String>,
+    /// What a reader must be told about the render (see `ParsedManifests::caveats`).
+    caveats: Vec<String>,
     error: Option<String>,
 }
 

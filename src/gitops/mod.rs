@@ -60,6 +60,7 @@ pub fn environment_from(
         flux: None,
         overlay: None,
         top_level_only: false,
+        supplied: Vec::new(),
         problem: None,
     };
     if repo.entry_at(tree, from)?.is_none() {

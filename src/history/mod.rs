@@ -290,6 +290,7 @@ fn tracked_environments(
             flux: None,
             overlay: None,
             top_level_only: false,
+            supplied: Vec::new(),
             problem: None,
         });
     }

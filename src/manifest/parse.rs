@@ -32,16 +32,17 @@ impl std::fmt::Display for ManifestIssue {
 pub struct ParsedManifests {
     pub objects: Vec<ManifestObject>,
     pub issues: Vec<ManifestIssue>,
-    /// What the render could not know and a reader must be told (values Flux substitutes
-    /// from the cluster): the objects are shown, with this beside them.
-    pub unknown: Vec<String>,
+    /// What a reader must be told about the render (values Flux substitutes from the
+    /// cluster, inputs that did not come from git): the objects are shown, with this
+    /// beside them.
+    pub caveats: Vec<String>,
 }
 
 impl ParsedManifests {
     pub fn extend(&mut self, other: ParsedManifests) {
         self.objects.extend(other.objects);
         self.issues.extend(other.issues);
-        self.unknown.extend(other.unknown);
+        self.caveats.extend(other.caveats);
     }
 
     /// Parse every document kept as text, for a use that needs every value (a digest of

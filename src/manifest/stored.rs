@@ -16,7 +16,7 @@ pub struct StoredManifests {
     objects: Vec<StoredObject>,
     issues: Vec<ManifestIssue>,
     #[serde(default)]
-    unknown: Vec<String>,
+    caveats: Vec<String>,
 }
 
 #[derive(Debug, Serialize, Deserialize)]
@@ -67,7 +67,7 @@ impl StoredManifests {
         StoredManifests {
             objects,
             issues: parsed.issues.clone(),
-            unknown: parsed.unknown.clone(),
+            caveats: parsed.caveats.clone(),
         }
     }
 
@@ -76,7 +76,7 @@ impl StoredManifests {
         let mut parsed = ParsedManifests {
             objects: Vec::with_capacity(self.objects.len()),
             issues: self.issues,
-            unknown: self.unknown,
+            caveats: self.caveats,
         };
         for stored in self.objects {
             let key = ObjectKey {

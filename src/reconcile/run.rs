@@ -231,12 +231,12 @@ pub async fn reconcile_once(
                 .collect::<Vec<_>>()
                 .join("; ")
         )),
-        Ok(rendered) => Ok(rendered.objects),
+        Ok(rendered) => Ok((rendered.objects, rendered.caveats)),
         Err(crate::render::RenderError::Git(e)) => return Err(WorkspaceError::from(e).into()),
         Err(e) => Err(format!("the render failed: {e}")),
     };
-    let desired = match rendered {
-        Ok(objects) => objects,
+    let (desired, caveats) = match rendered {
+        Ok(rendered) => rendered,
         Err(why) => {
             timer.done("render", why.clone());
             return refuse(open, cluster, options, report, previous, timer, why).await;
@@ -249,16 +249,18 @@ pub async fn reconcile_once(
     let (hooks, desired): (Vec<_>, Vec<_>) = desired
         .into_iter()
         .partition(|o| o.key.has_generated_name());
-    timer.done(
-        "render",
-        match hooks.len() {
-            0 => format!("{} objects", desired.len()),
-            n => format!(
-                "{} objects, {n} named at creation (generateName) not applied",
-                desired.len()
-            ),
-        },
-    );
+    let mut rendered_note = match hooks.len() {
+        0 => format!("{} objects", desired.len()),
+        n => format!(
+            "{} objects, {n} named at creation (generateName) not applied",
+            desired.len()
+        ),
+    };
+    // Inputs that did not come from git, values only the cluster holds: said each pass.
+    for caveat in &caveats {
+        rendered_note.push_str(&format!("; {caveat}"));
+    }
+    timer.done("render", rendered_note);
     report.verification = verify(open, env_name, tip, last_applied, &digest_now)?;
     timer.done(
         "verify",

@@ -10,6 +10,7 @@ use gix::ObjectId;
 use serde::Deserialize;
 
 use super::kustomize::{binary_identity, find_on_path};
+use super::supplied::SuppliedFile;
 use super::{RenderError, Rendered};
 use crate::config::HelmConfig;
 use crate::environment::Environment;
@@ -100,6 +101,7 @@ pub fn render(
     env: &Environment,
     settings: &HelmConfig,
     helm: &Helm,
+    supplied: &[SuppliedFile],
     secrets: Secrets,
 ) -> Result<Rendered, RenderError> {
     let io = |source| RenderError::Io {
@@ -115,6 +117,13 @@ pub fn render(
     for file in chart_files(repo, tree, settings)? {
         let inside = file.path[settings.chart.len()..].trim_start_matches('/');
         write(&chart_dir.join(inside), &repo.blob(file.id)?).map_err(io)?;
+    }
+    // Supplied files inside the chart (a secrets file `.Files.Get` reads).
+    let chart_prefix = format!("{}/", settings.chart);
+    for file in supplied {
+        if let Some(inside) = file.path.strip_prefix(&chart_prefix) {
+            write(&chart_dir.join(inside), &file.bytes).map_err(io)?;
+        }
     }
     missing_dependencies(env, settings, &chart_dir)?;
     let mut command = Command::new(&helm.path);
@@ -138,6 +147,12 @@ pub fn render(
         command.arg(format!("--api-versions={api}"));
     }
     for (index, values) in settings.values.iter().enumerate() {
+        let target = workdir.path().join(format!("values-{index}.yaml"));
+        if let Some(file) = supplied.iter().find(|file| file.path == *values) {
+            write(&target, &file.bytes).map_err(io)?;
+            command.arg("--values").arg(target);
+            continue;
+        }
         let Some(id) = repo.entry_at(tree, values)? else {
             return Err(RenderError::Helm {
                 env: env.name.clone(),
@@ -146,7 +161,6 @@ pub fn render(
                 ),
             });
         };
-        let target = workdir.path().join(format!("values-{index}.yaml"));
         write(&target, &repo.blob(id)?).map_err(io)?;
         command.arg("--values").arg(target);
     }

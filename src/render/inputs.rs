@@ -51,6 +51,12 @@ pub fn inputs_of(repo: &Repo, tree: ObjectId, env: &Environment) -> Result<Input
             }
         }
     }
+    // A supplied file copied from the repository reads that file.
+    for supplied in &env.supplied {
+        if let crate::config::SuppliedSource::Copy(source) = &supplied.source {
+            inputs.paths.push(source.clone());
+        }
+    }
     if env.problem.is_some() {
         return Ok(inputs);
     }

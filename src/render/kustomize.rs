@@ -10,6 +10,7 @@ use gix::ObjectId;
 use super::flux::{Variables, substitute};
 use super::helm::Helm;
 use super::inputs::Closure;
+use super::supplied::SuppliedFile;
 use super::{RenderError, Rendered};
 use crate::environment::Environment;
 use crate::git::Repo;
@@ -110,6 +111,8 @@ pub struct Job<'a> {
     pub helm: Option<&'a Helm>,
     /// A Flux environment's variables.
     pub variables: Option<&'a Variables>,
+    /// Files the config supplies, written over git's.
+    pub supplied: &'a [SuppliedFile],
 }
 
 /// The folder the kustomization around the path (see [`write_overlay`]) is written to in
@@ -129,6 +132,7 @@ pub fn render(
         program,
         helm,
         variables,
+        supplied,
     } = *job;
     if let Some(problem) = closure.helm_problems.first() {
         return Err(RenderError::Helm {
@@ -171,6 +175,13 @@ pub fn render(
     }
 
     write_generated(workdir.path(), closure).map_err(io)?;
+    for file in supplied {
+        let target = workdir.path().join(&file.path);
+        if let Some(parent) = target.parent() {
+            std::fs::create_dir_all(parent).map_err(io)?;
+        }
+        std::fs::write(target, &file.bytes).map_err(io)?;
+    }
     let target = match &env.overlay {
         Some(overlay) => write_overlay(workdir.path(), &env.path, overlay).map_err(io)?,
         None => workdir.path().join(&env.path),
@@ -206,7 +217,7 @@ pub fn render(
     let text = match variables {
         Some(variables) => {
             let substituted = substitute(&output.stdout, variables, secrets);
-            rendered.unknown.extend(substituted.unknown);
+            rendered.caveats.extend(substituted.unknown);
             substituted.text
         }
         None => output.stdout,

@@ -12,6 +12,7 @@ pub mod inputs;
 pub mod kustomize;
 pub mod kustomize_helm;
 pub mod status;
+pub mod supplied;
 
 use gix::ObjectId;
 
@@ -25,6 +26,7 @@ pub use cache::{KeyBuilder, RenderCache, RenderKey};
 pub use inputs::{Closure, Inputs, inputs_of};
 use kustomize::Program;
 pub use status::{RenderState, RenderStatus};
+use supplied::SuppliedFile;
 
 #[derive(Debug, thiserror::Error)]
 pub enum RenderError {
@@ -57,6 +59,9 @@ pub enum RenderError {
         file: String,
         reference: String,
     },
+    /// A file the config supplies cannot be read.
+    #[error("environment {env}: supplied: {message}")]
+    Supplied { env: String, message: String },
     #[error("environment {env}: cannot prepare the render in a temp dir: {source}")]
     Io { env: String, source: std::io::Error },
 }
@@ -158,7 +163,13 @@ impl Prepared {
     }
 
     /// Everything the render reads: the same key, the same objects.
-    fn key(&self, repo: &Repo, tree: ObjectId, env: &Environment) -> Result<RenderKey, GitError> {
+    fn key(
+        &self,
+        repo: &Repo,
+        tree: ObjectId,
+        env: &Environment,
+        supplied: &[SuppliedFile],
+    ) -> Result<RenderKey, GitError> {
         let id = |path: &str| -> Result<String, GitError> {
             Ok(repo
                 .entry_at(tree, path)?
@@ -170,7 +181,8 @@ impl Prepared {
             .part(
                 "fast-yaml",
                 &crate::manifest::chunks::fast_path_enabled().to_string(),
-            );
+            )
+            .part("supplied", &supplied::key_of(supplied));
         match self {
             Prepared::Plain { folder } => key = key.part("folder", &folder.to_string()),
             Prepared::Kustomize {
@@ -242,11 +254,12 @@ impl Prepared {
         repo: &Repo,
         tree: ObjectId,
         env: &Environment,
+        supplied: &[SuppliedFile],
         secrets: Secrets,
     ) -> Result<Rendered, RenderError> {
         let started = std::time::Instant::now();
         let rendered = match self {
-            Prepared::Plain { .. } => render_plain(repo, tree, env, secrets)?,
+            Prepared::Plain { .. } => render_plain(repo, tree, env, supplied, secrets)?,
             Prepared::Kustomize {
                 closure,
                 program,
@@ -261,11 +274,12 @@ impl Prepared {
                     program,
                     helm: helm.as_ref(),
                     variables: variables.as_ref(),
+                    supplied,
                 },
                 secrets,
             )?,
             Prepared::Helm { helm } => match &env.helm {
-                Some(settings) => helm::render(repo, tree, env, settings, helm, secrets)?,
+                Some(settings) => helm::render(repo, tree, env, settings, helm, supplied, secrets)?,
                 None => {
                     return Err(RenderError::Helm {
                         env: env.name.clone(),
@@ -305,15 +319,19 @@ fn render_with(
         return Ok(Rendered::default());
     };
     let prepared = Prepared::new(repo, tree, env, folder)?;
+    let supplied = supplied::read(repo, tree, env)?;
     let mut rendered = match cache {
         // Only renders for people to read are kept: their Secret values are fingerprints.
         // A plain folder reads faster from git than a stored render reads from disk.
         Some(cache) if secrets == Secrets::Redact && prepared.runs_a_program() => {
-            let key = prepared.key(repo, tree, env)?;
-            cache.get_or_render(&key, || prepared.run(repo, tree, env, secrets))?
+            let key = prepared.key(repo, tree, env, &supplied)?;
+            cache.get_or_render(&key, || prepared.run(repo, tree, env, &supplied, secrets))?
         }
-        _ => prepared.run(repo, tree, env, secrets)?,
+        _ => prepared.run(repo, tree, env, &supplied, secrets)?,
     };
+    rendered
+        .caveats
+        .extend(supplied.iter().map(|file| file.note.clone()));
     assign_namespaces(&mut rendered.objects, env.namespace.as_deref());
     Ok(rendered)
 }
@@ -322,15 +340,27 @@ fn render_plain(
     repo: &Repo,
     tree: ObjectId,
     env: &Environment,
+    supplied: &[SuppliedFile],
     secrets: Secrets,
 ) -> Result<Rendered, RenderError> {
-    let mut rendered = ParsedManifests::default();
+    let read = |path: &str| {
+        is_manifest_file(path)
+            && path.starts_with(&format!("{}/", env.path))
+            && !(env.top_level_only && in_sub_folder(env, path))
+    };
+    let mut files: Vec<(String, Vec<u8>)> = Vec::new();
     for file in repo.files_under(tree, &env.path)? {
-        if !is_manifest_file(&file.path) || (env.top_level_only && in_sub_folder(env, &file.path)) {
-            continue;
+        if read(&file.path) && !supplied.iter().any(|s| s.path == file.path) {
+            files.push((file.path, repo.blob(file.id)?));
         }
-        let bytes = repo.blob(file.id)?;
-        rendered.extend(parse_file(&file.path, bytes, secrets));
+    }
+    for file in supplied.iter().filter(|file| read(&file.path)) {
+        files.push((file.path.clone(), file.bytes.clone()));
+    }
+    files.sort_by(|a, b| a.0.cmp(&b.0));
+    let mut rendered = ParsedManifests::default();
+    for (path, bytes) in files {
+        rendered.extend(parse_file(&path, bytes, secrets));
     }
     Ok(rendered)
 }

@@ -27,6 +27,7 @@ mod rollback;
 
 mod secrets;
 mod signing;
+mod supplied;
 mod text_output;
 mod tmux;
 mod tui;
