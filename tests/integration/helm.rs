@@ -12,7 +12,7 @@ const DEFAULTS: &str = "image: ghcr.io/acme/api:1.0\nreplicas: 2\npassword: s3cr
 const DEPLOYMENT: &str = "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: {{ .Release.Name }}\nspec:\n  replicas: {{ .Values.replicas }}\n  selector:\n    matchLabels: {app: api}\n  template:\n    metadata:\n      labels: {app: api}\n    spec:\n      containers:\n      - name: api\n        image: {{ .Values.image }}\n";
 const SECRET: &str = "apiVersion: v1\nkind: Secret\nmetadata:\n  name: {{ .Release.Name }}-creds\nstringData:\n  password: {{ .Values.password | quote }}\n";
 
-const ENVIRONMENTS: &str = "      - {name: staging, path: chart, renderer: helm, values: [chart/values-staging.yaml], namespace: shop-staging, release: api}\n      - {name: production, path: chart, renderer: helm, values: [chart/values-production.yaml], namespace: shop-production, release: api}\n";
+const ENVIRONMENTS: &str = "      - {name: dev, path: chart, renderer: helm, values: [chart/values-dev.yaml], namespace: shop-dev, release: api}\n      - {name: staging, path: chart, renderer: helm, values: [chart/values-staging.yaml], namespace: shop-staging, release: api}\n      - {name: production, path: chart, renderer: helm, values: [chart/values-production.yaml], namespace: shop-production, release: api}\n";
 
 fn chart_repo() -> (TempDir, EnvRepoBuilder, std::path::PathBuf) {
     let home = TempDir::new().expect("temp dir");
@@ -26,6 +26,10 @@ fn chart_repo() -> (TempDir, EnvRepoBuilder, std::path::PathBuf) {
             (
                 "chart/templates/NOTES.txt",
                 "Installed {{ .Release.Name }}.\n",
+            ),
+            (
+                "chart/values-dev.yaml",
+                "replicas: 1\nimage: ghcr.io/acme/api:1.1-rc.1\n",
             ),
             ("chart/values-staging.yaml", "replicas: 1\n"),
             (
@@ -64,7 +68,7 @@ fn a_values_only_change_is_that_environments_change_alone() {
     .ok()
     .json();
     let envs = diff["environments"].as_array().expect("environments");
-    assert_eq!(envs.len(), 1, "only production: {diff:#}");
+    assert_eq!(envs.len(), 1, "only production, of three: {diff:#}");
     assert_eq!(envs[0]["name"], "production");
     let objects = envs[0]["objects"].as_array().expect("objects");
     let mut kinds: Vec<&str> = objects.iter().filter_map(|o| o["kind"].as_str()).collect();
