@@ -200,3 +200,43 @@ fn init_finds_flux_kustomizations_but_the_one_that_bootstraps_flux() {
     // The cluster folders hold Flux's manifests: they are not environments themselves.
     assert!(!out.contains("path: clusters/"), "{out}");
 }
+
+#[test]
+fn init_expands_application_sets_from_their_list_and_git_directories_generators() {
+    let home = tempfile::TempDir::new().expect("temp dir");
+    let mut repo = crate::common::EnvRepoBuilder::new(&home.path().join("gitops.git"));
+    let cm = "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\n";
+    repo.commit_files(
+        &[
+            ("overlays/eu/kustomization.yaml", "resources: [cm.yaml]\n"),
+            ("overlays/eu/cm.yaml", cm),
+            ("overlays/us/kustomization.yaml", "resources: [cm.yaml]\n"),
+            ("overlays/us/cm.yaml", cm),
+            ("overlays/scratch/kustomization.yaml", "resources: [cm.yaml]\n"),
+            ("overlays/scratch/cm.yaml", cm),
+            ("tools/cm.yaml", cm),
+            (
+                "argocd/sets.yaml",
+                "apiVersion: argoproj.io/v1alpha1\nkind: ApplicationSet\nmetadata:\n  name: regions\nspec:\n  goTemplate: true\n  generators:\n  - git:\n      repoURL: https://git.example/gitops.git\n      directories:\n      - path: overlays/*\n      - path: overlays/scratch\n        exclude: true\n  template:\n    metadata:\n      name: 'shop-{{.path.basename}}'\n    spec:\n      source:\n        path: '{{.path.path}}'\n      destination:\n        namespace: 'shop-{{ .path.basename }}'\n---\napiVersion: argoproj.io/v1alpha1\nkind: ApplicationSet\nmetadata:\n  name: tools\nspec:\n  generators:\n  - list:\n      elements:\n      - {cluster: dev}\n  template:\n    metadata:\n      name: 'tools-{{cluster}}'\n    spec:\n      source:\n        path: tools\n      destination:\n        namespace: tools\n",
+            ),
+        ],
+        "Alice",
+        "Regions from an ApplicationSet",
+    );
+    let out = run(tollgate(home.path())
+        .args(["init", "--dry-run"])
+        .arg(&repo.path))
+    .ok()
+    .stdout;
+    for expected in [
+        "# argocd/sets.yaml: the Argo CD ApplicationSet regions makes the Application shop-eu from its git directory overlays/eu (kustomize overlays/eu, namespace shop-eu)",
+        "{ name: shop-eu, path: overlays/eu, renderer: kustomize, namespace: shop-eu }",
+        "{ name: shop-us, path: overlays/us, renderer: kustomize, namespace: shop-us }",
+        "# argocd/sets.yaml: the Argo CD ApplicationSet tools makes the Application tools-dev from its list element cluster=dev (plain tools, namespace tools)",
+        "{ name: tools-dev, path: tools, renderer: plain, namespace: tools }",
+    ] {
+        assert!(out.contains(expected), "{expected}\n{out}");
+    }
+    // Excluded by the generator: not an Application; the folder guess names it alone.
+    assert!(!out.contains("shop-scratch"), "{out}");
+}
