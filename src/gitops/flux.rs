@@ -18,7 +18,7 @@ pub const API: &str = "kustomize.toolkit.fluxcd.io/";
 const OVERLAY_FIELDS: &[&str] = &["patches", "images", "namePrefix", "nameSuffix"];
 
 /// Fields that change what Flux deploys and that tollgate does not render yet.
-const UNSUPPORTED_FIELDS: &[&str] = &["components", "patchesStrategicMerge", "patchesJson6902"];
+const UNSUPPORTED_FIELDS: &[&str] = &["patchesStrategicMerge", "patchesJson6902"];
 
 /// Whether `object` is a Flux Kustomization.
 pub fn is_kustomization(object: &Value) -> bool {
@@ -43,7 +43,8 @@ pub fn definition(object: &Value, from: &str) -> Result<Definition, String> {
         && kind != "GitRepository"
     {
         return Err(format!(
-            "the Kustomization {kustomization} deploys from a {kind}, not from this repository"
+            "the Kustomization {kustomization} deploys from the {kind} {}, not from this repository",
+            text("/spec/sourceRef/name").unwrap_or("?")
         ));
     }
     for field in UNSUPPORTED_FIELDS {
@@ -131,6 +132,35 @@ pub fn definition(object: &Value, from: &str) -> Result<Definition, String> {
     if let Some(namespace) = &target_namespace {
         overlay.insert("namespace".into(), Value::String(namespace.clone()));
     }
+    // Components are relative to the path; the overlay sits in a folder at the root.
+    let mut components = Vec::new();
+    for component in spec
+        .get("components")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(Value::as_str)
+    {
+        match resolve(&path, component) {
+            Some(dir) if !dir.is_empty() => components.push(dir),
+            _ => {
+                return Err(format!(
+                    "the component {component:?} of {kustomization} leaves the repository"
+                ));
+            }
+        }
+    }
+    if !components.is_empty() {
+        overlay.insert(
+            "components".into(),
+            Value::Array(
+                components
+                    .iter()
+                    .map(|c| Value::String(format!("../{c}")))
+                    .collect(),
+            ),
+        );
+    }
     let search = match from.rsplit_once('/') {
         Some((dir, _)) => dir.to_string(),
         None => String::new(),
@@ -151,6 +181,7 @@ pub fn definition(object: &Value, from: &str) -> Result<Definition, String> {
             substitute,
             substitute_from,
             search,
+            components,
         }),
     })
 }

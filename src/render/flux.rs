@@ -39,6 +39,8 @@ pub struct FluxSettings {
     pub substitute_from: Vec<SubstituteRef>,
     /// The folder the ConfigMaps and Secrets are looked for in (the Kustomization's).
     pub search: String,
+    /// `spec.components`, repository-relative: kustomize components applied to the path.
+    pub components: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]

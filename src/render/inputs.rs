@@ -74,10 +74,7 @@ pub fn inputs_of(repo: &Repo, tree: ObjectId, env: &Environment) -> Result<Input
     }
     if env.renderer == Renderer::Kustomize {
         let mut closure = Closure::default();
-        match env.flux {
-            Some(_) => closure.visit_flux_path(repo, tree, &env.path)?,
-            None => closure.visit_dir(repo, tree, &env.path)?,
-        }
+        closure.visit_environment(repo, tree, env)?;
         let inside = |p: &str| p == env.path || p.starts_with(&format!("{}/", env.path));
         inputs
             .paths
@@ -166,6 +163,24 @@ const PATH_LISTS: &[&str] = &[
 const PATH_MAPS: &[&str] = &["patches", "patchesJson6902", "replacements"];
 
 impl Closure {
+    /// The closure of `env`: its kustomization's, or a Flux Kustomization's path and
+    /// components.
+    pub fn visit_environment(
+        &mut self,
+        repo: &Repo,
+        tree: ObjectId,
+        env: &Environment,
+    ) -> Result<(), GitError> {
+        let Some(flux) = &env.flux else {
+            return self.visit_dir(repo, tree, &env.path);
+        };
+        self.visit_flux_path(repo, tree, &env.path)?;
+        for component in &flux.components {
+            self.visit_dir(repo, tree, component)?;
+        }
+        Ok(())
+    }
+
     /// The closure of a Flux Kustomization's path: its kustomization's, or, without one,
     /// what Flux generates in its place: every manifest under the path, a folder with its
     /// own kustomization taken whole.

@@ -72,10 +72,7 @@ pub(super) fn find_on_path(program: &str) -> Option<PathBuf> {
 /// repository.
 pub fn closure_of(repo: &Repo, tree: ObjectId, env: &Environment) -> Result<Closure, RenderError> {
     let mut closure = Closure::default();
-    match env.flux {
-        Some(_) => closure.visit_flux_path(repo, tree, &env.path)?,
-        None => closure.visit_dir(repo, tree, &env.path)?,
-    }
+    closure.visit_environment(repo, tree, env)?;
     // Climbing out of the temp dir the closure is written to reaches the machine's own
     // files; kustomize's load restrictor does not stop it for folders.
     if let Some(escape) = closure.escaping.first() {

@@ -122,33 +122,59 @@ fn a_changed_variable_shows_every_object_flux_changes_with_it() {
 }
 
 #[test]
-fn a_setting_tollgate_does_not_render_is_a_failed_render_with_the_reason() {
-    if !kustomize_available("a_setting_tollgate_does_not_render_is_a_failed_render_with_the_reason")
-    {
+fn components_apply_and_a_source_elsewhere_is_a_failed_render_with_the_reason() {
+    if !kustomize_available(
+        "components_apply_and_a_source_elsewhere_is_a_failed_render_with_the_reason",
+    ) {
         return;
     }
     let (home, mut repo, config) = flux_repo();
     repo.branch(
         "promote/components",
-        &[(
-            "clusters/production/apps.yaml",
-            &APPS.replace(
-                "  prune: true\n",
-                "  prune: true\n  components: [../components/tls]\n",
+        &[
+            (
+                "clusters/production/apps.yaml",
+                &APPS.replace(
+                    "  prune: true\n",
+                    "  prune: true\n  components: [../../components/audit]\n",
+                ),
             ),
-        )],
+            (
+                "components/audit/kustomization.yaml",
+                "apiVersion: kustomize.config.k8s.io/v1alpha1\nkind: Component\ncommonAnnotations:\n  acme.io/audited: \"true\"\n",
+            ),
+        ],
         "CI",
-        "Add the TLS component",
+        "Audit every object",
     );
-    let out = as_who(
+    let diff = as_who(
         home.path(),
         &config,
         "Dana",
-        &["diff", "test:promote/components"],
+        &["diff", "test:promote/components", "--json"],
+    )
+    .ok()
+    .json();
+    let objects = diff["environments"][0]["objects"]
+        .as_array()
+        .expect("objects")
+        .len();
+    assert_eq!(objects, 3, "the component reaches every object: {diff:#}");
+    assert!(diff.to_string().contains("acme.io/audited"), "{diff:#}");
+
+    repo.branch(
+        "promote/oci",
+        &[(
+            "clusters/production/apps.yaml",
+            &APPS.replace("kind: GitRepository", "kind: OCIRepository"),
+        )],
+        "CI",
+        "Deploy from an OCI artifact",
     );
+    let out = as_who(home.path(), &config, "Dana", &["diff", "test:promote/oci"]);
     let all = format!("{}{}", out.stdout, out.stderr);
     assert!(
-        all.contains("sets spec.components, which tollgate does not render yet"),
+        all.contains("deploys from the OCIRepository flux-system, not from this repository"),
         "{all}"
     );
     assert!(!all.contains("no rendered change"), "{all}");
