@@ -259,6 +259,46 @@ impl Cluster {
             .map(|_| ())
     }
 
+    /// What applying `manifest` would make of the object, without writing it: a
+    /// server-side dry run, which is not a write.
+    pub async fn apply_dry_run(
+        &self,
+        resource: &Resource,
+        namespace: Option<&str>,
+        name: &str,
+        manifest: &Value,
+    ) -> Result<Value, kube::Error> {
+        let api = self.api(resource, namespace);
+        let params = PatchParams::apply(FIELD_MANAGER).dry_run();
+        let patch = Patch::Apply(manifest);
+        let what = format!("dry-run apply {}/{name}", resource.api.kind);
+        let object = self
+            .with_retry(&what, || api.patch(name, &params, &patch))
+            .await?;
+        Ok(serde_json::to_value(object).unwrap_or(Value::Null))
+    }
+
+    /// Every object of `resource` in `namespace` (all of them, for a cluster-scoped
+    /// kind), by name: one request, however many objects a pass compares.
+    pub async fn list(
+        &self,
+        resource: &Resource,
+        namespace: Option<&str>,
+    ) -> Result<HashMap<String, Value>, kube::Error> {
+        let api = self.api(resource, namespace);
+        let what = format!("list {}", resource.api.plural);
+        let params = kube::api::ListParams::default();
+        let list = self.with_retry(&what, || api.list(&params)).await?;
+        Ok(list
+            .items
+            .into_iter()
+            .filter_map(|o| {
+                let name = o.metadata.name.clone()?;
+                Some((name, serde_json::to_value(o).ok()?))
+            })
+            .collect())
+    }
+
     /// Delete one object; one that is already gone counts as deleted.
     pub async fn delete(
         &self,

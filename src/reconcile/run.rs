@@ -12,6 +12,7 @@ use serde::Serialize;
 use serde_json::Value;
 
 use super::cluster::{Cluster, ClusterError, Resource, describe};
+use super::drift::{Drift, DriftedObject, apply_changes_nothing, drifted_fields};
 use super::health::{Health, crd_established, health_of};
 use super::inventory::{Inventory, InventoryEntry, RunResult, inventory_name};
 use super::plan::{Plan, PlanError, PlanOptions, Step, plan};
@@ -112,6 +113,9 @@ pub struct Report {
     pub objects: Vec<ObjectOutcome>,
     pub health: Vec<HealthOutcome>,
     pub diffs: Vec<LiveDiff>,
+    /// Objects found not as applied (edited or deleted in the cluster), corrected by
+    /// this pass (shown only, on a dry run).
+    pub drift: Vec<DriftedObject>,
     /// Whether the run sent any write request (applies, deletes, the inventory).
     pub wrote: bool,
 }
@@ -191,6 +195,7 @@ pub async fn reconcile_once(
         objects: Vec::new(),
         health: Vec::new(),
         diffs: Vec::new(),
+        drift: Vec::new(),
         wrote: false,
     };
     timer.done(
@@ -297,6 +302,11 @@ pub async fn reconcile_once(
     );
 
     cluster.discover(report.plan.api_versions()).await?;
+
+    // Drift: what the plan would leave alone, compared with the cluster as it is now.
+    let (drifted, unreadable) = find_drift(cluster, &mut report.plan, &desired).await?;
+    timer.done("drift", drift_detail(&drifted, &unreadable));
+    report.drift = drifted.into_iter().map(DriftedObject::masked).collect();
 
     if options.dry_run {
         report.diffs = live_diffs(cluster, &report.plan, &desired).await;
@@ -588,6 +598,7 @@ fn next_inventory(
         counts.insert(name.to_string(), report.plan.count(step));
     }
     counts.insert("pruned".into(), pruned.len());
+    counts.insert("drifted".into(), report.drift.len());
     counts.insert(
         "failed".into(),
         report.objects.iter().filter(|o| o.error.is_some()).count(),
@@ -740,4 +751,121 @@ async fn live_diffs(cluster: &Cluster, plan: &Plan, desired: &[ManifestObject]) 
         });
     }
     out
+}
+
+/// Which of the objects `plan` leaves unchanged drifted in the cluster: read with one list
+/// per kind and namespace, a difference confirmed by a server-side dry run (so that the
+/// server's own spelling of a value is not drift). A drifted object's step becomes an
+/// update (a create when it was deleted), to be applied like any other. Kinds that cannot
+/// be read are returned by name: their drift is unknown this pass, and said so.
+async fn find_drift(
+    cluster: &mut Cluster,
+    plan: &mut Plan,
+    desired: &[ManifestObject],
+) -> Result<(Vec<DriftedObject>, Vec<String>), ReconcileError> {
+    let unchanged_versions: Vec<String> = plan
+        .objects
+        .iter()
+        .filter(|o| o.step == Step::Unchanged)
+        .map(|o| o.api_version.clone())
+        .collect();
+    cluster.discover(unchanged_versions).await?;
+    let manifests: HashMap<&ObjectKey, &ManifestObject> =
+        desired.iter().map(|o| (&o.key, o)).collect();
+    // (apiVersion, kind, namespace) → indices into the plan.
+    let mut groups: BTreeMap<(String, String, Option<String>), Vec<usize>> = BTreeMap::new();
+    for (index, object) in plan.objects.iter().enumerate() {
+        if object.step == Step::Unchanged {
+            groups
+                .entry((
+                    object.api_version.clone(),
+                    object.key.kind.clone(),
+                    object.key.namespace.clone(),
+                ))
+                .or_default()
+                .push(index);
+        }
+    }
+    let mut drifted = Vec::new();
+    let mut unreadable = Vec::new();
+    for ((api_version, kind, namespace), indices) in groups {
+        let Ok(resource) = cluster.resource(&api_version, &kind) else {
+            unreadable.push(format!("{kind} ({api_version} not served)"));
+            continue;
+        };
+        let live = match cluster.list(&resource, namespace.as_deref()).await {
+            Ok(live) => live,
+            Err(error) => {
+                unreadable.push(format!("{kind}: {}", describe(&error).1));
+                continue;
+            }
+        };
+        let cluster_ref = &*cluster;
+        let resource = &resource;
+        let namespace = namespace.as_deref();
+        let found: Vec<(usize, Drift)> = futures::stream::iter(indices)
+            .filter_map(|index| {
+                let object = &plan.objects[index];
+                let manifest = manifests.get(&object.key).map(|m| m.value());
+                let live = live.get(&object.key.name);
+                async move {
+                    let manifest = manifest?;
+                    let Some(live) = live else {
+                        return Some((index, Drift::Deleted));
+                    };
+                    let fields = drifted_fields(manifest, live);
+                    if fields.is_empty() {
+                        return None;
+                    }
+                    // The server may spell a value its own way: ask it what an apply
+                    // would make before calling the difference drift.
+                    match cluster_ref
+                        .apply_dry_run(resource, namespace, &object.key.name, manifest)
+                        .await
+                    {
+                        Ok(dry) if apply_changes_nothing(&dry, live) => None,
+                        _ => Some((index, Drift::Changed { fields })),
+                    }
+                }
+            })
+            .collect::<Vec<_>>()
+            .await;
+        for (index, drift) in found {
+            let object = &mut plan.objects[index];
+            object.step = match drift {
+                Drift::Deleted => Step::Create,
+                Drift::Changed { .. } => Step::Update,
+            };
+            object.manifest = manifests.get(&object.key).map(|m| m.value().clone());
+            object.note = Some("drift corrected".into());
+            drifted.push(DriftedObject {
+                key: object.key.clone(),
+                drift,
+            });
+        }
+    }
+    drifted.sort_by(|a, b| a.key.cmp(&b.key));
+    Ok((drifted, unreadable))
+}
+
+/// `2 corrected: Deployment/shop/api (spec.replicas 3 → 2), …`, or `none`.
+fn drift_detail(drifted: &[DriftedObject], unreadable: &[String]) -> String {
+    let mut detail = match drifted.len() {
+        0 => "none".to_string(),
+        n => format!(
+            "{n} corrected: {}",
+            drifted
+                .iter()
+                .map(DriftedObject::describe)
+                .collect::<Vec<_>>()
+                .join("; ")
+        ),
+    };
+    if !unreadable.is_empty() {
+        detail.push_str(&format!(
+            "; not checked (cannot be read): {}",
+            unreadable.join(", ")
+        ));
+    }
+    detail
 }

@@ -29,8 +29,10 @@ pub struct Recorded {
 }
 
 impl Recorded {
+    /// Whether it could change the cluster: a dry run (`dryRun=All`) cannot.
     pub fn is_write(&self) -> bool {
         !matches!(self.method.as_str(), "GET" | "HEAD")
+            && !self.query.split('&').any(|p| p == "dryRun=All")
     }
 
     pub fn field_manager(&self) -> Option<String> {
@@ -204,6 +206,32 @@ impl FakeApi {
 
     pub fn fail(&self, fault: Fault) {
         self.store.lock().expect("store").faults.push(fault);
+    }
+
+    /// Change the stored object at `path` as someone with `kubectl edit` would.
+    pub fn edit(&self, path: &str, change: impl FnOnce(&mut Value)) {
+        let (collection, name) = path.rsplit_once('/').expect("an object path");
+        let mut store = self.store.lock().expect("store");
+        store.version += 1;
+        let version = store.version.to_string();
+        let object = store
+            .objects
+            .get_mut(collection)
+            .and_then(|c| c.get_mut(name))
+            .unwrap_or_else(|| panic!("no object at {path}"));
+        change(object);
+        object["metadata"]["resourceVersion"] = json!(version);
+    }
+
+    /// Delete the stored object at `path` behind reconcile's back.
+    pub fn remove(&self, path: &str) {
+        let (collection, name) = path.rsplit_once('/').expect("an object path");
+        let mut store = self.store.lock().expect("store");
+        store
+            .objects
+            .get_mut(collection)
+            .and_then(|c| c.remove(name))
+            .unwrap_or_else(|| panic!("no object at {path}"));
     }
 
     /// The stored object at `path` (as the API addresses it), if any.
@@ -384,6 +412,23 @@ fn respond(
         );
     }
     let Some(name) = name else {
+        // List (GET on the collection).
+        if method.as_str() == "GET" {
+            let items: Vec<Value> = store
+                .objects
+                .get(&collection)
+                .map(|c| c.values().cloned().collect())
+                .unwrap_or_default();
+            return ok(
+                StatusCode::OK,
+                json!({
+                    "kind": format!("{}List", kind.kind),
+                    "apiVersion": if kind.group.is_empty() { kind.version.clone() } else { format!("{}/{}", kind.group, kind.version) },
+                    "metadata": {"resourceVersion": store.version.to_string()},
+                    "items": items,
+                }),
+            );
+        }
         // Create (POST to the collection): refused if the name is taken.
         if method.as_str() != "POST" {
             return status(
@@ -508,6 +553,17 @@ fn respond(
             if applied.get("kind").and_then(Value::as_str) != Some(kind.kind.as_str()) {
                 return status(400, "BadRequest", "kind does not match the path".into());
             }
+            // A dry run: what the object would be, with nothing stored.
+            if query.split('&').any(|p| p == "dryRun=All") {
+                let mut merged = store
+                    .objects
+                    .get(&collection)
+                    .and_then(|c| c.get(&name))
+                    .cloned()
+                    .unwrap_or_else(|| json!({}));
+                merge_applied(&mut merged, &applied);
+                return ok(StatusCode::OK, merged);
+            }
             store.version += 1;
             let version = store.version;
             let existing = store
@@ -625,5 +681,17 @@ fn respond(
             "MethodNotAllowed",
             format!("{other} is not served here"),
         ),
+    }
+}
+
+/// `applied` over `object`, map by map, as an apply of those fields would leave them.
+fn merge_applied(object: &mut Value, applied: &Value) {
+    match (object, applied) {
+        (Value::Object(have), Value::Object(want)) => {
+            for (key, value) in want {
+                merge_applied(have.entry(key.clone()).or_insert(Value::Null), value);
+            }
+        }
+        (slot, value) => *slot = value.clone(),
     }
 }

@@ -479,6 +479,97 @@ fn an_unknown_kind_is_reported_and_the_rest_applied() {
 }
 
 #[test]
+fn an_edited_and_a_deleted_object_are_corrected_and_said_to_be_and_no_drift_writes_nothing() {
+    let p = Plain::new(&[
+        ("envs/production/a.yaml", &object("ConfigMap", "a")),
+        (
+            "envs/production/api.yaml",
+            &format!("{}spec:\n  replicas: 2\n", object("Deployment", "api")),
+        ),
+        (
+            "envs/production/secret.yaml",
+            "apiVersion: v1\nkind: Secret\nmetadata: {name: s, namespace: shop}\nstringData: {password: hunter2-in-git}\n",
+        ),
+    ]);
+    p.reconcile(&[]).ok();
+    let deployment = "/apis/apps/v1/namespaces/shop/deployments/api";
+    let config_map = "/api/v1/namespaces/shop/configmaps/a";
+    let secret = "/api/v1/namespaces/shop/secrets/s";
+    // Someone scales by hand, deletes a ConfigMap and edits a Secret; another controller
+    // adds a label of its own, which is not drift.
+    p.api.edit(deployment, |d| {
+        d["spec"]["replicas"] = serde_json::json!(3);
+        d["metadata"]["labels"] = serde_json::json!({"team": "shop"});
+    });
+    p.api.remove(config_map);
+    p.api.edit(secret, |s| {
+        s["stringData"]["password"] = serde_json::json!("hunter2-by-hand")
+    });
+
+    // A dry run shows the drift and writes nothing.
+    p.api.clear_requests();
+    let dry = p.reconcile(&["--dry-run"]).ok().json();
+    assert_eq!(writes(&p.api.requests()), Vec::<String>::new());
+    assert_eq!(dry["drift"].as_array().map(Vec::len), Some(3), "{dry:#}");
+
+    p.api.clear_requests();
+    let pass = p.reconcile(&[]).ok();
+    let report = pass.json();
+    let drift = report["drift"].to_string();
+    assert!(
+        drift.contains("\"name\":\"api\"") && drift.contains("\"path\":\"spec.replicas\""),
+        "{drift}"
+    );
+    assert!(drift.contains("\"drift\":\"deleted\""), "{drift}");
+    assert!(
+        !drift.contains("hunter2"),
+        "a Secret's drift is fingerprints: {drift}"
+    );
+    let written = writes(&p.api.requests());
+    for path in [deployment, config_map, secret] {
+        assert!(
+            written.contains(&format!("PATCH {path}")),
+            "{path}: {written:#?}"
+        );
+    }
+    assert_eq!(
+        p.api.object(deployment).expect("deployment")["spec"]["replicas"],
+        2
+    );
+    assert!(p.api.object(config_map).is_some(), "recreated");
+    let inventory = p
+        .api
+        .object("/api/v1/namespaces/tollgate-system/configmaps/tollgate-test-production")
+        .expect("inventory");
+    assert!(inventory.to_string().contains("drifted"), "{inventory}");
+
+    // The text names each correction, the way an operator reads it.
+    p.api
+        .edit(deployment, |d| d["spec"]["replicas"] = serde_json::json!(5));
+    let text = reconcile(
+        p.home.path(),
+        &p.config,
+        &p.kubeconfig,
+        &["--env", "production", "--once"],
+    )
+    .ok()
+    .stdout;
+    assert!(
+        text.contains("drift ")
+            && text.contains("1 corrected: Deployment/shop/api (spec.replicas 5 → 2)"),
+        "{text}"
+    );
+    for output in [&pass.stdout, &pass.stderr, &text] {
+        assert!(!output.contains("hunter2"), "{output}");
+    }
+
+    // Nothing drifted: not one write.
+    p.api.clear_requests();
+    p.reconcile(&[]).ok();
+    assert_eq!(writes(&p.api.requests()), Vec::<String>::new());
+}
+
+#[test]
 fn a_dry_run_writes_nothing_and_masks_secret_values() {
     let mut p = Plain::new(&[
         ("envs/production/api.yaml", &object("Deployment", "api")),
