@@ -322,6 +322,10 @@ pub struct ReconcileArgs {
     /// This replica's name in the Lease (default: $POD_NAME, else the host name and pid).
     #[arg(long, requires = "leader_elect")]
     pub lease_identity: Option<String>,
+    /// How long the Lease holds without renewal; it is renewed every third of that in the
+    /// background, and a replica that cannot renew stops writing before it runs out.
+    #[arg(long, default_value = "15s", value_parser = reconcile::parse_duration, requires = "leader_elect")]
+    pub lease_duration: std::time::Duration,
 }
 
 #[derive(Debug, Args)]

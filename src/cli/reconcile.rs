@@ -9,11 +9,12 @@ use super::ReconcileArgs;
 use super::output::{Output, Style};
 use crate::config::{Config, DEFAULT_INVENTORY_NAMESPACE};
 use crate::reconcile::cluster::{Cluster, Retry};
+use crate::reconcile::controller::{self, Ended, Event, LoopOptions};
 use crate::reconcile::health::Health;
 use crate::reconcile::inventory::inventory_name;
-use crate::reconcile::lease::{Leadership, LeaseConfig};
+use crate::reconcile::lease::LeaseConfig;
 use crate::reconcile::plan::{PlanOptions, Step};
-use crate::reconcile::run::{ReconcileOptions, Report, reconcile_once};
+use crate::reconcile::run::{ReconcileOptions, Report};
 use crate::workspace::{ConfigExt, OpenRepo};
 
 /// `30s`, `5m`, `1h30m`: a duration as people write it.
@@ -79,86 +80,60 @@ pub fn run(config: &Config, args: &ReconcileArgs, out: &Output) -> anyhow::Resul
             Retry::default(),
         )
         .await?;
-        let lease = args.leader_elect.then(|| LeaseConfig {
-            name: inventory_name(open.name(), &args.env),
-            namespace: options.inventory_namespace.clone(),
-            identity: args.lease_identity.clone().unwrap_or_else(default_identity),
-            // Renewed every pass: it must outlive a few intervals.
-            duration: (args.interval * 3).max(Duration::from_secs(15)),
-        });
-        loop {
-            if let Some(lease) = &lease {
-                match cluster.elect(lease, jiff::Timestamp::now()).await {
-                    Ok(Leadership::Leader) => {}
-                    Ok(Leadership::Standby { holder, until }) => {
-                        tracing::info!(%holder, %until, "standing by");
-                        out.print(&format!(
-                            "standing by: {holder} holds the lease {}/{} until {until}\n",
-                            lease.namespace, lease.name
-                        ))?;
-                        if once {
-                            return Ok(());
-                        }
-                        if wait_or_stop(args.interval, &stop, &wake).await {
-                            return Ok(());
-                        }
-                        continue;
-                    }
-                    Err(error) if once => return Err(error.into()),
-                    Err(error) => {
-                        tracing::warn!("{error}");
+        let looping = LoopOptions {
+            once,
+            interval: args.interval,
+            lease: args.leader_elect.then(|| LeaseConfig {
+                name: inventory_name(open.name(), &args.env),
+                namespace: options.inventory_namespace.clone(),
+                identity: args.lease_identity.clone().unwrap_or_else(default_identity),
+                duration: args.lease_duration.max(Duration::from_secs(1)),
+            }),
+        };
+        let mut printed: anyhow::Result<()> = Ok(());
+        let ended = controller::run(
+            &open,
+            &mut cluster,
+            &options,
+            &looping,
+            &stop,
+            &wake,
+            |event| {
+                let result = match event {
+                    Event::Pass(report) => print_report(out, &report),
+                    Event::StandingBy {
+                        holder,
+                        until,
+                        lease,
+                    } => out.print(&format!(
+                        "standing by: {holder} holds the lease {}/{} until {until}\n",
+                        lease.namespace, lease.name
+                    )),
+                    Event::Failed(error) => {
                         out.error(&anyhow::anyhow!(error));
-                        if wait_or_stop(args.interval, &stop, &wake).await {
-                            return Ok(());
-                        }
-                        continue;
+                        Ok(())
                     }
+                };
+                if printed.is_ok() {
+                    printed = result;
+                }
+            },
+        )
+        .await;
+        printed?;
+        match ended {
+            Ended::Done(Some(report)) => {
+                print_report(out, &report)?;
+                if report.succeeded() {
+                    Ok(())
+                } else {
+                    anyhow::bail!("{}", failure_summary(&report))
                 }
             }
-            let pass = reconcile_once(&open, &mut cluster, &options, &stop).await;
-            // Leaving: let a standby take over at once rather than when the lease runs out.
-            if (once || stop.load(Ordering::Relaxed))
-                && let Some(lease) = &lease
-            {
-                let _ = cluster.release(lease).await;
-            }
-            match pass {
-                Ok(report) => {
-                    print_report(out, &report)?;
-                    if once {
-                        if report.succeeded() {
-                            return Ok(());
-                        }
-                        anyhow::bail!("{}", failure_summary(&report));
-                    }
-                }
-                Err(error) if once => return Err(error.into()),
-                // The loop goes on: the next pass may find the API server back.
-                Err(error) => {
-                    tracing::warn!("{error}");
-                    out.error(&anyhow::anyhow!(error));
-                }
-            }
-            if wait_or_stop(args.interval, &stop, &wake).await {
-                if let Some(lease) = &lease {
-                    let _ = cluster.release(lease).await;
-                }
-                return Ok(());
-            }
+            Ended::Done(None) | Ended::StoodBy => Ok(()),
+            Ended::Failed(error) => Err(error.into()),
         }
     })
-}
-
-/// Sleep until the next pass; whether termination was asked for meanwhile.
-async fn wait_or_stop(interval: Duration, stop: &AtomicBool, wake: &tokio::sync::Notify) -> bool {
-    if stop.load(Ordering::Relaxed) {
-        return true;
-    }
-    tokio::select! {
-        _ = tokio::time::sleep(interval) => {}
-        _ = wake.notified() => {}
-    }
-    stop.load(Ordering::Relaxed)
 }
 
 /// `$POD_NAME` in a cluster; else the host name and process id.

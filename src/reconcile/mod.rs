@@ -3,6 +3,7 @@
 //! source → verify → render → plan → apply → prune → health → status, each step timed.
 
 pub mod cluster;
+pub mod controller;
 pub mod drift;
 pub mod health;
 pub mod inventory;

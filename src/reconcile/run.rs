@@ -15,6 +15,7 @@ use super::cluster::{Cluster, ClusterError, Resource, describe};
 use super::drift::{Drift, DriftedObject, apply_changes_nothing, drifted_fields};
 use super::health::{Health, crd_established, health_of};
 use super::inventory::{Inventory, InventoryEntry, RunResult, inventory_name};
+use super::lease::HeldLease;
 use super::plan::{Plan, PlanError, PlanOptions, Step, plan};
 use super::verify::{Verification, verify};
 use crate::approvals::rendered_digest;
@@ -158,12 +159,33 @@ fn now_rfc3339() -> String {
     jiff::Timestamp::now().to_string()
 }
 
+/// Why a pass stops sending requests before it is done.
+#[derive(Clone, Copy)]
+pub struct Halt<'a> {
+    /// Termination was asked for: finish the request in flight, write the status, exit.
+    pub terminate: &'a AtomicBool,
+    /// The lease this replica reconciles under, if any: once lost, another replica may
+    /// be writing, so nothing more is written at all, the status included.
+    pub lease: Option<&'a HeldLease>,
+}
+
+impl Halt<'_> {
+    /// Whether no further write may start.
+    pub fn now(&self) -> bool {
+        self.terminate.load(Ordering::Relaxed) || self.lease_lost()
+    }
+
+    pub fn lease_lost(&self) -> bool {
+        self.lease.is_some_and(HeldLease::is_lost)
+    }
+}
+
 /// Reconcile `open`'s environment once.
 pub async fn reconcile_once(
     open: &OpenRepo,
     cluster: &mut Cluster,
     options: &ReconcileOptions,
-    stop: &AtomicBool,
+    halt: Halt<'_>,
 ) -> Result<Report, ReconcileError> {
     let env_name = options.env.as_str();
     let mut timer = Timer::new();
@@ -171,7 +193,7 @@ pub async fn reconcile_once(
     // Source: fetch first when the repository has a remote.
     let fetched = open
         .repo
-        .fetch_default_remote(stop)
+        .fetch_default_remote(halt.terminate)
         .map_err(WorkspaceError::from)?;
     let tip = open.tip()?;
     let previous = cluster
@@ -244,7 +266,7 @@ pub async fn reconcile_once(
         Ok(rendered) => rendered,
         Err(why) => {
             timer.done("render", why.clone());
-            return refuse(open, cluster, options, report, previous, timer, why).await;
+            return refuse(open, cluster, options, halt, report, previous, timer, why).await;
         }
     };
     // The approved digest covers every rendered object, hooks included.
@@ -277,7 +299,7 @@ pub async fn reconcile_once(
     );
     if !report.verification.refusals.is_empty() {
         let why = report.verification.refusals.join("; ");
-        return refuse(open, cluster, options, report, previous, timer, why).await;
+        return refuse(open, cluster, options, halt, report, previous, timer, why).await;
     }
 
     // Plan.
@@ -286,7 +308,7 @@ pub async fn reconcile_once(
         Err(e @ (PlanError::Empty | PlanError::Duplicate { .. })) => {
             let why = e.to_string();
             timer.done("plan", why.clone());
-            return refuse(open, cluster, options, report, previous, timer, why).await;
+            return refuse(open, cluster, options, halt, report, previous, timer, why).await;
         }
     };
     timer.done(
@@ -332,14 +354,14 @@ pub async fn reconcile_once(
             .iter()
             .filter(|o| o.stage == stage && matches!(o.step, Step::Create | Step::Update))
             .collect();
-        if stop.load(Ordering::Relaxed) {
+        if halt.now() {
             interrupted = true;
             break;
         }
         let cluster_ref = &*cluster;
         let outcomes: Vec<ObjectOutcome> = futures::stream::iter(batch)
             .map(|object| async move {
-                if stop.load(Ordering::Relaxed) {
+                if halt.now() {
                     return None;
                 }
                 let result = match cluster_ref.resource(&object.api_version, &object.key.kind) {
@@ -376,7 +398,7 @@ pub async fn reconcile_once(
             cluster.discover(report.plan.api_versions()).await?;
         }
     }
-    interrupted |= stop.load(Ordering::Relaxed);
+    interrupted |= halt.now();
     timer.done(
         "apply",
         format!(
@@ -397,7 +419,7 @@ pub async fn reconcile_once(
     let mut pruned: HashSet<ObjectKey> = HashSet::new();
     if !prunes.is_empty() && !failed && !interrupted {
         for object in prunes {
-            if stop.load(Ordering::Relaxed) {
+            if halt.now() {
                 interrupted = true;
                 break;
             }
@@ -428,7 +450,7 @@ pub async fn reconcile_once(
     // Health.
     if !interrupted {
         report.health =
-            wait_for_rollouts(cluster, &report.plan, &applied_keys, options, stop).await;
+            wait_for_rollouts(cluster, &report.plan, &applied_keys, options, halt).await;
         timer.done(
             "health",
             format!(
@@ -451,6 +473,15 @@ pub async fn reconcile_once(
     } else {
         RunResult::Applied
     };
+    if halt.lease_lost() {
+        report.result = RunResult::Interrupted;
+        report.refused = Some(
+            "the lease was lost during the pass: the replica that holds it now reconciles; nothing more was written".into(),
+        );
+        timer.done("status", "lease lost; nothing written".into());
+        report.steps = timer.steps;
+        return Ok(report);
+    }
     let inventory = next_inventory(&report, previous.as_ref(), &applied_keys, &pruned);
     let unchanged = !report.wrote
         && previous.as_ref().is_some_and(|p| {
@@ -487,10 +518,12 @@ pub async fn reconcile_once(
 
 /// Stop before anything is applied: record why in the inventory (keeping the last good
 /// revision and its objects), unless this is a dry run.
+#[allow(clippy::too_many_arguments)]
 async fn refuse(
     open: &OpenRepo,
     cluster: &Cluster,
     options: &ReconcileOptions,
+    halt: Halt<'_>,
     mut report: Report,
     previous: Option<Inventory>,
     mut timer: Timer,
@@ -505,6 +538,8 @@ async fn refuse(
         .is_some_and(|p| p.result == RunResult::Refused && p.message.as_ref() == Some(&message));
     if recorded {
         timer.done("status", "refusal already recorded; nothing written".into());
+    } else if halt.lease_lost() {
+        timer.done("status", "lease lost; nothing written".into());
     } else if !options.dry_run {
         let inventory = Inventory {
             revision: previous.as_ref().and_then(|p| p.revision.clone()),
@@ -649,7 +684,7 @@ async fn wait_for_rollouts(
     plan: &Plan,
     applied: &HashSet<ObjectKey>,
     options: &ReconcileOptions,
-    stop: &AtomicBool,
+    halt: Halt<'_>,
 ) -> Vec<HealthOutcome> {
     let mut pending: Vec<(ObjectKey, Resource)> = plan
         .objects
@@ -677,9 +712,7 @@ async fn wait_for_rollouts(
                 Err(e) => Health::Progressing(format!("cannot read it: {}", describe(&e).1)),
             };
             match health {
-                Health::Progressing(_)
-                    if Instant::now() < deadline && !stop.load(Ordering::Relaxed) =>
-                {
+                Health::Progressing(_) if Instant::now() < deadline && !halt.now() => {
                     still.push((key, resource))
                 }
                 Health::Progressing(why) => out.push(HealthOutcome {

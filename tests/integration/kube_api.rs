@@ -26,6 +26,11 @@ pub struct Recorded {
     pub query: String,
     pub content_type: String,
     pub body: Option<Value>,
+    /// Who sent it: the bearer token of its kubeconfig (see [`FakeApi::kubeconfig_as`]).
+    pub who: String,
+    /// When it arrived, and when the server acted on it (after any injected delay).
+    pub arrived: std::time::Instant,
+    pub landed: Option<std::time::Instant>,
 }
 
 impl Recorded {
@@ -51,6 +56,8 @@ pub struct Fault {
     pub status: u16,
     pub times: usize,
     pub delay: Duration,
+    /// Only the requests of this sender (its bearer token); `None`: everyone's.
+    pub who: Option<&'static str>,
 }
 
 #[derive(Clone)]
@@ -183,6 +190,21 @@ impl FakeApi {
     }
 
     /// A kubeconfig pointing at this server, written into `dir`.
+    /// A kubeconfig whose requests carry `who` as their bearer token, so that the
+    /// requests of several replicas can be told apart.
+    pub fn kubeconfig_as(&self, dir: &Path, who: &str) -> PathBuf {
+        let path = dir.join(format!("kubeconfig-{who}"));
+        std::fs::write(
+            &path,
+            format!(
+                "apiVersion: v1\nkind: Config\nclusters:\n- name: fake\n  cluster:\n    server: http://{}\nusers:\n- name: fake\n  user: {{token: {who}}}\ncontexts:\n- name: fake\n  context:\n    cluster: fake\n    user: fake\ncurrent-context: fake\n",
+                self.addr
+            ),
+        )
+        .expect("write kubeconfig");
+        path
+    }
+
     pub fn kubeconfig(&self, dir: &Path) -> PathBuf {
         let path = dir.join("kubeconfig");
         std::fs::write(
@@ -266,7 +288,13 @@ async fn handle(
     } else {
         serde_json::from_slice(&body).ok()
     };
-    let fault = {
+    let who = headers
+        .get("authorization")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .unwrap_or("")
+        .to_string();
+    let (fault, index) = {
         let mut store = store.lock().expect("store");
         store.requests.push(Recorded {
             method: method.to_string(),
@@ -274,14 +302,24 @@ async fn handle(
             query: query.clone(),
             content_type: content_type.clone(),
             body: body_value.clone(),
+            who: who.clone(),
+            arrived: std::time::Instant::now(),
+            landed: None,
         });
+        let index = store.requests.len() - 1;
         let found = store.faults.iter_mut().find(|f| {
-            f.times > 0 && f.method == method.as_str() && path.contains(&f.path_contains)
+            f.times > 0
+                && f.method == method.as_str()
+                && path.contains(&f.path_contains)
+                && f.who.is_none_or(|w| w == who)
         });
-        found.map(|f| {
-            f.times -= 1;
-            (f.status, f.delay)
-        })
+        (
+            found.map(|f| {
+                f.times -= 1;
+                (f.status, f.delay)
+            }),
+            index,
+        )
     };
     if let Some((code, delay)) = fault {
         tokio::time::sleep(delay).await;
@@ -296,6 +334,12 @@ async fn handle(
         }
     }
     let mut store = store.lock().expect("store");
+    // A request cleared away by `clear_requests` meanwhile has no record to mark.
+    if let Some(recorded) = store.requests.get_mut(index)
+        && recorded.path == path
+    {
+        recorded.landed = Some(std::time::Instant::now());
+    }
     respond(
         &mut store,
         &method,

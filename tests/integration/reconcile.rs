@@ -406,6 +406,7 @@ fn a_rejected_object_is_reported_and_the_rest_applied_and_5xx_is_retried() {
         status: 422,
         times: 1,
         delay: Duration::ZERO,
+        who: None,
     });
     p.api.fail(Fault {
         method: "PATCH",
@@ -413,6 +414,7 @@ fn a_rejected_object_is_reported_and_the_rest_applied_and_5xx_is_retried() {
         status: 500,
         times: 2,
         delay: Duration::ZERO,
+        who: None,
     });
     let partial = p.reconcile(&[]);
     assert_eq!(partial.code, 1);
@@ -632,6 +634,7 @@ fn sigterm_finishes_the_request_in_flight_and_exits_zero() {
         status: 0,
         times: 3,
         delay: Duration::from_millis(700),
+        who: None,
     });
     let child = tollgate(p.home.path())
         .arg("--config")
@@ -826,6 +829,187 @@ fn one_replica_holds_the_lease_the_other_stands_by_until_it_is_released() {
     assert_eq!(lease["spec"]["leaseTransitions"], 1, "{lease:#}");
 }
 
+/// A replica of `reconcile --leader-elect` in a loop, with a short lease, its requests
+/// carrying `who` as their bearer token.
+fn replica(p: &Plain, who: &str, interval: &str) -> std::process::Child {
+    tollgate(p.home.path())
+        .arg("--config")
+        .arg(&p.config)
+        .args([
+            "reconcile",
+            "--env",
+            "production",
+            "--leader-elect",
+            "--lease-identity",
+            who,
+            "--lease-duration",
+            "3s",
+            "--interval",
+            interval,
+            "--timeout",
+            "5s",
+            "--request-timeout",
+            "10s",
+        ])
+        .arg("--kubeconfig")
+        .arg(p.api.kubeconfig_as(p.home.path(), who))
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("start a replica")
+}
+
+fn stop(child: std::process::Child) -> std::process::Output {
+    std::process::Command::new("sh")
+        .args(["-c", &format!("kill -TERM {}", child.id())])
+        .status()
+        .expect("sh kill");
+    child.wait_with_output().expect("the replica exits")
+}
+
+fn wait_until(what: &str, limit: Duration, done: impl Fn() -> bool) {
+    let deadline = std::time::Instant::now() + limit;
+    while !done() {
+        assert!(std::time::Instant::now() < deadline, "{what}");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+const LEASE: &str =
+    "/apis/coordination.k8s.io/v1/namespaces/tollgate-system/leases/tollgate-test-production";
+
+/// Writes to the cluster (the lease aside) by `who`.
+fn object_writes<'r>(requests: &'r [Recorded], who: &str) -> Vec<&'r Recorded> {
+    requests
+        .iter()
+        .filter(|r| r.who == who && r.is_write() && !r.path.contains("/leases"))
+        .collect()
+}
+
+#[test]
+fn a_pass_slower_than_the_lease_keeps_it_renewed_and_the_standby_never_writes() {
+    let p = three_config_maps();
+    // Every apply of replica a takes longer than the whole lease (3 s).
+    p.api.fail(Fault {
+        method: "PATCH",
+        path_contains: "/namespaces/shop/".into(),
+        status: 0,
+        times: 4,
+        delay: Duration::from_secs(4),
+        who: Some("replica-a"),
+    });
+    let a = replica(&p, "replica-a", "1h");
+    wait_until("replica a takes the lease", Duration::from_secs(20), || {
+        p.api
+            .object(LEASE)
+            .is_some_and(|l| l["spec"]["holderIdentity"] == "replica-a")
+    });
+    let b = replica(&p, "replica-b", "300ms");
+    wait_until(
+        "replica a finishes its pass",
+        Duration::from_secs(30),
+        || p.api.object(INVENTORY_TEST).is_some(),
+    );
+    let (a, b) = (stop(a), stop(b));
+    let requests = p.api.requests();
+    assert!(
+        object_writes(&requests, "replica-b").is_empty(),
+        "b wrote while a held the lease: {:#?}",
+        object_writes(&requests, "replica-b")
+    );
+    let renewals = requests
+        .iter()
+        .filter(|r| r.who == "replica-a" && r.method == "PUT" && r.path == LEASE)
+        .count();
+    assert!(renewals >= 3, "renewed during the pass: {renewals}");
+    let b_out = String::from_utf8_lossy(&b.stdout);
+    assert!(
+        b_out.contains("standing by: replica-a holds the lease"),
+        "{b_out}"
+    );
+    assert_eq!(
+        a.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&a.stderr)
+    );
+}
+
+#[test]
+fn a_replica_that_cannot_renew_stops_writing_before_the_other_takes_over() {
+    let p = three_config_maps();
+    // None of a's renewals gets through; its applies land after 2 s, and its pass is
+    // still waiting on a rollout when the lease runs out (3 s, given up at 2.4 s).
+    p.api.fail(Fault {
+        method: "PATCH",
+        path_contains: "/namespaces/shop/".into(),
+        status: 0,
+        times: 4,
+        delay: Duration::from_secs(2),
+        who: Some("replica-a"),
+    });
+    p.api.fail(Fault {
+        method: "GET",
+        path_contains: "/deployments/api".into(),
+        status: 0,
+        times: 1,
+        delay: Duration::from_secs(2),
+        who: Some("replica-a"),
+    });
+    p.api.fail(Fault {
+        method: "PUT",
+        path_contains: "/leases/".into(),
+        status: 500,
+        times: 1000,
+        delay: Duration::ZERO,
+        who: Some("replica-a"),
+    });
+    let a = replica(&p, "replica-a", "1h");
+    wait_until("replica a takes the lease", Duration::from_secs(20), || {
+        p.api
+            .object(LEASE)
+            .is_some_and(|l| l["spec"]["holderIdentity"] == "replica-a")
+    });
+    let b = replica(&p, "replica-b", "300ms");
+    wait_until(
+        "replica b takes over and reconciles",
+        Duration::from_secs(30),
+        || {
+            p.api
+                .object(INVENTORY_TEST)
+                .is_some_and(|i| i.to_string().contains("applied"))
+                && p.api
+                    .object(LEASE)
+                    .is_some_and(|l| l["spec"]["holderIdentity"] == "replica-b")
+        },
+    );
+    let (a, _b) = (stop(a), stop(b));
+    let requests = p.api.requests();
+    let a_writes = object_writes(&requests, "replica-a");
+    let b_writes = object_writes(&requests, "replica-b");
+    assert!(!b_writes.is_empty(), "b reconciled");
+    let b_took_over = requests
+        .iter()
+        .filter(|r| r.who == "replica-b" && r.is_write() && r.path.contains("/leases"))
+        .map(|r| r.arrived)
+        .min()
+        .expect("b wrote the lease");
+    // Nothing a sent after b held the lease; what a had in flight landed before.
+    for write in &a_writes {
+        assert!(write.arrived < b_took_over, "{write:#?}");
+        assert!(write.landed.is_none_or(|l| l < b_took_over), "{write:#?}");
+    }
+    assert!(
+        a_writes.iter().all(|w| !w.path.contains("tollgate-system")),
+        "a wrote no status after losing the lease: {a_writes:#?}"
+    );
+    let a_out = String::from_utf8_lossy(&a.stdout);
+    assert!(
+        a_out.contains("the lease was lost during the pass"),
+        "{a_out}"
+    );
+}
+
 const INVENTORY_TEST: &str =
     "/api/v1/namespaces/tollgate-system/configmaps/tollgate-test-production";
 
@@ -923,6 +1107,7 @@ fn a_slow_answer_is_given_up_on_and_retried_and_a_conflict_is_reported() {
         status: 0,
         times: 1,
         delay: Duration::from_secs(4),
+        who: None,
     });
     // Another field manager owns a field: the API server answers 409 to a non-forced apply.
     p.api.fail(Fault {
@@ -931,6 +1116,7 @@ fn a_slow_answer_is_given_up_on_and_retried_and_a_conflict_is_reported() {
         status: 409,
         times: 1,
         delay: Duration::ZERO,
+        who: None,
     });
     let partial = p.reconcile(&[]);
     assert_eq!(partial.code, 1);

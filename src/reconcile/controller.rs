@@ -1,0 +1,155 @@
+//! The reconcile loop of one environment: elect (with `--leader-elect`), pass, wait for
+//! the interval or termination, again. The lease is kept renewed in the background for as
+//! long as this replica holds it; a pass stops writing the moment it is lost, and the
+//! loop goes back to standing by. What happens is told to the caller as [`Event`]s: the
+//! faces print them.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use super::cluster::Cluster;
+use super::lease::{HeldLease, Leadership, LeaseConfig};
+use super::run::{Halt, ReconcileError, ReconcileOptions, Report, reconcile_once};
+use crate::workspace::OpenRepo;
+
+/// How the loop runs.
+pub struct LoopOptions {
+    /// One pass (or one look at the lease), then return.
+    pub once: bool,
+    pub interval: Duration,
+    /// Reconcile only while holding this lease.
+    pub lease: Option<LeaseConfig>,
+}
+
+/// What the loop tells its caller.
+pub enum Event {
+    /// A pass ended.
+    Pass(Box<Report>),
+    /// Another replica holds the lease.
+    StandingBy {
+        holder: String,
+        until: jiff::Timestamp,
+        lease: LeaseConfig,
+    },
+    /// A pass (or the election) failed; the loop goes on unless `once`.
+    Failed(ReconcileError),
+}
+
+/// Why the loop returned.
+pub enum Ended {
+    /// Termination was asked for, or a `once` loop ran its pass.
+    Done(Option<Box<Report>>),
+    /// A `once` loop found another replica holding the lease.
+    StoodBy,
+    /// A `once` loop failed.
+    Failed(ReconcileError),
+}
+
+/// Run the loop until termination (`terminate`, woken by `wake`) or, with `once`, one pass.
+pub async fn run(
+    open: &OpenRepo,
+    cluster: &mut Cluster,
+    options: &ReconcileOptions,
+    looping: &LoopOptions,
+    terminate: &AtomicBool,
+    wake: &tokio::sync::Notify,
+    mut on_event: impl FnMut(Event),
+) -> Ended {
+    let mut held: Option<HeldLease> = None;
+    loop {
+        if let Some(lease) = &looping.lease
+            && held.as_ref().is_none_or(HeldLease::is_lost)
+        {
+            held = None;
+            match cluster.elect(lease, jiff::Timestamp::now()).await {
+                Ok(Leadership::Leader) => {
+                    tracing::info!(lease = %lease.name, "lease held");
+                    held = Some(cluster.keep(lease));
+                }
+                Ok(Leadership::Standby { holder, until }) => {
+                    tracing::info!(%holder, %until, "standing by");
+                    on_event(Event::StandingBy {
+                        holder,
+                        until,
+                        lease: lease.clone(),
+                    });
+                    if looping.once {
+                        return Ended::StoodBy;
+                    }
+                    if wait_or_stop(looping.interval, terminate, wake).await {
+                        return Ended::Done(None);
+                    }
+                    continue;
+                }
+                Err(error) if looping.once => return Ended::Failed(error.into()),
+                Err(error) => {
+                    tracing::warn!("{error}");
+                    on_event(Event::Failed(error.into()));
+                    if wait_or_stop(looping.interval, terminate, wake).await {
+                        return Ended::Done(None);
+                    }
+                    continue;
+                }
+            }
+        }
+        let halt = Halt {
+            terminate,
+            lease: held.as_ref(),
+        };
+        let started = std::time::Instant::now();
+        let pass = reconcile_once(open, cluster, options, halt).await;
+        let leaving = looping.once || terminate.load(Ordering::Relaxed);
+        if leaving {
+            release(cluster, looping, held.take()).await;
+        }
+        match pass {
+            Ok(report) => {
+                tracing::info!(
+                    env = %report.environment,
+                    revision = %report.revision,
+                    result = ?report.result,
+                    drifted = report.drift.len(),
+                    wrote = report.wrote,
+                    elapsed_ms = started.elapsed().as_millis() as u64,
+                    "pass"
+                );
+                if looping.once {
+                    return Ended::Done(Some(Box::new(report)));
+                }
+                on_event(Event::Pass(Box::new(report)));
+            }
+            Err(error) if looping.once => return Ended::Failed(error),
+            // The loop goes on: the next pass may find the API server back.
+            Err(error) => {
+                tracing::warn!("{error}");
+                on_event(Event::Failed(error));
+            }
+        }
+        if leaving || wait_or_stop(looping.interval, terminate, wake).await {
+            release(cluster, looping, held.take()).await;
+            return Ended::Done(None);
+        }
+    }
+}
+
+/// Leaving: let a standby take over at once rather than when the lease runs out.
+async fn release(cluster: &Cluster, looping: &LoopOptions, held: Option<HeldLease>) {
+    if let (Some(lease), Some(held)) = (&looping.lease, held)
+        && !held.is_lost()
+    {
+        drop(held);
+        let _ = cluster.release(lease).await;
+    }
+}
+
+/// Sleep until the next pass; whether termination was asked for meanwhile.
+async fn wait_or_stop(interval: Duration, stop: &AtomicBool, wake: &tokio::sync::Notify) -> bool {
+    if stop.load(Ordering::Relaxed) {
+        return true;
+    }
+    tokio::select! {
+        _ = tokio::time::sleep(interval) => {}
+        _ = wake.notified() => {}
+    }
+    stop.load(Ordering::Relaxed)
+}
