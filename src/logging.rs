@@ -59,6 +59,37 @@ pub fn init(level: LogLevel) -> Option<PathBuf> {
     Some(path)
 }
 
+/// How `reconcile` writes its log to stderr.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum LogFormat {
+    Text,
+    /// One JSON object per line, for a log collector.
+    Json,
+}
+
+/// Start logging to stderr, for `reconcile` in a pod where no one reads a file: `RUST_LOG`
+/// (tracing's filter syntax, `tollgate=debug,kube=info`) when set, else `level`.
+pub fn init_stderr(level: LogLevel, format: LogFormat) {
+    let default = match level {
+        LogLevel::Off => "off",
+        LogLevel::Error => "error",
+        LogLevel::Warn => "warn",
+        LogLevel::Info => "info",
+        LogLevel::Debug => "debug",
+        LogLevel::Trace => "trace",
+    };
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
+    let builder = tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_ansi(false)
+        .with_env_filter(filter);
+    let _ = match format {
+        LogFormat::Text => builder.try_init(),
+        LogFormat::Json => builder.json().flatten_event(true).try_init(),
+    };
+}
+
 /// Where the log moves to `tollgate.log.1`.
 pub const MAX_LOG_BYTES: u64 = 8 * 1024 * 1024;
 

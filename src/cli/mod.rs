@@ -37,7 +37,8 @@ pub struct Cli {
     /// Use the demo workspace (created in the data dir on first use).
     #[arg(long, global = true)]
     pub demo: bool,
-    /// How much to write to the log file (in the XDG state dir; never to the screen).
+    /// How much to log: to the log file in the XDG state dir (never to the screen), or,
+    /// for `reconcile`, to stderr (where RUST_LOG, when set, says instead).
     #[arg(long, global = true, value_enum, default_value = "info")]
     pub log_level: crate::logging::LogLevel,
     #[command(subcommand)]
@@ -322,6 +323,12 @@ pub struct ReconcileArgs {
     /// This replica's name in the Lease (default: $POD_NAME, else the host name and pid).
     #[arg(long, requires = "leader_elect")]
     pub lease_identity: Option<String>,
+    /// Log format on stderr.
+    #[arg(long, value_enum, default_value = "text")]
+    pub log_format: crate::logging::LogFormat,
+    /// Serve Prometheus metrics on ADDR (`/metrics`), with `/healthz` and `/readyz`.
+    #[arg(long, value_name = "ADDR")]
+    pub metrics_addr: Option<std::net::SocketAddr>,
     /// How long the Lease holds without renewal; it is renewed every third of that in the
     /// background, and a replica that cannot renew stops writing before it runs out.
     #[arg(long, default_value = "15s", value_parser = reconcile::parse_duration, requires = "leader_elect")]
@@ -373,7 +380,15 @@ pub enum DemoCommand {
 
 /// Run a parsed command line; errors are printed with their whole chain.
 pub fn run(cli: Cli) -> ExitCode {
-    crate::logging::init(cli.log_level);
+    match &cli.command {
+        // A controller in a pod: its log is its stderr.
+        Some(Command::Reconcile(args)) => {
+            crate::logging::init_stderr(cli.log_level, args.log_format)
+        }
+        _ => {
+            crate::logging::init(cli.log_level);
+        }
+    }
     tracing::info!(command = ?cli.command, "start");
     let out = Output::new(cli.json, cli.no_color);
     match dispatch(&cli, &out) {

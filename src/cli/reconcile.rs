@@ -13,6 +13,7 @@ use crate::reconcile::controller::{self, Ended, Event, LoopOptions};
 use crate::reconcile::health::Health;
 use crate::reconcile::inventory::inventory_name;
 use crate::reconcile::lease::LeaseConfig;
+use crate::reconcile::metrics::{self, Metrics};
 use crate::reconcile::plan::{PlanOptions, Step};
 use crate::reconcile::run::{ReconcileOptions, Report};
 use crate::workspace::{ConfigExt, OpenRepo};
@@ -80,9 +81,21 @@ pub fn run(config: &Config, args: &ReconcileArgs, out: &Output) -> anyhow::Resul
             Retry::default(),
         )
         .await?;
+        let metrics = match args.metrics_addr {
+            None => None,
+            Some(addr) => {
+                let metrics = Arc::new(Metrics::new());
+                let bound = metrics::serve(addr, metrics.clone())
+                    .await
+                    .map_err(|e| anyhow::anyhow!("cannot serve metrics on {addr}: {e}"))?;
+                tracing::info!(addr = %bound, "serving metrics");
+                Some(metrics)
+            }
+        };
         let looping = LoopOptions {
             once,
             interval: args.interval,
+            metrics,
             lease: args.leader_elect.then(|| LeaseConfig {
                 name: inventory_name(open.name(), &args.env),
                 namespace: options.inventory_namespace.clone(),

@@ -4,11 +4,13 @@
 //! loop goes back to standing by. What happens is told to the caller as [`Event`]s: the
 //! faces print them.
 
+use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use super::cluster::Cluster;
 use super::lease::{HeldLease, Leadership, LeaseConfig};
+use super::metrics::Metrics;
 use super::run::{Halt, ReconcileError, ReconcileOptions, Report, reconcile_once};
 use crate::workspace::OpenRepo;
 
@@ -19,6 +21,8 @@ pub struct LoopOptions {
     pub interval: Duration,
     /// Reconcile only while holding this lease.
     pub lease: Option<LeaseConfig>,
+    /// Where passes and leadership are counted (`--metrics-addr`).
+    pub metrics: Option<Arc<Metrics>>,
 }
 
 /// What the loop tells its caller.
@@ -65,9 +69,15 @@ pub async fn run(
                 Ok(Leadership::Leader) => {
                     tracing::info!(lease = %lease.name, "lease held");
                     held = Some(cluster.keep(lease));
+                    if let Some(metrics) = &looping.metrics {
+                        metrics.leader(open.name(), &options.env, true);
+                    }
                 }
                 Ok(Leadership::Standby { holder, until }) => {
                     tracing::info!(%holder, %until, "standing by");
+                    if let Some(metrics) = &looping.metrics {
+                        metrics.leader(open.name(), &options.env, false);
+                    }
                     on_event(Event::StandingBy {
                         holder,
                         until,
@@ -104,6 +114,9 @@ pub async fn run(
         }
         match pass {
             Ok(report) => {
+                if let Some(metrics) = &looping.metrics {
+                    metrics.pass(&report, started.elapsed());
+                }
                 tracing::info!(
                     env = %report.environment,
                     revision = %report.revision,

@@ -8,6 +8,7 @@ pub mod drift;
 pub mod health;
 pub mod inventory;
 pub mod lease;
+pub mod metrics;
 pub mod plan;
 pub mod run;
 pub mod status;

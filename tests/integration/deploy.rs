@@ -46,6 +46,7 @@ fn the_manifests_render_and_the_reconcile_command_line_is_valid() {
         "ClusterRoleBinding",
         "ConfigMap",
         "Deployment",
+        "Service",
     ] {
         assert!(kinds.contains(&kind), "{kind} in {kinds:?}");
     }
@@ -74,6 +75,17 @@ fn the_manifests_render_and_the_reconcile_command_line_is_valid() {
     match cli.command {
         Some(TollgateCommand::Reconcile(args)) => {
             assert!(args.leader_elect && args.prune && !args.once);
+            // The probes and the Service use the port the metrics are served on.
+            let port = args.metrics_addr.expect("--metrics-addr").port();
+            assert_eq!(reconcile["ports"][0]["containerPort"], port);
+            assert_eq!(reconcile["livenessProbe"]["httpGet"]["path"], "/healthz");
+            assert_eq!(reconcile["readinessProbe"]["httpGet"]["path"], "/readyz");
+            let service = parsed
+                .objects
+                .iter()
+                .find(|o| o.key.kind == "Service")
+                .expect("the metrics Service");
+            assert_eq!(service.value()["spec"]["ports"][0]["port"], port);
         }
         other => panic!("reconcile, not {other:?}"),
     }

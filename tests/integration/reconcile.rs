@@ -1010,6 +1010,102 @@ fn a_replica_that_cannot_renew_stops_writing_before_the_other_takes_over() {
     );
 }
 
+/// `GET path` on a plain HTTP server: the status code and the body.
+fn http_get(addr: &str, path: &str) -> (u16, String) {
+    use std::io::{Read, Write};
+    let mut stream = std::net::TcpStream::connect(addr).expect("connect");
+    write!(
+        stream,
+        "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
+    )
+    .expect("send");
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer).expect("read");
+    let code = answer
+        .split_whitespace()
+        .nth(1)
+        .and_then(|c| c.parse().ok())
+        .unwrap_or(0);
+    let body = answer
+        .split_once("\r\n\r\n")
+        .map(|(_, b)| b.to_string())
+        .unwrap_or_default();
+    (code, body)
+}
+
+#[test]
+fn a_running_reconcile_serves_metrics_and_probes_and_logs_each_pass_to_stderr() {
+    use std::io::BufRead;
+    let p = three_config_maps();
+    let mut child = tollgate(p.home.path())
+        .env("RUST_LOG", "tollgate=info")
+        .arg("--config")
+        .arg(&p.config)
+        .args([
+            "reconcile",
+            "--env",
+            "production",
+            "--interval",
+            "200ms",
+            "--metrics-addr",
+            "127.0.0.1:0",
+            "--log-format",
+            "json",
+        ])
+        .arg("--kubeconfig")
+        .arg(&p.kubeconfig)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("start reconcile");
+    let lines = std::io::BufReader::new(child.stderr.take().expect("stderr"));
+    let (sender, receiver) = std::sync::mpsc::channel::<serde_json::Value>();
+    std::thread::spawn(move || {
+        for line in lines.lines().map_while(Result::ok) {
+            let parsed = serde_json::from_str(&line)
+                .unwrap_or_else(|e| panic!("a log line that is not JSON ({e}): {line}"));
+            if sender.send(parsed).is_err() {
+                break;
+            }
+        }
+    });
+    let next = || {
+        receiver
+            .recv_timeout(Duration::from_secs(20))
+            .expect("a log line")
+    };
+    let addr = loop {
+        let line = next();
+        if line["message"] == "serving metrics" {
+            break line["addr"].as_str().expect("addr").to_string();
+        }
+    };
+    let mut passes = 0;
+    while passes < 3 {
+        let line = next();
+        if line["message"] == "pass" {
+            assert_eq!(line["env"], "production", "{line}");
+            assert_eq!(line["level"], "INFO", "{line}");
+            passes += 1;
+        }
+    }
+    let (code, metrics) = http_get(&addr, "/metrics");
+    assert_eq!(code, 200);
+    for expected in [
+        "tollgate_reconcile_passes_total{repo=\"test\",environment=\"production\",result=\"applied\"}",
+        "tollgate_reconcile_pass_duration_seconds_count{repo=\"test\",environment=\"production\"}",
+        "tollgate_reconcile_objects_total{repo=\"test\",environment=\"production\",action=\"applied\"} 4",
+        "tollgate_reconcile_last_success_timestamp_seconds{repo=\"test\",environment=\"production\"}",
+        "tollgate_reconcile_revision_info{repo=\"test\",environment=\"production\",revision=\"",
+    ] {
+        assert!(metrics.contains(expected), "{expected}\n{metrics}");
+    }
+    assert_eq!(http_get(&addr, "/healthz").0, 200);
+    assert_eq!(http_get(&addr, "/readyz").0, 200);
+    let output = stop(child);
+    assert_eq!(output.status.code(), Some(0));
+}
+
 const INVENTORY_TEST: &str =
     "/api/v1/namespaces/tollgate-system/configmaps/tollgate-test-production";
 
