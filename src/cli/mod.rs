@@ -276,9 +276,16 @@ pub struct UndoArgs {
 pub struct ReconcileArgs {
     #[arg(long)]
     pub repo: Option<String>,
-    /// The environment to deploy.
-    #[arg(long)]
-    pub env: String,
+    /// The environment to deploy; repeat it for several (of --repo), each with its own
+    /// loop and lease.
+    #[arg(long, required_unless_present = "all")]
+    pub env: Vec<String>,
+    /// Every environment of every configured repository.
+    #[arg(long, conflicts_with_all = ["env", "repo"])]
+    pub all: bool,
+    /// Passes that may run at once across environments.
+    #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u32).range(1..))]
+    pub concurrency: u32,
     /// One pass, then exit: 0 when everything applied and rolled out, 1 otherwise.
     #[arg(long, conflicts_with = "interval")]
     pub once: bool,

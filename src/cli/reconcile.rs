@@ -1,6 +1,7 @@
 //! `tollgate reconcile`: run the reconcile loop (or one pass) for one environment and
 //! print each pass's report.
 
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
@@ -9,7 +10,7 @@ use super::ReconcileArgs;
 use super::output::{Output, Style};
 use crate::config::{Config, DEFAULT_INVENTORY_NAMESPACE};
 use crate::reconcile::cluster::{Cluster, Retry};
-use crate::reconcile::controller::{self, Ended, Event, LoopOptions};
+use crate::reconcile::controller::{self, Ended, Event, LoopOptions, Target};
 use crate::reconcile::health::Health;
 use crate::reconcile::inventory::inventory_name;
 use crate::reconcile::lease::LeaseConfig;
@@ -36,36 +37,28 @@ pub fn parse_percent(text: &str) -> Result<u32, String> {
 }
 
 pub fn run(config: &Config, args: &ReconcileArgs, out: &Output) -> anyhow::Result<()> {
-    let repo = config.pick_repo(args.repo.as_deref())?;
-    let open = OpenRepo::open(repo)?;
-    // Flags win; the environment's `cluster:` in the config fills in the rest.
-    let configured = repo.cluster_of(&args.env);
-    let kubeconfig = args
-        .kubeconfig
-        .clone()
-        .or_else(|| configured.and_then(|c| c.kubeconfig.clone()));
-    let context = args
-        .context
-        .clone()
-        .or_else(|| configured.and_then(|c| c.context.clone()));
-    let inventory_namespace = args
-        .inventory_namespace
-        .clone()
-        .or_else(|| configured.map(|c| c.inventory_namespace.clone()))
-        .unwrap_or_else(|| DEFAULT_INVENTORY_NAMESPACE.to_string());
-    let options = ReconcileOptions {
-        env: args.env.clone(),
-        dry_run: args.dry_run,
-        plan: PlanOptions {
-            prune: args.prune,
-            max_prune_percent: args.max_prune,
-            force_prune: args.force_prune,
-        },
-        inventory_namespace,
-        timeout: args.timeout,
-        poll: Duration::from_millis(500).min(args.timeout),
-    };
+    // The repositories, opened once, and the environments of each to reconcile.
+    let mut opens: Vec<OpenRepo> = Vec::new();
+    let mut chosen: Vec<(usize, String)> = Vec::new();
+    if args.all {
+        for repo in &config.repos {
+            let open = OpenRepo::open(repo)?;
+            for env in open.environments_at(Some(open.tip()?))? {
+                chosen.push((opens.len(), env.name));
+            }
+            opens.push(open);
+        }
+        anyhow::ensure!(
+            !chosen.is_empty(),
+            "no environment is configured or found in any repository"
+        );
+    } else {
+        opens.push(OpenRepo::open(config.pick_repo(args.repo.as_deref())?)?);
+        chosen.extend(args.env.iter().map(|env| (0, env.clone())));
+    }
     let once = args.once || args.dry_run;
+    let many = chosen.len() > 1;
+    let identity = args.lease_identity.clone().unwrap_or_else(default_identity);
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -74,13 +67,6 @@ pub fn run(config: &Config, args: &ReconcileArgs, out: &Output) -> anyhow::Resul
         let stop = Arc::new(AtomicBool::new(false));
         let wake = Arc::new(tokio::sync::Notify::new());
         listen_for_termination(stop.clone(), wake.clone());
-        let mut cluster = Cluster::connect(
-            kubeconfig.as_deref(),
-            context.as_deref(),
-            args.request_timeout,
-            Retry::default(),
-        )
-        .await?;
         let metrics = match args.metrics_addr {
             None => None,
             Some(addr) => {
@@ -92,61 +78,149 @@ pub fn run(config: &Config, args: &ReconcileArgs, out: &Output) -> anyhow::Resul
                 Some(metrics)
             }
         };
-        let looping = LoopOptions {
-            once,
-            interval: args.interval,
-            metrics,
-            lease: args.leader_elect.then(|| LeaseConfig {
-                name: inventory_name(open.name(), &args.env),
-                namespace: options.inventory_namespace.clone(),
-                identity: args.lease_identity.clone().unwrap_or_else(default_identity),
-                duration: args.lease_duration.max(Duration::from_secs(1)),
-            }),
-        };
-        let mut printed: anyhow::Result<()> = Ok(());
-        let ended = controller::run(
-            &open,
-            &mut cluster,
-            &options,
-            &looping,
-            &stop,
-            &wake,
-            |event| {
-                let result = match event {
-                    Event::Pass(report) => print_report(out, &report),
-                    Event::StandingBy {
-                        holder,
-                        until,
-                        lease,
-                    } => out.print(&format!(
-                        "standing by: {holder} holds the lease {}/{} until {until}\n",
-                        lease.namespace, lease.name
-                    )),
-                    Event::Failed(error) => {
-                        out.error(&anyhow::anyhow!(error));
-                        Ok(())
-                    }
-                };
-                if printed.is_ok() {
-                    printed = result;
+        let permits = Arc::new(tokio::sync::Semaphore::new(args.concurrency as usize));
+        // One connection per (kubeconfig, context), cloned for each environment.
+        let mut connections: Vec<(ClusterAddress, Cluster)> = Vec::new();
+        let mut targets = Vec::new();
+        for (index, env) in &chosen {
+            let open = &opens[*index];
+            // Flags win; the environment's `cluster:` in the config fills in the rest.
+            let configured = open.config.cluster_of(env);
+            let kubeconfig = args
+                .kubeconfig
+                .clone()
+                .or_else(|| configured.and_then(|c| c.kubeconfig.clone()));
+            let context = args
+                .context
+                .clone()
+                .or_else(|| configured.and_then(|c| c.context.clone()));
+            let inventory_namespace = args
+                .inventory_namespace
+                .clone()
+                .or_else(|| configured.map(|c| c.inventory_namespace.clone()))
+                .unwrap_or_else(|| DEFAULT_INVENTORY_NAMESPACE.to_string());
+            let key = (kubeconfig, context);
+            let cluster = match connections.iter().find(|(k, _)| *k == key) {
+                Some((_, cluster)) => cluster.clone(),
+                None => {
+                    let cluster = Cluster::connect(
+                        key.0.as_deref(),
+                        key.1.as_deref(),
+                        args.request_timeout,
+                        Retry::default(),
+                    )
+                    .await?;
+                    connections.push((key, cluster.clone()));
+                    cluster
                 }
-            },
-        )
-        .await;
-        printed?;
-        match ended {
-            Ended::Done(Some(report)) => {
-                print_report(out, &report)?;
-                if report.succeeded() {
+            };
+            let lease = args.leader_elect.then(|| LeaseConfig {
+                name: inventory_name(open.name(), env),
+                namespace: inventory_namespace.clone(),
+                identity: identity.clone(),
+                duration: args.lease_duration.max(Duration::from_secs(1)),
+            });
+            targets.push(Target {
+                open,
+                cluster,
+                options: ReconcileOptions {
+                    env: env.clone(),
+                    dry_run: args.dry_run,
+                    plan: PlanOptions {
+                        prune: args.prune,
+                        max_prune_percent: args.max_prune,
+                        force_prune: args.force_prune,
+                    },
+                    inventory_namespace,
+                    timeout: args.timeout,
+                    poll: Duration::from_millis(500).min(args.timeout),
+                },
+                looping: LoopOptions {
+                    once,
+                    interval: args.interval,
+                    lease,
+                    metrics: metrics.clone(),
+                    permits: many.then(|| permits.clone()),
+                    first_wait: match many && !once {
+                        true => spread(&identity, open.name(), env, args.interval),
+                        false => Duration::ZERO,
+                    },
+                },
+            });
+        }
+        let printed: std::cell::RefCell<anyhow::Result<()>> = std::cell::RefCell::new(Ok(()));
+        let on_event = |event: Event| {
+            let result = match event {
+                Event::Pass(report) => print_report(out, &report),
+                Event::StandingBy {
+                    holder,
+                    until,
+                    lease,
+                } => out.print(&format!(
+                    "standing by: {holder} holds the lease {}/{} until {until}\n",
+                    lease.namespace, lease.name
+                )),
+                Event::Failed(error) => {
+                    out.error(&anyhow::anyhow!(error));
                     Ok(())
-                } else {
-                    anyhow::bail!("{}", failure_summary(&report))
+                }
+            };
+            let mut printed = printed.borrow_mut();
+            if printed.is_ok() {
+                *printed = result;
+            }
+        };
+        let ended = controller::run_many(targets, &stop, &wake, &on_event).await;
+        printed.into_inner()?;
+        let mut reports = Vec::new();
+        let mut failures = Vec::new();
+        for end in ended {
+            match end {
+                Ended::Done(Some(report)) => {
+                    if !report.succeeded() {
+                        failures.push(match many {
+                            true => format!(
+                                "{}/{}: {}",
+                                report.repo,
+                                report.environment,
+                                failure_summary(&report)
+                            ),
+                            false => failure_summary(&report),
+                        });
+                    }
+                    reports.push(report);
+                }
+                Ended::Done(None) | Ended::StoodBy => {}
+                Ended::Failed(error) if !many => return Err(error.into()),
+                Ended::Failed(error) => failures.push(error.to_string()),
+            }
+        }
+        match (many, out.json) {
+            (true, true) => out.print_json(&reports)?,
+            _ => {
+                for report in &reports {
+                    print_report(out, report)?;
                 }
             }
-            Ended::Done(None) | Ended::StoodBy => Ok(()),
-            Ended::Failed(error) => Err(error.into()),
+        }
+        match failures.is_empty() {
+            true => Ok(()),
+            false => anyhow::bail!("{}", failures.join("\n")),
         }
     })
+}
+
+/// Which cluster: a kubeconfig and a context in it (`None`: the defaults).
+type ClusterAddress = (Option<PathBuf>, Option<String>);
+
+/// When an environment of several first looks, within `interval`: the same for the same
+/// replica, different across replicas, so that replicas started together share the leases.
+fn spread(identity: &str, repo: &str, env: &str, interval: Duration) -> Duration {
+    use std::hash::{Hash, Hasher};
+    let mut hasher = std::collections::hash_map::DefaultHasher::new();
+    (identity, repo, env).hash(&mut hasher);
+    let millis = interval.as_millis().max(1) as u64;
+    Duration::from_millis(hasher.finish() % millis)
 }
 
 /// `$POD_NAME` in a cluster; else the host name and process id.

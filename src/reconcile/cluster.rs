@@ -62,6 +62,9 @@ pub struct Resource {
     pub caps: ApiCapabilities,
 }
 
+/// A connection to one cluster, and what discovery learned of it. A clone shares the
+/// connection and starts from what this one learned.
+#[derive(Clone)]
 pub struct Cluster {
     client: kube::Client,
     retry: Retry,

@@ -1,8 +1,10 @@
-//! The reconcile loop of one environment: elect (with `--leader-elect`), pass, wait for
+//! The reconcile loop of an environment: elect (with `--leader-elect`), pass, wait for
 //! the interval or termination, again. The lease is kept renewed in the background for as
 //! long as this replica holds it; a pass stops writing the moment it is lost, and the
-//! loop goes back to standing by. What happens is told to the caller as [`Event`]s: the
-//! faces print them.
+//! loop goes back to standing by. [`run_many`] runs one such loop per environment, each
+//! with its own interval and lease, passes bounded by a shared number of permits, so that
+//! replicas share the environments between them. What happens is told to the caller as
+//! [`Event`]s: the faces print them.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -23,6 +25,42 @@ pub struct LoopOptions {
     pub lease: Option<LeaseConfig>,
     /// Where passes and leadership are counted (`--metrics-addr`).
     pub metrics: Option<Arc<Metrics>>,
+    /// Passes that may run at once across environments (`--concurrency`).
+    pub permits: Option<Arc<tokio::sync::Semaphore>>,
+    /// How long to wait before the first look: environments started together spread
+    /// their passes (and replicas their leases) over the interval.
+    pub first_wait: Duration,
+}
+
+/// One environment to reconcile, with everything its loop needs.
+pub struct Target<'a> {
+    pub open: &'a OpenRepo,
+    pub cluster: Cluster,
+    pub options: ReconcileOptions,
+    pub looping: LoopOptions,
+}
+
+/// Run every target's loop at once (in this task: an `OpenRepo` is not shared across
+/// threads), until termination or, with `once`, one pass each; the ends in order.
+pub async fn run_many(
+    targets: Vec<Target<'_>>,
+    terminate: &AtomicBool,
+    wake: &tokio::sync::Notify,
+    on_event: &dyn Fn(Event),
+) -> Vec<Ended> {
+    futures::future::join_all(targets.into_iter().map(|mut target| async move {
+        run(
+            target.open,
+            &mut target.cluster,
+            &target.options,
+            &target.looping,
+            terminate,
+            wake,
+            on_event,
+        )
+        .await
+    }))
+    .await
 }
 
 /// What the loop tells its caller.
@@ -57,9 +95,12 @@ pub async fn run(
     looping: &LoopOptions,
     terminate: &AtomicBool,
     wake: &tokio::sync::Notify,
-    mut on_event: impl FnMut(Event),
+    on_event: &dyn Fn(Event),
 ) -> Ended {
     let mut held: Option<HeldLease> = None;
+    if !looping.first_wait.is_zero() && wait_or_stop(looping.first_wait, terminate, wake).await {
+        return Ended::Done(None);
+    }
     loop {
         if let Some(lease) = &looping.lease
             && held.as_ref().is_none_or(HeldLease::is_lost)
@@ -106,8 +147,13 @@ pub async fn run(
             terminate,
             lease: held.as_ref(),
         };
+        let permit = match &looping.permits {
+            Some(permits) => permits.clone().acquire_owned().await.ok(),
+            None => None,
+        };
         let started = std::time::Instant::now();
         let pass = reconcile_once(open, cluster, options, halt).await;
+        drop(permit);
         let leaving = looping.once || terminate.load(Ordering::Relaxed);
         if leaving {
             release(cluster, looping, held.take()).await;

@@ -22,6 +22,7 @@ mod kustomize_helm;
 mod list_items;
 mod outlook;
 mod reconcile;
+mod reconcile_many;
 mod render_cache;
 mod rollback;
 

@@ -859,7 +859,7 @@ fn replica(p: &Plain, who: &str, interval: &str) -> std::process::Child {
         .expect("start a replica")
 }
 
-fn stop(child: std::process::Child) -> std::process::Output {
+pub(crate) fn stop(child: std::process::Child) -> std::process::Output {
     std::process::Command::new("sh")
         .args(["-c", &format!("kill -TERM {}", child.id())])
         .status()
@@ -867,7 +867,7 @@ fn stop(child: std::process::Child) -> std::process::Output {
     child.wait_with_output().expect("the replica exits")
 }
 
-fn wait_until(what: &str, limit: Duration, done: impl Fn() -> bool) {
+pub(crate) fn wait_until(what: &str, limit: Duration, done: impl Fn() -> bool) {
     let deadline = std::time::Instant::now() + limit;
     while !done() {
         assert!(std::time::Instant::now() < deadline, "{what}");
