@@ -1,9 +1,17 @@
+# syntax=docker/dockerfile:1
 # tollgate, for running `tollgate reconcile` in a cluster (assets/deploy/).
-# docker build -t ghcr.io/acme/tollgate:0.1.0 .
-FROM rust:1.90-bookworm AS build
+# docker build -t ghcr.io/acme/tollgate:0.1.0 .   (BuildKit, the default builder)
+FROM rust:1.95-bookworm AS build
 WORKDIR /src
 COPY . .
-RUN cargo build --release --locked --bin tollgate
+# The registry and the build output live in BuildKit caches from one build to the next: a
+# change to tollgate's own code rebuilds tollgate, not its ~400 dependencies. The binary
+# is built without line tables and stripped (171 MB with them, 29 MB stripped).
+RUN --mount=type=cache,target=/usr/local/cargo/registry \
+    --mount=type=cache,target=/src/target \
+    CARGO_PROFILE_RELEASE_DEBUG=false CARGO_PROFILE_RELEASE_STRIP=symbols \
+    cargo build --release --locked --bin tollgate \
+ && cp target/release/tollgate /usr/local/bin/tollgate
 
 FROM debian:bookworm-slim
 # kubectl renders kustomize environments (it bundles kustomize).
@@ -16,6 +24,6 @@ RUN apt-get update \
  && echo "$(cat /tmp/kubectl.sha256)  /usr/local/bin/kubectl" | sha256sum --check \
  && chmod +x /usr/local/bin/kubectl \
  && apt-get purge -y curl && apt-get autoremove -y && rm -rf /var/lib/apt/lists/* /tmp/kubectl.sha256
-COPY --from=build /src/target/release/tollgate /usr/local/bin/tollgate
+COPY --from=build /usr/local/bin/tollgate /usr/local/bin/tollgate
 USER 65532:65532
 ENTRYPOINT ["tollgate"]

@@ -286,7 +286,8 @@ pub struct ReconcileArgs {
     /// Passes that may run at once across environments.
     #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u32).range(1..))]
     pub concurrency: u32,
-    /// One pass, then exit: 0 when everything applied and rolled out, 1 otherwise.
+    /// One pass, then exit: 0 when everything applied and rolled out, 3 when the policy
+    /// refused the revision (not approved, render not what was approved), 1 otherwise.
     #[arg(long, conflicts_with = "interval")]
     pub once: bool,
     /// Time between passes of the loop (the default mode).
@@ -385,6 +386,16 @@ pub enum DemoCommand {
     },
 }
 
+/// The exit status when the policy said no (a refused `reconcile --once`), apart from 1
+/// (something went wrong) and 2 (the command line is wrong): a script can tell "not
+/// approved" from "broken".
+pub const POLICY_REFUSED: u8 = 3;
+
+/// The policy said no: exits with [`POLICY_REFUSED`].
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct PolicyRefused(pub String);
+
 /// Run a parsed command line; errors are printed with their whole chain.
 pub fn run(cli: Cli) -> ExitCode {
     match &cli.command {
@@ -406,7 +417,10 @@ pub fn run(cli: Cli) -> ExitCode {
             }
             tracing::warn!("{err:#}");
             out.error(&err);
-            ExitCode::from(1)
+            match err.downcast_ref::<PolicyRefused>() {
+                Some(_) => ExitCode::from(POLICY_REFUSED),
+                None => ExitCode::from(1),
+            }
         }
     }
 }

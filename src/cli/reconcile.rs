@@ -12,6 +12,7 @@ use crate::config::{Config, DEFAULT_INVENTORY_NAMESPACE};
 use crate::reconcile::cluster::{Cluster, Retry};
 use crate::reconcile::controller::{self, Ended, Event, LoopOptions, Target};
 use crate::reconcile::health::Health;
+use crate::reconcile::inventory::RunResult;
 use crate::reconcile::inventory::inventory_name;
 use crate::reconcile::lease::LeaseConfig;
 use crate::reconcile::metrics::{self, Metrics};
@@ -203,9 +204,17 @@ pub fn run(config: &Config, args: &ReconcileArgs, out: &Output) -> anyhow::Resul
                 }
             }
         }
-        match failures.is_empty() {
-            true => Ok(()),
-            false => anyhow::bail!("{}", failures.join("\n")),
+        // Refused by verification (not approved, not the approved render), not broken.
+        let said_no =
+            |r: &Report| r.result == RunResult::Refused && !r.verification.refusals.is_empty();
+        let refused_only = !reports.is_empty()
+            && reports.iter().all(|r| r.succeeded() || said_no(r))
+            && failures.len() == reports.iter().filter(|r| !r.succeeded()).count();
+        match (failures.is_empty(), refused_only) {
+            (true, _) => Ok(()),
+            // The policy said no, and nothing else went wrong: a status of its own.
+            (false, true) => Err(super::PolicyRefused(failures.join("\n")).into()),
+            (false, false) => anyhow::bail!("{}", failures.join("\n")),
         }
     })
 }

@@ -369,7 +369,7 @@ fn an_unapproved_commit_is_refused_and_the_last_good_revision_stays() {
     );
     p.api.clear_requests();
     let refused = p.reconcile(&["--prune"]);
-    assert_eq!(refused.code, 1);
+    assert_eq!(refused.code, 3);
     let report = refused.json();
     assert!(
         report["refused"]
@@ -388,7 +388,7 @@ fn an_unapproved_commit_is_refused_and_the_last_good_revision_stays() {
     );
     // The next pass refuses the same way and writes nothing at all.
     p.api.clear_requests();
-    assert_eq!(p.reconcile(&["--prune"]).code, 1);
+    assert_eq!(p.reconcile(&["--prune"]).code, 3);
     assert_eq!(writes(&p.api.requests()), Vec::<String>::new());
     let inventory = p
         .api
@@ -749,7 +749,7 @@ fn the_environments_view_shows_what_the_cluster_runs() {
         .arg("--config")
         .arg(&p.config)
         .args(["reconcile", "--env", "production", "--once"]));
-    assert_eq!(refused.code, 1);
+    assert_eq!(refused.code, 3);
     let (state, app) = deployed();
     assert!(matches!(state, Deployed::Failed { .. }), "{state:?}");
     let screen = screen_of(&app, 200);
@@ -1182,7 +1182,7 @@ fn a_render_that_is_not_what_was_approved_is_refused() {
         &kubeconfig,
         &["--env", "production", "--once", "--json"],
     );
-    assert_eq!(refused.code, 1, "{}", refused.stdout);
+    assert_eq!(refused.code, 3, "{}", refused.stdout);
     assert!(
         refused.json()["refused"]
             .as_str()

@@ -608,7 +608,8 @@ impl Cluster {
 }
 
 fn refused_because(run: &crate::common::Run) -> String {
-    assert_eq!(run.code, 1, "refused: {}\n{}", run.stdout, run.stderr);
+    // The policy said no: a status of its own.
+    assert_eq!(run.code, 3, "refused: {}\n{}", run.stdout, run.stderr);
     run.json()["refused"]
         .as_str()
         .unwrap_or_default()
