@@ -248,7 +248,11 @@ pub async fn reconcile_once(
         return Err(unknown_environment(open.name(), env_name, &envs).into());
     };
     let tree = open.repo.tree_of(tip).map_err(WorkspaceError::from)?;
-    let rendered = match render_for_apply(&open.repo, tree, env) {
+    // Rendering reads git and waits on kubectl or helm: off the async runtime, so that
+    // the other environments' passes and the lease renewals go on meanwhile.
+    let (repo, for_render) = (open.repo.handle(), env.clone());
+    let render = tokio::task::spawn_blocking(move || render_for_apply(&repo, tree, &for_render));
+    let rendered = match render.await.expect("rendering does not panic") {
         Ok(rendered) if !rendered.issues.is_empty() => Err(format!(
             "the render has unreadable documents: {}",
             rendered

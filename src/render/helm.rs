@@ -170,7 +170,14 @@ pub fn render(
         write(&target, inline.to_string().as_bytes()).map_err(io)?;
         command.arg("--values").arg(target);
     }
-    let output = command.output().map_err(io)?;
+    let limit = super::process::timeout();
+    let Some(output) = super::process::output_within(&mut command, limit).map_err(io)? else {
+        return Err(RenderError::TimedOut {
+            env: env.name.clone(),
+            program: format!("helm template {}", settings.chart),
+            limit,
+        });
+    };
     if !output.status.success() {
         let stderr = String::from_utf8_lossy(&output.stderr)
             .replace(&format!("{}/", workdir.path().display()), "")

@@ -183,12 +183,6 @@ pub fn render(
         Some(overlay) => write_overlay(workdir.path(), &env.path, overlay).map_err(io)?,
         None => workdir.path().join(&env.path),
     };
-    let output = Command::new(&program.path)
-        .args(program.args)
-        .arg(target)
-        .env_remove("KUBECONFIG")
-        .output()
-        .map_err(io)?;
     let args = program.args;
     let program_name = format!(
         "{} {}",
@@ -199,6 +193,22 @@ pub fn render(
             .unwrap_or_default(),
         args.join(" ")
     );
+    let limit = super::process::timeout();
+    let Some(output) = super::process::output_within(
+        Command::new(&program.path)
+            .args(program.args)
+            .arg(target)
+            .env_remove("KUBECONFIG"),
+        limit,
+    )
+    .map_err(io)?
+    else {
+        return Err(RenderError::TimedOut {
+            env: env.name.clone(),
+            program: format!("{program_name} {}", env.path),
+            limit,
+        });
+    };
     if !output.status.success() {
         let stderr = readable_error(
             &String::from_utf8_lossy(&output.stderr)

@@ -316,7 +316,16 @@ fn template(
     if entry.skip_hooks {
         command.arg("--no-hooks");
     }
-    let output = command.output().map_err(|e| e.to_string())?;
+    let limit = super::process::timeout();
+    let Some(output) =
+        super::process::output_within(&mut command, limit).map_err(|e| e.to_string())?
+    else {
+        return Err(format!(
+            "{}/kustomization: `helm template` of {chart} did not finish within {:#}; set TOLLGATE_RENDER_TIMEOUT for a longer wait",
+            use_.dir,
+            jiff::SignedDuration::try_from(limit).unwrap_or_default()
+        ));
+    };
     if !output.status.success() {
         let stderr = String::from_utf8_lossy(&output.stderr)
             .replace(&format!("{}/", root.display()), "")

@@ -11,6 +11,7 @@ pub mod helm_values;
 pub mod inputs;
 pub mod kustomize;
 pub mod kustomize_helm;
+pub mod process;
 pub mod status;
 pub mod supplied;
 
@@ -58,6 +59,15 @@ pub enum RenderError {
         env: String,
         file: String,
         reference: String,
+    },
+    #[error(
+        "environment {env}: `{program}` did not finish within {:#}; it was stopped. Set TOLLGATE_RENDER_TIMEOUT for a longer wait",
+        jiff::SignedDuration::try_from(*limit).unwrap_or_default()
+    )]
+    TimedOut {
+        env: String,
+        program: String,
+        limit: std::time::Duration,
     },
     /// A file the config supplies cannot be read.
     #[error("environment {env}: supplied: {message}")]

@@ -436,6 +436,59 @@ fn missing_kustomize_binary_is_named() {
 }
 
 #[test]
+fn a_render_program_that_hangs_is_stopped_and_named() {
+    let home = TempDir::new().expect("temp dir");
+    let mut repo = EnvRepoBuilder::new(&home.path().join("env.git"));
+    repo.commit_files(
+        &[
+            ("envs/prod/kustomization.yaml", "resources:\n  - cm.yaml\n"),
+            ("envs/prod/cm.yaml", CM),
+        ],
+        "Alice",
+        "start",
+    );
+    repo.commit_files(
+        &[("envs/prod/cm.yaml", &CM.replace("'1'", "'2'"))],
+        "Bob",
+        "change",
+    );
+    let config = repo.write_config(home.path(), "");
+    // A kubectl that never answers.
+    let tools = home.path().join("tools");
+    std::fs::create_dir(&tools).expect("mkdir");
+    let kubectl = tools.join("kubectl");
+    std::fs::write(&kubectl, "#!/bin/sh\nexec sleep 60\n").expect("write");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&kubectl, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+    }
+    let started = std::time::Instant::now();
+    let result = crate::common::run(
+        tollgate(home.path())
+            .env("PATH", format!("{}:/usr/bin:/bin", tools.display()))
+            .env("TOLLGATE_RENDER_TIMEOUT", "1s")
+            .arg("--config")
+            .arg(&config)
+            .args(["diff", "HEAD~1..HEAD", "--json"]),
+    )
+    .incomplete();
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(30),
+        "the hung program was stopped"
+    );
+    let json = result.json();
+    let error = json["environments"][0]["render_errors"][0]
+        .as_str()
+        .expect("a render error");
+    assert!(
+        error.contains("`kubectl kustomize envs/prod` did not finish within 1s")
+            && error.contains("TOLLGATE_RENDER_TIMEOUT"),
+        "{error}"
+    );
+}
+
+#[test]
 fn a_closed_or_unread_stderr_loses_the_message_not_the_exit_code() {
     let (home, _repo, config) = repo_with(&[]);
     // `2>&-` closes the descriptor itself, which no Stdio setting does.
