@@ -190,10 +190,10 @@ pub async fn reconcile_once(
     let env_name = options.env.as_str();
     let mut timer = Timer::new();
 
-    // Source: fetch first when the repository has a remote.
-    let fetched = open
-        .repo
-        .fetch_default_remote(halt.terminate)
+    // Source: fetch first when the repository has a remote. Fetching and walking history
+    // block: they run in place of this worker, which hands its other tasks (lease
+    // renewals, the metrics server) to the other worker meanwhile.
+    let fetched = tokio::task::block_in_place(|| open.repo.fetch_default_remote(halt.terminate))
         .map_err(WorkspaceError::from)?;
     let tip = open.tip()?;
     let previous = cluster
@@ -292,7 +292,8 @@ pub async fn reconcile_once(
         rendered_note.push_str(&format!("; {caveat}"));
     }
     timer.done("render", rendered_note);
-    report.verification = verify(open, env_name, tip, last_applied, &digest_now)?;
+    report.verification =
+        tokio::task::block_in_place(|| verify(open, env_name, tip, last_applied, &digest_now))?;
     timer.done(
         "verify",
         format!(
