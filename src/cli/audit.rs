@@ -171,12 +171,15 @@ pub fn verify(config: &Config, args: &AuditArgs, out: &Output) -> anyhow::Result
         .sum();
     let violations = violations + hidden_violations;
     if hidden_violations > 0 {
-        anyhow::bail!(
+        return Err(super::PolicyRefused(format!(
             "{violations} change(s) violate the policy ({hidden_violations} of them before --since, not shown)"
-        );
+        ))
+        .into());
     }
     if violations > 0 {
-        anyhow::bail!("{violations} change(s) violate the policy");
+        return Err(
+            super::PolicyRefused(format!("{violations} change(s) violate the policy")).into(),
+        );
     }
     Ok(())
 }

@@ -386,10 +386,22 @@ pub enum DemoCommand {
     },
 }
 
-/// The exit status when the policy said no (a refused `reconcile --once`), apart from 1
-/// (something went wrong) and 2 (the command line is wrong): a script can tell "not
-/// approved" from "broken".
+/// The exit status when the policy said no (an approval or merge the verdict refuses, an
+/// `audit verify` that finds a violation, a `reconcile --once` whose revision was not
+/// approved), apart from 1 (something went wrong) and 2 (the command line is wrong): a
+/// script can tell "not approved" from "broken".
 pub const POLICY_REFUSED: u8 = 3;
+
+/// Whether `err` is the policy saying no, rather than something going wrong.
+fn is_policy_refusal(err: &anyhow::Error) -> bool {
+    err.chain().any(|cause| {
+        cause.downcast_ref::<PolicyRefused>().is_some()
+            || matches!(
+                cause.downcast_ref::<crate::review::ReviewError>(),
+                Some(crate::review::ReviewError::Refused { .. })
+            )
+    })
+}
 
 /// The policy said no: exits with [`POLICY_REFUSED`].
 #[derive(Debug, thiserror::Error)]
@@ -417,9 +429,9 @@ pub fn run(cli: Cli) -> ExitCode {
             }
             tracing::warn!("{err:#}");
             out.error(&err);
-            match err.downcast_ref::<PolicyRefused>() {
-                Some(_) => ExitCode::from(POLICY_REFUSED),
-                None => ExitCode::from(1),
+            match is_policy_refusal(&err) {
+                true => ExitCode::from(POLICY_REFUSED),
+                false => ExitCode::from(1),
             }
         }
     }

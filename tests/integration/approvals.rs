@@ -129,7 +129,7 @@ fn authors_and_outsiders_are_refused_and_nothing_is_written() {
         "Bob",
         &["approve", "test:promote/scale"],
     );
-    assert_eq!(refused.code, 1);
+    assert_eq!(refused.code, 3);
     assert!(
         refused.stderr.contains("wrote part of this promotion"),
         "{}",
@@ -141,7 +141,7 @@ fn authors_and_outsiders_are_refused_and_nothing_is_written() {
         "Erin",
         &["approve", "test:promote/scale"],
     );
-    assert_eq!(outsider.code, 1);
+    assert_eq!(outsider.code, 3);
     assert!(
         outsider.stderr.contains("not an approver for production"),
         "{}",
@@ -375,7 +375,7 @@ fn a_merge_without_enough_approvals_writes_nothing() {
         "Carol",
         &["merge", "test:promote/scale"],
     );
-    assert_eq!(refused.code, 1);
+    assert_eq!(refused.code, 3);
     assert!(
         refused.stderr.contains("production needs 2 approval(s)"),
         "{}",
@@ -528,7 +528,7 @@ fn a_conflicting_merge_names_the_paths_and_writes_nothing() {
         "Carol",
         &["merge", "test:promote/clash"],
     );
-    assert_eq!(refused.code, 1);
+    assert_eq!(refused.code, 3);
     assert!(
         refused.stderr.contains("changed the same lines")
             && refused.stderr.contains("envs/production/api.yaml"),
@@ -571,7 +571,7 @@ fn a_freeze_refuses_merges_unless_break_glass_by_a_listed_identity() {
     .ok();
     let frozen = as_who(home.path(), &config, "Dana", &["merge", "test:promote/fix"]);
     assert!(
-        frozen.code == 1 && frozen.stderr.contains("frozen until"),
+        frozen.code == 3 && frozen.stderr.contains("frozen until"),
         "{}",
         frozen.stderr
     );
@@ -588,7 +588,7 @@ fn a_freeze_refuses_merges_unless_break_glass_by_a_listed_identity() {
         ],
     );
     assert!(
-        unlisted.code == 1 && unlisted.stderr.contains("not listed under break_glass"),
+        unlisted.code == 3 && unlisted.stderr.contains("not listed under break_glass"),
         "{}",
         unlisted.stderr
     );
@@ -718,7 +718,7 @@ fn audit_finds_the_demo_direct_push() {
         "Dana",
         &["audit", "verify", "--repo", "shop", "--format", "json"],
     );
-    assert_eq!(result.code, 1, "a violation fails the audit");
+    assert_eq!(result.code, 3, "a violation fails the audit");
     assert!(
         result.stderr.contains("1 change(s) violate the policy"),
         "{}",
@@ -752,7 +752,7 @@ fn audit_finds_the_demo_direct_push() {
             "Dana",
             &["audit", "verify", "--repo", "shop", "--format", format],
         );
-        assert_eq!(out.code, 1);
+        assert_eq!(out.code, 3);
         assert!(
             out.stdout.contains(&direct[..10]),
             "{format}:\n{}",

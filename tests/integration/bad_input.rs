@@ -20,8 +20,17 @@ fn repo_with(files: &[(&str, &str)]) -> (TempDir, EnvRepoBuilder, std::path::Pat
 
 #[track_caller]
 fn fails_with(result: crate::common::Run, needle: &str) {
+    exits_with(result, 1, needle);
+}
+
+/// The verdict or the policy said no: exit status 3.
+fn refused_with(result: crate::common::Run, needle: &str) {
+    exits_with(result, 3, needle);
+}
+
+fn exits_with(result: crate::common::Run, code: i32, needle: &str) {
     assert_eq!(
-        result.code, 1,
+        result.code, code,
         "stdout: {}\nstderr: {}",
         result.stdout, result.stderr
     );
@@ -155,6 +164,32 @@ fn usage_errors_exit_with_two() {
         2
     );
     assert_eq!(run(tollgate(home.path()).args(["frobnicate"])).code, 2);
+}
+
+#[test]
+fn exit_statuses_tell_success_failure_usage_and_refusal_apart() {
+    let (home, config) = crate::demo::demo();
+    let status = |args: &[&str]| {
+        run(tollgate(home.path())
+            .env("TOLLGATE_IDENTITY", "Dana Ops <dana@example.com>")
+            .arg("--config")
+            .arg(&config)
+            .args(args))
+        .code
+    };
+    assert_eq!(status(&["list"]), 0, "success");
+    assert_eq!(
+        status(&["diff", "nowhere:promote/x"]),
+        1,
+        "something went wrong"
+    );
+    assert_eq!(
+        status(&["list", "--no-such-flag"]),
+        2,
+        "the command line is wrong"
+    );
+    // The demo's protected branch holds a direct push: the policy says no.
+    assert_eq!(status(&["audit", "verify", "--repo", "shop"]), 3, "refused");
 }
 
 #[test]
@@ -564,7 +599,7 @@ fn a_promotion_that_cannot_be_read_is_flagged_and_merges_only_with_break_glass()
 
     // Approving what could not be seen needs saying so, and the approval records it.
     let refused = as_who("Alice", &["approve", id]);
-    fails_with(refused, "--acknowledge-unrendered");
+    refused_with(refused, "--acknowledge-unrendered");
     as_who("Alice", &["approve", id, "--acknowledge-unrendered"]).ok();
     let head = repo.repo.branch_head("promote/broken").expect("head");
     let approvals = repo.repo.approvals_on(head).expect("approvals");
@@ -578,7 +613,7 @@ fn a_promotion_that_cannot_be_read_is_flagged_and_merges_only_with_break_glass()
 
     let before = repo.repo.branch_head("main").expect("main");
     let refused = as_who("Dana", &["merge", id]);
-    fails_with(refused, "does not render cleanly at the head");
+    refused_with(refused, "does not render cleanly at the head");
     assert_eq!(repo.repo.branch_head("main").expect("main"), before);
 
     as_who(

@@ -418,7 +418,7 @@ fn no_token_and_a_bad_token_are_explained() {
 fn the_author_cannot_approve_and_nothing_is_sent() {
     let f = fixture();
     let out = f.run_as(BOB_TOKEN, &["approve", "shop-gh#1"]);
-    assert_eq!(out.code, 1);
+    assert_eq!(out.code, 3);
     assert!(out.stderr.contains("approve refused"), "{}", out.stderr);
     assert!(f.requests("POST", "/reviews").is_empty());
 }
@@ -503,7 +503,7 @@ fn a_push_after_the_approval_makes_it_stale_and_the_merge_is_refused_unsent() {
     assert_eq!(json["head"], pushed.to_string());
     assert_eq!(json["approvals"][0]["status"], "stale");
     let out = f.run(&["merge", "shop-gh#1"]);
-    assert_eq!(out.code, 1);
+    assert_eq!(out.code, 3);
     assert!(out.stderr.contains("merge refused"), "{}", out.stderr);
     assert!(f.requests("PUT", "/merge").is_empty(), "nothing was sent");
 }
@@ -782,7 +782,7 @@ fn a_label_filter_a_draft_and_a_squash_merge() {
     f.server
         .review(SLUG, 3, "erin", "APPROVED", &draft.to_string());
     let out = f.run(&["merge", "shop-gh#3"]);
-    assert_eq!(out.code, 1);
+    assert_eq!(out.code, 3);
     assert!(out.stderr.contains("draft pull request"), "{}", out.stderr);
     assert!(f.requests("PUT", "/merge").is_empty());
 

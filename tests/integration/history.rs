@@ -314,7 +314,7 @@ fn a_long_line_walked_in_two_halves_audits_as_walked_in_one() {
         let mut args = vec!["audit", "verify", "--format", "json"];
         args.extend_from_slice(extra);
         let out = tollgate_with(home.path(), &config, &args);
-        assert_eq!(out.code, 1, "direct pushes are violations: {}", out.stderr);
+        assert_eq!(out.code, 3, "direct pushes are violations: {}", out.stderr);
         out.json()
     };
     let split = audit(&[]);

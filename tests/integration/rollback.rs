@@ -505,21 +505,21 @@ fn direct_is_for_break_glass_identities_and_audit_asks_for_a_review() {
 
     let sha = new_tip.to_string();
     let own = as_who(home, config, "Carol", &["approve", &sha, "--repo", "test"]);
-    assert_eq!(own.code, 1);
+    assert_eq!(own.code, 3);
     assert!(
         own.stderr.contains("someone else must review it"),
         "{}",
         own.stderr
     );
     let outsider = as_who(home, config, "Mallory", &["approve", &sha]);
-    assert_eq!(outsider.code, 1);
+    assert_eq!(outsider.code, 3);
     assert!(
         outsider.stderr.contains("not an approver"),
         "{}",
         outsider.stderr
     );
     let not_break_glass = as_who(home, config, "Alice", &["approve", &tip.to_string()]);
-    assert_eq!(not_break_glass.code, 1);
+    assert_eq!(not_break_glass.code, 3);
     assert!(
         not_break_glass.stderr.contains("not a break-glass commit"),
         "{}",
