@@ -23,10 +23,16 @@ pub use output::Output;
 
 /// Review, approve, merge and roll back promotions to GitOps environment repositories.
 #[derive(Debug, Parser)]
-#[command(name = "tollgate", version, about, propagate_version = true)]
+#[command(
+    name = "tollgate",
+    version,
+    about,
+    propagate_version = true,
+    after_long_help = ENVIRONMENT_HELP
+)]
 pub struct Cli {
-    /// Config file (default: $TOLLGATE_CONFIG, else config.yaml in the XDG config dir).
-    #[arg(long, global = true, value_name = "PATH")]
+    /// Config file (default: config.yaml in the XDG config dir).
+    #[arg(long, global = true, value_name = "PATH", env = "TOLLGATE_CONFIG")]
     pub config: Option<PathBuf>,
     /// Print JSON instead of text.
     #[arg(long, global = true)]
@@ -80,6 +86,11 @@ pub enum Command {
     /// Compliance of the protected branch with the policy.
     #[command(subcommand)]
     Audit(AuditCommand),
+    /// Print a completion script for SHELL (bash, zsh, fish, elvish, powershell):
+    /// `source <(tollgate completions bash)`.
+    Completions { shell: clap_complete::Shell },
+    /// Print the manual page (roff): `tollgate man > tollgate.1; man -l tollgate.1`.
+    Man,
     /// The demo workspace.
     #[command(subcommand)]
     Demo(DemoCommand),
@@ -408,6 +419,24 @@ fn is_policy_refusal(err: &anyhow::Error) -> bool {
 #[error("{0}")]
 pub struct PolicyRefused(pub String);
 
+/// The environment variables tollgate reads, for `--help` (the flags with one say so
+/// themselves).
+const ENVIRONMENT_HELP: &str = "\
+Environment:
+  TOLLGATE_CONFIG          the config file, as --config
+  TOLLGATE_IDENTITY        who you are (\"Name <email>\"), over the config's identity
+  GH_TOKEN, GITHUB_TOKEN   the GitHub token (GH_ENTERPRISE_TOKEN for GitHub Enterprise)
+  TOLLGATE_HELM            the helm to render charts with (else helm on PATH)
+  TOLLGATE_RENDER_TIMEOUT  how long kubectl kustomize or helm may run (default 2m)
+  TOLLGATE_RENDER_JOBS     render threads for the rendered history (default: 2 per core)
+  TOLLGATE_RENDER_CACHE    off: keep no renders in the cache dir
+  NO_COLOR                 no colour, as --no-color
+  RUST_LOG                 reconcile's log filter on stderr (tollgate=debug,kube=info)
+  POD_NAME                 reconcile's name in a Lease (else the host name and pid)
+
+Exit status: 0 ok, 1 something went wrong, 2 the command line is wrong, 3 refused (the
+verdict or the policy said no).";
+
 /// Run a parsed command line; errors are printed with their whole chain.
 pub fn run(cli: Cli) -> ExitCode {
     match &cli.command {
@@ -466,6 +495,17 @@ fn dispatch(cli: &Cli, out: &Output) -> anyhow::Result<()> {
         Some(Command::Demo(DemoCommand::Init { dir })) => {
             let config = crate::demo::init(dir)?;
             out.demo_created(&config)
+        }
+        Some(Command::Completions { shell }) => {
+            let mut command = <Cli as clap::CommandFactory>::command();
+            let mut script = Vec::new();
+            clap_complete::generate(*shell, &mut command, "tollgate", &mut script);
+            out.print(&String::from_utf8_lossy(&script))
+        }
+        Some(Command::Man) => {
+            let mut page = Vec::new();
+            clap_mangen::Man::new(<Cli as clap::CommandFactory>::command()).render(&mut page)?;
+            out.print(&String::from_utf8_lossy(&page))
         }
         Some(Command::Init(args)) => init::run(cli.config.as_deref(), args, out),
         Some(Command::List(args)) if args.closed => {

@@ -771,3 +771,56 @@ fn a_document_broken_on_both_sides_is_one_issue_that_says_so() {
     assert_eq!(text.matches("envs/prod/broken.yaml:").count(), 1, "{text}");
     assert!(text.contains("(before and after)"), "{text}");
 }
+
+#[test]
+fn bash_completes_a_subcommand_from_the_generated_script() {
+    let home = TempDir::new().expect("temp dir");
+    let script = run(tollgate(home.path()).args(["completions", "bash"]))
+        .ok()
+        .stdout;
+    let file = home.path().join("tollgate.bash");
+    std::fs::write(&file, script).expect("write");
+    let complete = |words: &str, current: usize| {
+        let out = std::process::Command::new("bash")
+            .arg("-c")
+            .arg(format!(
+                "source {}; COMP_WORDS=({words}); COMP_CWORD={current}; COMP_LINE='{words}'; COMP_POINT=${{#COMP_LINE}}; _tollgate tollgate \"${{COMP_WORDS[$COMP_CWORD]}}\" \"${{COMP_WORDS[$COMP_CWORD-1]}}\"; echo \"${{COMPREPLY[@]}}\"",
+                file.display()
+            ))
+            .output()
+            .expect("bash");
+        String::from_utf8_lossy(&out.stdout).trim().to_string()
+    };
+    assert_eq!(complete("tollgate rec", 1), "reconcile");
+    assert_eq!(
+        complete("tollgate reconcile --le", 2),
+        "--leader-elect --lease-identity --lease-duration"
+    );
+}
+
+#[test]
+fn the_man_page_renders_with_man() {
+    if !crate::common::man_available("the_man_page_renders_with_man") {
+        return;
+    }
+    let home = TempDir::new().expect("temp dir");
+    let page = run(tollgate(home.path()).arg("man")).ok().stdout;
+    let file = home.path().join("tollgate.1");
+    std::fs::write(&file, page).expect("write");
+    let out = std::process::Command::new("man")
+        .arg("-l")
+        .arg(&file)
+        .env("MANPAGER", "cat")
+        .env("MANWIDTH", "100")
+        .output()
+        .expect("run man");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    for section in ["NAME", "SYNOPSIS", "SUBCOMMANDS", "tollgate-reconcile(1)"] {
+        assert!(text.contains(section), "{section} in:\n{text}");
+    }
+}

@@ -93,6 +93,15 @@ pub fn kustomize_available(test: &str) -> bool {
     )
 }
 
+/// Whether `man` (with groff) can render a page here; `.ci/run` installs man-db.
+pub fn man_available(test: &str) -> bool {
+    tools_available(
+        test,
+        on_path("man") && on_path("groff"),
+        "man (man-db and groff)",
+    )
+}
+
 /// Whether a helm answers where tollgate looks for one (`TOLLGATE_HELM`, else `PATH`);
 /// `.ci/run` points `TOLLGATE_HELM` at `tests/helm/helm` (Helm's engine from PyPI).
 pub fn helm_available(test: &str) -> bool {
