@@ -321,8 +321,7 @@ impl RepoConfig {
 impl Config {
     /// The path tollgate reads when neither `--config` nor `TOLLGATE_CONFIG` is given.
     pub fn default_path() -> Result<PathBuf, ConfigError> {
-        let dirs = directories::ProjectDirs::from("dev", "tollgate", "tollgate")
-            .ok_or(ConfigError::NoHome)?;
+        let dirs = crate::dirs::project().ok_or(ConfigError::NoHome)?;
         Ok(dirs.config_dir().join("config.yaml"))
     }
 
@@ -671,7 +670,7 @@ fn github_config(
 /// Where the mirror of a GitHub repository lives when the config does not say:
 /// `$XDG_CACHE_HOME/tollgate/github/HOST/OWNER/REPO.git`.
 fn mirror_path(github: &GitHubConfig) -> Option<PathBuf> {
-    let dirs = directories::ProjectDirs::from("dev", "tollgate", "tollgate")?;
+    let dirs = crate::dirs::project()?;
     Some(
         dirs.cache_dir()
             .join("github")

@@ -79,8 +79,7 @@ pub fn init(dir: &Path) -> Result<PathBuf, DemoError> {
 
 /// The demo workspace in the XDG data dir, created when missing or outdated.
 pub fn ensure_default() -> Result<PathBuf, DemoError> {
-    let dirs =
-        directories::ProjectDirs::from("dev", "tollgate", "tollgate").ok_or(DemoError::NoHome)?;
+    let dirs = crate::dirs::project().ok_or(DemoError::NoHome)?;
     let dir = dirs.data_dir().join("demo");
     ensure_at(&dir)
 }

@@ -11,6 +11,7 @@ pub mod cli;
 pub mod closing;
 pub mod config;
 pub mod demo;
+pub mod dirs;
 pub mod environment;
 pub mod forge;
 pub mod git;

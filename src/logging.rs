@@ -38,7 +38,7 @@ impl LogLevel {
 
 /// The log file's path: the XDG state dir, else the cache dir where there is none.
 pub fn log_path() -> Option<PathBuf> {
-    let dirs = directories::ProjectDirs::from("dev", "tollgate", "tollgate")?;
+    let dirs = crate::dirs::project()?;
     let dir = dirs.state_dir().unwrap_or(dirs.cache_dir());
     Some(dir.join("tollgate.log"))
 }

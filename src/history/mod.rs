@@ -240,8 +240,7 @@ pub(crate) fn first_parent_line(open: &OpenRepo, tip: ObjectId) -> Result<Vec<Ob
 
 /// The persistent history index's folder in the XDG cache dir.
 pub fn default_index_dir() -> Option<std::path::PathBuf> {
-    directories::ProjectDirs::from("dev", "tollgate", "tollgate")
-        .map(|dirs| dirs.cache_dir().join("history"))
+    crate::dirs::project().map(|dirs| dirs.cache_dir().join("history"))
 }
 
 /// What to walk for.

@@ -91,8 +91,7 @@ impl RenderCache {
     /// `TOLLGATE_RENDER_CACHE=off` keeps renders in memory only.
     pub fn for_user() -> RenderCache {
         let off = std::env::var("TOLLGATE_RENDER_CACHE").is_ok_and(|v| v == "off");
-        let dir = directories::ProjectDirs::from("dev", "tollgate", "tollgate")
-            .map(|dirs| dirs.cache_dir().join("renders"));
+        let dir = crate::dirs::project().map(|dirs| dirs.cache_dir().join("renders"));
         RenderCache::new(dir.filter(|_| !off))
     }
 
