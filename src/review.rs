@@ -644,7 +644,7 @@ impl OpenRepo {
         if info.trailer_values("Break-glass").next().is_none() {
             return Err(refuse(format!(
                 "{} is not a break-glass commit; only those are reviewed after the fact",
-                &info.sha[..10]
+                crate::text::short(&info.sha)
             )));
         }
         if made_break_glass(&info, &me.email) {

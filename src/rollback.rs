@@ -218,7 +218,7 @@ impl RollbackPlan {
             ),
             RollbackKind::Rollback { environment, to } if self.images_only => format!(
                 "Roll back the images of {environment} to {} (\"{}\")\n\nSets each container image of {environment} back to what it ran at {to}; nothing else changes.\n\n",
-                &to[..to.len().min(10)],
+                crate::text::short(to),
                 target.title()
             ),
             RollbackKind::Rollback { environment, to } if !self.kept_shared.is_empty() => {
@@ -226,7 +226,7 @@ impl RollbackPlan {
                 // as the new state it is.
                 format!(
                     "Roll back {environment}'s own folder to {} (\"{}\")\n\nSets the files of {environment}'s folder to their state at {to}.\nShared files it reads keep their later changes: {}.\n\n",
-                    &to[..to.len().min(10)],
+                    crate::text::short(to),
                     target.title(),
                     self.kept_shared.join(", ")
                 )
@@ -234,7 +234,7 @@ impl RollbackPlan {
             RollbackKind::Rollback { environment, to } => {
                 let mut text = format!(
                     "Roll back {environment} to {} (\"{}\")\n\nSets the inputs of {environment} to their state at {to}.\n",
-                    &to[..to.len().min(10)],
+                    crate::text::short(to),
                     target.title()
                 );
                 if !self.shared.is_empty() {
@@ -342,9 +342,11 @@ impl OpenRepo {
             return Err(RollbackError::NothingToDo {
                 repo: self.name().to_string(),
                 what: match &kind {
-                    RollbackKind::Revert { commit } => format!("reverting {}", &commit[..10]),
+                    RollbackKind::Revert { commit } => {
+                        format!("reverting {}", crate::text::short(commit))
+                    }
                     RollbackKind::Rollback { environment, to } => {
-                        format!("rolling {environment} back to {}", &to[..10])
+                        format!("rolling {environment} back to {}", crate::text::short(to))
                     }
                 },
                 branch: self.branch.clone(),
@@ -666,10 +668,13 @@ impl OpenRepo {
         let reverts = commit.trailer_values(REVERTS).next();
         let rollback_to = commit.trailer_values(ROLLBACK_TO).next();
         let (claim, target) = match (reverts, rollback_to) {
-            (Some(sha), None) => (format!("reverts {}", abbreviate(sha)), sha),
+            (Some(sha), None) => (format!("reverts {}", crate::text::short(sha)), sha),
             (None, Some(sha)) => match commit.trailer_values(ENVIRONMENT).next() {
-                Some(env) => (format!("rolls {env} back to {}", abbreviate(sha)), sha),
-                None => (format!("rolls back to {}", abbreviate(sha)), sha),
+                Some(env) => (
+                    format!("rolls {env} back to {}", crate::text::short(sha)),
+                    sha,
+                ),
+                None => (format!("rolls back to {}", crate::text::short(sha)), sha),
             },
             (None, None) => return Ok(None),
             (Some(_), Some(_)) => {
@@ -716,10 +721,6 @@ impl OpenRepo {
             Err(_) => Ok(false),
         }
     }
-}
-
-fn abbreviate(sha: &str) -> &str {
-    &sha[..sha.len().min(10)]
 }
 
 /// Whether `path` is `dir` or inside it.

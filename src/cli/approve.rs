@@ -125,7 +125,7 @@ pub fn approve(config: &Config, args: &ApproveArgs, out: &Output) -> anyhow::Res
     out.print(&format!(
         "approved {} at {} as {me}\n\n{}",
         promotion.id,
-        &verdict.head[..10],
+        crate::text::short(&verdict.head),
         verdict_text(out, &promotion, &me, &verdict)
     ))
 }
@@ -147,7 +147,7 @@ fn review(config: &Config, args: &ApproveArgs, out: &Output) -> anyhow::Result<(
     }
     out.print(&format!(
         "recorded {me}'s review of break-glass commit {} ({}) in {}\n",
-        &commit.to_string()[..10],
+        crate::text::short(&commit.to_string()),
         environments.join(", "),
         open.name()
     ))
@@ -217,7 +217,7 @@ pub fn merge(config: &Config, args: &MergeArgs, out: &Output) -> anyhow::Result<
         "merged {} into {} as {} ({}){}{}\n",
         merged.id,
         merged.branch,
-        &merged.commit[..10],
+        crate::text::short(&merged.commit),
         format!("{:?}", merged.method).to_lowercase(),
         if merged.branch_deleted {
             "; promotion branch deleted"
@@ -237,8 +237,8 @@ fn verdict_text(out: &Output, promotion: &Promotion, me: &Identity, verdict: &Ve
         "{}  {}\nhead {}  base {}\n",
         out.paint(Style::Bold, &promotion.id),
         promotion.title,
-        &verdict.head[..10],
-        &verdict.base[..verdict.base.len().min(10)]
+        crate::text::short(&verdict.head),
+        crate::text::short(&verdict.base)
     );
     text.push_str("\napprovals:\n");
     if verdict.approvals.is_empty() {

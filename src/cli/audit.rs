@@ -101,7 +101,7 @@ pub fn verify(config: &Config, args: &AuditArgs, out: &Output) -> anyhow::Result
                     text.push_str(&format!(
                         "| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |\n",
                         a.repo,
-                        &r.commit[..10],
+                        crate::text::short(&r.commit),
                         &rfc3339(r.date)[..10],
                         r.environment,
                         r.author.replace('|', "\\|"),
@@ -136,7 +136,7 @@ pub fn verify(config: &Config, args: &AuditArgs, out: &Output) -> anyhow::Result
                     };
                     text.push_str(&format!(
                         "  {} {} {} {} {} {} {}\n",
-                        &r.commit[..10],
+                        crate::text::short(&r.commit),
                         &rfc3339(r.date)[..10],
                         cell(&r.environment, env_width),
                         cell(&r.author, 28),
@@ -153,7 +153,11 @@ pub fn verify(config: &Config, args: &AuditArgs, out: &Output) -> anyhow::Result
                 if !exceptions.is_empty() {
                     text.push_str("  exceptions (break-glass; each needs a review after the fact, `tollgate approve COMMIT`):\n");
                     for r in exceptions {
-                        text.push_str(&format!("    {} {}\n", &r.commit[..10], r.why));
+                        text.push_str(&format!(
+                            "    {} {}\n",
+                            crate::text::short(&r.commit),
+                            r.why
+                        ));
                     }
                 }
             }

@@ -116,14 +116,14 @@ fn entry_text(out: &Output, entry: &HistoryEntry, audit: &[AuditRow]) -> String 
     }
     marks.dedup();
     if let Some(reverts) = commit.trailer_values("Reverts").next() {
-        marks.push(format!("reverts {}", &reverts[..reverts.len().min(10)]));
+        marks.push(format!("reverts {}", crate::text::short(reverts)));
     }
     if audit.is_empty() && commit.trailer_values("Break-glass").next().is_some() {
         marks.push("break-glass".into());
     }
     let mut text = format!(
         "{}  {}  {}  {}  {}{}\n",
-        out.paint(Style::Hunk, &commit.sha[..10]),
+        out.paint(Style::Hunk, crate::text::short(&commit.sha)),
         &rfc3339(commit.author.time)[..16].replace('T', " "),
         cell(&commit.author.name, 12),
         out.paint(Style::Dim, &format!("[{}]", entry.environments.join(","))),

@@ -304,11 +304,11 @@ fn print_report(out: &Output, report: &Report) -> anyhow::Result<()> {
         out.paint(Style::Bold, "reconcile"),
         report.repo,
         report.environment,
-        &report.revision[..10],
+        crate::text::short(&report.revision),
         report
             .previous
             .as_deref()
-            .map(|p| format!(" (deployed: {})", &p[..p.len().min(10)]))
+            .map(|p| format!(" (deployed: {})", crate::text::short(p)))
             .unwrap_or_default(),
         if report.dry_run {
             " — dry run, nothing written"

@@ -100,14 +100,14 @@ fn finish(
             "{}\nopened promotion {} (commit {} on {})\n",
             out.paint(Style::Bold, &headline(plan)),
             out.paint(Style::Bold, id),
-            &created.commit[..10],
-            &created.base[..10],
+            crate::text::short(&created.commit),
+            crate::text::short(&created.base),
         ),
         None => format!(
             "{}\nwritten straight onto {} as {} (break-glass by {me})\n",
             out.paint(Style::Bold, &headline(plan)),
             created.branch,
-            &created.commit[..10],
+            crate::text::short(&created.commit),
         ),
     };
     text.push_str(&diff_text(out, &rendered));
@@ -117,7 +117,7 @@ fn finish(
         ),
         None => format!(
             "\n`tollgate audit verify` lists it as an exception until someone reviews it: `tollgate approve {} --repo {}`.\n",
-            &created.commit[..10],
+            crate::text::short(&created.commit),
             open.name()
         ),
     });
@@ -125,7 +125,11 @@ fn finish(
 }
 
 fn headline(plan: &RollbackPlan) -> String {
-    let target = format!("{} (\"{}\")", &plan.target.sha[..10], plan.target.title());
+    let target = format!(
+        "{} (\"{}\")",
+        crate::text::short(&plan.target.sha),
+        plan.target.title()
+    );
     match &plan.kind {
         RollbackKind::Revert { .. } => format!("revert {target}"),
         RollbackKind::Rollback { environment, .. } if plan.images_only => {

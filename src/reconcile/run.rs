@@ -227,18 +227,22 @@ pub async fn reconcile_once(
                 Some(why) => format!(
                     "{} at {} (not fetched from {}: {why})",
                     open.branch,
-                    &report.revision[..10],
+                    crate::text::short(&report.revision),
                     f.remote
                 ),
                 None => format!(
                     "{} at {} (fetched from {}: {} ref(s) moved)",
                     open.branch,
-                    &report.revision[..10],
+                    crate::text::short(&report.revision),
                     f.remote,
                     f.updated
                 ),
             },
-            None => format!("{} at {}", open.branch, &report.revision[..10]),
+            None => format!(
+                "{} at {}",
+                open.branch,
+                crate::text::short(&report.revision)
+            ),
         },
     );
 
@@ -536,7 +540,7 @@ async fn refuse(
 ) -> Result<Report, ReconcileError> {
     report.result = RunResult::Refused;
     report.refused = Some(why.clone());
-    let message = format!("refused {}: {why}", &report.revision[..10]);
+    let message = format!("refused {}: {why}", crate::text::short(&report.revision));
     // The same refusal as last pass is on record already: write nothing again.
     let recorded = previous
         .as_ref()

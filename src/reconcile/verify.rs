@@ -59,7 +59,7 @@ pub fn verify(
     };
     verification.checked = rows.len();
     for row in &rows {
-        let short = &row.commit[..10];
+        let short = crate::text::short(&row.commit);
         match row.finding {
             Finding::Violation => verification.refusals.push(format!(
                 "{short} changed {env} without the approvals it needed: {}",
@@ -102,7 +102,7 @@ pub fn verify(
             if !pinned.is_empty() && !pinned.iter().any(|d| d == digest_now) {
                 verification.refusals.push(format!(
                     "what {env} renders now ({digest_now}) is not what was approved at {} ({}); a remote base or the renderer changed since",
-                    &head.to_string()[..10],
+                    crate::text::short(&head.to_string()),
                     pinned.join(", ")
                 ));
             }

@@ -1030,7 +1030,7 @@ impl App {
                 let header = PromotionRow {
                     approvals: String::new(),
                     can_merge: false,
-                    id: format!("{}@{}", h.repo, &row.sha[..10]),
+                    id: format!("{}@{}", h.repo, crate::text::short(&row.sha)),
                     repo: h.repo.clone(),
                     branch: row.sha.clone(),
                     title: row.subject.clone(),

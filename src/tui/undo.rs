@@ -37,7 +37,7 @@ impl UndoDialog {
     }
 
     pub fn title(&self) -> String {
-        let short = &self.undo.sha[..self.undo.sha.len().min(10)];
+        let short = crate::text::short(&self.undo.sha);
         match &self.undo.target {
             UndoTarget::Revert => format!("revert {short}"),
             UndoTarget::Rollback { env } => format!("roll {env} back to {short}"),

@@ -253,12 +253,12 @@ impl HistoryRow {
         let commit = &entry.commit;
         let mut marks: Vec<String> = commit
             .trailer_values("Reverts")
-            .map(|v| format!("reverts {}", &v[..v.len().min(10)]))
+            .map(|v| format!("reverts {}", crate::text::short(v)))
             .collect();
         marks.extend(
             commit
                 .trailer_values("Rollback-to")
-                .map(|v| format!("rollback to {}", &v[..v.len().min(10)])),
+                .map(|v| format!("rollback to {}", crate::text::short(v))),
         );
         if commit.trailer_values("Break-glass").next().is_some() {
             marks.push("break-glass".into());
@@ -733,7 +733,7 @@ fn act(
             format!(
                 "merged {id} into {} as {}",
                 merged.branch,
-                &merged.commit[..10]
+                crate::text::short(&merged.commit)
             )
         }
     })
@@ -773,7 +773,11 @@ fn plan_undo(open: &OpenRepo, undo: &UndoRequest) -> anyhow::Result<(UndoPreview
     };
     let envs = open.diff_trees(open.repo.tree_of(plan.base)?, plan.tree, None)?;
     let (objects, problems) = objects_of(&envs);
-    let target = format!("{} (\"{}\")", &plan.target.sha[..10], plan.target.title());
+    let target = format!(
+        "{} (\"{}\")",
+        crate::text::short(&plan.target.sha),
+        plan.target.title()
+    );
     let headline = match &plan.kind {
         RollbackKind::Revert { .. } => format!("revert {target}"),
         RollbackKind::Rollback { environment, .. } => {
@@ -857,8 +861,8 @@ fn create_undo(
         anyhow::bail!(
             "{} moved since the preview ({} → {}); nothing was written. Look at the new preview and confirm again",
             undo.repo,
-            &base[..base.len().min(10)],
-            &preview.base[..10]
+            crate::text::short(base),
+            crate::text::short(&preview.base)
         );
     }
     let me = me(config, &open)?;

@@ -46,7 +46,7 @@ pub fn draw(frame: &mut Frame, app: &App, theme: Theme, areas: &Areas) {
             RepoLine::Item(env) => {
                 let (sha, when, by) = match &env.last {
                     Some(last) => (
-                        last.sha[..10].to_string(),
+                        crate::text::short(&last.sha).to_string(),
                         age(app.now, last.time),
                         format!("{} · {}", last.author, last.subject),
                     ),

@@ -72,7 +72,7 @@ pub fn draw(frame: &mut Frame, app: &App, theme: Theme, areas: &Areas) {
         }
         let head = format!(
             "{} {} {:<12} ",
-            &row.sha[..10],
+            crate::text::short(&row.sha),
             &rfc3339(row.time)[..16].replace('T', " "),
             fit(&row.author, 12)
         );

@@ -117,7 +117,7 @@ fn draw_header(frame: &mut Frame, p: &ReviewState, theme: Theme, area: Rect) {
 }
 
 fn short(sha: &str) -> String {
-    sha.chars().take(10).collect()
+    crate::text::short(sha).to_string()
 }
 
 fn change_style(theme: Theme, change: ChangeKind) -> Style {

@@ -36,7 +36,7 @@ pub fn draw(frame: &mut Frame, app: &App, theme: Theme, area: Rect) {
             .history
             .as_ref()
             .and_then(|h| h.selected())
-            .map(|row| row.sha[..10].to_string())
+            .map(|row| crate::text::short(&row.sha).to_string())
             .unwrap_or_default(),
         Screen::Review => match &app.review {
             Some(p) if p.finding => format!("search: {}▏", p.find),

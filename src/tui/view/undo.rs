@@ -48,7 +48,7 @@ pub fn draw(frame: &mut Frame, app: &App, dialog: &UndoDialog, theme: Theme) {
             head.push(Line::styled(
                 format!(
                     "on {} → new promotion {}   changes: {}",
-                    &preview.base[..10],
+                    crate::text::short(&preview.base),
                     preview.branch,
                     preview.environments.join(", ")
                 ),
