@@ -37,7 +37,21 @@ pub fn run(config: &Config, args: &HistoryArgs, out: &Output) -> anyhow::Result<
     // flushes at every line).
     let mut stdout = std::io::BufWriter::new(std::io::stdout().lock());
     let mut write_error: Option<anyhow::Error> = None;
-    if out.json {
+    if out.yaml {
+        // A YAML sequence, one item at a time.
+        walk_history(&open, &query, |entry| {
+            let item = serde_saphyr::to_string(&[&entry])
+                .map_err(anyhow::Error::from)
+                .and_then(|text| Ok(stdout.write_all(text.as_bytes())?));
+            match item {
+                Ok(()) => ControlFlow::Continue(()),
+                Err(e) => {
+                    write_error = Some(e);
+                    ControlFlow::Break(())
+                }
+            }
+        })?;
+    } else if out.json {
         // The array is written element by element, as `to_writer_pretty` would write it.
         let mut json = serde_json::Serializer::pretty(&mut stdout);
         let mut array = json.serialize_seq(None)?;

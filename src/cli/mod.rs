@@ -34,9 +34,12 @@ pub struct Cli {
     /// Config file (default: config.yaml in the XDG config dir).
     #[arg(long, global = true, value_name = "PATH", env = "TOLLGATE_CONFIG")]
     pub config: Option<PathBuf>,
-    /// Print JSON instead of text.
+    /// Print JSON instead of text (the same as --output json).
     #[arg(long, global = true)]
     pub json: bool,
+    /// What to print: text for people, or the data as JSON or YAML.
+    #[arg(long, short = 'o', global = true, value_enum, conflicts_with = "json")]
+    pub output: Option<output::Format>,
     /// No colour (also off when output is not a terminal, or NO_COLOR is set).
     #[arg(long, global = true)]
     pub no_color: bool,
@@ -449,7 +452,12 @@ pub fn run(cli: Cli) -> ExitCode {
         }
     }
     tracing::info!(command = ?cli.command, "start");
-    let out = Output::new(cli.json, cli.no_color);
+    let format = match (cli.output, cli.json) {
+        (Some(format), _) => format,
+        (None, true) => output::Format::Json,
+        (None, false) => output::Format::Text,
+    };
+    let out = Output::new(format, cli.no_color);
     match dispatch(&cli, &out) {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
@@ -533,7 +541,11 @@ fn dispatch(cli: &Cli, out: &Output) -> anyhow::Result<()> {
         }
         Some(Command::Merge(args)) => approve::merge(&load_config(cli)?, args, out),
         // The TUI needs a terminal; piped, tollgate lists the pending promotions instead.
-        None if std::io::stdout().is_terminal() && std::io::stdin().is_terminal() && !cli.json => {
+        None if std::io::stdout().is_terminal()
+            && std::io::stdin().is_terminal()
+            && !cli.json
+            && cli.output.is_none() =>
+        {
             crate::tui::run(load_config(cli)?, cli.no_color)
         }
         None => list::run(&load_config(cli)?, &RepoArg { repo: None }, out),

@@ -1,4 +1,4 @@
-//! How the CLI prints: JSON or text, with colour only for a terminal that wants it.
+//! How the CLI prints: text, JSON or YAML, with colour only for a terminal that wants it.
 //! Text reaches the terminal only through [`Output::terminal_text`], which shows every
 //! control character as an escape; tollgate's own colours are marked with a per-process
 //! nonce that text from a repository cannot know, and only those become escape codes.
@@ -10,8 +10,20 @@ use serde::Serialize;
 
 use crate::manifest::textdiff::{DiffLine, LineTag};
 
+/// What the CLI prints: `--output` (`--json` is `--output json`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    Text,
+    Json,
+    /// The same data as JSON, as YAML (for `yq`).
+    Yaml,
+}
+
 pub struct Output {
+    /// Whether the data is printed (as JSON or YAML) rather than text for people.
     pub json: bool,
+    /// With `json`: YAML rather than JSON.
+    pub yaml: bool,
     /// When colour is on: what starts a colour mark (a private-use character and a
     /// random nonce), so that only marks made by [`Output::paint`] become escape codes.
     color_mark: Option<String>,
@@ -48,12 +60,13 @@ impl Style {
 }
 
 impl Output {
-    pub fn new(json: bool, no_color: bool) -> Output {
+    pub fn new(format: Format, no_color: bool) -> Output {
         let color = !no_color
             && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
             && std::io::stdout().is_terminal();
         Output {
-            json,
+            json: format != Format::Text,
+            yaml: format == Format::Yaml,
             color_mark: color.then(|| {
                 use std::hash::{BuildHasher, Hasher};
                 // Seeded from the OS's randomness, per process.
@@ -102,10 +115,16 @@ impl Output {
         out
     }
 
+    /// The data, as JSON (or YAML with `--output yaml`).
     pub fn print_json(&self, value: &impl Serialize) -> anyhow::Result<()> {
         // Stdout flushes at every line, and pretty JSON is mostly short lines: one
         // buffer makes a diff of 2,000 lines a handful of writes rather than 2,000.
         let mut stdout = std::io::BufWriter::new(std::io::stdout().lock());
+        if self.yaml {
+            stdout.write_all(serde_saphyr::to_string(value)?.as_bytes())?;
+            stdout.flush()?;
+            return Ok(());
+        }
         serde_json::to_writer_pretty(&mut stdout, value)?;
         writeln!(stdout)?;
         stdout.flush()?;
@@ -214,6 +233,7 @@ mod tests {
     fn colored() -> Output {
         Output {
             json: false,
+            yaml: false,
             color_mark: Some("\u{e000}00000000deadbeef".into()),
         }
     }
@@ -231,7 +251,7 @@ mod tests {
 
     #[test]
     fn without_colour_nothing_becomes_an_escape_code() {
-        let out = Output::new(false, true);
+        let out = Output::new(Format::Text, true);
         let text = format!("{} \u{1b}[2J", out.paint(Style::Bold, "id"));
         assert_eq!(out.terminal_text(&text), "id \\e[2J");
     }

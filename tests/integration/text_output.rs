@@ -85,3 +85,31 @@ fn columns_line_up_and_nothing_is_blank_or_cut() {
         listed.stderr
     );
 }
+
+#[test]
+fn yaml_output_holds_the_same_data_as_json() {
+    let (home, config) = crate::demo::demo();
+    let data = |args: &[&str]| -> serde_json::Value {
+        let out = crate::common::run(
+            crate::common::tollgate(home.path())
+                .arg("--config")
+                .arg(&config)
+                .args(args),
+        )
+        .ok()
+        .stdout;
+        match args.contains(&"yaml") {
+            true => serde_saphyr::from_str(&out).unwrap_or_else(|e| panic!("YAML: {e}\n{out}")),
+            false => serde_json::from_str(&out).unwrap_or_else(|e| panic!("JSON: {e}\n{out}")),
+        }
+    };
+    for command in [
+        &["list"][..],
+        &["history", "--repo", "shop", "--env", "production"][..],
+        &["diff", "shop:promote/web-2.3.0-staging"][..],
+    ] {
+        let json = data(&[command, &["--json"]].concat());
+        let yaml = data(&[command, &["-o", "yaml"]].concat());
+        assert_eq!(yaml, json, "{command:?}");
+    }
+}
