@@ -140,7 +140,11 @@ impl Output {
 
     pub fn error(&self, err: &anyhow::Error) {
         let message = format!("{err:#}");
-        if self.json {
+        if self.yaml {
+            let body = serde_json::json!({ "error": message });
+            let text = serde_saphyr::to_string(&body).unwrap_or_else(|_| body.to_string());
+            to_stderr(text.trim_end());
+        } else if self.json {
             let body = serde_json::json!({ "error": message });
             to_stderr(&body.to_string());
         } else {
