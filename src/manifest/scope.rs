@@ -79,13 +79,6 @@ fn custom_cluster_kinds(objects: &[ManifestObject]) -> HashSet<(String, String)>
         .collect()
 }
 
-/// Whether an object of this kind is namespaced, as far as tollgate can tell.
-pub fn is_namespaced(group: &str, kind: &str) -> bool {
-    !CLUSTER_SCOPED
-        .iter()
-        .any(|(g, k)| *g == group && *k == kind)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

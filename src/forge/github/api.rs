@@ -6,7 +6,6 @@
 //! layer is not built in: it repeats POSTs and ignores `retry-after`.
 
 use std::sync::Mutex;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use http::{HeaderMap, Method, StatusCode};
@@ -63,7 +62,6 @@ pub struct Api {
     token: SecretString,
     retry: RetryPolicy,
     quota: Mutex<Option<Quota>>,
-    requests: AtomicU64,
     /// Requests in flight to this host at most: GitHub's secondary rate limit punishes
     /// more than 100 at once, and 20 repos' inboxes would ask for 600.
     in_flight: tokio::sync::Semaphore,
@@ -107,7 +105,6 @@ impl Api {
             token,
             retry,
             quota: Mutex::new(None),
-            requests: AtomicU64::new(0),
             in_flight: tokio::sync::Semaphore::new(MAX_IN_FLIGHT),
         })
     }
@@ -123,11 +120,6 @@ impl Api {
     /// The quota the last response reported.
     pub fn quota(&self) -> Option<Quota> {
         *self.quota.lock().unwrap_or_else(|e| e.into_inner())
-    }
-
-    /// HTTP requests sent so far (retries included).
-    pub fn requests_sent(&self) -> u64 {
-        self.requests.load(Ordering::Relaxed)
     }
 
     fn url(&self, path: &str) -> String {
@@ -181,7 +173,6 @@ impl Api {
         let mut rate_limit_waits = 0;
         loop {
             attempt += 1;
-            self.requests.fetch_add(1, Ordering::Relaxed);
             // Held for the request, not for a wait before retrying.
             let permit = self.in_flight.acquire().await;
             let result = self.reads._get(url).await;
@@ -238,7 +229,6 @@ impl Api {
         explain: &(dyn Fn(u16, &str) -> String + Sync),
     ) -> Result<T, GitHubError> {
         let url = self.url(path);
-        self.requests.fetch_add(1, Ordering::Relaxed);
         let _permit = self.in_flight.acquire().await;
         let sent = match method {
             Method::POST => self.writes._post(url.as_str(), Some(body)).await,
