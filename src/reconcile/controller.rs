@@ -98,6 +98,9 @@ pub async fn run(
     on_event: &dyn Fn(Event),
 ) -> Ended {
     let mut held: Option<HeldLease> = None;
+    // Who was last told to hold the lease: standing by is said when the holder changes,
+    // not every interval (thirty environments would fill the log).
+    let mut told_holder: Option<String> = None;
     if !looping.first_wait.is_zero() && wait_or_stop(looping.first_wait, terminate, wake).await {
         return Ended::Done(None);
     }
@@ -109,21 +112,25 @@ pub async fn run(
             match cluster.elect(lease, jiff::Timestamp::now()).await {
                 Ok(Leadership::Leader) => {
                     tracing::info!(lease = %lease.name, "lease held");
+                    told_holder = None;
                     held = Some(cluster.keep(lease));
                     if let Some(metrics) = &looping.metrics {
                         metrics.leader(open.name(), &options.env, true);
                     }
                 }
                 Ok(Leadership::Standby { holder, until }) => {
-                    tracing::info!(%holder, %until, "standing by");
                     if let Some(metrics) = &looping.metrics {
                         metrics.leader(open.name(), &options.env, false);
                     }
-                    on_event(Event::StandingBy {
-                        holder,
-                        until,
-                        lease: lease.clone(),
-                    });
+                    if told_holder.as_ref() != Some(&holder) {
+                        tracing::info!(%holder, %until, lease = %lease.name, "standing by");
+                        told_holder = Some(holder.clone());
+                        on_event(Event::StandingBy {
+                            holder,
+                            until,
+                            lease: lease.clone(),
+                        });
+                    }
                     if looping.once {
                         return Ended::StoodBy;
                     }
