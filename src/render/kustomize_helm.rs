@@ -125,7 +125,9 @@ pub fn charts_of(
                 entry.name
             )));
         }
-        // kustomize keeps a pulled chart of a given version in its own folder.
+        // Where kustomize looks first; it keeps a pulled chart of a given version in a
+        // folder of its own.
+        let plain = format!("{chart_home}/{}", entry.name);
         let mut candidates = Vec::new();
         if let (Some(version), Some(_)) = (&entry.version, &entry.repo) {
             candidates.push(format!(
@@ -133,7 +135,7 @@ pub fn charts_of(
                 entry.name, entry.name
             ));
         }
-        candidates.push(format!("{chart_home}/{}", entry.name));
+        candidates.push(plain.clone());
         let mut chart = None;
         for candidate in &candidates {
             if let Some(path) = in_dir(candidate)
@@ -172,8 +174,7 @@ pub fn charts_of(
         }
         out.push(ChartUse {
             dir: dir.to_string(),
-            expected_at: in_dir(candidates.last().expect("one candidate"))
-                .unwrap_or_else(|| candidates.last().expect("one candidate").clone()),
+            expected_at: in_dir(&plain).unwrap_or(plain),
             entry,
             chart,
             values_file,
