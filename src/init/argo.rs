@@ -260,23 +260,14 @@ fn join(dir: &str, name: &str) -> String {
     }
 }
 
-/// Whether `name` matches `pattern` (`*` any run of characters but `/`, `?` one).
+/// Whether `name` matches `pattern` as git matches paths (`*` never crosses a `/`): the
+/// ApplicationSet's pattern is the repository's text, so a bounded matcher, gix's.
 fn glob_matches(pattern: &str, name: &str) -> bool {
-    if pattern.contains('/') || name.contains('/') {
-        let (p, n): (Vec<&str>, Vec<&str>) =
-            (pattern.split('/').collect(), name.split('/').collect());
-        return p.len() == n.len() && p.iter().zip(&n).all(|(p, n)| glob_matches(p, n));
-    }
-    fn go(p: &[u8], n: &[u8]) -> bool {
-        match (p.first(), n.first()) {
-            (None, None) => true,
-            (Some(b'*'), _) => go(&p[1..], n) || (!n.is_empty() && go(p, &n[1..])),
-            (Some(b'?'), Some(_)) => go(&p[1..], &n[1..]),
-            (Some(a), Some(b)) if a == b => go(&p[1..], &n[1..]),
-            _ => false,
-        }
-    }
-    go(pattern.as_bytes(), name.as_bytes())
+    gix::glob::wildmatch(
+        pattern.into(),
+        name.into(),
+        gix::glob::wildmatch::Mode::NO_MATCH_SLASH_LITERAL,
+    )
 }
 
 /// `template` with each `{{param}}` (fasttemplate) or `{{ .param }}` (goTemplate) in its

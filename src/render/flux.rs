@@ -89,30 +89,36 @@ pub fn variables(
     settings: &FluxSettings,
 ) -> Result<Variables, GitError> {
     let mut out = Variables::default();
+    // Each source's values, in the order the sources are named (a later one wins); each
+    // file under the folder is read once, however many sources there are.
+    let mut found: Vec<Option<Vec<(String, String)>>> = vec![None; settings.substitute_from.len()];
     if !settings.substitute_from.is_empty() {
-        let files = repo.files_under(tree, &settings.search)?;
-        for source in &settings.substitute_from {
-            let mut found = false;
-            for file in files
+        for file in repo
+            .files_under(tree, &settings.search)?
+            .into_iter()
+            .filter(|f| crate::render::is_manifest_file(&f.path))
+        {
+            let bytes = repo.blob(file.id)?;
+            let Ok(text) = std::str::from_utf8(&bytes) else {
+                continue;
+            };
+            if !settings
+                .substitute_from
                 .iter()
-                .filter(|f| crate::render::is_manifest_file(&f.path))
+                .any(|s| text.contains(&s.name) && text.contains(&s.kind))
             {
-                let bytes = repo.blob(file.id)?;
-                let Ok(text) = std::str::from_utf8(&bytes) else {
+                continue;
+            }
+            for doc in split_documents(text) {
+                let Ok(object) = serde_saphyr::from_str::<Value>(doc.text) else {
                     continue;
                 };
-                if !text.contains(&source.name) || !text.contains(&source.kind) {
-                    continue;
-                }
-                for doc in split_documents(text) {
-                    let Ok(object) = serde_saphyr::from_str::<Value>(doc.text) else {
-                        continue;
-                    };
+                for (index, source) in settings.substitute_from.iter().enumerate() {
                     if !is_source(&object, source, &settings.namespace) {
                         continue;
                     }
-                    found = true;
                     out.files.push((file.path.clone(), file.id));
+                    let values = found[index].get_or_insert_with(Vec::new);
                     if doc.text.contains("ENC[") && object.get("sops").is_some() {
                         out.unknown_sources.push(format!(
                             "{} {} (encrypted with SOPS in {})",
@@ -120,23 +126,29 @@ pub fn variables(
                         ));
                         continue;
                     }
-                    for (name, value) in source_values(&object, &source.kind) {
-                        out.values.insert(
-                            name,
-                            Variable {
-                                value,
-                                secret: source.kind == "Secret",
-                            },
-                        );
-                    }
+                    values.extend(source_values(&object, &source.kind));
                 }
             }
-            if !found && !source.optional {
-                out.unknown_sources.push(format!(
-                    "{} {}/{} (not in the repository under {}/)",
-                    source.kind, settings.namespace, source.name, settings.search
-                ));
+        }
+    }
+    for (source, values) in settings.substitute_from.iter().zip(found) {
+        match values {
+            Some(values) => {
+                for (name, value) in values {
+                    out.values.insert(
+                        name,
+                        Variable {
+                            value,
+                            secret: source.kind == "Secret",
+                        },
+                    );
+                }
             }
+            None if !source.optional => out.unknown_sources.push(format!(
+                "{} {}/{} (not in the repository under {}/)",
+                source.kind, settings.namespace, source.name, settings.search
+            )),
+            None => {}
         }
     }
     for (name, value) in &settings.substitute {

@@ -94,7 +94,7 @@ pub fn program_for(env: &Environment) -> Result<Program, RenderError> {
 
 /// The helm that inflates the closure's `helmCharts`, when it has any.
 pub fn helm_for_charts(env: &Environment, closure: &Closure) -> Result<Option<Helm>, RenderError> {
-    if closure.helm_charts.is_empty() && closure.helm_problems.is_empty() {
+    if closure.helm_charts.is_empty() {
         return Ok(None);
     }
     super::helm::helm_for(env).map(Some)

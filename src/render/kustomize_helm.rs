@@ -206,11 +206,8 @@ pub fn inflate(
         let mut generated = Vec::new();
         for use_ in charts.iter().filter(|c| c.dir == dir) {
             let output = template(root, use_, helm, &values_dir, &mut written)?;
-            let name = format!(
-                ".tollgate-helm-{}-{}.yaml",
-                generated.len(),
-                use_.entry.name
-            );
+            // Named by position: the entry's name is the repository's text.
+            let name = format!(".tollgate-helm-{}.yaml", generated.len());
             std::fs::write(root.join(dir).join(&name), output).map_err(|e| e.to_string())?;
             generated.push(name);
         }
