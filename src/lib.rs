@@ -1,38 +1,13 @@
 //! tollgate: review, approve, merge and roll back promotions to GitOps environment
 //! repositories.
 //!
-//! The library is the whole product minus its faces: configuration, git access through
-//! gix, rendering and diffing of Kubernetes manifests, and the demo workspace. It knows
-//! nothing of terminals or argument parsing; `cli` (and later the TUI) only translate.
+//! This package is tollgate's faces: the command line (`cli`), the terminal UI (`tui`)
+//! and the process's logging. Everything they show or do comes from the core
+//! (`tollgate-core`, re-exported here whole so that `tollgate::config` and the like name
+//! the same items); they only translate between it and a person.
 
-pub mod approvals;
-pub mod audit;
+pub use tollgate_core::*;
+
 pub mod cli;
-pub mod closing;
-pub mod config;
-pub mod demo;
-pub mod dirs;
-pub mod environment;
-pub mod forge;
-pub mod git;
-pub mod gitops;
-pub mod history;
-pub mod history_index;
-pub mod identity;
-pub mod init;
 pub mod logging;
-pub mod manifest;
-pub mod outlook;
-pub mod policy;
-pub mod raw_diff;
-pub mod reconcile;
-pub mod render;
-pub mod review;
-pub mod rollback;
-pub mod rollback_images;
-pub mod signing;
-pub mod text;
-pub mod trust;
 pub mod tui;
-pub mod verdict;
-pub mod workspace;

@@ -104,7 +104,7 @@ struct RotatingLog {
 impl RotatingLog {
     fn open(path: &Path) -> std::io::Result<RotatingLog> {
         if let Some(dir) = path.parent() {
-            create_private_dir(dir)?;
+            tollgate_core::dirs::create_private_dir(dir)?;
         }
         let file = open_private(path)?;
         let written = file.metadata()?.len();
@@ -159,23 +159,6 @@ fn open_private(path: &Path) -> std::io::Result<File> {
     }
     #[cfg(not(unix))]
     options.open(path)
-}
-
-/// A folder only its owner may read and enter (made so if it was not).
-pub(crate) fn create_private_dir(dir: &Path) -> std::io::Result<()> {
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
-        if !dir.exists() {
-            std::fs::DirBuilder::new()
-                .recursive(true)
-                .mode(0o700)
-                .create(dir)?;
-        }
-        std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))
-    }
-    #[cfg(not(unix))]
-    std::fs::create_dir_all(dir)
 }
 
 #[cfg(test)]

@@ -178,7 +178,7 @@ pub fn touched_on_first_parent_line(
 }
 
 /// The first-parent line from `tip`, newest first (ids only).
-pub(crate) fn first_parent_line(open: &OpenRepo, tip: ObjectId) -> Result<Vec<ObjectId>, GitError> {
+pub fn first_parent_line(open: &OpenRepo, tip: ObjectId) -> Result<Vec<ObjectId>, GitError> {
     open.repo
         .inner
         .rev_walk([tip])

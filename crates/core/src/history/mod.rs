@@ -24,7 +24,7 @@ use crate::workspace::{OpenRepo, WorkspaceError, unknown_environment};
 
 mod rendered;
 mod walk;
-pub(crate) use walk::first_parent_line;
+pub use walk::first_parent_line;
 pub use walk::touched_on_first_parent_line;
 use walk::{Walker, commits_in_order};
 

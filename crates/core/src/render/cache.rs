@@ -180,7 +180,7 @@ impl RenderCache {
             return;
         };
         let write = || -> std::io::Result<()> {
-            crate::logging::create_private_dir(dir)?;
+            crate::dirs::create_private_dir(dir)?;
             // A temp file is the user's alone (0600) and moved into place whole.
             let mut file = tempfile::NamedTempFile::new_in(dir)?;
             serde_json::to_writer(

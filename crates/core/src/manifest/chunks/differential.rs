@@ -1,6 +1,6 @@
 //! The fast path against the whole parse, on mutated manifests: whenever cutting two
 //! versions of a document gives field changes, they must be exactly the ones the whole
-//! parsed values give. The seeds (`tests/data/yaml-seeds/`) hold the constructs that
+//! parsed values give. The seeds (`crates/core/tests/data/yaml-seeds/`) hold the constructs that
 //! matter; the mutations change values (to block scalars with indentation indicators,
 //! flow collections, quoted text, text that looks like YAML), indentation, and lines.
 //! proptest shrinks a failure to the smallest edit list; `PROPTEST_CASES` raises the
