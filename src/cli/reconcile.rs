@@ -9,7 +9,7 @@ use std::time::Duration;
 use super::ReconcileArgs;
 use super::output::{Output, Style};
 use crate::config::{Config, DEFAULT_INVENTORY_NAMESPACE};
-use crate::reconcile::cluster::{Cluster, Retry};
+use crate::reconcile::cluster::{Cluster, RETRY};
 use crate::reconcile::controller::{self, Ended, Event, LoopOptions, Target};
 use crate::reconcile::health::Health;
 use crate::reconcile::inventory::RunResult;
@@ -108,7 +108,7 @@ pub fn run(config: &Config, args: &ReconcileArgs, out: &Output) -> anyhow::Resul
                         key.0.as_deref(),
                         key.1.as_deref(),
                         args.request_timeout,
-                        Retry::default(),
+                        RETRY,
                     )
                     .await?;
                     connections.push((key, cluster.clone()));

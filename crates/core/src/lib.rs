@@ -32,6 +32,7 @@ pub mod policy;
 pub mod raw_diff;
 pub mod reconcile;
 pub mod render;
+pub mod retry;
 pub mod review;
 pub mod rollback;
 pub mod rollback_images;

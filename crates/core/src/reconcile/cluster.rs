@@ -17,6 +17,7 @@ use kube::discovery::{ApiCapabilities, ApiResource, Scope};
 use serde_json::Value;
 
 use super::inventory::{Inventory, inventory_name};
+use crate::retry::{Again, RetryPolicy, retry};
 
 /// The field manager of every apply.
 pub const FIELD_MANAGER: &str = "tollgate";
@@ -37,23 +38,14 @@ pub enum ClusterError {
     Inventory(#[from] super::inventory::InventoryError),
 }
 
-/// How requests are retried.
-#[derive(Debug, Clone, Copy)]
-pub struct Retry {
-    pub attempts: u32,
-    pub first_wait: Duration,
-    pub max_wait: Duration,
-}
-
-impl Default for Retry {
-    fn default() -> Retry {
-        Retry {
-            attempts: 5,
-            first_wait: Duration::from_millis(200),
-            max_wait: Duration::from_secs(5),
-        }
-    }
-}
+/// How requests to the API server are retried: five tries, 0.2 s apart and doubling up to
+/// 5 s (the API server names no waits tollgate reads).
+pub const RETRY: RetryPolicy = RetryPolicy {
+    attempts: 5,
+    first_wait: Duration::from_millis(200),
+    max_backoff: Duration::from_secs(5),
+    max_server_wait: Duration::ZERO,
+};
 
 /// A kind as the cluster serves it.
 #[derive(Clone)]
@@ -67,7 +59,7 @@ pub struct Resource {
 #[derive(Clone)]
 pub struct Cluster {
     client: kube::Client,
-    retry: Retry,
+    retry: RetryPolicy,
     /// Per apiVersion: its kinds, or why it could not be listed.
     groups: HashMap<String, Result<Vec<Resource>, String>>,
 }
@@ -99,7 +91,7 @@ impl Cluster {
         kubeconfig: Option<&Path>,
         context: Option<&str>,
         request_timeout: Duration,
-        retry: Retry,
+        retry: RetryPolicy,
     ) -> Result<Cluster, ClusterError> {
         let options = KubeConfigOptions {
             context: context.map(str::to_string),
@@ -140,25 +132,24 @@ impl Cluster {
     }
 
     /// Send a request until it succeeds, fails for good, or the attempts run out.
-    async fn with_retry<T, F, Fut>(&self, what: &str, mut request: F) -> Result<T, kube::Error>
+    async fn with_retry<T, F, Fut>(&self, what: &str, request: F) -> Result<T, kube::Error>
     where
         F: FnMut() -> Fut,
         Fut: std::future::Future<Output = Result<T, kube::Error>>,
     {
-        let mut wait = self.retry.first_wait;
-        let mut attempt = 1;
-        loop {
-            match request().await {
-                Ok(value) => return Ok(value),
-                Err(error) if transient(&error) && attempt < self.retry.attempts => {
-                    tracing::warn!(what, attempt, wait_ms = wait.as_millis() as u64, error = %describe(&error).1, "retrying");
-                    tokio::time::sleep(wait).await;
-                    wait = (wait * 2).min(self.retry.max_wait);
-                    attempt += 1;
-                }
-                Err(error) => return Err(error),
-            }
-        }
+        retry(
+            self.retry,
+            request,
+            |error| match transient(error) {
+                true => Again::AfterBackoff,
+                false => Again::No,
+            },
+            |error, wait| {
+                let wait_ms = wait.as_millis() as u64;
+                tracing::warn!(what, wait_ms, error = %describe(error).1, "retrying");
+            },
+        )
+        .await
     }
 
     fn unreachable(&self, what: String, error: &kube::Error) -> ClusterError {

@@ -6,10 +6,11 @@ use std::time::Duration;
 
 use serde::Serialize;
 
-use super::cluster::{Cluster, ClusterError, Retry};
+use super::cluster::{Cluster, ClusterError, RETRY};
 use super::inventory::{Inventory, RunResult};
 use crate::config::ClusterConfig;
 use crate::history::{HistoryMode, HistoryQuery, default_index_dir, walk_history};
+use crate::retry::RetryPolicy;
 use crate::workspace::{OpenRepo, WorkspaceError};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -120,9 +121,9 @@ pub async fn read_deployed(
         config.kubeconfig.as_deref(),
         config.context.as_deref(),
         Duration::from_secs(5),
-        Retry {
+        RetryPolicy {
             attempts: 2,
-            ..Retry::default()
+            ..RETRY
         },
     )
     .await?;

@@ -6,6 +6,7 @@
 //! layer is not built in: it repeats POSTs and ignores `retry-after`.
 
 use std::sync::Mutex;
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
 
 use http::{HeaderMap, Method, StatusCode};
@@ -16,28 +17,8 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use super::GitHubError;
-
-/// How reads are retried.
-#[derive(Debug, Clone, Copy)]
-pub struct RetryPolicy {
-    /// Tries of a read that fails with 5xx or a transport error.
-    pub attempts: u32,
-    /// Wait before the second try; doubled each time.
-    pub backoff: Duration,
-    /// The longest rate-limit wait worth sitting through; beyond it the read fails and
-    /// says until when the limit holds.
-    pub max_wait: Duration,
-}
-
-impl Default for RetryPolicy {
-    fn default() -> Self {
-        RetryPolicy {
-            attempts: 4,
-            backoff: Duration::from_millis(250),
-            max_wait: Duration::from_secs(60),
-        }
-    }
-}
+pub use crate::retry::RetryPolicy;
+use crate::retry::{Again, retry};
 
 /// The API quota as the last response reported it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -49,6 +30,14 @@ pub struct Quota {
 }
 
 type Body = http_body_util::combinators::BoxBody<bytes::Bytes, octocrab::Error>;
+
+/// Why one try of a read did not give a 2xx response.
+enum ReadFailure {
+    /// It did not reach GitHub, or no answer came back.
+    Sent(octocrab::Error),
+    /// GitHub answered, with something other than success.
+    Answered(http::Response<Body>),
+}
 
 /// One GitHub API host, authenticated.
 pub struct Api {
@@ -169,53 +158,67 @@ impl Api {
 
     /// A read, retried as [`RetryPolicy`] says; only a 2xx response comes back.
     async fn read(&self, url: &str, what: &str) -> Result<http::Response<Body>, GitHubError> {
-        let mut attempt = 0;
-        let mut rate_limit_waits = 0;
-        loop {
-            attempt += 1;
-            // Held for the request, not for a wait before retrying.
-            let permit = self.in_flight.acquire().await;
-            let result = self.reads._get(url).await;
-            drop(permit);
-            let response = match result {
-                Ok(r) => r,
-                Err(e) if attempt < self.retry.attempts => {
-                    tracing::debug!(%url, attempt, "GitHub read failed, retrying: {e}");
-                    tokio::time::sleep(self.backoff(attempt)).await;
-                    continue;
+        // Counted for the error message; the future must be Send, hence not a Cell.
+        let attempts = AtomicU32::new(0);
+        let outcome = retry(
+            self.retry,
+            || async {
+                attempts.fetch_add(1, Ordering::Relaxed);
+                // Held for the request, not for a wait before retrying.
+                let _permit = self.in_flight.acquire().await;
+                let response = self.reads._get(url).await.map_err(ReadFailure::Sent)?;
+                self.note_quota(response.headers());
+                match response.status().is_success() {
+                    true => Ok(response),
+                    false => Err(ReadFailure::Answered(response)),
                 }
-                Err(e) => return Err(unreachable(what, &self.root, &e)),
-            };
-            self.note_quota(response.headers());
-            let status = response.status();
-            if status.is_success() {
-                return Ok(response);
-            }
-            if let Some(wait) = rate_limit_wait(status, response.headers()) {
-                if wait > self.retry.max_wait || rate_limit_waits == 2 {
-                    return Err(rate_limited(what, wait, self.retry.max_wait));
+            },
+            |failure| match failure {
+                ReadFailure::Sent(_) => Again::AfterBackoff,
+                ReadFailure::Answered(response) => {
+                    match rate_limit_wait(response.status(), response.headers()) {
+                        Some(wait) => Again::After(wait),
+                        None if response.status().is_server_error() => Again::AfterBackoff,
+                        None => Again::No,
+                    }
                 }
-                rate_limit_waits += 1;
-                tracing::info!(%url, secs = wait.as_secs(), "GitHub rate limit: waiting");
-                tokio::time::sleep(wait).await;
-                attempt -= 1;
-                continue;
-            }
-            if status.is_server_error() && attempt < self.retry.attempts {
-                tracing::debug!(%url, %status, attempt, "GitHub answered 5xx, retrying");
-                tokio::time::sleep(self.backoff(attempt)).await;
-                continue;
-            }
-            let headers = response.headers().clone();
-            let text = self
-                .reads
-                .body_to_string(response)
-                .await
-                .unwrap_or_default();
-            return Err(failure(what, status, &headers, &text, attempt, &|_, m| {
-                m.to_string()
-            }));
+            },
+            |failure, wait| match failure {
+                ReadFailure::Answered(r) if rate_limit_wait(r.status(), r.headers()).is_some() => {
+                    tracing::info!(%url, secs = wait.as_secs(), "GitHub rate limit: waiting");
+                }
+                ReadFailure::Answered(r) => {
+                    tracing::debug!(%url, status = %r.status(), "GitHub answered 5xx, retrying");
+                }
+                ReadFailure::Sent(e) => {
+                    tracing::debug!(%url, "GitHub read failed, retrying: {e}");
+                }
+            },
+        )
+        .await;
+        let response = match outcome {
+            Ok(response) => return Ok(response),
+            Err(ReadFailure::Sent(e)) => return Err(unreachable(what, &self.root, &e)),
+            Err(ReadFailure::Answered(response)) => response,
+        };
+        let status = response.status();
+        if let Some(wait) = rate_limit_wait(status, response.headers()) {
+            return Err(rate_limited(what, wait, self.retry.max_server_wait));
         }
+        let headers = response.headers().clone();
+        let text = self
+            .reads
+            .body_to_string(response)
+            .await
+            .unwrap_or_default();
+        Err(failure(
+            what,
+            status,
+            &headers,
+            &text,
+            attempts.load(Ordering::Relaxed),
+            &|_, m| m.to_string(),
+        ))
     }
 
     /// A write (POST, PUT, PATCH, DELETE), sent exactly once. A refusal is explained by
@@ -267,10 +270,6 @@ impl Api {
             what: what.to_string(),
             message: e.to_string(),
         })
-    }
-
-    fn backoff(&self, attempt: u32) -> Duration {
-        self.retry.backoff * 2u32.saturating_pow(attempt.saturating_sub(1))
     }
 
     fn note_quota(&self, headers: &HeaderMap) {
