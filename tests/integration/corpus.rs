@@ -555,7 +555,7 @@ fn cutting_documents_by_indentation_changes_no_field_change() {
         return;
     }
     use tollgate::manifest::chunks::{field_changes_of, is_plain_block_yaml};
-    use tollgate::manifest::parse::split_documents;
+    use tollgate::manifest::documents::split_documents;
     use tollgate::manifest::{ChangeKind, Summary, diff_objects, parse_documents};
 
     let root = corpus();

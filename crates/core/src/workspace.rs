@@ -10,7 +10,7 @@ use crate::forge::github::PullRequest;
 pub use crate::forge::github::open::GitHubSide;
 use crate::git::promotions::PromotionBranch;
 use crate::git::{CommitInfo, GitError, Person, Repo};
-use crate::manifest::parse::ManifestIssue;
+use crate::manifest::ManifestIssue;
 use crate::manifest::{ChangeKind, ManifestObject, RenderedDiff, Summary, diff_objects};
 use crate::policy::POLICY_PATH;
 use crate::raw_diff::{FileDiff, raw_diff};

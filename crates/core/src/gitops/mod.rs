@@ -19,7 +19,7 @@ use serde_json::Value;
 use crate::config::{HelmConfig, Renderer};
 use crate::environment::Environment;
 use crate::git::{GitError, Repo};
-use crate::manifest::parse::split_documents;
+use crate::manifest::documents::split_documents;
 use crate::render::flux::FluxSettings;
 
 /// kustomize fields a controller applies around an environment's path (Flux's

@@ -87,7 +87,7 @@ fn argo_files(repo: &Repo, tree: ObjectId) -> Result<Vec<(String, String)>, GitE
 pub fn applications(repo: &Repo, tree: ObjectId) -> Result<Vec<GuessedEnvironment>, GitError> {
     let mut out = Vec::new();
     for (file, text) in argo_files(repo, tree)? {
-        for doc in crate::manifest::parse::split_documents(&text) {
+        for doc in crate::manifest::documents::split_documents(&text) {
             let Ok(app) = serde_saphyr::from_str::<Application>(doc.text) else {
                 continue;
             };
@@ -112,7 +112,7 @@ pub fn applications(repo: &Repo, tree: ObjectId) -> Result<Vec<GuessedEnvironmen
 pub fn application_sets(repo: &Repo, tree: ObjectId) -> Result<Vec<GuessedEnvironment>, GitError> {
     let mut out = Vec::new();
     for (file, text) in argo_files(repo, tree)? {
-        for doc in crate::manifest::parse::split_documents(&text) {
+        for doc in crate::manifest::documents::split_documents(&text) {
             let Ok(set) = serde_saphyr::from_str::<serde_json::Value>(doc.text) else {
                 continue;
             };

@@ -25,7 +25,7 @@ pub fn kustomizations(repo: &Repo, tree: ObjectId) -> Result<Vec<GuessedEnvironm
             if !text.contains(crate::gitops::flux::API) {
                 continue;
             }
-            for doc in crate::manifest::parse::split_documents(text) {
+            for doc in crate::manifest::documents::split_documents(text) {
                 let Ok(object) = serde_saphyr::from_str::<serde_json::Value>(doc.text) else {
                     continue;
                 };

@@ -8,7 +8,7 @@
 //! column and runs until the next such line. Two entries with the same text have the
 //! same value, so only entries whose text differs are looked into, down to the smallest
 //! differing pieces, which the YAML parser then reads on their own. The changes come out
-//! exactly as [`super::diff`]'s comparison of the whole parsed values gives them, in the
+//! exactly as [`super::fields`]' comparison of the whole parsed values gives them, in the
 //! same order (tested on every corpus pair). The summary's container images are read
 //! the same way, from each container's `name` and `image` alone.
 //!
@@ -21,7 +21,7 @@ use std::ops::Range;
 
 use serde_json::Value;
 
-use super::diff::{FieldChange, field_changes, key_value, push_key};
+use super::fields::{FieldChange, field_changes, key_value, push_key};
 use super::list_keys::{self, Pairing, Side, Step};
 
 /// Whether a document may be cut into entries at all: none of the YAML features that let
@@ -732,7 +732,7 @@ impl Sides<'_, '_> {
         Some(())
     }
 
-    /// [`super::diff`]'s walk of two lists paired by key, over their text.
+    /// [`super::fields`]' walk of two lists paired by key, over their text.
     fn keyed_changes(
         &self,
         pairing: &Pairing,

@@ -5,7 +5,7 @@
 //! A list is compared by key only when every item on both sides has the key as a
 //! scalar and no value repeats on either side; otherwise its items are compared by
 //! position, as before. The pairing is shared by the comparison of parsed values
-//! ([`super::diff`]) and the text-cutting fast path ([`super::chunks`]), which must give
+//! ([`super::fields`]) and the text-cutting fast path ([`super::chunks`]), which must give
 //! the same changes in the same order.
 
 use serde_json::Value;
@@ -36,7 +36,7 @@ fn candidates(field: &str) -> &'static [&'static str] {
     }
 }
 
-/// The field a list at `path` (as [`super::diff::push_key`] writes paths) is held under:
+/// The field a list at `path` (as [`super::fields::push_key`] writes paths) is held under:
 /// its last plain key, if the path ends in one.
 pub(super) fn list_field(path: &str) -> Option<&str> {
     if path.ends_with(']') {

@@ -4,6 +4,9 @@
 
 pub mod chunks;
 pub mod diff;
+pub mod documents;
+pub mod fields;
+pub mod issue;
 mod list_keys;
 pub mod object;
 pub mod parse;
@@ -14,7 +17,9 @@ pub mod summary;
 pub mod textdiff;
 pub mod warnings;
 
-pub use diff::{ChangeKind, FieldChange, ObjectDiff, RenderedDiff, diff_objects};
+pub use diff::{ChangeKind, ObjectDiff, RenderedDiff, diff_objects};
+pub use fields::FieldChange;
+pub use issue::ManifestIssue;
 pub use object::{ManifestObject, ObjectKey, Origin};
-pub use parse::{ManifestIssue, ParsedManifests, parse_documents};
+pub use parse::{ParsedManifests, parse_documents};
 pub use summary::Summary;

@@ -121,7 +121,7 @@ impl ManifestObject {
             } => match value.get_or_init(|| {
                 serde_saphyr::from_str::<Value>(text.text()).map_err(|e| {
                     let line = e.location().map_or(1, |l| l.line() as usize);
-                    (line, super::parse::bare_message(&e.to_string()).to_string())
+                    (line, super::issue::bare_message(&e.to_string()).to_string())
                 })
             }) {
                 Ok(value) => value,
@@ -145,10 +145,10 @@ impl ManifestObject {
 
     /// Why the value of an object kept as text is only its identity: its document did
     /// not parse when the value was first asked for. `None` until then, or if it parsed.
-    pub fn late_issue(&self) -> Option<super::ManifestIssue> {
+    pub fn late_issue(&self) -> Option<super::issue::ManifestIssue> {
         match &self.body {
             Body::Text { value, .. } => match value.get() {
-                Some(Err((line, message))) => Some(super::ManifestIssue {
+                Some(Err((line, message))) => Some(super::issue::ManifestIssue {
                     file: self.origin.file.clone(),
                     line: self.origin.line + line.saturating_sub(1),
                     message: format!("YAML does not parse: {message}"),
@@ -161,7 +161,7 @@ impl ManifestObject {
 
     /// Parse the whole object now if it was kept as text: `Err` with the issue when it
     /// does not parse (its value is then only its identity).
-    pub fn parse_now(&self) -> Result<(), super::ManifestIssue> {
+    pub fn parse_now(&self) -> Result<(), super::issue::ManifestIssue> {
         self.value();
         self.late_issue().map_or(Ok(()), Err)
     }

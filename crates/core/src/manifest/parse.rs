@@ -3,30 +3,12 @@
 //! file and line and does not hide the objects of the others. Empty and comment-only
 //! documents are skipped; `*List` kinds are expanded into their items.
 
-use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+use super::documents::{Document, split_documents};
+use super::issue::{ManifestIssue, bare_message};
 use super::object::{ManifestObject, ObjectKey, Origin, group_of};
 use super::redact::redact_secret;
-
-/// Something wrong with one document or file; the rest still parses.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ManifestIssue {
-    pub file: String,
-    /// 1-based; 0 when the problem is with the whole file.
-    pub line: usize,
-    pub message: String,
-}
-
-impl std::fmt::Display for ManifestIssue {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        if self.line == 0 {
-            write!(f, "{}: {}", self.file, self.message)
-        } else {
-            write!(f, "{}:{}: {}", self.file, self.line, self.message)
-        }
-    }
-}
 
 #[derive(Debug, Default, Clone)]
 pub struct ParsedManifests {
@@ -53,85 +35,6 @@ impl ParsedManifests {
         self.objects
             .retain(|object| object.parse_now().map_err(|e| issues.push(e)).is_ok());
     }
-}
-
-/// One YAML document's text and the 1-based line it starts on.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Document<'a> {
-    pub text: &'a str,
-    pub line: usize,
-}
-
-/// Split a YAML stream into its documents. A line that starts with `---` (followed by
-/// nothing, a space or a tab) starts a document and a `...` line ends one; YAML forbids
-/// both at column 0 inside any content, so a line scan is exact.
-pub fn split_documents(text: &str) -> Vec<Document<'_>> {
-    let mut docs = Vec::new();
-    let mut start = 0usize;
-    let mut start_line = 1usize;
-    // Only lines that start with `---` or `...` can be markers: find those (the text of
-    // a large render is mostly other lines), counting lines on the way.
-    let bytes = text.as_bytes();
-    let mut marks: Vec<usize> = memchr::memmem::find_iter(bytes, b"\n---")
-        .chain(memchr::memmem::find_iter(bytes, b"\n..."))
-        .map(|at| at + 1)
-        .collect();
-    if bytes.starts_with(b"---") || bytes.starts_with(b"...") {
-        marks.push(0);
-    }
-    marks.sort_unstable();
-    let (mut index, mut counted_to) = (0usize, 0usize);
-    for offset in marks {
-        index += memchr::memchr_iter(b'\n', &bytes[counted_to..offset]).count();
-        counted_to = offset;
-        let end = memchr::memchr(b'\n', &bytes[offset..]).map_or(text.len(), |e| offset + e + 1);
-        let line = &text[offset..end];
-        let bare = line.trim_end_matches(['\n', '\r']);
-        let is_start = bare == "---" || bare.starts_with("--- ") || bare.starts_with("---\t");
-        let is_end = bare == "..." || bare.starts_with("... ");
-        if is_start || is_end {
-            docs.push(Document {
-                text: &text[start..offset],
-                line: start_line,
-            });
-            if is_start && bare.len() > 3 {
-                // `--- {inline: content}` carries the document's first content.
-                start = offset + 4;
-            } else {
-                start = offset + line.len();
-            }
-            start_line = if is_start && bare.len() > 3 {
-                index + 1
-            } else {
-                index + 2
-            };
-        }
-    }
-    docs.push(Document {
-        text: &text[start..],
-        line: start_line,
-    });
-    docs.retain(|d| !is_blank(d.text));
-    for doc in &mut docs {
-        // Point at the first line with content, not at a leading comment.
-        doc.line += doc
-            .text
-            .lines()
-            .take_while(|l| {
-                let t = l.trim_start();
-                t.is_empty() || t.starts_with('#')
-            })
-            .count();
-    }
-    docs
-}
-
-/// Only whitespace, comments and directives: nothing to parse.
-fn is_blank(text: &str) -> bool {
-    text.lines().all(|l| {
-        let t = l.trim_start();
-        t.is_empty() || t.starts_with('#') || t.starts_with('%')
-    })
 }
 
 /// What the parser does with Secret values.
@@ -244,20 +147,6 @@ fn unparsed_object(
 
 fn parse_document(text: &str) -> Result<Value, serde_saphyr::Error> {
     serde_saphyr::from_str::<Value>(text)
-}
-
-/// The parser's message without its own `error: line N column M:` prefix, which counts
-/// lines from the start of the document rather than the file.
-pub(super) fn bare_message(message: &str) -> &str {
-    let first = message.lines().next().unwrap_or(message).trim();
-    let first = first.strip_prefix("error: ").unwrap_or(first);
-    match first.strip_prefix("line ") {
-        Some(rest) => match rest.split_once(": ") {
-            Some((position, text)) if position.contains("column") => text,
-            _ => first,
-        },
-        None => first,
-    }
 }
 
 fn add_objects(file: &str, line: usize, value: Value, secrets: Secrets, out: &mut ParsedManifests) {
@@ -393,39 +282,6 @@ mod tests {
         let message = &parsed.issues[0].message;
         assert!(message.contains("data.bad is not base64"), "{message}");
         assert!(!message.contains("hunter3"), "{message}");
-    }
-
-    #[test]
-    fn documents_split_on_markers_with_their_lines() {
-        let text = "---\na: 1\n---\n# only a comment\n---\nb: 2\n...\n---\nc: 3\n";
-        let docs = split_documents(text);
-        assert_eq!(docs.len(), 3);
-        assert_eq!((docs[0].text, docs[0].line), ("a: 1\n", 2));
-        assert_eq!((docs[1].text, docs[1].line), ("b: 2\n", 6));
-        assert_eq!((docs[2].text, docs[2].line), ("c: 3\n", 9));
-    }
-
-    #[test]
-    fn marker_followed_by_content_keeps_the_content() {
-        let docs = split_documents("--- {a: 1}\n");
-        assert_eq!(docs.len(), 1);
-        assert_eq!(docs[0].text, "{a: 1}\n");
-    }
-
-    #[test]
-    fn markers_mid_text_with_crlf_and_look_alikes() {
-        let text =
-            "a: 1\r\n---\r\nb: 2\r\n---x: not a marker\r\n  --- indented\r\n...\r\n--- c: 3\n";
-        let docs = split_documents(text);
-        let found: Vec<(&str, usize)> = docs.iter().map(|d| (d.text, d.line)).collect();
-        assert_eq!(
-            found,
-            [
-                ("a: 1\r\n", 1),
-                ("b: 2\r\n---x: not a marker\r\n  --- indented\r\n", 3),
-                ("c: 3\n", 7)
-            ]
-        );
     }
 
     #[test]

@@ -49,7 +49,7 @@ pub fn redact_secret(secret: &mut Value) {
 /// form. A document that does not parse but looks like a Secret is hidden entirely: when
 /// in doubt, show less.
 pub fn redact_raw_text(text: &str) -> String {
-    let docs = super::parse::split_documents(text);
+    let docs = super::documents::split_documents(text);
     if !docs.iter().any(|d| looks_like_secret(d.text)) {
         return text.to_string();
     }

@@ -7,8 +7,9 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use super::chunks::Indexed;
+use super::issue::ManifestIssue;
 use super::object::{ManifestObject, ObjectKey, Origin};
-use super::parse::{ManifestIssue, ParsedManifests};
+use super::parse::ParsedManifests;
 
 /// The stored form of a render.
 #[derive(Debug, Serialize, Deserialize)]

@@ -18,7 +18,8 @@ use serde::Serialize;
 use serde_json::Value;
 
 use crate::git::{GitError, Repo};
-use crate::manifest::parse::{Secrets, split_documents};
+use crate::manifest::documents::split_documents;
+use crate::manifest::parse::Secrets;
 use crate::manifest::redact::fingerprint;
 
 /// Objects with this annotation or label are not substituted, as in Flux.

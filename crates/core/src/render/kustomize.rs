@@ -15,7 +15,8 @@ use super::{RenderError, Rendered};
 use crate::environment::Environment;
 use crate::git::Repo;
 use crate::gitops::Overlay;
-use crate::manifest::parse::{ManifestIssue, Secrets, parse_file};
+use crate::manifest::ManifestIssue;
+use crate::manifest::parse::{Secrets, parse_file};
 
 /// The program that renders kustomizations here, and the arguments before the folder.
 pub struct Program {

@@ -9,7 +9,7 @@
 use proptest::prelude::*;
 
 use super::{field_changes_of, parse};
-use crate::manifest::diff::field_changes;
+use crate::manifest::fields::field_changes;
 
 const SEEDS: [&str; 4] = [
     include_str!("../../../tests/data/yaml-seeds/deployment.yaml"),
@@ -179,7 +179,7 @@ fn swap_items(lines: &mut [String], from: usize) {
 }
 
 /// The changes the whole parsed values give, when both sides parse.
-fn whole(old: &str, new: &str) -> Option<Vec<crate::manifest::diff::FieldChange>> {
+fn whole(old: &str, new: &str) -> Option<Vec<crate::manifest::fields::FieldChange>> {
     let (a, b) = (parse(old)?, parse(new)?);
     let mut out = Vec::new();
     field_changes(&a, &b, &mut String::new(), &mut out);
