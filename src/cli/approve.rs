@@ -57,7 +57,7 @@ pub fn show(config: &Config, id: &str, out: &Output) -> anyhow::Result<()> {
     let (open, promotion) = open_promotion(config, id)?;
     let me = me(config, &open)?;
     // The detail first: it reads the reviews, which the verdict then takes from it.
-    let detail = match (&open.github, &promotion.pull) {
+    let detail = match (open.github(), &promotion.pull) {
         (Some(github), Some(pull)) => Some(github.detail(pull)?),
         _ => None,
     };

@@ -7,15 +7,14 @@ use std::collections::BTreeMap;
 use gix::ObjectId;
 
 use crate::approvals::{Approval, rendered_digest};
-use crate::forge::github::block_on;
-use crate::forge::github::pulls::approvals_from;
-use crate::git::write::{RefSwap, Signature};
+use crate::forge::{ApprovalRequest, MergeRequest};
+use crate::git::write::Signature;
 use crate::identity::Identity;
 use crate::policy::{MergeMethod, POLICY_PATH, Policy, PolicyError};
 use crate::render::render;
 use crate::rollback::{ENVIRONMENT, REVERTS, ROLLBACK_TO};
-use crate::signing::{APPROVAL_NAMESPACE, COMMIT_NAMESPACE, SignatureReport};
-use crate::verdict::{ApprovalStatus, Case, CheckedApproval, Verdict, decide};
+use crate::signing::{APPROVAL_NAMESPACE, COMMIT_NAMESPACE};
+use crate::verdict::{ApprovalStatus, Case, Verdict, decide};
 use crate::workspace::{OpenRepo, Promotion, WorkspaceError};
 
 #[derive(Debug, thiserror::Error)]
@@ -89,7 +88,7 @@ impl OpenRepo {
     }
 
     /// What renders at `head` for each environment, as digests.
-    fn digests_at(
+    pub(crate) fn digests_at(
         &self,
         head: ObjectId,
         environments: &[String],
@@ -193,33 +192,10 @@ impl OpenRepo {
             .collect();
         authors.sort();
         authors.dedup();
-        let mut approvals = Vec::new();
-        match (&self.github, &promotion.pull) {
-            (Some(github), Some(pull)) => {
-                // On GitHub the approvals are reviews, and the pull request's author is an
-                // author too (known by login).
-                approvals = approvals_from(&github.reviews(pull.number)?)
-                    .into_iter()
-                    .map(|approval| CheckedApproval {
-                        approval,
-                        signature: SignatureReport::forge(),
-                    })
-                    .collect();
-                authors.push(Identity::github(&pull.author).email);
-                authors.sort();
-                authors.dedup();
-            }
-            _ => {
-                for commit in &commits {
-                    approvals.extend(self.repo.approvals_on(commit.id)?.into_iter().map(
-                        |approval| CheckedApproval {
-                            signature: trust.check_approval(&approval),
-                            approval,
-                        },
-                    ));
-                }
-            }
-        }
+        let forge = self.forge.approvals(self, promotion, &commits, &trust)?;
+        authors.extend(forge.authors);
+        authors.sort();
+        authors.dedup();
         let base_tree = match branch.merge_base {
             Some(b) => self.repo.tree_of(b)?,
             None => ObjectId::empty_tree(gix::hash::Kind::Sha1),
@@ -245,8 +221,8 @@ impl OpenRepo {
             environments: promotion.environments.clone(),
             touches_policy,
             rollback,
-            approvals,
-            require_signatures: trust.required && self.github.is_none(),
+            approvals: forge.approvals,
+            require_signatures: trust.required && self.forge.signs(),
             signing_problem: self.acting(me, &trust, APPROVAL_NAMESPACE).problem,
             digests: renders.digests,
             render_problems: renders.problems,
@@ -256,9 +232,7 @@ impl OpenRepo {
             me,
             now,
         });
-        if promotion.pull.as_ref().is_some_and(|p| p.draft) {
-            let reason =
-                "it is a draft pull request; mark it ready for review on GitHub".to_string();
+        for reason in self.forge.merge_refusals(promotion) {
             verdict.can_merge = false;
             verdict.merge_refusals.push(reason.clone());
             verdict.reasons.push(reason);
@@ -269,18 +243,15 @@ impl OpenRepo {
     /// Who is acting here: on GitHub the token's account, elsewhere the identity
     /// configured (`TOLLGATE_IDENTITY`, the config, git's user).
     pub fn identity(&self, configured: Option<&str>) -> Result<Identity, WorkspaceError> {
-        match &self.github {
-            Some(github) => Ok(github.viewer()?),
+        match self.forge.account()? {
+            Some(account) => Ok(account),
             None => Ok(Identity::resolve(configured)?),
         }
     }
 
     /// Who acts: on GitHub the token's account (reviews and merges are its), elsewhere `me`.
     pub fn actor(&self, me: &Identity) -> Result<Identity, WorkspaceError> {
-        match &self.github {
-            Some(github) => Ok(github.viewer()?),
-            None => Ok(me.clone()),
-        }
+        Ok(self.forge.account()?.unwrap_or_else(|| me.clone()))
     }
 
     /// Approve the promotion's current head as `me`, pinning what renders now.
@@ -313,31 +284,19 @@ impl OpenRepo {
             true => verdict.unrendered_environments.clone(),
             false => Vec::new(),
         };
-        if let (Some(github), Some(pull)) = (&self.github, &promotion.pull) {
-            let head = promotion.branch.head.to_string();
-            block_on(github.repo.approve(pull.number, &head, comment.as_deref()))?;
-            return Ok(self.verdict(promotion, me, now)?);
-        }
-        let approval = Approval {
-            by: me.clone(),
-            at: now.as_second(),
-            head: promotion.branch.head.to_string(),
-            base: promotion.branch.base.to_string(),
-            comment,
-            digests: self.digests_at(promotion.branch.head, &promotion.environments)?,
-            branch: Some(self.branch.clone()),
-            promotion: Some(promotion.branch.branch.clone()),
+        let request = ApprovalRequest {
+            me,
+            comment: comment.as_deref(),
             acknowledged_unrendered: acknowledged,
-            signed: None,
+            now,
         };
-        let approval = self.sign_approval(approval, me, promotion.branch.base)?;
-        self.repo.record_approval(approval, &signature(me, now))?;
+        self.forge.approve(self, promotion, &request)?;
         Ok(self.verdict(promotion, me, now)?)
     }
 
     /// Sign `approval` as `me` with the key the allowed signers at `base` list for them;
     /// refused, before anything is written, when they cannot sign as themselves there.
-    fn sign_approval(
+    pub(crate) fn sign_approval(
         &self,
         approval: Approval,
         me: &Identity,
@@ -368,12 +327,7 @@ impl OpenRepo {
         me: &Identity,
         now: jiff::Timestamp,
     ) -> Result<bool, ReviewError> {
-        if let (Some(github), Some(pull)) = (&self.github, &promotion.pull) {
-            return Ok(github.withdraw_approval(pull, promotion.branch.head)?);
-        }
-        Ok(self
-            .repo
-            .remove_approval(promotion.branch.head, me, &signature(me, now))?)
+        self.forge.unapprove(self, promotion, me, now)
     }
 }
 
@@ -483,133 +437,24 @@ impl OpenRepo {
                 reason.replace('\n', " ")
             ));
         }
-        if let (Some(github), Some(pull)) = (&self.github, &promotion.pull) {
-            let message = match method {
-                MergeMethod::Squash => squash_message(&message, promotion),
-                _ => message,
-            };
-            let commit = github.merge(pull, branch.head, method, &message)?;
-            tracing::info!(id = %promotion.id, %commit, ?method, "merged on GitHub");
-            return Ok(Merged {
-                id: promotion.id.clone(),
-                commit,
-                branch: self.branch.clone(),
+        self.forge.merge(
+            self,
+            promotion,
+            &MergeRequest {
+                me,
                 method,
-                branch_deleted: false,
+                message,
                 break_glass: break_glass.is_some(),
-            });
-        }
-        let sig = signature(me, now);
-        if method == MergeMethod::FastForward && trust.required {
-            return Err(refuse(vec![format!(
-                "this repository requires signed merges, and a fast-forward writes no commit to sign; set merge_method: merge (or squash) for {} in the policy",
-                promotion.environments.join(", ")
-            )]));
-        }
-        let key = acting.key.as_ref();
-        let behind = branch.merge_base != Some(branch.base);
-        let head_tree = if behind {
-            // The protected branch moved on since the promotion branched: merge the
-            // promotion's change onto it, three ways, or say where they collide.
-            if method == MergeMethod::FastForward {
-                return Err(refuse(vec![format!(
-                    "{} has moved on since the promotion branched, so it cannot fast-forward; rebase {} onto {}",
-                    self.branch, branch.branch, self.branch
-                )]));
-            }
-            let ancestor = match branch.merge_base {
-                Some(base) => self.repo.tree_of(base)?,
-                None => gix::ObjectId::empty_tree(gix::hash::Kind::Sha1),
-            };
-            let ours = self.repo.tree_of(branch.base)?;
-            let theirs = self.repo.tree_of(branch.head)?;
-            self.repo.merge_trees(ancestor, ours, theirs)?.map_err(|paths| {
-                refuse(vec![format!(
-                    "{} changed the same lines since the promotion branched, in {}; rebase {} and resolve them",
-                    self.branch,
-                    paths.join(", "),
-                    branch.branch
-                )])
-            })?
-        } else {
-            self.repo.tree_of(branch.head)?
-        };
-        let commit = match method {
-            MergeMethod::Merge => self.repo.write_signed_commit(
-                head_tree,
-                &[branch.base, branch.head],
-                &sig,
-                &sig,
-                &message,
-                key,
-            )?,
-            MergeMethod::Squash => {
-                let head = &branch.info;
-                let author = Signature {
-                    name: head.author.name.clone(),
-                    email: head.author.email.clone(),
-                    time: head.author.time,
-                };
-                let squashed = squash_message(&message, promotion);
-                self.repo.write_signed_commit(
-                    head_tree,
-                    &[branch.base],
-                    &author,
-                    &sig,
-                    &squashed,
-                    key,
-                )?
-            }
-            MergeMethod::FastForward => branch.head,
-        };
-        let mut swaps = vec![RefSwap {
-            name: format!("refs/heads/{}", self.branch),
-            expected: Some(branch.base),
-            new: Some(commit),
-        }];
-        if method == MergeMethod::FastForward {
-            // No merge commit to carry the trailers: record them beside the commits.
-            let brought_in: Vec<ObjectId> = self
-                .repo
-                .commits_between(branch.base, branch.head)?
-                .iter()
-                .map(|c| c.id)
-                .collect();
-            // The message's last paragraph is its trailers.
-            let trailers = message
-                .trim_end()
-                .rsplit_once("\n\n")
-                .map_or("", |(_, trailers)| trailers)
-                .to_string()
-                + "\n";
-            swaps.push(
-                self.repo
-                    .prepare_merge_record(&brought_in, &trailers, &sig)?,
-            );
-        }
-        let delete = self.config.delete_merged;
-        // The head that was judged must still be the promotion's head, deleted or not.
-        swaps.push(RefSwap {
-            name: format!("refs/heads/{}", branch.branch),
-            expected: Some(branch.head),
-            new: if delete { None } else { Some(branch.head) },
-        });
-        self.repo
-            .swap_refs(&swaps, &format!("tollgate: merge {}", promotion.id), &sig)?;
-        tracing::info!(id = %promotion.id, %commit, ?method, "merged");
-        Ok(Merged {
-            id: promotion.id.clone(),
-            commit: commit.to_string(),
-            branch: self.branch.clone(),
-            method,
-            branch_deleted: delete,
-            break_glass: break_glass.is_some(),
-        })
+                key: acting.key.as_ref(),
+                signatures_required: trust.required,
+                now,
+            },
+        )
     }
 }
 
 /// A squash commit's message: the promotion's title, then the same trailers.
-fn squash_message(message: &str, promotion: &Promotion) -> String {
+pub(crate) fn squash_message(message: &str, promotion: &Promotion) -> String {
     message.replacen(
         &format!("Merge promotion {}\n\n{}", promotion.id, promotion.title),
         &promotion.title,

@@ -11,8 +11,8 @@ use gix::ObjectId;
 use serde::Serialize;
 
 use crate::environment::Environment;
+use crate::forge::RollbackRequest;
 use crate::git::promotions::matches_pattern;
-use crate::git::write::{RefSwap, Signature};
 use crate::git::{CommitInfo, short};
 use crate::history::{default_index_dir, indexed_changes};
 use crate::identity::Identity;
@@ -531,120 +531,16 @@ impl OpenRepo {
         now: jiff::Timestamp,
     ) -> Result<CreatedRollback, RollbackError> {
         let reason = reason.map(str::trim).filter(|r| !r.is_empty());
-        if let Some(github) = &self.github {
-            if direct {
-                return Err(RollbackError::DirectOnGitHub {
-                    repo: self.name().to_string(),
-                });
-            }
-            return self.create_rollback_on_github(github, plan, reason);
-        }
-        if direct {
-            if reason.is_none() {
-                return Err(RollbackError::NoReason);
-            }
-            let policy = self
-                .policy_at(plan.base)?
-                .map_err(|e| RollbackError::BadPolicy {
-                    repo: self.name().to_string(),
-                    message: e.to_string(),
-                })?;
-            if !policy.may_break_glass(me) {
-                return Err(RollbackError::NotBreakGlass {
-                    repo: self.name().to_string(),
-                    who: me.email.clone(),
-                });
-            }
-        }
-        let policy = self.policy_at(plan.base)?;
-        let trust = self.trust_at(plan.base, policy.as_ref().ok())?;
-        let acting = self.acting(me, &trust, crate::signing::COMMIT_NAMESPACE);
-        // A direct rollback skips approval, so its signature is what proves who did it.
-        // A rollback promotion is reviewed like any other; it is signed when it can be.
-        let key = match (direct, acting.problem) {
-            (true, Some(problem)) => return Err(RollbackError::CannotSign { problem }),
-            (false, Some(_)) => None,
-            (_, None) => acting.key,
-        };
-        let sig = Signature {
-            name: me.name.clone(),
-            email: me.email.clone(),
-            time: now.as_second(),
-        };
-        let message = plan.message(reason, direct.then_some(me));
-        let commit = self.repo.write_signed_commit(
-            plan.tree,
-            &[plan.base],
-            &sig,
-            &sig,
-            &message,
-            key.as_ref(),
-        )?;
-        let protected = format!("refs/heads/{}", self.branch);
-        let log = format!("tollgate: {}", message.lines().next().unwrap_or_default());
-        if direct {
-            self.repo.swap_refs(
-                &[RefSwap {
-                    name: protected,
-                    expected: Some(plan.base),
-                    new: Some(commit),
-                }],
-                &log,
-                &sig,
-            )?;
-        } else {
-            // What the person previewed was computed on this tip; if it moved, the preview
-            // no longer says what the promotion does.
-            let tip = self.tip()?;
-            if tip != plan.base {
-                return Err(crate::git::GitError::RefMoved {
-                    repo: self.name().to_string(),
-                    reference: protected,
-                    expected: plan.base.to_string(),
-                    actual: tip.to_string(),
-                }
-                .into());
-            }
-            let name = format!("refs/heads/{}", plan.branch);
-            if self
-                .repo
-                .inner
-                .try_find_reference(name.as_str())
-                .ok()
-                .flatten()
-                .is_some()
-            {
-                return Err(RollbackError::BranchExists {
-                    repo: self.name().to_string(),
-                    branch: plan.branch.clone(),
-                });
-            }
-            self.repo.swap_refs(
-                &[RefSwap {
-                    name,
-                    expected: None,
-                    new: Some(commit),
-                }],
-                &log,
-                &sig,
-            )?;
-        }
-        tracing::info!(kind = ?plan.kind, %commit, direct, "rollback created");
-        Ok(CreatedRollback {
-            kind: plan.kind.clone(),
-            promotion: (!direct).then(|| format!("{}:{}", self.name(), plan.branch)),
-            branch: if direct {
-                self.branch.clone()
-            } else {
-                plan.branch.clone()
+        self.forge.propose_rollback(
+            self,
+            plan,
+            &RollbackRequest {
+                me,
+                reason,
+                direct,
+                now,
             },
-            commit: commit.to_string(),
-            base: plan.base.to_string(),
-            direct,
-            environments: plan.environments.clone(),
-            shared: plan.shared.clone(),
-            kept_shared: plan.kept_shared.clone(),
-        })
+        )
     }
 }
 

@@ -141,7 +141,7 @@ impl OpenRepo {
     /// The key `me` signs with in `namespace`, checked against `trust`. On GitHub the
     /// forge authenticates the account and nothing is signed.
     pub fn acting(&self, me: &Identity, trust: &Trust, namespace: &str) -> Acting {
-        if self.github.is_some() {
+        if !self.forge.signs() {
             return Acting {
                 key: None,
                 problem: None,

@@ -2,12 +2,16 @@
 //! environments resolved. This is the library's front door for the CLI and the TUI:
 //! pending promotions, rendered diffs between any two commits, and commit details.
 
+use std::sync::Arc;
+
 use gix::ObjectId;
 
 use crate::config::{Config, RepoConfig};
 use crate::environment::{Environment, environments_at};
+use crate::forge::Forge;
 use crate::forge::github::PullRequest;
 pub use crate::forge::github::open::GitHubSide;
+use crate::forge::local::LocalGit;
 use crate::git::promotions::PromotionBranch;
 use crate::git::{CommitInfo, GitError, Person, Repo};
 use crate::manifest::ManifestIssue;
@@ -68,8 +72,10 @@ pub struct OpenRepo {
     pub repo: Repo,
     /// The protected branch, resolved.
     pub branch: String,
-    /// For a GitHub repository: the API side, and its open pull requests as of opening.
-    pub github: Option<GitHubSide>,
+    /// Where its promotions live and how they are acted on: the repository itself, or
+    /// GitHub (the API side, and its open pull requests as of opening). Shared by every
+    /// handle.
+    pub forge: Arc<dyn Forge>,
     /// Renders for showing, kept for the next look (shared by every handle).
     pub renders: std::sync::Arc<RenderCache>,
 }
@@ -87,7 +93,7 @@ impl OpenRepo {
             config: config.clone(),
             repo,
             branch,
-            github: None,
+            forge: Arc::new(LocalGit),
             renders: std::sync::Arc::new(RenderCache::for_user()),
         })
     }
@@ -96,14 +102,13 @@ impl OpenRepo {
         &self.config.name
     }
 
-    /// Another handle on the same repository, for another thread (git only: the GitHub
-    /// side stays with this one).
+    /// Another handle on the same repository, for another thread (the forge is shared).
     pub fn handle(&self) -> OpenRepo {
         OpenRepo {
             config: self.config.clone(),
             repo: self.repo.handle(),
             branch: self.branch.clone(),
-            github: None,
+            forge: self.forge.clone(),
             renders: self.renders.clone(),
         }
     }
@@ -426,38 +431,7 @@ impl OpenRepo {
 
     /// Pending promotions of this repo, with the environments they touch.
     pub fn promotions(&self) -> Result<Vec<Promotion>, WorkspaceError> {
-        if let Some(github) = &self.github {
-            return github
-                .pulls
-                .iter()
-                .map(|pull| self.promotion_of_pull(pull))
-                .collect();
-        }
-        let branches = self
-            .repo
-            .promotion_branches(&self.branch, &self.config.promotions)?;
-        branches
-            .into_iter()
-            .map(|branch| {
-                let environments = self.environments_touched(branch.merge_base, branch.head)?;
-                Ok(Promotion {
-                    id: format!("{}:{}", self.name(), branch.branch),
-                    repo: self.name().to_string(),
-                    // Title, author and age are the first commit's: a fix pushed on top
-                    // does not rename the promotion or make it look new. Its age is
-                    // since that commit was committed (a rebased or amended commit keeps
-                    // its author date from long before).
-                    title: branch.first.subject.clone(),
-                    author: Person {
-                        time: branch.first.committer.time,
-                        ..branch.first.author.clone()
-                    },
-                    environments,
-                    branch,
-                    pull: None,
-                })
-            })
-            .collect()
+        self.forge.promotions(self)
     }
 
     /// Pending promotions with the one-line summary of their rendered change (per
@@ -488,32 +462,12 @@ impl OpenRepo {
 
     /// The pending promotion on `branch` (on GitHub also `#NUMBER`).
     pub fn promotion(&self, branch: &str) -> Result<Promotion, WorkspaceError> {
-        if let Some(github) = &self.github {
-            let pull = match branch.trim_start_matches('#').parse::<u64>() {
-                Ok(number) => github.pulls.iter().find(|p| p.number == number).ok_or(
-                    WorkspaceError::UnknownPull {
-                        repo: self.name().to_string(),
-                        number,
-                    },
-                )?,
-                Err(_) => github
-                    .pulls
-                    .iter()
-                    .find(|p| p.head_ref == branch)
-                    .ok_or_else(|| WorkspaceError::UnknownPromotion {
-                        repo: self.name().to_string(),
-                        branch: branch.to_string(),
-                    })?,
-            };
-            return self.promotion_of_pull(pull);
-        }
-        self.promotions()?
-            .into_iter()
-            .find(|p| p.branch.branch == branch)
-            .ok_or_else(|| WorkspaceError::UnknownPromotion {
-                repo: self.name().to_string(),
-                branch: branch.to_string(),
-            })
+        self.forge.promotion(self, branch)
+    }
+
+    /// The GitHub side, for what only GitHub has (see [`Forge::github`]).
+    pub fn github(&self) -> Option<&GitHubSide> {
+        self.forge.github()
     }
 }
 

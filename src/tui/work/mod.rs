@@ -240,9 +240,7 @@ fn load_repo(
             let (info, pulls) = OpenRepo::list_github(repo_config, &api_repo)?;
             listed(pulls.iter().map(|p| listed_row(name, p)).collect());
             let open = OpenRepo::open_github_listed(repo_config, api_repo, info, pulls)?;
-            if let Some(github) = &open.github {
-                github.read_reviews_ahead()?;
-            }
+            open.forge.read_ahead()?;
             open
         }
         None => OpenRepo::open(repo_config)?,
@@ -272,10 +270,7 @@ fn load_repo(
         });
     }
     // On GitHub you are the token's account: the status bar says which.
-    let account = match (&open.github, &me) {
-        (Some(_), Some(me)) => Some(me.name.clone()),
-        _ => None,
-    };
+    let account = me.filter(|_| !open.forge.signs()).map(|me| me.name.clone());
     Ok((rows, account))
 }
 
@@ -533,9 +528,9 @@ fn create_undo(
         .promotion
         .unwrap_or_else(|| format!("{}:{}", undo.repo, plan.branch));
     // A pull request is new on GitHub: look again to see it.
-    let open = match open.github {
-        Some(_) => self::open(config, &undo.repo)?,
-        None => open,
+    let open = match open.github().is_some() {
+        true => self::open(config, &undo.repo)?,
+        false => open,
     };
     let (_, key) = parse_promotion_id(&id)?;
     let promotion = open.promotion(key)?;
@@ -649,7 +644,7 @@ fn load_promotion(config: &Config, id: &str) -> anyhow::Result<ReviewDetail> {
         head: promotion.branch.head.to_string(),
         base: promotion.branch.base.to_string(),
         summary: summary_line(&envs),
-        description: match (&open.github, &promotion.pull) {
+        description: match (open.github(), &promotion.pull) {
             (Some(github), Some(pull)) => pull_description(github, pull),
             _ => message(promotion.head_commit()),
         },

@@ -43,7 +43,7 @@ impl GitHubRecords {
         let Some(config) = &open.config.github else {
             return Ok(None);
         };
-        let (repo, clone_url) = match &open.github {
+        let (repo, clone_url) = match open.github() {
             Some(side) => (side.repo.clone(), Some(side.info.clone_url.clone())),
             None => (GitHubRepo::new(config)?, None),
         };

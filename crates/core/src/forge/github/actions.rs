@@ -34,7 +34,7 @@ impl GitHubSide {
 
     /// Merge `pull` if its head is still `head`, with `message` (its first paragraph the
     /// commit title). Returns the new commit on the base branch.
-    pub fn merge(
+    pub fn merge_pull(
         &self,
         pull: &PullRequest,
         head: ObjectId,

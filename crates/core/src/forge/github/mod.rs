@@ -6,6 +6,7 @@
 
 mod actions;
 pub mod api;
+mod forge;
 pub mod merged;
 pub mod mirror;
 pub mod open;

@@ -213,7 +213,7 @@ impl OpenRepo {
             config: config.clone(),
             repo,
             branch,
-            github: Some(GitHubSide {
+            forge: std::sync::Arc::new(GitHubSide {
                 repo: api_repo,
                 info,
                 pulls,
