@@ -459,17 +459,17 @@ fn raw_file_diff_and_side_by_side() {
     assert!(r.side_by_side && !r.raw);
     let shown = screen(&f.app, 160, 48);
     assert!(
-        shown.contains("-        image: ghcr.io/acme/api:1.4.2"),
+        shown.contains("-          image: ghcr.io/acme/api:1.4.2"),
         "{shown}"
     );
     assert!(
-        shown.contains("│+        image: ghcr.io/acme/api:1.5.0"),
+        shown.contains("│+          image: ghcr.io/acme/api:1.5.0"),
         "{shown}"
     );
     insta::assert_snapshot!("side_by_side_160x48", shown);
     // Too narrow for two columns: unified, whatever was asked for.
     f.app.resize(Rect::new(0, 0, 80, 24));
-    assert!(screen(&f.app, 80, 24).contains("+        image: ghcr.io/acme/api:1.5.0"));
+    assert!(screen(&f.app, 80, 24).contains("+          image: ghcr.io/acme/api:1.5.0"));
 }
 
 #[test]

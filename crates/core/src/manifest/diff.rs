@@ -60,19 +60,29 @@ impl ObjectDiff {
             && self.fields.iter().all(FieldChange::is_label)
     }
 
-    /// The line diff of the object's normalised YAML (Secret values already fingerprinted).
+    /// The line diff of the object. Where each side present was kept as its document's
+    /// text, the diff is of that text: the lines a reviewer reads are the manifest's own,
+    /// and a large object that changed in a few lines (a CRD's schema) is not parsed and
+    /// written out again whole. Otherwise it is of the normalised YAML of both sides
+    /// (Secret values already fingerprinted), so that a side read whole and a side kept as
+    /// text are not compared as texts of two styles.
     pub fn text_diff(&self, context: usize) -> Vec<DiffLine> {
-        let old = self
-            .old
-            .as_ref()
-            .map(|o| to_yaml(o.value()))
-            .unwrap_or_default();
-        let new = self
-            .new
-            .as_ref()
-            .map(|o| to_yaml(o.value()))
-            .unwrap_or_default();
-        unified(&old, &new, context)
+        fn source(side: &Option<ManifestObject>) -> Option<Option<&str>> {
+            side.as_ref().map(ManifestObject::source)
+        }
+        match (source(&self.old), source(&self.new)) {
+            (Some(Some(old)), Some(Some(new))) => unified(old, new, context),
+            (None, Some(Some(new))) => unified("", new, context),
+            (Some(Some(old)), None) => unified(old, "", context),
+            _ => {
+                let normalised = |side: &Option<ManifestObject>| {
+                    side.as_ref()
+                        .map(|o| to_yaml(o.value()))
+                        .unwrap_or_default()
+                };
+                unified(&normalised(&self.old), &normalised(&self.new), context)
+            }
+        }
     }
 }
 
