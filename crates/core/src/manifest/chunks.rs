@@ -14,8 +14,11 @@
 //!
 //! Only plain block YAML is cut this way: a document with anchors, aliases, tags,
 //! directives or tabs in its indentation, a key that is not a plain word (quoted,
-//! complex, a number, a boolean) or written twice, or any piece that does not parse on
-//! its own, makes the comparison give up (`None`) and the caller parses whole values.
+//! complex, a number, a boolean) or written twice, a quoted scalar that runs on over a
+//! line not further in than its key, or any piece that does not parse on its own, makes
+//! the comparison give up (`None`) and the caller parses whole values. Those features are
+//! looked for only where a node can start: the text of a scalar (a description's
+//! `* bullet`, a CEL rule's `!has(…)`, a `` `code` `` line) is text.
 
 use std::ops::Range;
 
@@ -43,12 +46,11 @@ fn starts_plainly(line: &[u8], indent: usize) -> bool {
     !matches!(line.get(at), Some(b'\t' | b'?' | b'%' | b'@' | b'`' | b'<'))
 }
 
-/// Whether `text` has an anchor, an alias or a tag: a `&`, `*` or `!` where a node may
+/// Whether `bytes` have an anchor, an alias or a tag: a `&`, `*` or `!` where a node may
 /// start (at a line's content, after `: `, `- `, `[`, `{` or `,`). Those bytes are rare
 /// in manifests, so only they are looked at; text that merely looks like one (a `*` after
 /// a comma in a description) only makes the document be parsed whole.
-fn has_node_properties(text: &str) -> bool {
-    let bytes = text.as_bytes();
+fn has_node_properties(bytes: &[u8]) -> bool {
     memchr::memchr3_iter(b'&', b'*', b'!', bytes).any(|at| {
         let before = bytes[..at]
             .iter()
@@ -61,6 +63,132 @@ fn has_node_properties(text: &str) -> bool {
             _ => false,
         }
     })
+}
+
+/// A line where a node may start, read as far as the checks below need: its content past
+/// any sequence dashes and, for a mapping entry with a plain key, what follows `key:`.
+struct LineStart<'a> {
+    /// The column of its last sequence dash, or of its content where there is none.
+    column: usize,
+    /// The column of its content.
+    at: usize,
+    /// Its content, without the line break and trailing spaces.
+    content: &'a [u8],
+    /// What follows `key:` (leading spaces dropped), for a mapping entry.
+    value: Option<&'a [u8]>,
+}
+
+impl<'a> LineStart<'a> {
+    fn of(line: &'a [u8], indent: usize) -> LineStart<'a> {
+        let (mut column, mut at) = (indent, indent);
+        while line.get(at) == Some(&b'-')
+            && matches!(line.get(at + 1), None | Some(b' ' | b'\n' | b'\r'))
+        {
+            column = at;
+            at += 1;
+            while line.get(at) == Some(&b' ') {
+                at += 1;
+            }
+        }
+        let rest = line.get(at..).unwrap_or_default();
+        let content = &rest[..rest
+            .iter()
+            .rposition(|b| !matches!(b, b'\n' | b'\r' | b' '))
+            .map_or(0, |last| last + 1)];
+        // A plain key ends at the first `: ` (or a final `:`); a ` #` first starts a
+        // comment. A quoted key is not looked for: such a line is checked whole.
+        let value = match content.first() {
+            Some(b'"' | b'\'') | None => None,
+            Some(_) => match content.windows(2).position(|p| p == b": " || p == b" #") {
+                Some(i) if content[i] == b':' => Some(content[i + 1..].trim_ascii_start()),
+                None if content.last() == Some(&b':') => Some(&content[content.len()..]),
+                _ => None,
+            },
+        };
+        LineStart {
+            column,
+            at,
+            content,
+            value,
+        }
+    }
+
+    /// Whether an anchor, an alias or a tag may start here: at the content, at the value,
+    /// or inside a flow collection. Elsewhere `&`, `*` and `!` are a plain scalar's text
+    /// (`rule: self.all(k, !k.contains("*"))`).
+    fn has_node_properties(&self) -> bool {
+        let property = |b: &[u8]| matches!(b.first(), Some(b'&' | b'*' | b'!'));
+        let flow = |b: &[u8]| matches!(b.first(), Some(b'[' | b'{'));
+        if matches!(self.content.first(), Some(b'"' | b'\'')) {
+            return has_node_properties(self.content);
+        }
+        property(self.content)
+            || match self.value {
+                Some(value) => property(value) || (flow(value) && has_node_properties(value)),
+                None => flow(self.content) && has_node_properties(self.content),
+            }
+    }
+
+    /// The column past which the lines below are the text of a scalar that starts here
+    /// (a plain or quoted value running on, a block scalar's content), if one does: after
+    /// `key:` the key's column, after a dash the dash's. `None` where what follows is
+    /// structure: a value left empty (a nested block), a flow collection, a node property
+    /// (refused anyway), a quoted key or scalar item (read as structure, to be safe).
+    fn scalar_text_past(&self) -> Option<usize> {
+        let structure = |b: &[u8]| {
+            matches!(
+                b.first(),
+                None | Some(b'#' | b'[' | b'{' | b'&' | b'*' | b'!')
+            )
+        };
+        match self.value {
+            Some(value) => (!structure(value)).then_some(self.at),
+            None if matches!(self.content.first(), Some(b'"' | b'\'')) => None,
+            None => (!structure(self.content)).then_some(self.column),
+        }
+    }
+}
+
+/// The quote (`"` or `'`) of a quoted scalar that `content` opens and does not close: one
+/// that starts the content, a key's value or a flow entry. A quote inside plain text
+/// (`it's`) opens nothing, and a comment ends the line.
+fn quote_left_open(content: &[u8]) -> Option<u8> {
+    let mut at = 0;
+    let mut scalar_may_start = true;
+    while at < content.len() {
+        let b = content[at];
+        if scalar_may_start && matches!(b, b'"' | b'\'') {
+            match closing_quote(&content[at + 1..], b) {
+                Some(end) => at += 1 + end,
+                None => return Some(b),
+            }
+            scalar_may_start = false;
+        } else if b == b'#' && (at == 0 || content[at - 1] == b' ') {
+            return None;
+        } else if b != b' ' {
+            // After `: `, `- `, `[`, `{` or `,` a scalar may start.
+            scalar_may_start = matches!(b, b'[' | b'{' | b',')
+                || (matches!(b, b':' | b'-') && matches!(content.get(at + 1), None | Some(b' ')));
+        }
+        at += 1;
+    }
+    None
+}
+
+/// Where the quoted scalar whose opening `quote` came before `text` closes in it: a `"`
+/// not escaped by a backslash, a `'` not doubled.
+fn closing_quote(text: &[u8], quote: u8) -> Option<usize> {
+    let mut at = 0;
+    while at < text.len() {
+        match text[at] {
+            b'\\' if quote == b'"' => at += 1,
+            b'\'' if quote == b'\'' && text.get(at + 1) == Some(&b'\'') => at += 1,
+            b if b == quote => return Some(at),
+            _ => {}
+        }
+        at += 1;
+    }
+    None
 }
 
 fn is_sequence_item(content: &str) -> bool {
@@ -82,19 +210,12 @@ fn plain_key(key: &str) -> bool {
         && !special
 }
 
-/// Whether a value that opens a quote or a flow collection also closes it on its line:
-/// otherwise its continuation lines need not be indented, and the cut would be wrong.
+/// Whether a value that opens a flow collection also closes it on its line: otherwise its
+/// continuation lines need not be indented, and the cut would be wrong. (A quoted scalar
+/// left open is known to run on only over lines further in: [`Indexed::within`] refuses
+/// a document where it does not.)
 fn closes_on_its_line(inline: &str) -> bool {
     match inline.as_bytes().first() {
-        Some(b'"') => {
-            let mut escaped = false;
-            inline[1..].bytes().any(|b| {
-                let closes = b == b'"' && !escaped;
-                escaped = b == b'\\' && !escaped;
-                closes
-            })
-        }
-        Some(b'\'') => inline[1..].replace("''", "").contains('\''),
         Some(b'[' | b'{') => {
             // Brackets inside quoted strings may miscount; that only gives up.
             let depth = inline.bytes().fold(0i32, |depth, b| match b {
@@ -167,17 +288,48 @@ impl Indexed {
         }
         let text = file.get(range.clone())?;
         u32::try_from(text.len()).ok()?;
-        if has_node_properties(text) {
-            return None;
-        }
         let mut lines = Vec::with_capacity(memchr::memchr_iter(b'\n', text.as_bytes()).count() + 1);
         let mut start = 0;
+        // Lines further in than this column are the text of a scalar begun above them.
+        let mut scalar_text_past: Option<usize> = None;
+        // A quoted scalar left open, and the column its lines must stay right of.
+        let mut open_quote: Option<(u8, usize)> = None;
         for line in text.split_inclusive('\n') {
             let bytes = line.as_bytes();
             let indent = bytes.iter().position(|b| *b != b' ').unwrap_or(bytes.len());
-            let empty = matches!(bytes.get(indent), None | Some(b'\n' | b'\r' | b'#'));
-            if !empty && !starts_plainly(bytes, indent) {
-                return None;
+            let blank = matches!(bytes.get(indent), None | Some(b'\n' | b'\r'));
+            let empty = blank || bytes.get(indent) == Some(&b'#');
+            if let Some((quote, column)) = open_quote
+                && !blank
+            {
+                // A lenient parser may read a line further out as the quote's text or as
+                // structure; the cut could not know which, so such a document is not cut.
+                if indent <= column {
+                    return None;
+                }
+                if let Some(end) = closing_quote(&bytes[indent..], quote) {
+                    let after = bytes[indent + end + 1..].trim_ascii();
+                    if !(after.is_empty() || after.starts_with(b"#")) {
+                        return None;
+                    }
+                    open_quote = None;
+                }
+            }
+            if let Some(column) = scalar_text_past
+                && !blank
+                && indent <= column
+            {
+                scalar_text_past = None;
+            }
+            // Only where a node can start is a character structure: in a scalar's text a
+            // line may begin with `*`, `?` or a backtick, as descriptions and rules do.
+            if scalar_text_past.is_none() && !empty {
+                let start = LineStart::of(bytes, indent);
+                if !starts_plainly(bytes, indent) || start.has_node_properties() {
+                    return None;
+                }
+                scalar_text_past = start.scalar_text_past();
+                open_quote = quote_left_open(start.content).map(|quote| (quote, start.at));
             }
             lines.push(Line {
                 start: start as u32,
@@ -955,19 +1107,51 @@ spec:
     #[test]
     fn stars_and_ampersands_in_text_are_not_node_properties() {
         assert!(!has_node_properties(
-            "a: glob *.yaml and a && b\nb: \"x*\"\n"
+            b"a: glob *.yaml and a && b\nb: \"x*\"\n"
         ));
-        assert!(!has_node_properties("a: 2*3\nb: it's!\n"));
-        assert!(has_node_properties("a: *x\n"));
-        assert!(has_node_properties("*x: 1\n"));
+        assert!(!has_node_properties(b"a: 2*3\nb: it's!\n"));
+        assert!(has_node_properties(b"a: *x\n"));
+        assert!(has_node_properties(b"*x: 1\n"));
     }
 
     #[test]
-    fn a_quote_left_open_on_its_line_gives_up() {
-        assert_eq!(
-            field_changes_of("a: \"one\n  two\"\nb: 1\n", "a: \"one\n  three\"\nb: 1\n"),
-            None
+    fn what_looks_like_structure_in_a_scalars_text_is_text() {
+        // CRD descriptions and CEL rules: bullets, code, questions, negations.
+        let text = "spec:\n  description: |-\n    * a bullet, *bold*\n    `code` and <br>\n    ? a question\n    @param !x &y\n  rule: |\n    !has(self.x) || true\n  check: self.all(k, !k.contains(\"*\"))\n  summary: runs on\n    * over lines\n    ? like this\n  items:\n  - plain item\n    `continued`\n  - >\n    * folded\nafter: 1\n";
+        assert!(parse(text).is_some(), "the example is YAML");
+        assert!(is_plain_block_yaml(text));
+        same_as_whole(text, &text.replace("* over lines", "* over two lines"));
+    }
+
+    #[test]
+    fn structure_below_a_value_left_empty_is_still_checked() {
+        for text in [
+            "a:\n  b: &x 1\nc: *x\n",
+            "-\n  b: &x 1\n- *x\n",
+            "a: # note\n  b: &x 1\nc: *x\n",
+            "a: [1,\n  *x]\n",
+            "a:\n  ? complex\n  : key\n",
+            "\"quoted\":\n  b: &x 1\nc: *x\n",
+            "a: |\n  text\nb:\n  <<: {c: 1}\n",
+        ] {
+            assert!(!is_plain_block_yaml(text), "{text:?} is taken as plain");
+        }
+    }
+
+    #[test]
+    fn a_quote_running_on_further_in_is_cut_and_one_further_out_gives_up() {
+        same_as_whole(
+            "a: \"one\n  two\"\nb: 'x\n\n  it''s'\nc: 1\n",
+            "a: \"one\n  three\"\nb: 'x\n\n  it''s'\nc: 2\n",
         );
+        assert!(field_changes_of("a: \"one\n  two\"\nb: 1\n", "a: \"one\n  3\"\nb: 1\n").is_some());
+        for text in [
+            "a: \"one\ntwo\"\nb: 1\n",
+            "a:\n  b: 'x\n  y'\n",
+            "a: 'x\n  y' z\n",
+        ] {
+            assert!(!is_plain_block_yaml(text), "{text:?} is taken as plain");
+        }
     }
 
     #[test]

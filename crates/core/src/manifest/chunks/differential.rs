@@ -18,8 +18,10 @@ const SEEDS: [&str; 4] = [
     include_str!("../../../tests/data/yaml-seeds/lists.yaml"),
 ];
 
-/// Values a line's `key: value` may become.
-const VALUES: [&str; 18] = [
+/// Values a line's `key: value` may become: among them anchors and aliases, which the
+/// fast path must refuse, and scalars running on over lines that look like structure,
+/// which it must read as text.
+const VALUES: [&str; 26] = [
     "x",
     "changed value",
     "\"q: t\"",
@@ -38,6 +40,14 @@ const VALUES: [&str; 18] = [
     "|-",
     ">",
     "'multi",
+    "&anc x",
+    "*anc",
+    "&anc",
+    "!!str 7",
+    "x\n              * runs on",
+    "x\n              ? q `code`",
+    "|\n              * block &y\n              - *z",
+    "\"q\n              *x\"",
 ];
 
 /// Block scalar headers, with and without an indentation indicator.
@@ -199,6 +209,37 @@ proptest! {
         max_shrink_iters: 4096,
         ..ProptestConfig::default()
     })]
+
+    /// An anchor whose value changes and an alias of it elsewhere: the alias's text is
+    /// the same in both versions, its value is not, so a cut that let the anchor through
+    /// would miss a change.
+    #[test]
+    fn an_alias_is_never_compared_by_its_text(
+        seed in 0..SEEDS.len(),
+        anchor in any::<usize>(),
+        alias in any::<usize>(),
+        edits in prop::collection::vec(edit(), 0..3),
+    ) {
+        let version = |value: &str| {
+            let mut text = mutate(SEEDS[seed], &edits);
+            for (line, value) in [(anchor, value), (alias, "*anc")] {
+                let mut lines: Vec<String> = text.lines().map(str::to_string).collect();
+                let n = lines.len();
+                let line = &mut lines[line % n];
+                if let Some(colon) = line.find(": ").or_else(|| line.ends_with(':').then(|| line.len() - 1)) {
+                    line.truncate(colon);
+                    line.push_str(": ");
+                    line.push_str(value);
+                }
+                text = lines.join("\n") + "\n";
+            }
+            text
+        };
+        let (old, new) = (version("&anc one"), version("&anc two"));
+        if let (Some(expected), Some(fast)) = (whole(&old, &new), field_changes_of(&old, &new)) {
+            prop_assert_eq!(fast, expected, "\n--- old\n{}\n--- new\n{}", old, new);
+        }
+    }
 
     #[test]
     fn cutting_by_indentation_agrees_with_the_whole_parse(
