@@ -387,9 +387,11 @@ impl OpenRepo {
         }
         let changed =
             crate::raw_diff::changed_inputs(&self.repo, old_env, old_tree, new_env, new_tree)?;
+        // Each blob is read once here: a cache would only copy it in.
+        let repo = self.repo.uncached_handle();
         let read = |id: Option<ObjectId>| -> Result<Option<Vec<u8>>, WorkspaceError> {
             Ok(match id {
-                Some(id) => Some(self.repo.blob(id)?),
+                Some(id) => Some(repo.blob(id)?),
                 None => None,
             })
         };

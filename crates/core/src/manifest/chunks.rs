@@ -99,11 +99,10 @@ impl<'a> LineStart<'a> {
         // comment. A quoted key is not looked for: such a line is checked whole.
         let value = match content.first() {
             Some(b'"' | b'\'') | None => None,
-            Some(_) => match content.windows(2).position(|p| p == b": " || p == b" #") {
-                Some(i) if content[i] == b':' => Some(content[i + 1..].trim_ascii_start()),
-                None if content.last() == Some(&b':') => Some(&content[content.len()..]),
-                _ => None,
-            },
+            Some(_) => memchr::memchr_iter(b':', content)
+                .find(|&i| matches!(content.get(i + 1), None | Some(b' ')))
+                .filter(|&i| memchr::memmem::find(&content[..i], b" #").is_none())
+                .map(|i| content[i + 1..].trim_ascii_start()),
         };
         LineStart {
             column,
@@ -153,6 +152,7 @@ impl<'a> LineStart<'a> {
 /// that starts the content, a key's value or a flow entry. A quote inside plain text
 /// (`it's`) opens nothing, and a comment ends the line.
 fn quote_left_open(content: &[u8]) -> Option<u8> {
+    memchr::memchr2(b'"', b'\'', content)?;
     let mut at = 0;
     let mut scalar_may_start = true;
     while at < content.len() {

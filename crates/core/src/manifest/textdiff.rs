@@ -94,7 +94,9 @@ pub fn side_by_side_rows(lines: &[DiffLine]) -> Vec<Row> {
 }
 
 pub fn unified(old: &str, new: &str, context: usize) -> Vec<DiffLine> {
-    let diff = TextDiff::from_lines(old, new);
+    let diff = TextDiff::configure()
+        .algorithm(similar::Algorithm::Patience)
+        .diff_lines(old, new);
     let mut lines = Vec::new();
     for group in diff.grouped_ops(context) {
         let (Some(first), Some(last)) = (group.first(), group.last()) else {

@@ -152,9 +152,8 @@ fn path_in_chart(path: &str) -> bool {
 /// SOPS writes a top-level `sops:` key and `ENC[…]` values.
 fn is_sops_encrypted(bytes: &[u8]) -> bool {
     memchr::memmem::find(bytes, b"ENC[AES256_GCM,").is_some()
-        || bytes
-            .split(|b| *b == b'\n')
-            .any(|line| line.starts_with(b"sops:"))
+        || bytes.starts_with(b"sops:")
+        || memchr::memmem::find(bytes, b"\nsops:").is_some()
 }
 
 #[cfg(test)]
