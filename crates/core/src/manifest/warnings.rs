@@ -4,11 +4,12 @@
 //! zero), and images that are not pinned (`:latest`, no tag). Pure: read from the
 //! rendered diff of one environment.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use serde_json::Value;
 
 use super::diff::{ChangeKind, ObjectDiff, RenderedDiff};
+use super::object::ObjectKey;
 use super::summary::Summary;
 
 /// Kinds whose deletion deletes data or every object of an API.
@@ -76,7 +77,7 @@ fn is_pinned(image: &str) -> bool {
 
 /// Services whose selector matched a pod template of the environment before and
 /// matches none now, and workloads whose own selector no longer matches their pods.
-fn selector_warnings(diff: &RenderedDiff) -> Vec<String> {
+fn selector_warnings<'a>(diff: &'a RenderedDiff) -> Vec<String> {
     // Only the selectors and pod templates of Services and workloads are read: the rest
     // of an environment (a CRD's schema) is not parsed for this.
     let pods_touched = touches_pods(diff);
@@ -96,27 +97,30 @@ fn selector_warnings(diff: &RenderedDiff) -> Vec<String> {
             .collect()
     };
     let (old, new) = (side(false), side(true));
-    let templates =
-        |objects: &[(&ObjectDiff, Value)]| -> Vec<(Option<String>, BTreeMap<String, String>)> {
-            objects
-                .iter()
-                .filter(|(o, _)| WORKLOADS.contains(&o.key.kind.as_str()))
-                .map(|(o, value)| {
-                    (
-                        o.key.namespace.clone(),
-                        strings(&value["spec"]["template"]["metadata"]["labels"]),
-                    )
-                })
-                .collect()
-        };
-    let (old_pods, new_pods) = (templates(&old), templates(&new));
-    let selects = |pods: &[(Option<String>, BTreeMap<String, String>)],
-                   namespace: &Option<String>,
-                   selector: &BTreeMap<String, String>| {
-        pods.iter().any(|(ns, labels)| {
-            ns == namespace && selector.iter().all(|(k, v)| labels.get(k) == Some(v))
-        })
+    // Pod labels by namespace, and the old side by key: an environment of thousands of
+    // Services and workloads is not compared each with each.
+    type Pods<'a> = HashMap<&'a Option<String>, Vec<BTreeMap<String, String>>>;
+    let templates = |objects: &[(&'a ObjectDiff, Value)]| -> Pods<'a> {
+        let mut pods: Pods<'a> = HashMap::new();
+        for (o, value) in objects {
+            if WORKLOADS.contains(&o.key.kind.as_str()) {
+                pods.entry(&o.key.namespace)
+                    .or_default()
+                    .push(strings(&value["spec"]["template"]["metadata"]["labels"]));
+            }
+        }
+        pods
     };
+    let (old_pods, new_pods) = (templates(&old), templates(&new));
+    let selects =
+        |pods: &Pods<'_>, namespace: &Option<String>, selector: &BTreeMap<String, String>| {
+            pods.get(namespace).is_some_and(|labels| {
+                labels
+                    .iter()
+                    .any(|labels| selector.iter().all(|(k, v)| labels.get(k) == Some(v)))
+            })
+        };
+    let old_by_key: HashMap<&ObjectKey, &Value> = old.iter().map(|(o, v)| (&o.key, v)).collect();
     let mut out = Vec::new();
     for (object, value) in &new {
         // Only what this change touched can have broken here.
@@ -126,10 +130,9 @@ fn selector_warnings(diff: &RenderedDiff) -> Vec<String> {
         let namespace = &object.key.namespace;
         if object.key.kind == "Service" {
             let selector = strings(&value["spec"]["selector"]);
-            let before = old
-                .iter()
-                .find(|(o, _)| o.key == object.key)
-                .map(|(_, v)| strings(&v["spec"]["selector"]));
+            let before = old_by_key
+                .get(&object.key)
+                .map(|v| strings(&v["spec"]["selector"]));
             if !selector.is_empty()
                 && !selects(&new_pods, namespace, &selector)
                 && before.is_some_and(|b| selects(&old_pods, namespace, &b))
