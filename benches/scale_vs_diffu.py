@@ -139,8 +139,8 @@ def main():
     print(f"{'size':>8} {'objects':>8} {'diff -ur':>18} {'json':>26} {'text':>26}")
     with tempfile.TemporaryDirectory() as tmp:
         for mb in sizes:
-            # ~1.05 KB a document on average.
-            count = int(mb * 1e6 / 1050) // 3 * 3
+            # A document is about 470 bytes on average.
+            count = int(mb * 1e6 / 470) // 3 * 3
             step = max(1, count // CHANGED)
             changed = set(range(0, count, step))
             repo = os.path.join(tmp, f"repo-{mb}")

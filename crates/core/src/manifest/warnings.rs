@@ -77,11 +77,11 @@ fn is_pinned(image: &str) -> bool {
 
 /// Services whose selector matched a pod template of the environment before and
 /// matches none now, and workloads whose own selector no longer matches their pods.
-fn selector_warnings<'a>(diff: &'a RenderedDiff) -> Vec<String> {
+fn selector_warnings(diff: &RenderedDiff) -> Vec<String> {
     // Only the selectors and pod templates of Services and workloads are read: the rest
     // of an environment (a CRD's schema) is not parsed for this.
     let pods_touched = touches_pods(diff);
-    let side = |new: bool| -> Vec<(&ObjectDiff, Value)> {
+    let side = |new: bool| -> Vec<(&ObjectDiff, Selectors)> {
         diff.objects
             .iter()
             .filter(|o| {
@@ -91,27 +91,15 @@ fn selector_warnings<'a>(diff: &'a RenderedDiff) -> Vec<String> {
             })
             .filter_map(|o| {
                 let object = if new { o.new.as_ref() } else { o.old.as_ref() }?;
-                let spec = object.spec(&["selector", "template"])?.into_owned();
-                Some((o, serde_json::json!({ "spec": spec })))
+                let spec = object.spec(&["selector", "template"])?;
+                Some((o, Selectors::of(&spec)))
             })
             .collect()
     };
     let (old, new) = (side(false), side(true));
     // Pod labels by namespace, and the old side by key: an environment of thousands of
     // Services and workloads is not compared each with each.
-    type Pods<'a> = HashMap<&'a Option<String>, Vec<BTreeMap<String, String>>>;
-    let templates = |objects: &[(&'a ObjectDiff, Value)]| -> Pods<'a> {
-        let mut pods: Pods<'a> = HashMap::new();
-        for (o, value) in objects {
-            if WORKLOADS.contains(&o.key.kind.as_str()) {
-                pods.entry(&o.key.namespace)
-                    .or_default()
-                    .push(strings(&value["spec"]["template"]["metadata"]["labels"]));
-            }
-        }
-        pods
-    };
-    let (old_pods, new_pods) = (templates(&old), templates(&new));
+    let (old_pods, new_pods) = (pods_by_namespace(&old), pods_by_namespace(&new));
     let selects =
         |pods: &Pods<'_>, namespace: &Option<String>, selector: &BTreeMap<String, String>| {
             pods.get(namespace).is_some_and(|labels| {
@@ -120,43 +108,74 @@ fn selector_warnings<'a>(diff: &'a RenderedDiff) -> Vec<String> {
                     .any(|labels| selector.iter().all(|(k, v)| labels.get(k) == Some(v)))
             })
         };
-    let old_by_key: HashMap<&ObjectKey, &Value> = old.iter().map(|(o, v)| (&o.key, v)).collect();
+    let old_by_key: HashMap<&ObjectKey, &Selectors> =
+        old.iter().map(|(o, s)| (&o.key, s)).collect();
     let mut out = Vec::new();
-    for (object, value) in &new {
+    for (object, selectors) in &new {
         // Only what this change touched can have broken here.
         if object.change == ChangeKind::Unchanged && !pods_touched {
             continue;
         }
         let namespace = &object.key.namespace;
         if object.key.kind == "Service" {
-            let selector = strings(&value["spec"]["selector"]);
-            let before = old_by_key
-                .get(&object.key)
-                .map(|v| strings(&v["spec"]["selector"]));
+            let selector = &selectors.selector;
+            let before = old_by_key.get(&object.key).map(|s| &s.selector);
             if !selector.is_empty()
-                && !selects(&new_pods, namespace, &selector)
-                && before.is_some_and(|b| selects(&old_pods, namespace, &b))
+                && !selects(&new_pods, namespace, selector)
+                && before.is_some_and(|b| selects(&old_pods, namespace, b))
             {
                 out.push(format!(
                     "{}'s selector ({}) no longer matches the pods of any workload of this environment",
                     object.key.display_name(),
-                    show(&selector)
+                    show(selector)
                 ));
             }
         }
         if WORKLOADS.contains(&object.key.kind.as_str()) && object.change != ChangeKind::Unchanged {
-            let selector = strings(&value["spec"]["selector"]["matchLabels"]);
-            let labels = strings(&value["spec"]["template"]["metadata"]["labels"]);
+            let (selector, labels) = (&selectors.match_labels, &selectors.pod_labels);
             if !selector.is_empty() && !selector.iter().all(|(k, v)| labels.get(k) == Some(v)) {
                 out.push(format!(
                     "{}'s selector ({}) does not match its own pod labels: the API server refuses it",
                     object.key.display_name(),
-                    show(&selector)
+                    show(selector)
                 ));
             }
         }
     }
     out
+}
+
+/// Pod template labels by namespace.
+type Pods<'s> = HashMap<&'s Option<String>, Vec<&'s BTreeMap<String, String>>>;
+
+fn pods_by_namespace<'s>(objects: &'s [(&'s ObjectDiff, Selectors)]) -> Pods<'s> {
+    let mut pods: Pods<'s> = HashMap::new();
+    for (o, selectors) in objects {
+        if WORKLOADS.contains(&o.key.kind.as_str()) {
+            pods.entry(&o.key.namespace)
+                .or_default()
+                .push(&selectors.pod_labels);
+        }
+    }
+    pods
+}
+
+/// What the selector warnings read of a Service's or a workload's spec: its selector (a
+/// Service's), its `matchLabels` (a workload's) and its pod template's labels.
+struct Selectors {
+    selector: BTreeMap<String, String>,
+    match_labels: BTreeMap<String, String>,
+    pod_labels: BTreeMap<String, String>,
+}
+
+impl Selectors {
+    fn of(spec: &Value) -> Selectors {
+        Selectors {
+            selector: strings(&spec["selector"]),
+            match_labels: strings(&spec["selector"]["matchLabels"]),
+            pod_labels: strings(&spec["template"]["metadata"]["labels"]),
+        }
+    }
 }
 
 /// Whether a workload's pods changed (added, removed, relabelled): then every Service
