@@ -1,6 +1,7 @@
-//! Approving promotions in a plain git repository: the verdict read from git (policy at
-//! the base, approvals in notes, what renders at the head now), and the approve and
-//! unapprove actions, each refused with the verdict's reasons when not allowed.
+//! Approving and merging promotions, wherever they live: the verdict (policy at the base,
+//! the approvals the repository's forge records, what renders at the head now), and the
+//! approve, unapprove and merge actions, each refused with the verdict's reasons when not
+//! allowed and then written by the forge (`crate::forge`).
 
 use std::collections::BTreeMap;
 
