@@ -656,6 +656,42 @@ fn a_history_walk_nobody_waits_for_stops() {
     drop(home);
 }
 
+#[test]
+fn a_local_repo_shows_its_branches_before_their_diffs() {
+    needs_kustomize!("a_local_repo_shows_its_branches_before_their_diffs");
+    let (home, config_path) = demo();
+    let config = Config::load(&config_path).expect("config");
+    let command = Command::LoadRepo {
+        request: 3,
+        repo: "shop".into(),
+    };
+    let mut answers = Vec::new();
+    work::execute(&config, command, &|_| true, &mut |outcome| {
+        if let work::Outcome::Repo { result, .. } = outcome {
+            answers.push(result.expect("rows"));
+        }
+    });
+    let [listed, complete] = answers.as_slice() else {
+        panic!("two answers, the listing then the rows: {answers:?}");
+    };
+    let ids = |rows: &[work::PromotionRow]| rows.iter().map(|r| r.id.clone()).collect::<Vec<_>>();
+    assert_eq!(
+        ids(listed),
+        ids(complete),
+        "the same promotions, in the same order"
+    );
+    assert!(!listed.is_empty());
+    for (first, last) in listed.iter().zip(complete) {
+        assert_eq!(
+            (&first.title, &first.author, first.created),
+            (&last.title, &last.author, last.created)
+        );
+        assert_eq!(first.summary, "computing…");
+        assert_ne!(last.summary, "computing…");
+    }
+    drop(home);
+}
+
 /// Every ref of a demo repo: "nothing was written" means these did not change.
 fn refs_of(config: &Config, repo: &str) -> Vec<(String, gix::ObjectId)> {
     refs_at(&config.repo(repo).expect("configured").path)

@@ -243,7 +243,19 @@ fn load_repo(
             open.forge.read_ahead()?;
             open
         }
-        None => OpenRepo::open(repo_config)?,
+        None => {
+            // The branches first: the inbox shows them while their diffs and verdicts are
+            // computed.
+            let open = OpenRepo::open(repo_config)?;
+            listed(
+                open.forge
+                    .listed(&open)?
+                    .iter()
+                    .map(listed_promotion_row)
+                    .collect(),
+            );
+            open
+        }
     };
     let me = me(config, &open).ok();
     let now = jiff::Timestamp::now();
@@ -272,6 +284,23 @@ fn load_repo(
     // On GitHub you are the token's account: the status bar says which.
     let account = me.filter(|_| !open.forge.signs()).map(|me| me.name.clone());
     Ok((rows, account))
+}
+
+/// A promotion as its forge listed it, before its diff and verdict are known.
+fn listed_promotion_row(p: &crate::workspace::Promotion) -> PromotionRow {
+    PromotionRow {
+        id: p.id.clone(),
+        repo: p.repo.clone(),
+        branch: p.branch.branch.clone(),
+        title: p.title.clone(),
+        author: p.author.name.clone(),
+        created: p.author.time,
+        environments: p.environments.clone(),
+        summary: "computing…".into(),
+        approvals: "…".into(),
+        can_merge: false,
+        url: p.pull.as_ref().map(|pull| pull.url.clone()),
+    }
 }
 
 /// A pull request as the API listed it, before its diff and verdict are known.

@@ -23,31 +23,38 @@ pub struct LocalGit;
 
 impl Forge for LocalGit {
     fn promotions(&self, open: &OpenRepo) -> Result<Vec<Promotion>, WorkspaceError> {
+        let mut promotions = self.listed(open)?;
+        for promotion in &mut promotions {
+            let branch = &promotion.branch;
+            promotion.environments = open.environments_touched(branch.merge_base, branch.head)?;
+        }
+        Ok(promotions)
+    }
+
+    /// The promotion branches with their commits, without the environments they touch.
+    fn listed(&self, open: &OpenRepo) -> Result<Vec<Promotion>, WorkspaceError> {
         let branches = open
             .repo
             .promotion_branches(&open.branch, &open.config.promotions)?;
-        branches
+        Ok(branches
             .into_iter()
-            .map(|branch| {
-                let environments = open.environments_touched(branch.merge_base, branch.head)?;
-                Ok(Promotion {
-                    id: format!("{}:{}", open.name(), branch.branch),
-                    repo: open.name().to_string(),
-                    // Title, author and age are the first commit's: a fix pushed on top
-                    // does not rename the promotion or make it look new. Its age is
-                    // since that commit was committed (a rebased or amended commit keeps
-                    // its author date from long before).
-                    title: branch.first.subject.clone(),
-                    author: Person {
-                        time: branch.first.committer.time,
-                        ..branch.first.author.clone()
-                    },
-                    environments,
-                    branch,
-                    pull: None,
-                })
+            .map(|branch| Promotion {
+                id: format!("{}:{}", open.name(), branch.branch),
+                repo: open.name().to_string(),
+                // Title, author and age are the first commit's: a fix pushed on top does
+                // not rename the promotion or make it look new. Its age is since that
+                // commit was committed (a rebased or amended commit keeps its author date
+                // from long before).
+                title: branch.first.subject.clone(),
+                author: Person {
+                    time: branch.first.committer.time,
+                    ..branch.first.author.clone()
+                },
+                environments: Vec::new(),
+                branch,
+                pull: None,
             })
-            .collect()
+            .collect())
     }
 
     fn promotion(&self, open: &OpenRepo, key: &str) -> Result<Promotion, WorkspaceError> {

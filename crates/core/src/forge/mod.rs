@@ -27,6 +27,13 @@ pub trait Forge: Send + Sync + std::fmt::Debug {
     /// The pending promotions, with the environments each touches.
     fn promotions(&self, open: &OpenRepo) -> Result<Vec<Promotion>, WorkspaceError>;
 
+    /// The pending promotions as fast as they can be listed, for a first look: id, title,
+    /// author and age, the environments they touch left empty where finding them takes
+    /// a diff. [`Forge::promotions`] gives them whole.
+    fn listed(&self, open: &OpenRepo) -> Result<Vec<Promotion>, WorkspaceError> {
+        self.promotions(open)
+    }
+
     /// The pending promotion `key` names: its branch, or an id the forge gives it (a pull
     /// request's `#12`).
     fn promotion(&self, open: &OpenRepo, key: &str) -> Result<Promotion, WorkspaceError>;
