@@ -13,7 +13,7 @@ use crate::forge::github::PullRequest;
 pub use crate::forge::github::open::GitHubSide;
 use crate::forge::local::LocalGit;
 use crate::git::promotions::PromotionBranch;
-use crate::git::{CommitInfo, GitError, KeptBlobs, Person, Repo};
+use crate::git::{CommitInfo, GitError, Person, Repo};
 use crate::manifest::ManifestIssue;
 use crate::manifest::{ChangeKind, ManifestObject, RenderedDiff, Summary, diff_objects};
 use crate::policy::POLICY_PATH;
@@ -303,28 +303,9 @@ impl OpenRepo {
                 },
             }
         };
-        // The inputs that changed, whose content the render status looks at after the
-        // renders have read it: they keep a copy rather than it being read twice.
-        let changed = crate::raw_diff::changed_inputs(
-            &self.repo,
-            old_envs.iter().find(|e| e.name == name),
-            old_tree,
-            new_envs.iter().find(|e| e.name == name),
-            new_tree,
-        )?;
-        let kept = std::sync::Arc::new(KeptBlobs::of(
-            changed
-                .files
-                .iter()
-                .flat_map(|(_, old, new)| [*old, *new])
-                .flatten(),
-        ));
         // Parsing YAML is most of a diff's time: render the two sides on two threads,
         // each with its own handle on the repository (each object is read once).
-        let (old_repo, new_repo) = (
-            self.repo.keeping(kept.clone()),
-            self.repo.keeping(kept.clone()),
-        );
+        let (old_repo, new_repo) = (self.repo.uncached_handle(), self.repo.uncached_handle());
         let side = &side;
         let (old, new) = std::thread::scope(|scope| {
             let old = scope.spawn(move || side(&old_repo, old_envs, old_tree));
@@ -363,10 +344,10 @@ impl OpenRepo {
             }
         }
         let issues = issues.0;
-        let render = self.status_of_changed(
-            new_envs.iter().chain(old_envs).find(|e| e.name == name),
-            changed,
-            &kept,
+        let render = self.render_status(
+            name,
+            (old_envs, old_tree),
+            (new_envs, new_tree),
             &render_errors,
             issues.len(),
         )?;
@@ -398,41 +379,19 @@ impl OpenRepo {
             old_envs.iter().find(|e| e.name == name),
             new_envs.iter().find(|e| e.name == name),
         );
-        let changed =
-            crate::raw_diff::changed_inputs(&self.repo, old_env, old_tree, new_env, new_tree)?;
-        self.status_of_changed(
-            new_env.or(old_env),
-            changed,
-            &KeptBlobs::default(),
-            errors,
-            unreadable,
-        )
-    }
-
-    /// The render status of an environment (`env`: its newest definition) whose inputs
-    /// `changed`; their content comes from `kept` where a render kept it, else is read.
-    fn status_of_changed(
-        &self,
-        env: Option<&Environment>,
-        changed: crate::raw_diff::ChangedInputs,
-        kept: &KeptBlobs,
-        errors: &[String],
-        unreadable: usize,
-    ) -> Result<RenderStatus, WorkspaceError> {
-        let Some(renderer) = env.map(|e| e.renderer) else {
+        let Some(renderer) = new_env.or(old_env).map(|e| e.renderer) else {
             return Ok(RenderStatus::ok());
         };
         if !errors.is_empty() || unreadable > 0 {
             return Ok(RenderStatus::of(renderer, errors, unreadable, &[]));
         }
-        // Each blob not kept is read once here: a cache would only copy it in.
+        let changed =
+            crate::raw_diff::changed_inputs(&self.repo, old_env, old_tree, new_env, new_tree)?;
+        // Each blob is read once here: a cache would only copy it in.
         let repo = self.repo.uncached_handle();
         let read = |id: Option<ObjectId>| -> Result<Option<Vec<u8>>, WorkspaceError> {
             Ok(match id {
-                Some(id) => Some(match kept.get(id) {
-                    Some(bytes) => bytes,
-                    None => repo.blob(id)?,
-                }),
+                Some(id) => Some(repo.blob(id)?),
                 None => None,
             })
         };

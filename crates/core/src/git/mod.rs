@@ -88,41 +88,6 @@ pub struct Repo {
     pub inner: gix::Repository,
     /// Opened on the first folder read (see `packs`); per handle, like gix's own caches.
     packs: std::cell::RefCell<Option<packs::PackedObjects>>,
-    /// Blobs to keep a copy of as they are read (see [`Repo::keeping`]).
-    keep: Option<std::sync::Arc<KeptBlobs>>,
-}
-
-/// Blobs a reader will look at again after another has read them: a diff's render status
-/// looks at the changed inputs its renders read. Only those wanted are kept, so what is
-/// held grows with the change, not with the environment.
-#[derive(Debug, Default)]
-pub struct KeptBlobs {
-    wanted: std::collections::HashSet<ObjectId>,
-    kept: std::sync::Mutex<std::collections::HashMap<ObjectId, Vec<u8>>>,
-}
-
-impl KeptBlobs {
-    pub fn of(wanted: impl IntoIterator<Item = ObjectId>) -> KeptBlobs {
-        KeptBlobs {
-            wanted: wanted.into_iter().collect(),
-            kept: Default::default(),
-        }
-    }
-
-    /// The content of `id`, if a reader kept it.
-    pub fn get(&self, id: ObjectId) -> Option<Vec<u8>> {
-        self.lock().get(&id).cloned()
-    }
-
-    fn keep(&self, id: ObjectId, data: &[u8]) {
-        if self.wanted.contains(&id) {
-            self.lock().entry(id).or_insert_with(|| data.to_vec());
-        }
-    }
-
-    fn lock(&self) -> std::sync::MutexGuard<'_, std::collections::HashMap<ObjectId, Vec<u8>>> {
-        self.kept.lock().unwrap_or_else(|e| e.into_inner())
-    }
 }
 
 /// Shorthand for mapping a gix error into [`GitError::Gix`] with what was being done.
@@ -158,7 +123,6 @@ impl Repo {
             name: name.to_string(),
             inner,
             packs: Default::default(),
-            keep: None,
         })
     }
 
@@ -168,7 +132,6 @@ impl Repo {
             name: self.name.clone(),
             inner: self.inner.clone(),
             packs: Default::default(),
-            keep: None,
         }
     }
 
@@ -177,14 +140,6 @@ impl Repo {
     pub fn uncached_handle(&self) -> Repo {
         let mut repo = self.handle();
         repo.inner.object_cache_size(0);
-        repo
-    }
-
-    /// An [`Repo::uncached_handle`] that keeps a copy of the blobs `keep` wants as it
-    /// reads them.
-    pub fn keeping(&self, keep: std::sync::Arc<KeptBlobs>) -> Repo {
-        let mut repo = self.uncached_handle();
-        repo.keep = Some(keep);
         repo
     }
 

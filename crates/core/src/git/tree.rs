@@ -162,9 +162,6 @@ impl Repo {
             .inner
             .find_blob(id)
             .during(&self.name, || format!("read blob {id}"))?;
-        if let Some(keep) = &self.keep {
-            keep.keep(id, &blob.data);
-        }
         Ok(blob.detach().data)
     }
 
