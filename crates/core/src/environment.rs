@@ -52,6 +52,24 @@ pub struct Environment {
 }
 
 impl Environment {
+    /// An environment that is its folder `path`, rendered by `renderer`, with nothing
+    /// else configured.
+    pub fn folder(name: String, path: String, renderer: Renderer) -> Environment {
+        Environment {
+            name,
+            path,
+            renderer,
+            namespace: None,
+            helm: None,
+            from: None,
+            flux: None,
+            overlay: None,
+            top_level_only: false,
+            supplied: Vec::new(),
+            problem: None,
+        }
+    }
+
     /// This environment as it is at `tree`: one defined by a manifest in the repository
     /// (`from`) is read from that manifest there; any other is itself.
     pub fn at(&self, repo: &Repo, tree: ObjectId) -> Result<Cow<'_, Environment>, GitError> {
@@ -79,21 +97,15 @@ pub fn environments_at(
                     defined.supplied = env.supplied.clone();
                     return Ok(defined);
                 }
+                let renderer = match env.renderer {
+                    Some(r) => r,
+                    None => detect_renderer(repo, tree, &env.path)?,
+                };
                 Ok(Environment {
-                    name: env.name.clone(),
-                    path: env.path.clone(),
-                    renderer: match env.renderer {
-                        Some(r) => r,
-                        None => detect_renderer(repo, tree, &env.path)?,
-                    },
                     namespace: env.namespace.clone(),
                     helm: env.helm.clone(),
-                    from: None,
-                    flux: None,
-                    overlay: None,
-                    top_level_only: false,
                     supplied: env.supplied.clone(),
-                    problem: None,
+                    ..Environment::folder(env.name.clone(), env.path.clone(), renderer)
                 })
             })
             .collect(),
@@ -102,19 +114,8 @@ pub fn environments_at(
             .into_iter()
             .map(|name| {
                 let path = format!("{ENVS_DIR}/{name}");
-                Ok(Environment {
-                    renderer: detect_renderer(repo, tree, &path)?,
-                    name,
-                    path,
-                    namespace: None,
-                    helm: None,
-                    from: None,
-                    flux: None,
-                    overlay: None,
-                    top_level_only: false,
-                    supplied: Vec::new(),
-                    problem: None,
-                })
+                let renderer = detect_renderer(repo, tree, &path)?;
+                Ok(Environment::folder(name, path, renderer))
             })
             .collect(),
     }

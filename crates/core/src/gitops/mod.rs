@@ -48,20 +48,11 @@ pub fn environment_from(
     name: &str,
     from: &str,
 ) -> Result<Environment, GitError> {
+    // Not there yet (or any more): the environment does not exist at this commit, and
+    // renders to nothing, as a missing folder does.
     let mut env = Environment {
-        name: name.to_string(),
-        // Not there yet (or any more): the environment does not exist at this commit,
-        // and renders to nothing, as a missing folder does.
-        path: from.to_string(),
-        renderer: Renderer::Plain,
-        namespace: None,
-        helm: None,
         from: Some(from.to_string()),
-        flux: None,
-        overlay: None,
-        top_level_only: false,
-        supplied: Vec::new(),
-        problem: None,
+        ..Environment::folder(name.to_string(), from.to_string(), Renderer::Plain)
     };
     if repo.entry_at(tree, from)?.is_none() {
         return Ok(env);

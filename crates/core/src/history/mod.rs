@@ -106,19 +106,11 @@ pub(super) fn tracked_environments(
         },
     };
     if with_policy {
-        envs.push(Environment {
-            name: POLICY_ENVIRONMENT.to_string(),
-            path: POLICY_ENVIRONMENT.to_string(),
-            renderer: Renderer::Plain,
-            namespace: None,
-            helm: None,
-            from: None,
-            flux: None,
-            overlay: None,
-            top_level_only: false,
-            supplied: Vec::new(),
-            problem: None,
-        });
+        envs.push(Environment::folder(
+            POLICY_ENVIRONMENT.to_string(),
+            POLICY_ENVIRONMENT.to_string(),
+            Renderer::Plain,
+        ));
     }
     Ok(envs)
 }
