@@ -6,7 +6,11 @@ environments `envs/env0` .. `envs/env9` of plain manifests. Each commit edits on
 mostly in one environment (chosen by a fixed pseudo-random sequence), sometimes a file
 outside every environment. Deterministic: the same arguments give the same commit ids.
 
-usage: gen_history_repo.py DIR [COMMITS]
+With RARE, an eleventh environment `envs/rare` is also changed once every RARE commits
+(the rarely changed path of a large repository, whose history a Bloom filter answers
+without looking at trees).
+
+usage: gen_history_repo.py DIR [COMMITS] [RARE]
 """
 import os
 import subprocess
@@ -36,6 +40,7 @@ def main() -> None:
         sys.exit(__doc__)
     target = sys.argv[1]
     commits = int(sys.argv[2]) if len(sys.argv) > 2 else 100_000
+    rare = int(sys.argv[3]) if len(sys.argv) > 3 else 0
     if os.path.exists(target):
         sys.exit(f"{target} exists; remove it first")
     subprocess.run(["git", "init", "-q", "--bare", "-b", "main", target], check=True)
@@ -55,6 +60,10 @@ def main() -> None:
             files = [(f"envs/env{e}/deploy.yaml", deployment(e, 0)) for e in range(ENVS)]
             files += [(f"envs/env{e}/config.yaml", config(e, 0)) for e in range(ENVS)]
             files.append(("README.md", b"benchmark\n"))
+            if rare:
+                files.append(("envs/rare/config.yaml", config(ENVS, 0)))
+        elif rare and i % rare == 0:
+            files = [("envs/rare/config.yaml", config(ENVS, i))]
         elif pick < 20:
             env = pick % ENVS
             if pick < 10:

@@ -5,6 +5,7 @@ mod approvals;
 mod argo;
 mod bad_input;
 mod close;
+mod commit_graph;
 mod common;
 mod corpus;
 mod demo;

@@ -4,6 +4,7 @@
 //! No `git` subprocess is used for reading. Nothing here knows about Kubernetes.
 
 pub mod commit;
+pub mod commit_graph;
 pub mod fetch;
 mod packs;
 pub mod promotions;

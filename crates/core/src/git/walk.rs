@@ -5,15 +5,20 @@
 //! gix's walk reads a commit when it queues it (for its date) and again when it takes it
 //! (for its parents), and the tree id would be a third read. Here the walk reads through
 //! [`CommitsReadOnce`], which keeps the data of a queued commit until it is taken and
-//! notes every commit's tree id on the way.
+//! notes every commit's tree id on the way. When the repository has a commit-graph, the
+//! walk reads it instead (no commit is inflated) and gives each commit's position in it,
+//! with which the changed-path filters are asked.
 
 use std::cell::RefCell;
 use std::collections::HashMap;
 use std::rc::Rc;
+use std::sync::Arc;
 
 use gix::ObjectId;
+use gix::commitgraph::Position;
 use gix::traverse::commit::{Parents, Simple, simple::CommitTimeOrder, simple::Sorting};
 
+use super::commit_graph::CommitGraph;
 use super::{GitError, GixContext, Repo};
 
 /// One commit of a walk, with what its TREESAME test needs.
@@ -23,6 +28,9 @@ pub struct Step {
     pub tree: ObjectId,
     /// The first parent's tree; the empty tree for a root commit.
     pub parent_tree: ObjectId,
+    pub first_parent: Option<ObjectId>,
+    /// Where the commit-graph given to the walk has the commit.
+    pub position: Option<Position>,
 }
 
 struct CommitsReadOnce {
@@ -74,16 +82,19 @@ pub struct Walk<'r> {
     repo: &'r Repo,
     reader: Rc<CommitsReadOnce>,
     commits: Simple<Rc<CommitsReadOnce>, fn(&gix::oid) -> bool>,
+    graph: Option<Arc<CommitGraph>>,
 }
 
 impl Repo {
     /// Walk from `tip`, newest first, not into `hidden` or its ancestors; only first
-    /// parents when `first_parent`.
+    /// parents when `first_parent`; reading `graph` (the repository's own) for the
+    /// commits it has.
     pub fn walk_with_trees(
         &self,
         tip: ObjectId,
         hidden: Option<ObjectId>,
         first_parent: bool,
+        graph: Option<Arc<CommitGraph>>,
     ) -> Result<Walk<'_>, GitError> {
         let reader = Rc::new(CommitsReadOnce {
             objects: self.inner.objects.clone(),
@@ -92,6 +103,7 @@ impl Repo {
         });
         let walk = |action: &str| format!("{action} from {tip}");
         let mut commits = Simple::new([tip], Rc::clone(&reader))
+            .commit_graph(graph.as_ref().and_then(|graph| graph.reopen()))
             .sorting(Sorting::ByCommitTime(CommitTimeOrder::NewestFirst))
             .during(&self.name, || walk("walk"))?
             .hide(hidden)
@@ -103,6 +115,7 @@ impl Repo {
             repo: self,
             reader,
             commits,
+            graph,
         })
     }
 }
@@ -126,6 +139,20 @@ impl Iterator for Walk<'_> {
                 return Some(Err(e).during(&self.repo.name, || "walk the history".into()));
             }
         };
+        let first_parent = info.parent_ids.first().copied();
+        if let Some(graph) = &self.graph
+            && let Some(position) = graph.position(&info.id)
+            && let Some((tree, parent_tree)) = graph.trees(position)
+        {
+            let empty = || ObjectId::empty_tree(self.repo.inner.object_hash());
+            return Some(Ok(Step {
+                id: info.id,
+                tree,
+                parent_tree: parent_tree.unwrap_or_else(empty),
+                first_parent,
+                position: Some(position),
+            }));
+        }
         let step = || {
             let tree = self.tree_of(info.id)?;
             let parent_tree = match info.parent_ids.first() {
@@ -140,6 +167,8 @@ impl Iterator for Walk<'_> {
                 id: info.id,
                 tree,
                 parent_tree,
+                first_parent,
+                position: None,
             })
         };
         Some(step())

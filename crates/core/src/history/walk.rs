@@ -5,7 +5,7 @@
 
 use std::collections::HashMap;
 use std::ops::ControlFlow;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 use gix::ObjectId;
 
@@ -13,6 +13,7 @@ use super::rendered::{Candidate, Feed};
 use super::{EnvironmentObjects, HistoryMode, HistoryQuery, tracked_environments};
 use crate::config::Renderer;
 use crate::environment::Environment;
+use crate::git::commit_graph::{CommitGraph, PathKeys};
 use crate::git::walk::Step;
 use crate::git::{CommitInfo, GitError, GixContext};
 use crate::render::{Inputs, inputs_of};
@@ -249,6 +250,11 @@ pub(super) struct Walker<'a> {
     /// starts there); set when the walk did stop there.
     stop_before: Option<&'a Mutex<Option<ObjectId>>>,
     stopped: bool,
+    /// The repository's commit-graph, when it has one.
+    graph: Option<Arc<CommitGraph>>,
+    /// The keys of every tracked input path for the graph's changed-path filters; made
+    /// again when the inputs change.
+    keys: Option<PathKeys>,
 }
 
 type OnTouched<'f> = dyn FnMut(ObjectId, Vec<String>, Vec<EnvironmentObjects>) -> Result<ControlFlow<()>, GitError>
@@ -281,6 +287,8 @@ impl<'a> Walker<'a> {
             render_envs: all,
             stop_before: None,
             stopped: false,
+            graph: open.repo.commit_graph(),
+            keys: None,
         })
     }
 
@@ -295,9 +303,10 @@ impl<'a> Walker<'a> {
         let open = self.open;
         let producer = open.handle();
         let first_parent = self.first_parent;
+        let graph = self.graph.clone();
         let (steps, received) = std::sync::mpsc::sync_channel(STEP_BATCHES_AHEAD);
         std::thread::scope(|scope| {
-            scope.spawn(move || walk_steps(&producer, tip, hidden, first_parent, steps));
+            scope.spawn(move || walk_steps(&producer, tip, hidden, first_parent, graph, steps));
             // The receiver goes when the consumer returns, which ends the producer's walk.
             if self.mode == HistoryMode::Rendered {
                 let envs = self.render_envs.clone();
@@ -325,11 +334,21 @@ impl<'a> Walker<'a> {
     ) -> Result<(), GitError> {
         let open = self.open;
         let mut previous_parent: Option<TreeEntries> = None;
+        // A plain folder's inputs are the folder at every commit; a render's closure
+        // holds for the first parent of a commit that did not change it.
+        let inputs_fixed = self
+            .tracked
+            .iter()
+            .all(|t| t.env.renderer == Renderer::Plain);
+        let mut inputs_hold_for: Option<ObjectId> = None;
+        let (mut seen, mut passed) = (0usize, 0usize);
         for batch in received {
             for Step {
                 id,
                 tree,
                 parent_tree,
+                first_parent,
+                position,
             } in batch?
             {
                 if let Some(stop) = self.stop_before
@@ -337,6 +356,18 @@ impl<'a> Walker<'a> {
                 {
                     self.stopped = true;
                     return Ok(());
+                }
+                seen += 1;
+                let inputs_hold = inputs_fixed || inputs_hold_for == Some(id);
+                inputs_hold_for = first_parent;
+                if inputs_hold && let (Some(graph), Some(position)) = (&self.graph, position) {
+                    let keys = self.keys.get_or_insert_with(|| {
+                        graph.keys(self.tracked.iter().flat_map(|t| t.inputs.watched()))
+                    });
+                    if !graph.may_differ(position, keys) {
+                        passed += 1;
+                        continue;
+                    }
                 }
                 if tree == parent_tree {
                     continue;
@@ -360,6 +391,7 @@ impl<'a> Walker<'a> {
                         }
                         if stale {
                             t.inputs = inputs_of(&open.repo, tree, &t.env)?;
+                            self.keys = None;
                         }
                     }
                     for path in &t.inputs.paths {
@@ -373,6 +405,8 @@ impl<'a> Walker<'a> {
                 if touched.is_empty() {
                     continue;
                 }
+                // It may have changed a kustomization: its parent checks them again.
+                inputs_hold_for = None;
 
                 let candidate = Candidate {
                     id,
@@ -381,10 +415,16 @@ impl<'a> Walker<'a> {
                     tree,
                 };
                 if feed(candidate)?.is_break() {
+                    tracing::debug!(seen, passed, "history walk stopped");
                     return Ok(());
                 }
             }
         }
+        tracing::debug!(
+            seen,
+            passed,
+            "history walk: commits passed on the changed-path filters"
+        );
         Ok(())
     }
 }
@@ -401,11 +441,15 @@ fn walk_steps(
     tip: ObjectId,
     hidden: Option<ObjectId>,
     first_parent: bool,
+    graph: Option<Arc<CommitGraph>>,
     steps: std::sync::mpsc::SyncSender<Result<Vec<Step>, GitError>>,
 ) {
     let walk = || -> Result<(), GitError> {
         let mut batch = Vec::with_capacity(STEP_BATCH);
-        for step in open.repo.walk_with_trees(tip, hidden, first_parent)? {
+        for step in open
+            .repo
+            .walk_with_trees(tip, hidden, first_parent, graph)?
+        {
             batch.push(step?);
             if batch.len() == STEP_BATCH
                 && steps

@@ -29,6 +29,18 @@ pub struct Inputs {
     pub values_files: Vec<String>,
 }
 
+impl Inputs {
+    /// Every path whose change may change the render or the closure itself: what a
+    /// history asks the commit-graph's changed-path filters about.
+    pub fn watched(&self) -> impl Iterator<Item = &str> {
+        self.paths
+            .iter()
+            .chain(self.kustomizations.iter().map(|(path, _)| path))
+            .chain(&self.missing)
+            .map(String::as_str)
+    }
+}
+
 /// The inputs of `env` at `tree`.
 pub fn inputs_of(repo: &Repo, tree: ObjectId, env: &Environment) -> Result<Inputs, GitError> {
     let env = &*env.at(repo, tree)?;
