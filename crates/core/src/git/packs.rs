@@ -52,12 +52,10 @@ impl PackedObjects {
 
     /// The kind and bytes (in `out`) of `id`, if a pack holds it and it decodes here.
     pub(crate) fn read(&mut self, id: &gix::oid, out: &mut Vec<u8>) -> Option<gix::object::Kind> {
-        let position = self
+        let (bundle, index) = self
             .bundles
             .iter()
-            .position(|bundle| bundle.index.lookup(id).is_some())?;
-        let bundle = &self.bundles[position];
-        let index = bundle.index.lookup(id)?;
+            .find_map(|bundle| Some((bundle, bundle.index.lookup(id)?)))?;
         let offset = bundle.index.pack_offset_at_index(index);
         decode(
             &bundle.pack,

@@ -47,6 +47,31 @@ impl Repo {
         &self,
         id: ObjectId,
     ) -> Result<Option<std::collections::HashMap<String, ObjectId>>, GitError> {
+        let Some(data) = self.tree_data(id)? else {
+            return Ok(None);
+        };
+        let mut entries = std::collections::HashMap::new();
+        for entry in gix::objs::TreeRefIter::from_bytes(&data, self.inner.object_hash()) {
+            let entry = entry.during(&self.name, || format!("read tree {id}"))?;
+            entries.insert(entry.filename.to_string(), entry.oid.to_owned());
+        }
+        Ok(Some(entries))
+    }
+
+    /// The id of the entry `name` in the tree `data` (as [`Repo::tree_data`] gives it): a
+    /// look at one name without building a map of them all.
+    pub fn tree_entry(&self, data: &[u8], name: &str) -> Result<Option<ObjectId>, GitError> {
+        for entry in gix::objs::TreeRefIter::from_bytes(data, self.inner.object_hash()) {
+            let entry = entry.during(&self.name, || format!("read a tree for {name}"))?;
+            if entry.filename == name.as_bytes() {
+                return Ok(Some(entry.oid.to_owned()));
+            }
+        }
+        Ok(None)
+    }
+
+    /// The bytes of the tree `id`; `None` when `id` is not a tree.
+    pub fn tree_data(&self, id: ObjectId) -> Result<Option<Vec<u8>>, GitError> {
         let mut packs = self.packs.borrow_mut();
         let packs = packs.get_or_insert_with(|| {
             super::packs::PackedObjects::open(
@@ -69,15 +94,7 @@ impl Repo {
                 object.kind
             }
         };
-        if kind != gix::object::Kind::Tree {
-            return Ok(None);
-        }
-        let mut entries = std::collections::HashMap::new();
-        for entry in gix::objs::TreeRefIter::from_bytes(&data, self.inner.object_hash()) {
-            let entry = entry.during(&self.name, || format!("read tree {id}"))?;
-            entries.insert(entry.filename.to_string(), entry.oid.to_owned());
-        }
-        Ok(Some(entries))
+        Ok((kind == gix::object::Kind::Tree).then_some(data))
     }
 
     /// Whether the object `id` is a tree.

@@ -30,8 +30,8 @@ pub(super) struct Tracked {
 struct TreeEntries {
     tree: ObjectId,
     ids: HashMap<String, Option<ObjectId>>,
-    /// Each folder read once: its entries by name (`None`: not a folder).
-    folders: HashMap<ObjectId, Option<HashMap<String, ObjectId>>>,
+    /// Each folder read once (`None`: not a folder); few of its names are looked at.
+    folders: HashMap<ObjectId, Option<Vec<u8>>>,
 }
 
 impl TreeEntries {
@@ -67,15 +67,16 @@ impl TreeEntries {
         folder: ObjectId,
         name: &str,
     ) -> Result<Option<ObjectId>, GitError> {
-        let entries = match self.folders.entry(folder) {
+        let data = match self.folders.entry(folder) {
             std::collections::hash_map::Entry::Occupied(known) => known.into_mut(),
             std::collections::hash_map::Entry::Vacant(slot) => {
-                slot.insert(open.repo.folder_entries(folder)?)
+                slot.insert(open.repo.tree_data(folder)?)
             }
         };
-        Ok(entries
-            .as_ref()
-            .and_then(|entries| entries.get(name).copied()))
+        match data {
+            Some(data) => open.repo.tree_entry(data, name),
+            None => Ok(None),
+        }
     }
 }
 
