@@ -656,6 +656,25 @@ fn what_was_not_rendered_is_never_no_change_and_fails_the_diff() {
         "not-rendered"
     );
 
+    // A manifest encrypted with SOPS: the render reads it (and tells the status so, which
+    // does not read it again), but what changed inside cannot be shown. On one side only
+    // is enough: here the change encrypts it.
+    let (home, _repo, config) = repo_with(&[(
+        "envs/prod/good.yaml",
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cm\ndata:\n  a: ENC[AES256_GCM,data:x,iv:y]\nsops:\n  mac: z\n",
+    )]);
+    let json = tollgate_with(home.path(), &config, &["diff", "HEAD~1..HEAD", "--json"])
+        .incomplete()
+        .json();
+    let render = &json["environments"][0]["render"];
+    assert_eq!(render["state"], "not-rendered", "{json:#}");
+    assert!(
+        render["reason"]
+            .as_str()
+            .is_some_and(|r| r.contains("envs/prod/good.yaml (encrypted with SOPS")),
+        "{render}"
+    );
+
     // A README changing is not a render question.
     let (home, _repo, config) = repo_with(&[("envs/prod/README.md", "notes\n")]);
     let json = tollgate_with(home.path(), &config, &["diff", "HEAD~1..HEAD", "--json"])

@@ -161,8 +161,14 @@ impl OpenRepo {
             if out.contains_key(name) {
                 continue;
             }
-            let status =
-                self.render_status(name, (&old_envs, old_tree), (&new_envs, new_tree), &[], 0)?;
+            let status = self.render_status(
+                name,
+                (&old_envs, old_tree),
+                (&new_envs, new_tree),
+                &[],
+                0,
+                [&[], &[]],
+            )?;
             if !status.is_ok()
                 && let Some(reason) = status.reason
             {

@@ -293,6 +293,7 @@ impl OpenRepo {
                         objects: r.objects,
                         issues: r.issues,
                         caveats: r.caveats,
+                        read_files: r.read_files,
                         error: None,
                     }),
                     Err(RenderError::Git(e)) => Err(e.into()),
@@ -350,6 +351,7 @@ impl OpenRepo {
             (new_envs, new_tree),
             &render_errors,
             issues.len(),
+            [&old.read_files, &new.read_files],
         )?;
         let mut warnings = crate::manifest::warnings::warnings(&diff, &summary);
         // What the reader must know about the new side is news whether or not it changed.
@@ -366,7 +368,8 @@ impl OpenRepo {
     }
 
     /// Whether `name`'s diff between two trees (each with its environments) is the
-    /// whole story (see [`RenderStatus`]).
+    /// whole story (see [`RenderStatus`]). `read` is, for each side, the files its render
+    /// already read (see `ParsedManifests::read_files`): only the others are read here.
     pub(crate) fn render_status(
         &self,
         name: &str,
@@ -374,6 +377,7 @@ impl OpenRepo {
         (new_envs, new_tree): (&[Environment], ObjectId),
         errors: &[String],
         unreadable: usize,
+        read: [&[(String, bool)]; 2],
     ) -> Result<RenderStatus, WorkspaceError> {
         let (old_env, new_env) = (
             old_envs.iter().find(|e| e.name == name),
@@ -389,19 +393,21 @@ impl OpenRepo {
             crate::raw_diff::changed_inputs(&self.repo, old_env, old_tree, new_env, new_tree)?;
         // Each blob is read once here: a cache would only copy it in.
         let repo = self.repo.uncached_handle();
-        let read = |id: Option<ObjectId>| -> Result<Option<Vec<u8>>, WorkspaceError> {
-            Ok(match id {
-                Some(id) => Some(repo.blob(id)?),
-                None => None,
-            })
+        let encrypted = |path: &str, id: Option<ObjectId>, read: &[(String, bool)]| {
+            let Some(id) = id else {
+                return Ok::<_, WorkspaceError>(false);
+            };
+            Ok(
+                match read.binary_search_by(|(known, _)| known.as_str().cmp(path)) {
+                    Ok(at) => read[at].1,
+                    Err(_) => crate::render::status::is_sops_encrypted(&repo.blob(id)?),
+                },
+            )
         };
         let mut files = Vec::with_capacity(changed.files.len());
         for (path, old, new) in changed.files {
-            files.push(crate::render::status::ChangedFile {
-                path,
-                old: read(old)?,
-                new: read(new)?,
-            });
+            let encrypted = encrypted(&path, old, read[0])? || encrypted(&path, new, read[1])?;
+            files.push(crate::render::status::ChangedFile { path, encrypted });
         }
         Ok(RenderStatus::of(renderer, errors, unreadable, &files))
     }
@@ -540,6 +546,8 @@ struct Side {
     issues: Vec<ManifestIssue>,
     /// What a reader must be told about the render (see `ParsedManifests::caveats`).
     caveats: Vec<String>,
+    /// See `ParsedManifests::read_files`.
+    read_files: Vec<(String, bool)>,
     error: Option<String>,
 }
 

@@ -3,7 +3,7 @@
 //! changes (`path`, old → new) and can produce the line diff of its normalised YAML.
 //! `null` and an absent key are the same value, as they are to the API server.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::HashSet;
 
 use serde::Serialize;
 
@@ -121,24 +121,35 @@ fn groups_are_aliases(a: &str, b: &str) -> bool {
 /// Compare two object sets. When a key appears twice on one side, the first one counts
 /// (a renderer that emits duplicates is reported by the caller's issues).
 pub fn diff_objects(old: Vec<ManifestObject>, new: Vec<ManifestObject>) -> RenderedDiff {
-    let mut old_by_key: BTreeMap<ObjectKey, ManifestObject> = BTreeMap::new();
-    for object in old {
-        old_by_key.entry(object.key.clone()).or_insert(object);
-    }
-    let mut new_by_key: BTreeMap<ObjectKey, ManifestObject> = BTreeMap::new();
-    for object in new {
-        new_by_key.entry(object.key.clone()).or_insert(object);
-    }
-
-    let mut objects = Vec::new();
+    // Both sides sorted by key and joined, without a copy of any key: a diff of a large
+    // set holds every object of both sides at once.
+    let by_key = |mut side: Vec<ManifestObject>| {
+        side.sort_by(|a, b| a.key.cmp(&b.key)); // stable: the first of a key stays first
+        side.dedup_by(|later, first| later.key == first.key);
+        side
+    };
+    let (old, new) = (by_key(old), by_key(new));
+    let mut objects = Vec::with_capacity(old.len().max(new.len()));
     let mut removed: Vec<ManifestObject> = Vec::new();
-    for (key, old_object) in old_by_key {
-        match new_by_key.remove(&key) {
-            Some(new_object) => objects.push(compare(old_object, new_object)),
-            None => removed.push(old_object),
+    let mut added: Vec<ManifestObject> = Vec::new();
+    let (mut old, mut new) = (old.into_iter().peekable(), new.into_iter().peekable());
+    loop {
+        let order = match (old.peek(), new.peek()) {
+            (Some(o), Some(n)) => o.key.cmp(&n.key),
+            (Some(_), None) => std::cmp::Ordering::Less,
+            (None, Some(_)) => std::cmp::Ordering::Greater,
+            (None, None) => break,
+        };
+        match order {
+            std::cmp::Ordering::Less => removed.extend(old.next()),
+            std::cmp::Ordering::Greater => added.extend(new.next()),
+            std::cmp::Ordering::Equal => {
+                if let (Some(o), Some(n)) = (old.next(), new.next()) {
+                    objects.push(compare(o, n));
+                }
+            }
         }
     }
-    let mut added: Vec<ManifestObject> = new_by_key.into_values().collect();
 
     pair_up(&mut removed, &mut added, &mut objects, |r, a| {
         r.kind == a.kind

@@ -18,6 +18,10 @@ pub struct ParsedManifests {
     /// cluster, inputs that did not come from git): the objects are shown, with this
     /// beside them.
     pub caveats: Vec<String>,
+    /// The files of the repository a plain render read, by path, each with whether it is
+    /// encrypted with SOPS: what a diff's render status would otherwise read again.
+    /// Empty for renders through a program.
+    pub read_files: Vec<(String, bool)>,
 }
 
 impl ParsedManifests {
@@ -25,6 +29,7 @@ impl ParsedManifests {
         self.objects.extend(other.objects);
         self.issues.extend(other.issues);
         self.caveats.extend(other.caveats);
+        self.read_files.extend(other.read_files);
     }
 
     /// Parse every document kept as text, for a use that needs every value (a digest of

@@ -78,6 +78,7 @@ impl StoredManifests {
             objects: Vec::with_capacity(self.objects.len()),
             issues: self.issues,
             caveats: self.caveats,
+            read_files: Vec::new(),
         };
         for stored in self.objects {
             let key = ObjectKey {

@@ -358,18 +358,23 @@ fn render_plain(
             && path.starts_with(&format!("{}/", env.path))
             && !(env.top_level_only && in_sub_folder(env, path))
     };
-    let mut files: Vec<(String, Vec<u8>)> = Vec::new();
+    // (path, bytes, read from the repository)
+    let mut files: Vec<(String, Vec<u8>, bool)> = Vec::new();
     for file in repo.files_under(tree, &env.path)? {
         if read(&file.path) && !supplied.iter().any(|s| s.path == file.path) {
-            files.push((file.path, repo.blob(file.id)?));
+            files.push((file.path, repo.blob(file.id)?, true));
         }
     }
     for file in supplied.iter().filter(|file| read(&file.path)) {
-        files.push((file.path.clone(), file.bytes.clone()));
+        files.push((file.path.clone(), file.bytes.clone(), false));
     }
     files.sort_by(|a, b| a.0.cmp(&b.0));
     let mut rendered = ParsedManifests::default();
-    for (path, bytes) in files {
+    for (path, bytes, from_repository) in files {
+        if from_repository {
+            let encrypted = status::is_sops_encrypted(&bytes);
+            rendered.read_files.push((path.clone(), encrypted));
+        }
         rendered.extend(parse_file(&path, bytes, secrets));
     }
     Ok(rendered)

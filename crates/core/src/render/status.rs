@@ -19,13 +19,12 @@ pub enum RenderState {
     NotRendered,
 }
 
-/// An input of an environment that differs between two commits, with its content on
-/// each side (`None`: absent there).
+/// An input of an environment that differs between two commits, and whether its content
+/// on either side is encrypted with SOPS (see [`is_sops_encrypted`]).
 #[derive(Debug, Clone)]
 pub struct ChangedFile {
     pub path: String,
-    pub old: Option<Vec<u8>>,
-    pub new: Option<Vec<u8>>,
+    pub encrypted: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -59,7 +58,7 @@ impl RenderStatus {
     }
 
     /// The status of an environment's diff: `errors` from rendering either side,
-    /// `unreadable` documents, and the inputs that changed (path, old and new content).
+    /// `unreadable` documents, and the inputs that changed.
     pub fn of(
         renderer: Renderer,
         errors: &[String],
@@ -81,13 +80,8 @@ impl RenderStatus {
         let unread: Vec<String> = changed
             .iter()
             .filter_map(|file| {
-                not_understood(
-                    renderer,
-                    &file.path,
-                    file.old.as_deref(),
-                    file.new.as_deref(),
-                )
-                .map(|why| format!("{} ({why})", file.path))
+                not_understood(renderer, &file.path, file.encrypted)
+                    .map(|why| format!("{} ({why})", file.path))
             })
             .collect();
         match unread.as_slice() {
@@ -120,13 +114,8 @@ const RENDERED_ELSEWHERE: &[(&str, &str)] = &[
 ];
 
 /// Why a changed input's effect cannot be shown, if it cannot.
-fn not_understood(
-    renderer: Renderer,
-    path: &str,
-    old: Option<&[u8]>,
-    new: Option<&[u8]>,
-) -> Option<&'static str> {
-    if [old, new].into_iter().flatten().any(is_sops_encrypted) {
+fn not_understood(renderer: Renderer, path: &str, encrypted: bool) -> Option<&'static str> {
+    if encrypted {
         return Some("encrypted with SOPS: what changed inside cannot be shown");
     }
     if renderer != Renderer::Plain {
@@ -150,7 +139,7 @@ fn path_in_chart(path: &str) -> bool {
 }
 
 /// SOPS writes a top-level `sops:` key and `ENC[…]` values.
-fn is_sops_encrypted(bytes: &[u8]) -> bool {
+pub fn is_sops_encrypted(bytes: &[u8]) -> bool {
     memchr::memmem::find(bytes, b"ENC[AES256_GCM,").is_some()
         || bytes.starts_with(b"sops:")
         || memchr::memmem::find(bytes, b"\nsops:").is_some()
@@ -163,8 +152,7 @@ mod tests {
     fn changed(path: &str, old: &str, new: &str) -> ChangedFile {
         ChangedFile {
             path: path.into(),
-            old: Some(old.into()),
-            new: Some(new.into()),
+            encrypted: is_sops_encrypted(old.as_bytes()) || is_sops_encrypted(new.as_bytes()),
         }
     }
 
