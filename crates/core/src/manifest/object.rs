@@ -71,12 +71,28 @@ enum Body {
     /// mostly compares text and parses only what differs (see `chunks`).
     Text {
         text: std::sync::Arc<super::chunks::Indexed>,
-        /// `apiVersion`, `kind` and `metadata`, read when the document was.
-        header: Value,
-        /// The whole parse, once asked for; a failure keeps its line in the document
-        /// and its message.
-        value: std::sync::OnceLock<Result<Value, (usize, String)>>,
+        /// The whole parse, once asked for.
+        value: std::sync::OnceLock<Result<Value, Unparsed>>,
     },
+}
+
+/// A document kept as text that does not parse whole: where and why, and what did parse
+/// (its identity), which stands for its value. Read again from the text only then: a
+/// large set keeps no copy of every document's metadata.
+#[derive(Debug, Clone)]
+struct Unparsed {
+    line: usize,
+    message: String,
+    header: Value,
+}
+
+/// The entries of a document that say what it is.
+const HEADER: &[&str] = &["apiVersion", "kind", "metadata"];
+
+/// `apiVersion`, `kind` and `metadata` of a document kept as text (they were read when
+/// it was split, so they read again).
+pub(crate) fn header_of(text: &super::chunks::Indexed) -> Option<Value> {
+    super::chunks::top_level_entries(text, HEADER)
 }
 
 impl ManifestObject {
@@ -95,7 +111,6 @@ impl ManifestObject {
         key: ObjectKey,
         api_version: String,
         origin: Origin,
-        header: Value,
         text: super::chunks::Indexed,
     ) -> Self {
         ManifestObject {
@@ -104,7 +119,6 @@ impl ManifestObject {
             origin,
             body: Body::Text {
                 text: std::sync::Arc::new(text),
-                header,
                 value: std::sync::OnceLock::new(),
             },
         }
@@ -114,19 +128,16 @@ impl ManifestObject {
     pub fn value(&self) -> &Value {
         match &self.body {
             Body::Parsed(value) => value,
-            Body::Text {
-                text,
-                header,
-                value,
-            } => match value.get_or_init(|| {
-                serde_saphyr::from_str::<Value>(text.text()).map_err(|e| {
-                    let line = e.location().map_or(1, |l| l.line() as usize);
-                    (line, super::issue::bare_message(&e.to_string()).to_string())
+            Body::Text { text, value } => match value.get_or_init(|| {
+                serde_saphyr::from_str::<Value>(text.text()).map_err(|e| Unparsed {
+                    line: e.location().map_or(1, |l| l.line() as usize),
+                    message: super::issue::bare_message(&e.to_string()).to_string(),
+                    header: header_of(text).unwrap_or_default(),
                 })
             }) {
                 Ok(value) => value,
                 // What did parse: its identity. `late_issue` says why the rest is missing.
-                Err(_) => header,
+                Err(unparsed) => &unparsed.header,
             },
         }
     }
@@ -148,7 +159,7 @@ impl ManifestObject {
     pub fn late_issue(&self) -> Option<super::issue::ManifestIssue> {
         match &self.body {
             Body::Text { value, .. } => match value.get() {
-                Some(Err((line, message))) => Some(super::issue::ManifestIssue {
+                Some(Err(Unparsed { line, message, .. })) => Some(super::issue::ManifestIssue {
                     file: self.origin.file.clone(),
                     line: self.origin.line + line.saturating_sub(1),
                     message: format!("YAML does not parse: {message}"),
@@ -186,11 +197,8 @@ impl ManifestObject {
 
     /// What was read of a document kept as text when it was split: its `apiVersion`,
     /// `kind` and `metadata`.
-    pub(crate) fn header(&self) -> Option<&Value> {
-        match &self.body {
-            Body::Parsed(_) => None,
-            Body::Text { header, .. } => Some(header),
-        }
+    pub(crate) fn header(&self) -> Option<Value> {
+        self.indexed().and_then(header_of)
     }
 
     /// The document's text and line index, for an object kept as text.

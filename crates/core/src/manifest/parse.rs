@@ -135,17 +135,16 @@ fn unparsed_object(
     // Where the document sits in the file's text (it is a slice of it).
     let start = doc.text.as_ptr() as usize - text.as_ptr() as usize;
     let indexed = super::chunks::Indexed::within(text, start..start + doc.text.len())?;
-    let header = super::chunks::top_level_entries(&indexed, &["apiVersion", "kind", "metadata"])?;
+    let header = super::object::header_of(&indexed)?;
     let kind = header.get("kind").and_then(Value::as_str).unwrap_or("");
     if kind == "Secret" || kind.ends_with("List") {
         return None;
     }
-    let object = object_from_value(file, doc.line, header.clone(), Secrets::Redact).ok()?;
+    let object = object_from_value(file, doc.line, header, Secrets::Redact).ok()?;
     Some(ManifestObject::unparsed(
         object.key,
         object.api_version,
         object.origin,
-        header,
         indexed,
     ))
 }

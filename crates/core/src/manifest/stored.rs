@@ -34,9 +34,11 @@ struct StoredObject {
 
 #[derive(Debug, Serialize, Deserialize)]
 enum StoredBody {
-    /// A document kept as text, with what its split read of it.
+    /// A document kept as text, with what its split read of it (written for the
+    /// versions that read it back; this one reads it again from the text).
     Text {
         text: String,
+        #[serde(default)]
         header: Value,
     },
     Parsed(Value),
@@ -59,7 +61,7 @@ impl StoredManifests {
                 body: match (object.source(), object.header()) {
                     (Some(text), Some(header)) => StoredBody::Text {
                         text: text.to_string(),
-                        header: header.clone(),
+                        header,
                     },
                     _ => StoredBody::Parsed(object.value().clone()),
                 },
@@ -92,13 +94,9 @@ impl StoredManifests {
                 line: stored.line,
             };
             parsed.objects.push(match stored.body {
-                StoredBody::Text { text, header } => ManifestObject::unparsed(
-                    key,
-                    stored.api_version,
-                    origin,
-                    header,
-                    Indexed::new(&text)?,
-                ),
+                StoredBody::Text { text, .. } => {
+                    ManifestObject::unparsed(key, stored.api_version, origin, Indexed::new(&text)?)
+                }
                 StoredBody::Parsed(value) => {
                     ManifestObject::new(key, stored.api_version, origin, value)
                 }
