@@ -4,13 +4,12 @@
 //! layers, with commits newer than the graph, merges, a commit too large for a filter,
 //! paths outside ASCII, and a kustomize closure that changes along the way.
 
-use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::Command;
 
 use tempfile::TempDir;
 
-use crate::common::tollgate_with;
+use crate::common::{fast_import, tollgate_with};
 
 fn git(repo: &Path, args: &[&str]) -> String {
     let out = Command::new("git")
@@ -20,22 +19,6 @@ fn git(repo: &Path, args: &[&str]) -> String {
         .expect("git runs");
     assert!(out.status.success(), "git {args:?}: {out:?}");
     String::from_utf8(out.stdout).expect("utf-8")
-}
-
-fn fast_import(repo: &Path, stream: &str) {
-    let mut import = Command::new("git")
-        .args(["fast-import", "--quiet"])
-        .current_dir(repo)
-        .stdin(Stdio::piped())
-        .spawn()
-        .expect("git fast-import runs");
-    import
-        .stdin
-        .take()
-        .expect("stdin")
-        .write_all(stream.as_bytes())
-        .expect("stream written");
-    assert!(import.wait().expect("fast-import ends").success());
 }
 
 const KUSTOMIZE_ENVS: [&str; 1] = ["k"];

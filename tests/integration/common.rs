@@ -79,6 +79,24 @@ pub fn run(command: &mut Command) -> Run {
 }
 
 /// Run tollgate with `--config config` and `args`.
+/// Feed `stream` to `git fast-import` in the repository at `repo`.
+pub fn fast_import(repo: &Path, stream: &str) {
+    use std::io::Write;
+    let mut import = Command::new("git")
+        .args(["fast-import", "--quiet"])
+        .current_dir(repo)
+        .stdin(std::process::Stdio::piped())
+        .spawn()
+        .expect("git fast-import runs");
+    import
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(stream.as_bytes())
+        .expect("stream written");
+    assert!(import.wait().expect("fast-import ends").success());
+}
+
 pub fn tollgate_with(home: &Path, config: &Path, args: &[&str]) -> Run {
     run(tollgate(home).arg("--config").arg(config).args(args))
 }

@@ -334,8 +334,7 @@ fn a_long_line_walked_in_two_halves_audits_as_walked_in_one() {
 /// environment, cold and then from the index, is git's, commit for commit.
 #[test]
 fn a_repacked_repository_has_the_history_git_log_gives() {
-    use std::io::Write;
-    use std::process::{Command, Stdio};
+    use std::process::Command;
 
     let home = TempDir::new().expect("temp dir");
     let path = home.path().join("packed.git");
@@ -373,19 +372,7 @@ fn a_repacked_repository_has_the_history_git_log_gives() {
             body.len()
         ));
     }
-    let mut import = Command::new("git")
-        .args(["fast-import", "--quiet"])
-        .current_dir(&path)
-        .stdin(Stdio::piped())
-        .spawn()
-        .expect("git fast-import runs");
-    import
-        .stdin
-        .take()
-        .expect("stdin")
-        .write_all(stream.as_bytes())
-        .expect("stream written");
-    assert!(import.wait().expect("fast-import ends").success());
+    crate::common::fast_import(&path, &stream);
     git(&["repack", "-adfq", "--depth=50", "--window=50"]);
     let config = home.path().join("config.yaml");
     std::fs::write(
