@@ -3,7 +3,7 @@
 //! changes (`path`, old → new) and can produce the line diff of its normalised YAML.
 //! `null` and an absent key are the same value, as they are to the API server.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 use serde::Serialize;
 
@@ -195,59 +195,65 @@ pub fn diff_objects(old: Vec<ManifestObject>, new: Vec<ManifestObject>) -> Rende
 }
 
 /// Match removed and added objects one to one where `related` holds for exactly one
-/// candidate on each side; ambiguous pairs stay added and removed.
+/// candidate on each side; ambiguous pairs stay added and removed. `related` must only
+/// relate objects of the same kind and namespace: candidates are looked for among those
+/// alone, so that a promotion that replaces thousands of objects is not compared each
+/// with each.
 fn pair_up(
     removed: &mut Vec<ManifestObject>,
     added: &mut Vec<ManifestObject>,
     out: &mut Vec<ObjectDiff>,
     related: impl Fn(&ObjectKey, &ObjectKey) -> bool,
 ) {
-    let mut taken_added: HashSet<usize> = HashSet::new();
-    let mut taken_removed: HashSet<usize> = HashSet::new();
-    for (ri, r) in removed.iter().enumerate() {
-        let candidates: Vec<usize> = added
-            .iter()
-            .enumerate()
-            .filter(|(ai, a)| !taken_added.contains(ai) && related(&r.key, &a.key))
-            .map(|(ai, _)| ai)
-            .collect();
-        if let [ai] = candidates[..] {
-            let reverse = removed
+    fn by_bucket(side: &[ManifestObject]) -> HashMap<(&str, Option<&str>), Vec<usize>> {
+        let mut buckets: HashMap<_, Vec<usize>> = HashMap::new();
+        for (i, object) in side.iter().enumerate() {
+            buckets
+                .entry((object.key.kind.as_str(), object.key.namespace.as_deref()))
+                .or_default()
+                .push(i);
+        }
+        buckets
+    }
+    // (removed, added) index pairs, each side at most once.
+    let mut pairs: Vec<(usize, usize)> = Vec::new();
+    {
+        let (removed_buckets, added_buckets) = (by_bucket(removed), by_bucket(added));
+        let mut taken_added: HashSet<usize> = HashSet::new();
+        for (ri, r) in removed.iter().enumerate() {
+            let slot = (r.key.kind.as_str(), r.key.namespace.as_deref());
+            let Some(same_slot) = added_buckets.get(&slot) else {
+                continue;
+            };
+            let mut candidates = same_slot
                 .iter()
-                .filter(|other| related(&other.key, &added[ai].key))
+                .filter(|ai| !taken_added.contains(*ai) && related(&r.key, &added[**ai].key));
+            let (Some(&ai), None) = (candidates.next(), candidates.next()) else {
+                continue;
+            };
+            let reverse = removed_buckets[&slot]
+                .iter()
+                .filter(|other| related(&removed[**other].key, &added[ai].key))
                 .count();
             if reverse == 1 {
                 taken_added.insert(ai);
-                taken_removed.insert(ri);
+                pairs.push((ri, ai));
             }
         }
     }
-    if taken_removed.is_empty() {
+    if pairs.is_empty() {
         return;
     }
-    let mut removed_left = Vec::new();
-    let mut pairs: Vec<(ManifestObject, usize)> = Vec::new();
-    for (ri, r) in std::mem::take(removed).into_iter().enumerate() {
-        if taken_removed.contains(&ri) {
-            let ai = added
-                .iter()
-                .enumerate()
-                .position(|(ai, a)| taken_added.contains(&ai) && related(&r.key, &a.key))
-                .expect("every taken removed object has its one taken added partner");
-            pairs.push((r, ai));
-        } else {
-            removed_left.push(r);
-        }
-    }
+    let mut removed_slots: Vec<Option<ManifestObject>> =
+        std::mem::take(removed).into_iter().map(Some).collect();
     let mut added_slots: Vec<Option<ManifestObject>> =
         std::mem::take(added).into_iter().map(Some).collect();
-    for (r, ai) in pairs {
-        let a = added_slots[ai]
-            .take()
-            .expect("each added object pairs with one removed object");
-        out.push(compare(r, a));
+    for (ri, ai) in pairs {
+        if let (Some(r), Some(a)) = (removed_slots[ri].take(), added_slots[ai].take()) {
+            out.push(compare(r, a));
+        }
     }
-    *removed = removed_left;
+    *removed = removed_slots.into_iter().flatten().collect();
     *added = added_slots.into_iter().flatten().collect();
 }
 
@@ -262,8 +268,13 @@ fn names_differ_by_generated_part(a: &str, b: &str) -> bool {
     if stripped_a == stripped_b {
         return true;
     }
+    // `long` is `short` with a `-`-separated part before or after it.
     let affixed = |long: &str, short: &str| {
-        long.ends_with(&format!("-{short}")) || long.starts_with(&format!("{short}-"))
+        let Some(rest) = long.len().checked_sub(short.len() + 1) else {
+            return false;
+        };
+        (long.ends_with(short) && long.as_bytes()[rest] == b'-')
+            || (long.starts_with(short) && long.as_bytes()[short.len()] == b'-')
     };
     affixed(stripped_a, stripped_b) || affixed(stripped_b, stripped_a)
 }
@@ -386,6 +397,55 @@ mod tests {
             Some("app-config-5g9m6fk7t2")
         );
         assert_eq!(object.fields.len(), 1, "{:?}", object.fields);
+    }
+
+    #[test]
+    fn a_prefix_or_suffix_part_is_a_rename_and_a_longer_word_is_not() {
+        assert!(names_differ_by_generated_part("api", "prod-api"));
+        assert!(names_differ_by_generated_part("api-v2", "api"));
+        assert!(!names_differ_by_generated_part("api", "rapi"));
+        assert!(!names_differ_by_generated_part("api", "apis"));
+        assert!(!names_differ_by_generated_part("api", "api"));
+        assert!(!names_differ_by_generated_part("api", "-"));
+    }
+
+    #[test]
+    fn renames_pair_within_a_namespace_and_a_kind_only() {
+        // Every ConfigMap of two namespaces gets a new generated suffix; a third namespace's
+        // lone ConfigMap moves to a fourth, which is not a rename.
+        let side = |hash: &str, moved: &str| {
+            let mut text = String::new();
+            for ns in ["a", "b"] {
+                for i in 0..40 {
+                    text.push_str(&format!(
+                        "apiVersion: v1\nkind: ConfigMap\nmetadata: {{name: cm{i}-{hash}, namespace: {ns}}}\n---\n"
+                    ));
+                }
+            }
+            text.push_str(&format!(
+                "apiVersion: v1\nkind: ConfigMap\nmetadata: {{name: lone-{hash}, namespace: {moved}}}\n"
+            ));
+            text
+        };
+        let diff = diff_objects(
+            objects(&side("5g9m6fk7t2", "c")),
+            objects(&side("8h2c4t9b7k", "d")),
+        );
+        assert_eq!(diff.count(ChangeKind::Renamed), 80);
+        assert_eq!(diff.count(ChangeKind::Added), 1);
+        assert_eq!(diff.count(ChangeKind::Removed), 1);
+        for object in diff
+            .objects
+            .iter()
+            .filter(|o| o.change == ChangeKind::Renamed)
+        {
+            let from = object.renamed_from.as_ref().expect("renamed from");
+            assert_eq!(from.namespace, object.key.namespace);
+            assert_eq!(
+                strip_generated_suffix(&from.name),
+                strip_generated_suffix(&object.key.name)
+            );
+        }
     }
 
     #[test]
