@@ -1,5 +1,6 @@
 //! The parts of a rendered diff, on argo-cd's install.yaml (../shared/corpus):
-//! parsing one version, diffing two parsed versions, and the summary.
+//! parsing one version, diffing two parsed versions, and the summary; and pairing the
+//! renames of 3,000 ConfigMaps whose generated suffix changed.
 //! `cargo bench --bench diff`; figures in docs/performance.md.
 
 use std::hint::black_box;
@@ -41,5 +42,28 @@ fn argo_cd(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, argo_cd);
+/// A configMapGenerator's hash changed for 3,000 ConfigMaps of one namespace: every one
+/// is removed and added, and pairing them back is the diff's work.
+fn generated_renames(c: &mut Criterion) {
+    let side = |hash: &str| {
+        (0..3000)
+            .map(|i| {
+                format!(
+                    "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cm{i}-{hash}\n  namespace: a\ndata:\n  k: v\n"
+                )
+            })
+            .collect::<Vec<_>>()
+            .join("---\n")
+    };
+    let old = parse_documents("cms.yaml", side("5g9m6fk7t2").as_bytes()).objects;
+    let new = parse_documents("cms.yaml", side("8h2c4t9b7k").as_bytes()).objects;
+    let mut group = c.benchmark_group("3,000 generated renames");
+    group.sample_size(10);
+    group.bench_function("diff parsed objects", |b| {
+        b.iter(|| diff_objects(black_box(old.clone()), black_box(new.clone())))
+    });
+    group.finish();
+}
+
+criterion_group!(benches, argo_cd, generated_renames);
 criterion_main!(benches);
