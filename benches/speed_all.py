@@ -6,7 +6,9 @@
   2. time and peak memory against the size of a manifest set (scale_vs_diffu.py);
   3. the inbox's first rows and complete rows with 500 promotions
      (`cargo bench --bench inbox_local`);
-  4. an environment's history against `git log` on 100,000 commits (history_vs_git.py).
+  4. an environment's history against `git log` on 100,000 commits, without and with a
+     commit-graph and its changed-path filters, and a rarely changed environment in
+     250,000 commits (history_vs_git.py).
 
 Each part prints its own table; docs/performance.md says what each target is and where
 the time goes. Takes a few minutes (the history repository is generated once and kept).
@@ -38,7 +40,7 @@ def main():
          [python, os.path.join(HERE, "scale_vs_diffu.py"), binary, "1", sizes])
     part("the inbox's first rows, 500 promotions",
          ["cargo", "bench", "--bench", "inbox_local"], cwd=ROOT)
-    part("an environment's history against git log, 100,000 commits",
+    part("an environment's history against git log, with and without a commit-graph",
          [python, os.path.join(HERE, "history_vs_git.py"), binary, "3"])
 
 
