@@ -612,7 +612,7 @@ fn objects_of(envs: &[EnvironmentDiff]) -> (Vec<ObjectView>, Vec<String>) {
                 environment: env.name.clone(),
                 key: object.key.clone(),
                 change: object.change,
-                renamed_from: object.renamed_from.clone(),
+                renamed_from: object.renamed_from.as_deref().cloned(),
                 fields: object.fields.clone(),
                 lines,
             });

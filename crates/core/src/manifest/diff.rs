@@ -39,8 +39,10 @@ pub struct ObjectDiff {
     #[serde(flatten)]
     pub key: ObjectKey,
     pub change: ChangeKind,
+    /// Boxed: most objects are not renamed, and a large diff holds one of these for
+    /// every object of the environment.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub renamed_from: Option<ObjectKey>,
+    pub renamed_from: Option<Box<ObjectKey>>,
     /// `extensions/v1beta1 → apps/v1` when the object moved between API group aliases.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub api_version_moved: Option<String>,
@@ -333,7 +335,7 @@ fn compare(old: ManifestObject, new: ManifestObject) -> ObjectDiff {
     ObjectDiff {
         key: new.key.clone(),
         change,
-        renamed_from: renamed.then(|| old.key.clone()),
+        renamed_from: renamed.then(|| Box::new(old.key.clone())),
         api_version_moved,
         fields,
         old: Some(old),

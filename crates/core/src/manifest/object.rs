@@ -72,7 +72,7 @@ enum Body {
     Text {
         text: std::sync::Arc<super::chunks::Indexed>,
         /// The whole parse, once asked for.
-        value: std::sync::OnceLock<Result<Value, Unparsed>>,
+        value: std::sync::OnceLock<Result<Value, Box<Unparsed>>>,
     },
 }
 
@@ -129,10 +129,12 @@ impl ManifestObject {
         match &self.body {
             Body::Parsed(value) => value,
             Body::Text { text, value } => match value.get_or_init(|| {
-                serde_saphyr::from_str::<Value>(text.text()).map_err(|e| Unparsed {
-                    line: e.location().map_or(1, |l| l.line() as usize),
-                    message: super::issue::bare_message(&e.to_string()).to_string(),
-                    header: header_of(text).unwrap_or_default(),
+                serde_saphyr::from_str::<Value>(text.text()).map_err(|e| {
+                    Box::new(Unparsed {
+                        line: e.location().map_or(1, |l| l.line() as usize),
+                        message: super::issue::bare_message(&e.to_string()).to_string(),
+                        header: header_of(text).unwrap_or_default(),
+                    })
                 })
             }) {
                 Ok(value) => value,
@@ -159,10 +161,10 @@ impl ManifestObject {
     pub fn late_issue(&self) -> Option<super::issue::ManifestIssue> {
         match &self.body {
             Body::Text { value, .. } => match value.get() {
-                Some(Err(Unparsed { line, message, .. })) => Some(super::issue::ManifestIssue {
+                Some(Err(unparsed)) => Some(super::issue::ManifestIssue {
                     file: self.origin.file.clone(),
-                    line: self.origin.line + line.saturating_sub(1),
-                    message: format!("YAML does not parse: {message}"),
+                    line: self.origin.line + unparsed.line.saturating_sub(1),
+                    message: format!("YAML does not parse: {}", unparsed.message),
                 }),
                 _ => None,
             },
