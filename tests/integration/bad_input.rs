@@ -624,10 +624,10 @@ fn a_promotion_that_cannot_be_read_is_flagged_and_merges_only_with_break_glass()
     assert_ne!(repo.repo.branch_head("main").expect("main"), before);
 }
 
-#[test]
-fn what_was_not_rendered_is_never_no_change_and_fails_the_diff() {
-    // A plain environment where only a jsonnet file changed.
-    let (home, _repo, config) = repo_with(&[("envs/prod/app.jsonnet", "{ replicas: 3 }\n")]);
+/// A repository whose second commit writes `files`, whose `diff --json` must say the
+/// environment was not rendered (exit 1) for a reason that contains `reason`.
+fn not_rendered_because(files: &[(&str, &str)], reason: &str) -> (TempDir, std::path::PathBuf) {
+    let (home, _repo, config) = repo_with(files);
     let json = tollgate_with(home.path(), &config, &["diff", "HEAD~1..HEAD", "--json"])
         .incomplete()
         .json();
@@ -636,8 +636,18 @@ fn what_was_not_rendered_is_never_no_change_and_fails_the_diff() {
     assert!(
         render["reason"]
             .as_str()
-            .is_some_and(|r| r.contains("envs/prod/app.jsonnet (jsonnet)")),
+            .is_some_and(|r| r.contains(reason)),
         "{render}"
+    );
+    (home, config)
+}
+
+#[test]
+fn what_was_not_rendered_is_never_no_change_and_fails_the_diff() {
+    // A plain environment where only a jsonnet file changed.
+    let (home, config) = not_rendered_because(
+        &[("envs/prod/app.jsonnet", "{ replicas: 3 }\n")],
+        "envs/prod/app.jsonnet (jsonnet)",
     );
     let text = tollgate_with(home.path(), &config, &["diff", "HEAD~1..HEAD"]).incomplete();
     assert!(
@@ -659,20 +669,12 @@ fn what_was_not_rendered_is_never_no_change_and_fails_the_diff() {
     // A manifest encrypted with SOPS: the render reads it (and tells the status so, which
     // does not read it again), but what changed inside cannot be shown. On one side only
     // is enough: here the change encrypts it.
-    let (home, _repo, config) = repo_with(&[(
-        "envs/prod/good.yaml",
-        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cm\ndata:\n  a: ENC[AES256_GCM,data:x,iv:y]\nsops:\n  mac: z\n",
-    )]);
-    let json = tollgate_with(home.path(), &config, &["diff", "HEAD~1..HEAD", "--json"])
-        .incomplete()
-        .json();
-    let render = &json["environments"][0]["render"];
-    assert_eq!(render["state"], "not-rendered", "{json:#}");
-    assert!(
-        render["reason"]
-            .as_str()
-            .is_some_and(|r| r.contains("envs/prod/good.yaml (encrypted with SOPS")),
-        "{render}"
+    not_rendered_because(
+        &[(
+            "envs/prod/good.yaml",
+            "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cm\ndata:\n  a: ENC[AES256_GCM,data:x,iv:y]\nsops:\n  mac: z\n",
+        )],
+        "envs/prod/good.yaml (encrypted with SOPS",
     );
 
     // A README changing is not a render question.

@@ -9,7 +9,7 @@ use std::process::Command;
 
 use tempfile::TempDir;
 
-use crate::common::{fast_import, tollgate_with};
+use crate::common::{fast_import, history_shas};
 
 fn git(repo: &Path, args: &[&str]) -> String {
     let out = Command::new("git")
@@ -151,17 +151,9 @@ fn histories(home: &Path, config: &Path) -> Vec<(String, Vec<String>)> {
     let mut all = Vec::new();
     for env in KUSTOMIZE_ENVS.iter().chain(&PLAIN_ENVS) {
         for mode in [&["--path-only"][..], &[], &["--first-parent"]] {
-            let mut args = vec!["history", "--env", env, "--json"];
+            let mut args = vec!["--env", env];
             args.extend_from_slice(mode);
-            let shas = tollgate_with(home, config, &args)
-                .ok()
-                .json()
-                .as_array()
-                .expect("array")
-                .iter()
-                .map(|e| e["sha"].as_str().expect("sha").to_string())
-                .collect();
-            all.push((format!("{env} {mode:?}"), shas));
+            all.push((format!("{env} {mode:?}"), history_shas(home, config, &args)));
         }
     }
     all

@@ -97,6 +97,21 @@ pub fn fast_import(repo: &Path, stream: &str) {
     assert!(import.wait().expect("fast-import ends").success());
 }
 
+/// The shas `history ARGS --json` lists, in order.
+pub fn history_shas(home: &Path, config: &Path, args: &[&str]) -> Vec<String> {
+    let mut argv = vec!["history"];
+    argv.extend_from_slice(args);
+    argv.push("--json");
+    tollgate_with(home, config, &argv)
+        .ok()
+        .json()
+        .as_array()
+        .expect("array")
+        .iter()
+        .map(|e| e["sha"].as_str().expect("sha").to_string())
+        .collect()
+}
+
 pub fn tollgate_with(home: &Path, config: &Path, args: &[&str]) -> Run {
     run(tollgate(home).arg("--config").arg(config).args(args))
 }

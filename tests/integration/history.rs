@@ -390,18 +390,8 @@ fn a_repacked_repository_has_the_history_git_log_gives() {
         assert!(expected.len() > 100, "{env} has a history");
         // Twice: the first walks (and writes the index), the second reads the index.
         for look in ["cold", "indexed"] {
-            let shas: Vec<String> = tollgate_with(
-                home.path(),
-                &config,
-                &["history", "--env", env, "--path-only", "--json"],
-            )
-            .ok()
-            .json()
-            .as_array()
-            .expect("array")
-            .iter()
-            .map(|e| e["sha"].as_str().expect("sha").to_string())
-            .collect();
+            let shas =
+                crate::common::history_shas(home.path(), &config, &["--env", env, "--path-only"]);
             assert_eq!(shas, expected, "{env}, {look}");
         }
     }

@@ -42,22 +42,6 @@ impl Repo {
         Ok(entry.map(|e| (e.object_id(), e.mode().kind())))
     }
 
-    /// The entries of the tree `id` by name; `None` when `id` is not a tree.
-    pub fn folder_entries(
-        &self,
-        id: ObjectId,
-    ) -> Result<Option<std::collections::HashMap<String, ObjectId>>, GitError> {
-        let Some(data) = self.tree_data(id)? else {
-            return Ok(None);
-        };
-        let mut entries = std::collections::HashMap::new();
-        for entry in gix::objs::TreeRefIter::from_bytes(&data, self.inner.object_hash()) {
-            let entry = entry.during(&self.name, || format!("read tree {id}"))?;
-            entries.insert(entry.filename.to_string(), entry.oid.to_owned());
-        }
-        Ok(Some(entries))
-    }
-
     /// The id of the entry `name` in the tree `data` (as [`Repo::tree_data`] gives it): a
     /// look at one name without building a map of them all.
     pub fn tree_entry(&self, data: &[u8], name: &str) -> Result<Option<ObjectId>, GitError> {

@@ -28,6 +28,7 @@ pub struct Step {
     pub tree: ObjectId,
     /// The first parent's tree; the empty tree for a root commit.
     pub parent_tree: ObjectId,
+    /// `None` for a root commit.
     pub first_parent: Option<ObjectId>,
     /// Where the commit-graph given to the walk has the commit.
     pub position: Option<Position>,

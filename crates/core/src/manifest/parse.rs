@@ -18,8 +18,8 @@ pub struct ParsedManifests {
     /// cluster, inputs that did not come from git): the objects are shown, with this
     /// beside them.
     pub caveats: Vec<String>,
-    /// The files of the repository a plain render read, by path, each with whether it is
-    /// encrypted with SOPS: what a diff's render status would otherwise read again.
+    /// The files of the repository a plain render read, sorted by path, each with whether
+    /// it is encrypted with SOPS: what a diff's render status would otherwise read again.
     /// Empty for renders through a program.
     pub read_files: Vec<(String, bool)>,
 }
