@@ -667,6 +667,46 @@ fn cutting_documents_by_indentation_changes_no_field_change() {
 }
 
 #[test]
+fn rendering_both_sides_together_gives_the_diff_each_side_whole_gives() {
+    if !corpus_available("rendering_both_sides_together_gives_the_diff_each_side_whole_gives") {
+        return;
+    }
+    for (old, new) in [
+        ("argo-cd/v2.14.0", "argo-cd/v3.0.0"),
+        ("argo-cd/v3.0.0", "argo-cd/v3.5.0"),
+        ("kube-prometheus/v0.15.0", "kube-prometheus/v0.16.0"),
+        ("istio/1.27.0", "istio/1.28.0"),
+        ("cert-manager/v1.19.0", "cert-manager/v1.20.0"),
+        ("kubernetes-dashboard/v2.6.1", "kubernetes-dashboard/v2.7.0"),
+    ] {
+        let (together, home) = diff_versions(&files(old), &files(new), "plain");
+        let range = format!(
+            "{}..{}",
+            together["from"].as_str().expect("from"),
+            together["to"].as_str().expect("to")
+        );
+        let diff = |paired: &str, json: bool| {
+            let mut command = crate::common::tollgate(home.path());
+            command
+                .env("TOLLGATE_PAIRED_RENDER", paired)
+                .arg("--config")
+                .arg(home.path().join("config.yaml"))
+                .args(["diff", &range, "--env", "corpus"]);
+            if json {
+                command.arg("--json");
+            }
+            crate::common::run(&mut command).ok()
+        };
+        assert_eq!(together, diff("off", true).json(), "{old} → {new}: JSON");
+        assert_eq!(
+            diff("on", false).stdout,
+            diff("off", false).stdout,
+            "{old} → {new}: text"
+        );
+    }
+}
+
+#[test]
 fn turning_the_fast_yaml_path_off_gives_the_same_diff() {
     if !corpus_available("turning_the_fast_yaml_path_off_gives_the_same_diff") {
         return;

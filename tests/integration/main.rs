@@ -22,6 +22,7 @@ mod kube_api;
 mod kustomize_helm;
 mod list_items;
 mod outlook;
+mod paired_render;
 mod reconcile;
 mod reconcile_many;
 mod render_cache;

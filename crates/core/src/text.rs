@@ -1,5 +1,5 @@
-//! Small text helpers shared by the CLI and the TUI: cutting to a width, ages, and errors
-//! with their causes.
+//! Small text helpers shared by the CLI and the TUI: cutting to a width, ages, errors
+//! with their causes, and switches set in the environment.
 
 /// A commit id as people read it: its first 10 characters.
 pub fn short(sha: &str) -> &str {
@@ -94,6 +94,17 @@ pub fn with_causes(error: &dyn std::error::Error) -> String {
         source = cause.source();
     }
     text
+}
+
+/// Whether the environment variable `name` turns something off (`0`, `off`, `false`,
+/// `no`); unset or anything else leaves it on.
+pub fn switched_off(name: &str) -> bool {
+    std::env::var(name).is_ok_and(|v| {
+        matches!(
+            v.trim().to_ascii_lowercase().as_str(),
+            "0" | "off" | "false" | "no"
+        )
+    })
 }
 
 #[cfg(test)]

@@ -18,6 +18,7 @@ use crate::manifest::ManifestIssue;
 use crate::manifest::{ChangeKind, ManifestObject, RenderedDiff, Summary, diff_objects};
 use crate::policy::POLICY_PATH;
 use crate::raw_diff::{FileDiff, raw_diff};
+use crate::render::plain_pair::render_plain_pair;
 use crate::render::{RenderCache, RenderError, RenderStatus, inputs_of, render_cached};
 
 #[derive(Debug, thiserror::Error)]
@@ -284,36 +285,56 @@ impl OpenRepo {
         new_envs: &[Environment],
         new_tree: ObjectId,
     ) -> Result<EnvironmentDiff, WorkspaceError> {
-        let renders = &*self.renders;
-        let side = |repo: &Repo, envs: &[Environment], tree| -> Result<Side, WorkspaceError> {
-            match envs.iter().find(|e| e.name == name) {
-                None => Ok(Side::default()),
-                Some(env) => match render_cached(repo, tree, env, renders) {
-                    Ok(r) => Ok(Side {
-                        objects: r.objects,
-                        issues: r.issues,
-                        caveats: r.caveats,
-                        read_files: r.read_files,
-                        error: None,
-                    }),
-                    Err(RenderError::Git(e)) => Err(e.into()),
-                    Err(e) => Ok(Side {
-                        error: Some(e.to_string()),
-                        ..Side::default()
-                    }),
-                },
+        let (old_env, new_env) = (
+            old_envs.iter().find(|e| e.name == name),
+            new_envs.iter().find(|e| e.name == name),
+        );
+        // A plain environment on both sides: each file read once, only what changed
+        // kept whole (see `render::plain_pair`).
+        let paired = match (old_env, new_env) {
+            (Some(old_env), Some(new_env)) => {
+                match render_plain_pair(&self.repo, (old_tree, old_env), (new_tree, new_env)) {
+                    Ok(paired) => paired,
+                    Err(RenderError::Git(e)) => return Err(e.into()),
+                    // Rendering each side on its own says what is wrong.
+                    Err(_) => None,
+                }
+            }
+            _ => None,
+        };
+        let (old, new, shared) = match paired {
+            Some(paired) => (
+                Side::rendered(paired.old),
+                Side::rendered(paired.new),
+                paired.shared,
+            ),
+            None => {
+                let renders = &*self.renders;
+                let side = |repo: &Repo, env: Option<&Environment>, tree| match env {
+                    None => Ok(Side::default()),
+                    Some(env) => match render_cached(repo, tree, env, renders) {
+                        Ok(r) => Ok(Side::rendered(r)),
+                        Err(RenderError::Git(e)) => Err(WorkspaceError::from(e)),
+                        Err(e) => Ok(Side {
+                            error: Some(e.to_string()),
+                            ..Side::default()
+                        }),
+                    },
+                };
+                // Parsing YAML is most of a diff's time: render the two sides on two
+                // threads, each with its own handle on the repository (each object is
+                // read once).
+                let (old_repo, new_repo) =
+                    (self.repo.uncached_handle(), self.repo.uncached_handle());
+                let side = &side;
+                let (old, new) = std::thread::scope(|scope| {
+                    let old = scope.spawn(move || side(&old_repo, old_env, old_tree));
+                    let new = side(&new_repo, new_env, new_tree);
+                    (old.join().expect("rendering does not panic"), new)
+                });
+                (old?, new?, Vec::new())
             }
         };
-        // Parsing YAML is most of a diff's time: render the two sides on two threads,
-        // each with its own handle on the repository (each object is read once).
-        let (old_repo, new_repo) = (self.repo.uncached_handle(), self.repo.uncached_handle());
-        let side = &side;
-        let (old, new) = std::thread::scope(|scope| {
-            let old = scope.spawn(move || side(&old_repo, old_envs, old_tree));
-            let new = side(&new_repo, new_envs, new_tree);
-            (old.join().expect("rendering does not panic"), new)
-        });
-        let (old, new) = (old?, new?);
         let render_errors: Vec<String> = [old.error, new.error].into_iter().flatten().collect();
         let mut diff = if render_errors.is_empty() {
             diff_objects(old.objects, new.objects)
@@ -335,7 +356,8 @@ impl OpenRepo {
                 .is_ok(),
             _ => true,
         });
-        let summary = Summary::of(&diff);
+        let mut summary = Summary::of(&diff);
+        summary.unchanged += shared.len();
         // A document kept as text that turned out not to parse (see `chunks`).
         for o in &diff.objects {
             for (side, object) in [(IssueSide::Old, &o.old), (IssueSide::New, &o.new)] {
@@ -353,7 +375,7 @@ impl OpenRepo {
             issues.len(),
             [&old.read_files, &new.read_files],
         )?;
-        let mut warnings = crate::manifest::warnings::warnings(&diff, &summary);
+        let mut warnings = crate::manifest::warnings::warnings(&diff, &summary, &shared);
         // What the reader must know about the new side is news whether or not it changed.
         warnings.extend(new.caveats);
         Ok(EnvironmentDiff {
@@ -551,10 +573,24 @@ struct Side {
     error: Option<String>,
 }
 
+impl Side {
+    fn rendered(r: crate::render::Rendered) -> Side {
+        Side {
+            objects: r.objects,
+            issues: r.issues,
+            caveats: r.caveats,
+            read_files: r.read_files,
+            error: None,
+        }
+    }
+}
+
 /// One environment's rendered diff between two commits.
 #[derive(Debug, Clone)]
 pub struct EnvironmentDiff {
     pub name: String,
+    /// What changed; of a plain environment, not the objects of documents that read
+    /// the same on both sides, which `summary.unchanged` counts.
     pub diff: RenderedDiff,
     pub summary: Summary,
     /// Documents that could not be read, each once, with the side it is on; the rest

@@ -237,14 +237,7 @@ pub const FAST_YAML_ENV: &str = "TOLLGATE_FAST_YAML";
 /// Whether documents may be cut (see [`FAST_YAML_ENV`]); read once.
 pub fn fast_path_enabled() -> bool {
     static ENABLED: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
-    *ENABLED.get_or_init(|| {
-        !std::env::var(FAST_YAML_ENV).is_ok_and(|v| {
-            matches!(
-                v.trim().to_ascii_lowercase().as_str(),
-                "0" | "off" | "false" | "no"
-            )
-        })
-    })
+    *ENABLED.get_or_init(|| !crate::text::switched_off(FAST_YAML_ENV))
 }
 
 /// Parse a piece of YAML on its own.
@@ -655,6 +648,37 @@ pub fn entries_under(indexed: &Indexed, parent: &str, keys: &[&str]) -> Option<V
     }
 }
 
+/// The value at `path` (one key per level) of a plain block document, parsing only the
+/// entry that holds it (a Deployment's pod labels without its containers): `Null` where
+/// the path is not there, as indexing the whole parsed value gives; `None` when the
+/// document cannot be cut that far or `path` is empty.
+pub fn value_at(indexed: &Indexed, path: &[&str]) -> Option<Value> {
+    let doc = indexed.doc();
+    let mut piece = whole(&doc);
+    for (depth, key) in path.iter().enumerate() {
+        let entries = mapping_entries(&doc, &piece)?;
+        let Some(entry) = entries.iter().find(|e| e.key == *key) else {
+            return Some(Value::Null);
+        };
+        match shape(&doc, entry) {
+            Shape::Mapping(inner) if depth + 1 < path.len() => piece = inner,
+            // A flow mapping, a sequence, a scalar: parsed here, then indexed.
+            _ => {
+                let value = entry_value(entry)?;
+                return Some(
+                    path[depth + 1..]
+                        .iter()
+                        .fold(value, |value, key| match value {
+                            Value::Object(mut map) => map.remove(*key).unwrap_or(Value::Null),
+                            _ => Value::Null,
+                        }),
+                );
+            }
+        }
+    }
+    None
+}
+
 /// Keys whose list holds containers, as the summary looks for them anywhere in an object.
 pub const CONTAINER_LISTS: [&str; 3] = ["containers", "initContainers", "ephemeralContainers"];
 
@@ -945,6 +969,39 @@ mod tests {
             Some(whole(old, new)),
             "\n--- old\n{old}\n--- new\n{new}"
         );
+    }
+
+    #[test]
+    fn a_value_at_a_path_is_what_indexing_the_whole_value_gives() {
+        let docs = [
+            "kind: Deployment\nspec:\n  selector:\n    matchLabels:\n      app: api\n  template:\n    metadata:\n      labels:\n        app: api\n        tier: web\n    spec:\n      containers:\n      - name: a\n        image: x\n",
+            "kind: Service\nspec:\n  selector: {app: api}\n  ports:\n  - port: 80\n",
+            "kind: Deployment\nspec:\n  template: {metadata: {labels: {app: api}}}\n",
+            "kind: Deployment\nspec:\n  template:\n    metadata:\n",
+            "kind: Job\nspec: []\n",
+            "kind: Pod\n",
+        ];
+        let paths: [&[&str]; 4] = [
+            &["spec", "selector"],
+            &["spec", "template", "metadata", "labels"],
+            &["spec", "template", "metadata", "labels", "app"],
+            &["spec"],
+        ];
+        for doc in docs {
+            let whole = parse(doc).expect("parses");
+            let indexed = Indexed::new(doc).expect("plain block YAML");
+            for path in paths {
+                let expected = path.iter().fold(&whole, |value, key| &value[*key]);
+                assert_eq!(
+                    value_at(&indexed, path).as_ref(),
+                    Some(expected),
+                    "{path:?} of\n{doc}"
+                );
+            }
+        }
+        let written_twice =
+            Indexed::new("spec:\n  selector: {a: b}\n  selector: {c: d}\n").expect("indexed");
+        assert_eq!(value_at(&written_twice, &["spec", "selector"]), None);
     }
 
     #[test]

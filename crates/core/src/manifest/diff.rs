@@ -91,7 +91,9 @@ impl ObjectDiff {
 /// Every object of both sides, with what happened to it.
 #[derive(Debug, Clone, Default)]
 pub struct RenderedDiff {
-    /// Sorted by key; unchanged objects included (filter on `change`).
+    /// Sorted by key; unchanged objects included (filter on `change`), except, in a
+    /// workspace's diff of a plain environment, those of documents that read the same
+    /// on both sides (see `render::plain_pair`; the summary counts them).
     pub objects: Vec<ObjectDiff>,
 }
 

@@ -12,6 +12,8 @@ pub mod object;
 pub mod parse;
 pub mod redact;
 pub mod scope;
+pub mod selectors;
+pub mod shared;
 pub mod stored;
 pub mod summary;
 pub mod textdiff;

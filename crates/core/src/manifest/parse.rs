@@ -67,54 +67,84 @@ pub fn parse_documents_with(file: &str, bytes: &[u8], secrets: Secrets) -> Parse
 /// rather than copy them.
 pub fn parse_file(file: &str, bytes: Vec<u8>, secrets: Secrets) -> ParsedManifests {
     let mut out = ParsedManifests::default();
-    let text = match String::from_utf8(bytes) {
-        Ok(text) => std::sync::Arc::new(text),
-        Err(e) => {
+    match file_text(file, bytes) {
+        Ok(text) => {
+            for doc in split_documents(&text) {
+                parse_document_into(file, &text, doc, secrets, &mut out);
+            }
+        }
+        Err(issue) => out.issues.push(issue),
+    }
+    out
+}
+
+/// A file's bytes as text, or the issue that they are not UTF-8 (naming the line).
+fn file_text(file: &str, bytes: Vec<u8>) -> Result<std::sync::Arc<String>, ManifestIssue> {
+    String::from_utf8(bytes)
+        .map(std::sync::Arc::new)
+        .map_err(|e| {
             let bytes = e.as_bytes();
             let line = bytes[..e.utf8_error().valid_up_to()]
                 .iter()
                 .filter(|b| **b == b'\n')
                 .count()
                 + 1;
-            out.issues.push(ManifestIssue {
+            ManifestIssue {
                 file: file.to_string(),
                 line,
                 message: "not UTF-8 text; Kubernetes manifests must be UTF-8".into(),
-            });
-            return out;
-        }
-    };
-    for doc in split_documents(&text) {
-        if secrets == Secrets::Redact
-            && doc.text.len() <= MAX_TEXT_BYTES
-            && let Some(object) = unparsed_object(file, &text, doc)
-        {
-            out.objects.push(object);
-            continue;
-        }
-        match parse_document(doc.text) {
-            Ok(Value::Null) => {}
-            Ok(value) => add_objects(file, doc.line, value, secrets, &mut out),
-            Err(e) => {
-                let location = e.location();
-                let line = location
-                    .map(|l| doc.line + l.line() as usize - 1)
-                    .unwrap_or(doc.line);
-                let column = location
-                    .map(|l| format!(" (column {})", l.column()))
-                    .unwrap_or_default();
-                out.issues.push(ManifestIssue {
-                    file: file.to_string(),
-                    line,
-                    message: format!(
-                        "YAML does not parse{column}: {}",
-                        bare_message(&e.to_string())
-                    ),
-                });
             }
+        })
+}
+
+/// The objects of `doc`, a document of `file`, copied out of the file's text: what they
+/// keep of it is their own document, not the whole file.
+pub(crate) fn parse_own_document(file: &str, doc: Document<'_>, out: &mut ParsedManifests) {
+    let own = std::sync::Arc::new(doc.text.to_string());
+    let doc = Document {
+        text: own.as_str(),
+        line: doc.line,
+    };
+    parse_document_into(file, &own, doc, Secrets::Redact, out);
+}
+
+/// The objects of `doc`, a slice of `text` (its file), into `out`; what cannot be read
+/// of it into `out.issues`.
+fn parse_document_into(
+    file: &str,
+    text: &std::sync::Arc<String>,
+    doc: Document<'_>,
+    secrets: Secrets,
+    out: &mut ParsedManifests,
+) {
+    if secrets == Secrets::Redact
+        && doc.text.len() <= MAX_TEXT_BYTES
+        && let Some(object) = unparsed_object(file, text, doc)
+    {
+        out.objects.push(object);
+        return;
+    }
+    match parse_document(doc.text) {
+        Ok(Value::Null) => {}
+        Ok(value) => add_objects(file, doc.line, value, secrets, out),
+        Err(e) => {
+            let location = e.location();
+            let line = location
+                .map(|l| doc.line + l.line() as usize - 1)
+                .unwrap_or(doc.line);
+            let column = location
+                .map(|l| format!(" (column {})", l.column()))
+                .unwrap_or_default();
+            out.issues.push(ManifestIssue {
+                file: file.to_string(),
+                line,
+                message: format!(
+                    "YAML does not parse{column}: {}",
+                    bare_message(&e.to_string())
+                ),
+            });
         }
     }
-    out
 }
 
 /// Documents in plain block YAML up to this size are kept as text, their identity read

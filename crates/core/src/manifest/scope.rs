@@ -5,7 +5,7 @@
 
 use std::collections::HashSet;
 
-use super::object::ManifestObject;
+use super::object::{ManifestObject, ObjectKey};
 
 /// Built-in cluster-scoped kinds, by `(group, kind)`.
 const CLUSTER_SCOPED: &[(&str, &str)] = &[
@@ -43,40 +43,49 @@ const CLUSTER_SCOPED: &[(&str, &str)] = &[
     ("flowcontrol.apiserver.k8s.io", "PriorityLevelConfiguration"),
 ];
 
+/// Custom kinds that are cluster-scoped, by `(group, kind)`, learnt from CRDs.
+pub type ClusterKinds = HashSet<(String, String)>;
+
 /// Give every namespaced object without a namespace `default_namespace`, and take the
 /// namespace off cluster-scoped objects (the API server ignores it there).
 pub fn assign_namespaces(objects: &mut [ManifestObject], default_namespace: Option<&str>) {
     let custom = custom_cluster_kinds(objects);
     for object in objects {
-        let key = &mut object.key;
-        let cluster = CLUSTER_SCOPED
-            .iter()
-            .any(|(g, k)| *g == key.group && *k == key.kind)
-            || custom.contains(&(key.group.clone(), key.kind.clone()));
-        if cluster {
-            key.namespace = None;
-        } else if key.namespace.is_none() {
-            key.namespace = default_namespace.map(str::to_string);
-        }
+        place(&mut object.key, default_namespace, &custom);
+    }
+}
+
+/// [`assign_namespaces`] for one key, knowing the custom cluster-scoped kinds.
+pub fn place(key: &mut ObjectKey, default_namespace: Option<&str>, custom: &ClusterKinds) {
+    let cluster = CLUSTER_SCOPED
+        .iter()
+        .any(|(g, k)| *g == key.group && *k == key.kind)
+        || custom.contains(&(key.group.clone(), key.kind.clone()));
+    if cluster {
+        key.namespace = None;
+    } else if key.namespace.is_none() {
+        key.namespace = default_namespace.map(str::to_string);
     }
 }
 
 /// `(group, kind)` of every CRD in `objects` whose `spec.scope` is `Cluster`.
-fn custom_cluster_kinds(objects: &[ManifestObject]) -> HashSet<(String, String)> {
-    objects
-        .iter()
-        .filter(|o| o.key.kind == "CustomResourceDefinition")
-        .filter_map(|o| {
-            let spec = o.spec(&["scope", "group", "names"])?;
-            if spec.get("scope")?.as_str()? != "Cluster" {
-                return None;
-            }
-            Some((
-                spec.get("group")?.as_str()?.to_string(),
-                spec.get("names")?.get("kind")?.as_str()?.to_string(),
-            ))
-        })
-        .collect()
+pub fn custom_cluster_kinds(objects: &[ManifestObject]) -> ClusterKinds {
+    objects.iter().filter_map(cluster_kind_defined_by).collect()
+}
+
+/// `(group, kind)` that `object` defines as cluster-scoped, if it is such a CRD.
+pub fn cluster_kind_defined_by(object: &ManifestObject) -> Option<(String, String)> {
+    if object.key.kind != "CustomResourceDefinition" {
+        return None;
+    }
+    let spec = object.spec(&["scope", "group", "names"])?;
+    if spec.get("scope")?.as_str()? != "Cluster" {
+        return None;
+    }
+    Some((
+        spec.get("group")?.as_str()?.to_string(),
+        spec.get("names")?.get("kind")?.as_str()?.to_string(),
+    ))
 }
 
 #[cfg(test)]

@@ -4,12 +4,13 @@
 //! zero), and images that are not pinned (`:latest`, no tag). Pure: read from the
 //! rendered diff of one environment.
 
-use std::collections::{BTreeMap, HashMap};
+use std::borrow::Cow;
+use std::collections::{HashMap, HashSet};
 
-use serde_json::Value;
-
-use super::diff::{ChangeKind, ObjectDiff, RenderedDiff};
+use super::diff::{ChangeKind, RenderedDiff};
 use super::object::ObjectKey;
+use super::selectors::{Labels, Selectors, WORKLOADS};
+use super::shared::SharedObject;
 use super::summary::Summary;
 
 /// Kinds whose deletion deletes data or every object of an API.
@@ -20,11 +21,9 @@ const DESTRUCTIVE_DELETES: &[&str] = &[
     "PersistentVolume",
 ];
 
-/// Kinds whose pod template a Service selects.
-const WORKLOADS: &[&str] = &["Deployment", "StatefulSet", "DaemonSet", "ReplicaSet"];
-
-/// The warnings of one environment's diff, in the order of its objects.
-pub fn warnings(diff: &RenderedDiff, summary: &Summary) -> Vec<String> {
+/// The warnings of one environment's diff, in the order of its objects. `unchanged` are
+/// the objects of documents the same on both sides, which `diff` does not hold.
+pub fn warnings(diff: &RenderedDiff, summary: &Summary, unchanged: &[SharedObject]) -> Vec<String> {
     let mut out = Vec::new();
     for object in diff.changed() {
         let name = object.key.display_name();
@@ -59,7 +58,7 @@ pub fn warnings(diff: &RenderedDiff, summary: &Summary) -> Vec<String> {
             ));
         }
     }
-    out.extend(selector_warnings(diff));
+    out.extend(selector_warnings(diff, unchanged));
     out
 }
 
@@ -77,67 +76,67 @@ fn is_pinned(image: &str) -> bool {
 
 /// Services whose selector matched a pod template of the environment before and
 /// matches none now, and workloads whose own selector no longer matches their pods.
-fn selector_warnings(diff: &RenderedDiff) -> Vec<String> {
+/// `unchanged` are the objects of documents the same on both sides (not in `diff`).
+fn selector_warnings(diff: &RenderedDiff, unchanged: &[SharedObject]) -> Vec<String> {
     // Only the selectors and pod templates of Services and workloads are read: the rest
     // of an environment (a CRD's schema) is not parsed for this.
     let pods_touched = touches_pods(diff);
-    let side = |new: bool| -> Vec<(&ObjectDiff, Selectors)> {
-        diff.objects
+    let wanted = |key: &ObjectKey, change: ChangeKind| {
+        let kind = key.kind.as_str();
+        WORKLOADS.contains(&kind)
+            || (kind == "Service" && (pods_touched || change != ChangeKind::Unchanged))
+    };
+    let side = |new: bool| -> Vec<Selected<'_>> {
+        let in_diff = diff
+            .objects
             .iter()
-            .filter(|o| {
-                let kind = o.key.kind.as_str();
-                WORKLOADS.contains(&kind)
-                    || (kind == "Service" && (pods_touched || o.change != ChangeKind::Unchanged))
-            })
+            .filter(|o| wanted(&o.key, o.change))
             .filter_map(|o| {
                 let object = if new { o.new.as_ref() } else { o.old.as_ref() }?;
-                let spec = object.spec(&["selector", "template"])?;
-                Some((o, Selectors::of(&spec)))
-            })
-            .collect()
+                let selectors = Cow::Owned(Selectors::of(object)?);
+                Some((&o.key, o.change, selectors))
+            });
+        let shared = unchanged
+            .iter()
+            .filter(|s| wanted(&s.key, ChangeKind::Unchanged))
+            .filter_map(|s| {
+                let selectors = Cow::Borrowed(s.selectors.as_deref()?);
+                Some((&s.key, ChangeKind::Unchanged, selectors))
+            });
+        in_diff.chain(shared).collect()
     };
     let (old, new) = (side(false), side(true));
-    // Pod labels by namespace, and the old side by key: an environment of thousands of
-    // Services and workloads is not compared each with each.
-    let (old_pods, new_pods) = (pods_by_namespace(&old), pods_by_namespace(&new));
-    let selects =
-        |pods: &Pods<'_>, namespace: &Option<String>, selector: &BTreeMap<String, String>| {
-            pods.get(namespace).is_some_and(|labels| {
-                labels
-                    .iter()
-                    .any(|labels| selector.iter().all(|(k, v)| labels.get(k) == Some(v)))
-            })
-        };
+    // Pod labels by namespace and label, and the old side by key: an environment of
+    // thousands of Services and workloads is not compared each with each.
+    let (old_pods, new_pods) = (Pods::of(&old), Pods::of(&new));
     let old_by_key: HashMap<&ObjectKey, &Selectors> =
-        old.iter().map(|(o, s)| (&o.key, s)).collect();
+        old.iter().map(|(key, _, s)| (*key, &**s)).collect();
     let mut out = Vec::new();
-    for (object, selectors) in &new {
+    for (key, change, selectors) in &new {
         // Only what this change touched can have broken here.
-        if object.change == ChangeKind::Unchanged && !pods_touched {
+        if *change == ChangeKind::Unchanged && !pods_touched {
             continue;
         }
-        let namespace = &object.key.namespace;
-        if object.key.kind == "Service" {
+        let namespace = &key.namespace;
+        if key.kind == "Service" {
             let selector = &selectors.selector;
-            let before = old_by_key.get(&object.key).map(|s| &s.selector);
+            let before = old_by_key.get(key).map(|s| &s.selector);
             if !selector.is_empty()
-                && !selects(&new_pods, namespace, selector)
-                && before.is_some_and(|b| selects(&old_pods, namespace, b))
+                && !new_pods.selected(namespace, selector)
+                && before.is_some_and(|b| old_pods.selected(namespace, b))
             {
                 out.push(format!(
-                    "{}'s selector ({}) no longer matches the pods of any workload of this environment",
-                    object.key.display_name(),
-                    show(selector)
+                    "{}'s selector ({selector}) no longer matches the pods of any workload of this environment",
+                    key.display_name(),
                 ));
             }
         }
-        if WORKLOADS.contains(&object.key.kind.as_str()) && object.change != ChangeKind::Unchanged {
-            let (selector, labels) = (&selectors.match_labels, &selectors.pod_labels);
-            if !selector.is_empty() && !selector.iter().all(|(k, v)| labels.get(k) == Some(v)) {
+        if WORKLOADS.contains(&key.kind.as_str()) && *change != ChangeKind::Unchanged {
+            let selector = &selectors.match_labels;
+            if !selector.is_empty() && !selector.all_in(&selectors.pod_labels) {
                 out.push(format!(
-                    "{}'s selector ({}) does not match its own pod labels: the API server refuses it",
-                    object.key.display_name(),
-                    show(selector)
+                    "{}'s selector ({selector}) does not match its own pod labels: the API server refuses it",
+                    key.display_name(),
                 ));
             }
         }
@@ -145,35 +144,43 @@ fn selector_warnings(diff: &RenderedDiff) -> Vec<String> {
     out
 }
 
-/// Pod template labels by namespace.
-type Pods<'s> = HashMap<&'s Option<String>, Vec<&'s BTreeMap<String, String>>>;
+/// A Service or workload of one side, what happened to it, and its selectors.
+type Selected<'d> = (&'d ObjectKey, ChangeKind, Cow<'d, Selectors>);
 
-fn pods_by_namespace<'s>(objects: &'s [(&'s ObjectDiff, Selectors)]) -> Pods<'s> {
-    let mut pods: Pods<'s> = HashMap::new();
-    for (o, selectors) in objects {
-        if WORKLOADS.contains(&o.key.kind.as_str()) {
-            pods.entry(&o.key.namespace)
-                .or_default()
-                .push(&selectors.pod_labels);
+/// The pod templates' labels of one side, by namespace and by each label they carry:
+/// the pods a selector may match are those with its first label.
+#[derive(Default)]
+struct Pods<'s> {
+    by_label: HashMap<(&'s Option<String>, &'s str, &'s str), Vec<&'s Labels>>,
+    namespaces: HashSet<&'s Option<String>>,
+}
+
+impl<'s> Pods<'s> {
+    fn of(objects: &'s [Selected<'s>]) -> Pods<'s> {
+        let mut pods = Pods::default();
+        for (key, _, selectors) in objects {
+            if WORKLOADS.contains(&key.kind.as_str()) {
+                let labels = &selectors.pod_labels;
+                pods.namespaces.insert(&key.namespace);
+                for (name, value) in labels.iter() {
+                    pods.by_label
+                        .entry((&key.namespace, name, value))
+                        .or_default()
+                        .push(labels);
+                }
+            }
         }
+        pods
     }
-    pods
-}
 
-/// What the selector warnings read of a Service's or a workload's spec: its selector (a
-/// Service's), its `matchLabels` (a workload's) and its pod template's labels.
-struct Selectors {
-    selector: BTreeMap<String, String>,
-    match_labels: BTreeMap<String, String>,
-    pod_labels: BTreeMap<String, String>,
-}
-
-impl Selectors {
-    fn of(spec: &Value) -> Selectors {
-        Selectors {
-            selector: strings(&spec["selector"]),
-            match_labels: strings(&spec["selector"]["matchLabels"]),
-            pod_labels: strings(&spec["template"]["metadata"]["labels"]),
+    /// Whether `selector` matches a pod of `namespace` (an empty one matches any).
+    fn selected(&self, namespace: &'s Option<String>, selector: &Labels) -> bool {
+        match selector.iter().next() {
+            None => self.namespaces.contains(namespace),
+            Some((name, value)) => self
+                .by_label
+                .get(&(namespace, name, value))
+                .is_some_and(|pods| pods.iter().any(|labels| selector.all_in(labels))),
         }
     }
 }
@@ -183,25 +190,6 @@ impl Selectors {
 fn touches_pods(diff: &RenderedDiff) -> bool {
     diff.changed()
         .any(|o| WORKLOADS.contains(&o.key.kind.as_str()))
-}
-
-fn strings(value: &Value) -> BTreeMap<String, String> {
-    value
-        .as_object()
-        .map(|map| {
-            map.iter()
-                .filter_map(|(k, v)| Some((k.clone(), v.as_str()?.to_string())))
-                .collect()
-        })
-        .unwrap_or_default()
-}
-
-fn show(labels: &BTreeMap<String, String>) -> String {
-    labels
-        .iter()
-        .map(|(k, v)| format!("{k}={v}"))
-        .collect::<Vec<_>>()
-        .join(",")
 }
 
 #[cfg(test)]
@@ -217,7 +205,7 @@ mod tests {
             parsed.objects
         };
         let diff = diff_objects(objects(old), objects(new));
-        warnings(&diff, &Summary::of(&diff))
+        warnings(&diff, &Summary::of(&diff), &[])
     }
 
     const APP: &str = "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: api, namespace: shop}\nspec:\n  replicas: 2\n  selector: {matchLabels: {app: api}}\n  template:\n    metadata: {labels: {app: api}}\n    spec: {containers: [{name: api, image: 'ghcr.io/acme/api:1.0'}]}\n---\napiVersion: v1\nkind: Service\nmetadata: {name: api, namespace: shop}\nspec: {selector: {app: api}}\n";

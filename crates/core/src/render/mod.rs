@@ -11,6 +11,7 @@ pub mod helm_values;
 pub mod inputs;
 pub mod kustomize;
 pub mod kustomize_helm;
+pub mod plain_pair;
 pub mod process;
 pub mod status;
 pub mod supplied;

@@ -1,0 +1,316 @@
+//! Both sides of a plain environment rendered together, for a diff. A file that is the
+//! same blob on both sides is read and parsed once, and a changed file is matched
+//! document by document: a document whose text is on both sides is the same object on
+//! both (see `manifest::shared`), so only what the diff reads of it is kept. A diff of a
+//! large environment then holds the documents that changed, not two copies of
+//! everything; a promotion that changes a few hundred objects of 50 MB of manifests
+//! parses and keeps a few hundred objects whole.
+//!
+//! The answer is the one rendering each side whole gives. Where it might not be (a key
+//! that is there twice, an object whose namespace differs between the sides because a
+//! default or a CRD's scope changed), [`render_plain_pair`] says so and the caller renders
+//! each side whole. [`PAIRED_ENV`] turns it off.
+
+use gix::ObjectId;
+
+use super::{RenderError, Rendered, in_sub_folder, is_manifest_file, status};
+use crate::config::Renderer;
+use crate::environment::Environment;
+use crate::git::tree::TreeFile;
+use crate::git::{GitError, Repo};
+use crate::manifest::documents::split_documents;
+use crate::manifest::parse::{ParsedManifests, Secrets, parse_file, parse_own_document};
+use crate::manifest::scope::{ClusterKinds, cluster_kind_defined_by, custom_cluster_kinds, place};
+use crate::manifest::shared::{SharedObject, match_documents};
+
+/// Set to `off`, a diff renders each side of a plain environment whole, as other
+/// environments are: for a diff that looks wrong (if it changes with this off, that is a
+/// bug in this module) and for measuring.
+pub const PAIRED_ENV: &str = "TOLLGATE_PAIRED_RENDER";
+
+/// What each side has that the other does not, and the objects both have.
+#[derive(Debug, Default)]
+pub struct PairedRender {
+    /// Objects of documents only the old side has, namespaces assigned; its issues and
+    /// the files it read whose blob differs from the new side's.
+    pub old: Rendered,
+    pub new: Rendered,
+    /// Objects of documents both sides have, sorted by key (the same on both sides).
+    pub shared: Vec<SharedObject>,
+}
+
+/// Render `env` at two trees together, as [`super::render_cached`] renders each for a
+/// diff. `Ok(None)` when it cannot be done this way or might not give the same answer:
+/// the caller renders each side on its own.
+pub fn render_plain_pair(
+    repo: &Repo,
+    (old_tree, old_env): (ObjectId, &Environment),
+    (new_tree, new_env): (ObjectId, &Environment),
+) -> Result<Option<PairedRender>, RenderError> {
+    if crate::text::switched_off(PAIRED_ENV) {
+        return Ok(None);
+    }
+    let (old_env, new_env) = (old_env.at(repo, old_tree)?, new_env.at(repo, new_tree)?);
+    let same_reading = |a: &Environment, b: &Environment| {
+        a.renderer == Renderer::Plain
+            && b.renderer == Renderer::Plain
+            && a.problem.is_none()
+            && b.problem.is_none()
+            && a.supplied.is_empty()
+            && b.supplied.is_empty()
+            && a.path == b.path
+            && a.top_level_only == b.top_level_only
+    };
+    if !same_reading(&old_env, &new_env) {
+        return Ok(None);
+    }
+    let (old_files, new_files) = (
+        manifest_files(repo, old_tree, &old_env)?,
+        manifest_files(repo, new_tree, &new_env)?,
+    );
+    let files = pair_files(old_files, new_files);
+    let mut read = read_in_parallel(repo, &files)?;
+    let defaults = (old_env.namespace.as_deref(), new_env.namespace.as_deref());
+    if !read.place_namespaces(defaults) {
+        tracing::debug!(env = %new_env.name, "a shared object is not the same on both sides: rendering each side whole");
+        return Ok(None);
+    }
+    tracing::debug!(
+        env = %new_env.name,
+        shared = read.paired.shared.len(),
+        old = read.paired.old.objects.len(),
+        new = read.paired.new.objects.len(),
+        "rendered both sides together"
+    );
+    Ok(Some(read.paired))
+}
+
+/// The manifest files a plain render of `env` reads at `tree`, sorted by path.
+fn manifest_files(
+    repo: &Repo,
+    tree: ObjectId,
+    env: &Environment,
+) -> Result<Vec<TreeFile>, GitError> {
+    let mut files = repo.files_under(tree, &env.path)?;
+    let folder = format!("{}/", env.path);
+    files.retain(|file| {
+        is_manifest_file(&file.path)
+            && file.path.starts_with(&folder)
+            && !(env.top_level_only && in_sub_folder(env, &file.path))
+    });
+    Ok(files)
+}
+
+/// A path and its blob on each side that has it.
+struct FilePair {
+    path: String,
+    old: Option<ObjectId>,
+    new: Option<ObjectId>,
+}
+
+/// Both sides' files, joined by path (each list is sorted by path).
+fn pair_files(old: Vec<TreeFile>, new: Vec<TreeFile>) -> Vec<FilePair> {
+    let mut out = Vec::with_capacity(old.len().max(new.len()));
+    let (mut old, mut new) = (old.into_iter().peekable(), new.into_iter().peekable());
+    loop {
+        let order = match (old.peek(), new.peek()) {
+            (Some(o), Some(n)) => o.path.cmp(&n.path),
+            (Some(_), None) => std::cmp::Ordering::Less,
+            (None, Some(_)) => std::cmp::Ordering::Greater,
+            (None, None) => break,
+        };
+        let (o, n) = match order {
+            std::cmp::Ordering::Less => (old.next(), None),
+            std::cmp::Ordering::Greater => (None, new.next()),
+            std::cmp::Ordering::Equal => (old.next(), new.next()),
+        };
+        let path = match (&o, &n) {
+            (Some(file), _) | (None, Some(file)) => file.path.clone(),
+            (None, None) => break,
+        };
+        out.push(FilePair {
+            path,
+            old: o.map(|f| f.id),
+            new: n.map(|f| f.id),
+        });
+    }
+    out
+}
+
+/// What reading a run of files gave, before namespaces are placed.
+#[derive(Default)]
+struct Read {
+    paired: PairedRender,
+    /// Custom cluster-scoped kinds that CRDs of shared documents define.
+    shared_cluster_kinds: ClusterKinds,
+}
+
+impl Read {
+    fn append(&mut self, later: Read) {
+        self.paired.old.extend(later.paired.old);
+        self.paired.new.extend(later.paired.new);
+        self.paired.shared.extend(later.paired.shared);
+        self.shared_cluster_kinds.extend(later.shared_cluster_kinds);
+    }
+
+    /// Place every object in its namespace as each side's render would, given each
+    /// side's default namespace. `false` when a shared object lands in different places
+    /// on the two sides, or a key is there twice on a side with a shared object among
+    /// them: rendering each side whole is what says what that means.
+    fn place_namespaces(
+        &mut self,
+        (old_default, new_default): (Option<&str>, Option<&str>),
+    ) -> bool {
+        let paired = &mut self.paired;
+        let kinds_of = |side: &Rendered| {
+            let mut kinds = custom_cluster_kinds(&side.objects);
+            kinds.extend(self.shared_cluster_kinds.iter().cloned());
+            kinds
+        };
+        let (old_kinds, new_kinds) = (kinds_of(&paired.old), kinds_of(&paired.new));
+        for (side, default, kinds) in [
+            (&mut paired.old, old_default, &old_kinds),
+            (&mut paired.new, new_default, &new_kinds),
+        ] {
+            for object in &mut side.objects {
+                place(&mut object.key, default, kinds);
+            }
+        }
+        for shared in &mut paired.shared {
+            let mut on_old = shared.key.clone();
+            place(&mut on_old, old_default, &old_kinds);
+            place(&mut shared.key, new_default, &new_kinds);
+            if on_old != shared.key {
+                return false;
+            }
+        }
+        paired.shared.sort_unstable_by(|a, b| a.key.cmp(&b.key));
+        let twice = paired.shared.windows(2).any(|w| w[0].key == w[1].key);
+        let also_shared = |side: &Rendered| {
+            side.objects.iter().any(|o| {
+                paired
+                    .shared
+                    .binary_search_by(|s| s.key.cmp(&o.key))
+                    .is_ok()
+            })
+        };
+        !twice && !also_shared(&paired.old) && !also_shared(&paired.new)
+    }
+}
+
+/// Read `files` in order, split into runs read on threads of their own.
+fn read_in_parallel(repo: &Repo, files: &[FilePair]) -> Result<Read, GitError> {
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    // A run of a few files is not worth a thread.
+    let per_run = files.len().div_ceil(threads).max(16);
+    if files.len() <= per_run {
+        return read_files(repo, files);
+    }
+    let runs: Vec<Result<Read, GitError>> = std::thread::scope(|scope| {
+        let handles: Vec<_> = files
+            .chunks(per_run)
+            .map(|run| {
+                let repo = repo.uncached_handle();
+                scope.spawn(move || read_files(&repo, run))
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().expect("reading files does not panic"))
+            .collect()
+    });
+    let mut read = Read::default();
+    for run in runs {
+        read.append(run?);
+    }
+    Ok(read)
+}
+
+/// Read a run of files, in order.
+fn read_files(repo: &Repo, files: &[FilePair]) -> Result<Read, GitError> {
+    let mut read = Read::default();
+    for file in files {
+        match (file.old, file.new) {
+            (Some(old), Some(new)) if old == new => read.same_file(&file.path, repo.blob(old)?),
+            (Some(old), Some(new)) => {
+                let (old, new) = (repo.blob(old)?, repo.blob(new)?);
+                read.changed_file(&file.path, old, new);
+            }
+            (Some(old), None) => read_one_side(&mut read.paired.old, &file.path, repo.blob(old)?),
+            (None, Some(new)) => read_one_side(&mut read.paired.new, &file.path, repo.blob(new)?),
+            (None, None) => {}
+        }
+    }
+    Ok(read)
+}
+
+/// A file that one side has as these bytes: as its own render reads it.
+fn read_one_side(side: &mut Rendered, path: &str, bytes: Vec<u8>) {
+    side.read_files
+        .push((path.to_string(), status::is_sops_encrypted(&bytes)));
+    side.extend(parse_file(path, bytes, Secrets::Redact));
+}
+
+impl Read {
+    /// A file that is the same blob on both sides: every object is shared; what cannot
+    /// be read of it is an issue on both sides, as each side's render would say.
+    fn same_file(&mut self, path: &str, bytes: Vec<u8>) {
+        let parsed = parse_file(path, bytes, Secrets::Redact);
+        self.share(&parsed);
+        for side in [&mut self.paired.old, &mut self.paired.new] {
+            side.issues.extend(parsed.issues.iter().cloned());
+        }
+    }
+
+    /// Keep what the diff reads of objects both sides have.
+    fn share(&mut self, parsed: &ParsedManifests) {
+        for object in &parsed.objects {
+            self.shared_cluster_kinds
+                .extend(cluster_kind_defined_by(object));
+            self.paired.shared.push(SharedObject::of(object));
+        }
+    }
+
+    /// A file whose blob differs between the sides: its documents matched by text.
+    fn changed_file(&mut self, path: &str, old: Vec<u8>, new: Vec<u8>) {
+        let (old_side, new_side) = (&mut self.paired.old, &mut self.paired.new);
+        for (side, bytes) in [(&mut *old_side, &old), (&mut *new_side, &new)] {
+            side.read_files
+                .push((path.to_string(), status::is_sops_encrypted(bytes)));
+        }
+        let (old_text, new_text) = match (String::from_utf8(old), String::from_utf8(new)) {
+            (Ok(old), Ok(new)) => (old, new),
+            // Not text on a side: each side says what its own render would.
+            (old, new) => {
+                let bytes = |text: Result<String, std::string::FromUtf8Error>| {
+                    text.map_or_else(|e| e.into_bytes(), String::into_bytes)
+                };
+                old_side.extend(parse_file(path, bytes(old), Secrets::Redact));
+                new_side.extend(parse_file(path, bytes(new), Secrets::Redact));
+                return;
+            }
+        };
+        let (old_docs, new_docs) = (split_documents(&old_text), split_documents(&new_text));
+        let partners = match_documents(&old_docs, &new_docs);
+        // An old document stays the old side's own unless its twin was shared.
+        let mut shared_old = vec![false; old_docs.len()];
+        for (doc, partner) in new_docs.iter().zip(&partners) {
+            let mut parsed = ParsedManifests::default();
+            parse_own_document(path, *doc, &mut parsed);
+            match partner {
+                // A document with something that cannot be read is each side's own, so
+                // that each side names its own line.
+                Some(old_at) if parsed.issues.is_empty() => {
+                    shared_old[*old_at] = true;
+                    self.share(&parsed);
+                }
+                _ => self.paired.new.extend(parsed),
+            }
+        }
+        for (doc, shared) in old_docs.iter().zip(shared_old) {
+            if !shared {
+                parse_own_document(path, *doc, &mut self.paired.old);
+            }
+        }
+    }
+}
