@@ -679,6 +679,42 @@ pub fn value_at(indexed: &Indexed, path: &[&str]) -> Option<Value> {
     None
 }
 
+/// The items of a `*List` document's `items`, each as a document of its own: its lines
+/// moved left to the column its content starts at, and the line it starts on (0-based,
+/// in the document). Moving every line of an item by the same columns keeps its value (a
+/// block scalar's indentation counts from its parent's). `None` when the document cannot
+/// be cut so, `items` is not a block sequence, or a line that is not blank sits left of
+/// its item's content.
+pub fn list_items(indexed: &Indexed) -> Option<Vec<(usize, String)>> {
+    let doc = indexed.doc();
+    let entries = mapping_entries(&doc, &whole(&doc))?;
+    let items = entries.iter().find(|e| e.key == "items")?;
+    let Shape::Sequence(lines) = shape(&doc, items) else {
+        return None;
+    };
+    sequence_items(&doc, &lines)?
+        .iter()
+        .map(|item| {
+            let (lines, column) = (item.piece.lines.clone(), item.piece.column);
+            let mut text = String::with_capacity(item.text.len());
+            // The dash's line: from the content after the dash.
+            text.push_str(doc.text(&(lines.start..lines.start + 1)).get(column..)?);
+            for index in lines.start + 1..lines.end {
+                let line = doc.text(&(index..index + 1));
+                let rest = line.trim_start_matches(' ');
+                if line.len() - rest.len() >= column {
+                    text.push_str(&line[column..]);
+                } else if matches!(rest, "" | "\n" | "\r\n") {
+                    text.push_str(rest);
+                } else {
+                    return None;
+                }
+            }
+            Some((lines.start, text))
+        })
+        .collect()
+}
+
 /// Keys whose list holds containers, as the summary looks for them anywhere in an object.
 pub const CONTAINER_LISTS: [&str; 3] = ["containers", "initContainers", "ephemeralContainers"];
 

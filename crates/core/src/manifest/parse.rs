@@ -117,12 +117,34 @@ fn parse_document_into(
     secrets: Secrets,
     out: &mut ParsedManifests,
 ) {
-    if secrets == Secrets::Redact
-        && doc.text.len() <= MAX_TEXT_BYTES
-        && let Some(object) = unparsed_object(file, text, doc)
-    {
-        out.objects.push(object);
-        return;
+    if secrets == Secrets::Redact && doc.text.len() <= MAX_TEXT_BYTES {
+        match unparsed_object(file, text, doc) {
+            Some(AsText::Object(object)) => {
+                out.objects.push(*object);
+                return;
+            }
+            Some(AsText::Items(items)) => {
+                let mut parsed = ParsedManifests::default();
+                let mut each_an_object = true;
+                for (offset, item) in items {
+                    let own = std::sync::Arc::new(item);
+                    let item = Document {
+                        text: own.as_str(),
+                        line: doc.line + offset,
+                    };
+                    let before = parsed.objects.len();
+                    parse_document_into(file, &own, item, secrets, &mut parsed);
+                    each_an_object &= parsed.objects.len() > before;
+                }
+                // An item that cannot be read, or is nothing, is said as reading the
+                // whole list says it.
+                if each_an_object && parsed.issues.is_empty() {
+                    out.extend(parsed);
+                    return;
+                }
+            }
+            None => {}
+        }
     }
     match parse_document(doc.text) {
         Ok(Value::Null) => {}
@@ -154,29 +176,36 @@ fn parse_document_into(
 /// scalars per document) they may break.
 const MAX_TEXT_BYTES: usize = 16 * 1024 * 1024;
 
+/// What of a plain document can be kept as text.
+enum AsText {
+    Object(Box<ManifestObject>),
+    /// A `*List`'s items, each a document of its own: the line it starts on in the
+    /// document (0-based) and its text.
+    Items(Vec<(usize, String)>),
+}
+
 /// A plain document as an object kept as text, when its `apiVersion`, `kind` and
-/// `metadata` can be read on their own and it is neither a Secret (whose values must be
-/// hidden at once) nor a list; `None` sends it through the whole parse.
-fn unparsed_object(
-    file: &str,
-    text: &std::sync::Arc<String>,
-    doc: Document<'_>,
-) -> Option<ManifestObject> {
+/// `metadata` can be read on their own and it is not a Secret (whose values must be
+/// hidden at once); a list as its items; `None` sends it through the whole parse.
+fn unparsed_object(file: &str, text: &std::sync::Arc<String>, doc: Document<'_>) -> Option<AsText> {
     // Where the document sits in the file's text (it is a slice of it).
     let start = doc.text.as_ptr() as usize - text.as_ptr() as usize;
     let indexed = super::chunks::Indexed::within(text, start..start + doc.text.len())?;
     let header = super::object::header_of(&indexed)?;
     let kind = header.get("kind").and_then(Value::as_str).unwrap_or("");
-    if kind == "Secret" || kind.ends_with("List") {
+    if kind == "Secret" {
         return None;
     }
+    if kind.ends_with("List") {
+        return super::chunks::list_items(&indexed).map(AsText::Items);
+    }
     let object = object_from_value(file, doc.line, header, Secrets::Redact).ok()?;
-    Some(ManifestObject::unparsed(
+    Some(AsText::Object(Box::new(ManifestObject::unparsed(
         object.key,
         object.api_version,
         object.origin,
         indexed,
-    ))
+    ))))
 }
 
 fn parse_document(text: &str) -> Result<Value, serde_saphyr::Error> {
@@ -342,6 +371,34 @@ mod tests {
         assert_eq!(parsed.issues.len(), 1);
         assert_eq!(parsed.issues[0].file, "envs/x/cm.yaml");
         assert_eq!(parsed.issues[0].line, 10, "{}", parsed.issues[0]);
+    }
+
+    #[test]
+    fn a_block_lists_items_are_kept_as_text_each_with_its_own_line() {
+        let text = "apiVersion: v1\nkind: List\nitems:\n- apiVersion: v1\n  kind: ConfigMap\n  metadata:\n    name: a\n  data:\n    script: |2\n        indented\n\n      less\n- apiVersion: v1\n  kind: Secret\n  metadata: {name: s}\n  data: {password: aHVudGVyMg==}\n";
+        let parsed = parse_documents("l.yaml", text.as_bytes());
+        assert!(parsed.issues.is_empty(), "{:?}", parsed.issues);
+        let whole: Value = serde_saphyr::from_str(text).expect("parses");
+        let (config, secret) = (&parsed.objects[0], &parsed.objects[1]);
+        assert!(config.source().is_some(), "kept as text");
+        assert_eq!(config.value(), &whole["items"][0]);
+        assert_eq!(config.origin.line, 4);
+        assert_eq!(secret.origin.line, 13);
+        assert!(
+            secret.source().is_none(),
+            "a Secret is read whole, to hide its values"
+        );
+        assert!(
+            secret.value()["data"]["password"]
+                .as_str()
+                .is_some_and(|v| v.starts_with("sha256:"))
+        );
+        // An item that is nothing is said as reading the whole list says it.
+        let with_null = format!("{text}-\n");
+        let parsed = parse_documents("l.yaml", with_null.as_bytes());
+        assert_eq!(parsed.objects.len(), 2);
+        assert_eq!(parsed.issues.len(), 1, "{:?}", parsed.issues);
+        assert!(parsed.objects.iter().all(|o| o.origin.line == 1));
     }
 
     #[test]

@@ -7,8 +7,9 @@
 //! number of cases (CI runs the default, a few seconds).
 
 use proptest::prelude::*;
+use serde_json::Value;
 
-use super::{field_changes_of, parse};
+use super::{Indexed, field_changes_of, list_items, parse};
 use crate::manifest::fields::field_changes;
 
 const SEEDS: [&str; 4] = [
@@ -196,6 +197,39 @@ fn whole(old: &str, new: &str) -> Option<Vec<crate::manifest::fields::FieldChang
     Some(out)
 }
 
+/// The seeds as the items of one `List`, each moved in under its dash.
+fn as_list() -> String {
+    let mut text = String::from("apiVersion: v1\nkind: List\nitems:\n");
+    for seed in SEEDS {
+        for (n, line) in seed.lines().enumerate() {
+            let lead = match (n, line.is_empty()) {
+                (0, _) => "- ",
+                (_, true) => "",
+                _ => "  ",
+            };
+            text.push_str(lead);
+            text.push_str(line);
+            text.push('\n');
+        }
+    }
+    text
+}
+
+/// The items `list_items` cuts out of `text`, each parsed alone, and the whole parse's
+/// items; `None` when either cannot be had.
+fn items_both_ways(text: &str) -> Option<(Vec<Option<Value>>, Vec<Value>)> {
+    let whole = parse(text)?.get("items")?.as_array()?.clone();
+    let cut = list_items(&Indexed::new(text)?)?;
+    Some((cut.iter().map(|(_, item)| parse(item)).collect(), whole))
+}
+
+#[test]
+fn the_seeds_as_a_list_are_cut_into_their_items() {
+    let (cut, whole) = items_both_ways(&as_list()).expect("cut");
+    assert_eq!(whole.len(), SEEDS.len());
+    assert_eq!(cut, whole.into_iter().map(Some).collect::<Vec<_>>());
+}
+
 #[test]
 fn the_seeds_parse_whole() {
     for seed in SEEDS {
@@ -238,6 +272,17 @@ proptest! {
         let (old, new) = (version("&anc one"), version("&anc two"));
         if let (Some(expected), Some(fast)) = (whole(&old, &new), field_changes_of(&old, &new)) {
             prop_assert_eq!(fast, expected, "\n--- old\n{}\n--- new\n{}", old, new);
+        }
+    }
+
+    /// A list's items cut out and moved left read as they do in the whole list.
+    #[test]
+    fn a_lists_items_cut_out_read_as_in_the_whole_list(
+        edits in prop::collection::vec(edit(), 0..4),
+    ) {
+        let text = mutate(&as_list(), &edits);
+        if let Some((cut, whole)) = items_both_ways(&text) {
+            prop_assert_eq!(cut, whole.into_iter().map(Some).collect::<Vec<_>>(), "\n{}", text);
         }
     }
 
