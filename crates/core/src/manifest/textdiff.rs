@@ -4,7 +4,7 @@
 
 use serde::Serialize;
 use serde_json::Value;
-use similar::{ChangeTag, TextDiff};
+use similar::{ChangeTag, DiffOp, TextDiff};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -94,11 +94,9 @@ pub fn side_by_side_rows(lines: &[DiffLine]) -> Vec<Row> {
 }
 
 pub fn unified(old: &str, new: &str, context: usize) -> Vec<DiffLine> {
-    let diff = TextDiff::configure()
-        .algorithm(similar::Algorithm::Patience)
-        .diff_lines(old, new);
+    let (old_lines, new_lines) = (lines_of(old), lines_of(new));
     let mut lines = Vec::new();
-    for group in diff.grouped_ops(context) {
+    for group in similar::group_diff_ops(changed_lines(old, new), context) {
         let (Some(first), Some(last)) = (group.first(), group.last()) else {
             continue;
         };
@@ -115,36 +113,111 @@ pub fn unified(old: &str, new: &str, context: usize) -> Vec<DiffLine> {
             ),
         ));
         for op in &group {
-            for change in diff.iter_inline_changes(op) {
-                let tag = match change.tag() {
-                    ChangeTag::Equal => LineTag::Context,
-                    ChangeTag::Insert => LineTag::Added,
-                    ChangeTag::Delete => LineTag::Removed,
-                };
-                let segments = change
-                    .iter_strings_lossy()
-                    .map(|(emphasized, text)| Segment {
-                        emphasized: emphasized && tag != LineTag::Context,
-                        text: text.trim_end_matches(['\n', '\r']).to_string(),
-                    })
-                    .filter(|s| !s.text.is_empty())
-                    .collect();
-                lines.push(DiffLine {
-                    tag,
-                    old: change.old_index().map(|i| i + 1),
-                    new: change.new_index().map(|i| i + 1),
-                    segments,
-                });
-                if change.missing_newline() {
-                    lines.push(DiffLine::plain(
-                        LineTag::NoNewline,
-                        "\\ No newline at end of file".to_string(),
-                    ));
+            let (old_part, new_part) = (op.old_range(), op.new_range());
+            // Only replaced lines are compared word by word: a diff of just them.
+            let (old_text, new_text) = (
+                span(old, &old_lines, old_part.clone()),
+                span(new, &new_lines, new_part.clone()),
+            );
+            let part = TextDiff::configure()
+                .algorithm(similar::Algorithm::Patience)
+                .diff_lines(old_text, new_text);
+            for inner in part.ops() {
+                for change in part.iter_inline_changes(inner) {
+                    let tag = match change.tag() {
+                        ChangeTag::Equal => LineTag::Context,
+                        ChangeTag::Insert => LineTag::Added,
+                        ChangeTag::Delete => LineTag::Removed,
+                    };
+                    let segments = change
+                        .iter_strings_lossy()
+                        .map(|(emphasized, text)| Segment {
+                            emphasized: emphasized && tag != LineTag::Context,
+                            text: text.trim_end_matches(['\n', '\r']).to_string(),
+                        })
+                        .filter(|s| !s.text.is_empty())
+                        .collect();
+                    lines.push(DiffLine {
+                        tag,
+                        old: change.old_index().map(|i| old_part.start + i + 1),
+                        new: change.new_index().map(|i| new_part.start + i + 1),
+                        segments,
+                    });
+                    if change.missing_newline() {
+                        lines.push(DiffLine::plain(
+                            LineTag::NoNewline,
+                            "\\ No newline at end of file".to_string(),
+                        ));
+                    }
                 }
             }
         }
     }
     lines
+}
+
+/// Which lines differ between `old` and `new`, as similar's operations over all of
+/// them: git's histogram algorithm (by gitoxide), with git's placement of a hunk that
+/// could slide.
+fn changed_lines(old: &str, new: &str) -> Vec<DiffOp> {
+    use gix_imara_diff::{Algorithm, Diff, InternedInput};
+    let input = InternedInput::new(old, new);
+    let mut diff = Diff::compute(Algorithm::Histogram, &input);
+    diff.postprocess_lines(&input);
+    let (mut old_at, mut new_at) = (0, 0);
+    let mut ops = Vec::new();
+    let equal_to = |ops: &mut Vec<DiffOp>, old_end: usize, old_at: usize, new_at: usize| {
+        if old_end > old_at {
+            ops.push(DiffOp::Equal {
+                old_index: old_at,
+                new_index: new_at,
+                len: old_end - old_at,
+            });
+        }
+    };
+    for hunk in diff.hunks() {
+        let (before, after) = (
+            hunk.before.start as usize..hunk.before.end as usize,
+            hunk.after.start as usize..hunk.after.end as usize,
+        );
+        equal_to(&mut ops, before.start, old_at, new_at);
+        ops.push(match (before.is_empty(), after.is_empty()) {
+            (true, _) => DiffOp::Insert {
+                old_index: before.start,
+                new_index: after.start,
+                new_len: after.len(),
+            },
+            (_, true) => DiffOp::Delete {
+                old_index: before.start,
+                old_len: before.len(),
+                new_index: after.start,
+            },
+            _ => DiffOp::Replace {
+                old_index: before.start,
+                old_len: before.len(),
+                new_index: after.start,
+                new_len: after.len(),
+            },
+        });
+        (old_at, new_at) = (before.end, after.end);
+    }
+    equal_to(&mut ops, input.before.len(), old_at, new_at);
+    ops
+}
+
+/// Where each line of `text` starts, and its end.
+fn lines_of(text: &str) -> Vec<usize> {
+    let mut starts = vec![0];
+    starts.extend(memchr::memchr_iter(b'\n', text.as_bytes()).map(|at| at + 1));
+    if starts.last() != Some(&text.len()) {
+        starts.push(text.len());
+    }
+    starts
+}
+
+/// The text of lines `range` of `text`, whose line starts are `starts`.
+fn span<'t>(text: &'t str, starts: &[usize], range: std::ops::Range<usize>) -> &'t str {
+    &text[starts[range.start]..starts[range.end]]
 }
 
 #[cfg(test)]
@@ -192,6 +265,41 @@ mod tests {
             .find(|l| l.tag == LineTag::Added)
             .expect("added line");
         assert_eq!(added.new, Some(1));
+    }
+
+    proptest::proptest! {
+        /// Whatever the texts, the context and removed lines are the old text and the
+        /// context and added lines the new one, numbered in order.
+        #[test]
+        fn the_lines_of_a_diff_are_both_texts(
+            old in proptest::collection::vec(0u8..6, 0..40),
+            new in proptest::collection::vec(0u8..6, 0..40),
+        ) {
+            let text = |lines: &[u8]| -> String {
+                lines.iter().map(|n| format!("line {n}\n")).collect()
+            };
+            let (old, new) = (text(&old), text(&new));
+            let lines = unified(&old, &new, usize::MAX / 4);
+            let side = |keep: LineTag, number: fn(&DiffLine) -> Option<usize>| {
+                let kept: Vec<&DiffLine> = lines
+                    .iter()
+                    .filter(|l| l.tag == LineTag::Context || l.tag == keep)
+                    .collect();
+                let numbers: Vec<usize> = kept.iter().filter_map(|l| number(l)).collect();
+                let text: String = kept.iter().map(|l| l.text() + "\n").collect();
+                (text, numbers)
+            };
+            let (old_text, old_numbers) = side(LineTag::Removed, |l| l.old);
+            let (new_text, new_numbers) = side(LineTag::Added, |l| l.new);
+            if old == new {
+                proptest::prop_assert!(lines.is_empty());
+            } else {
+                proptest::prop_assert_eq!(old_text, old);
+                proptest::prop_assert_eq!(new_text, new);
+                proptest::prop_assert!(old_numbers.iter().copied().eq(1..=old_numbers.len()));
+                proptest::prop_assert!(new_numbers.iter().copied().eq(1..=new_numbers.len()));
+            }
+        }
     }
 
     #[test]
