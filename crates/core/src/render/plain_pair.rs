@@ -198,30 +198,44 @@ impl Read {
     }
 }
 
-/// Read `files` in order, split into runs read on threads of their own.
+/// Read `files` on a thread per core, each taking the next file not yet taken (their
+/// sizes differ by orders of magnitude: a CRD bundle beside a Service), and put what
+/// each gave back in the files' order.
 fn read_in_parallel(repo: &Repo, files: &[FilePair]) -> Result<Read, GitError> {
-    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
-    // A run of a few files is not worth a thread.
-    let per_run = files.len().div_ceil(threads).max(16);
-    if files.len() <= per_run {
+    let threads = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .min(files.len());
+    if threads <= 1 {
         return read_files(repo, files);
     }
-    let runs: Vec<Result<Read, GitError>> = std::thread::scope(|scope| {
-        let handles: Vec<_> = files
-            .chunks(per_run)
-            .map(|run| {
-                let repo = repo.uncached_handle();
-                scope.spawn(move || read_files(&repo, run))
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let mut by_file: Vec<Option<Result<Read, GitError>>> = Vec::new();
+    by_file.resize_with(files.len(), || None);
+    std::thread::scope(|scope| {
+        let workers: Vec<_> = (0..threads)
+            .map(|_| {
+                let (repo, next) = (repo.uncached_handle(), &next);
+                scope.spawn(move || {
+                    let mut read = Vec::new();
+                    loop {
+                        let at = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                        let Some(file) = files.get(at) else {
+                            return read;
+                        };
+                        read.push((at, read_files(&repo, std::slice::from_ref(file))));
+                    }
+                })
             })
             .collect();
-        handles
-            .into_iter()
-            .map(|h| h.join().expect("reading files does not panic"))
-            .collect()
+        for worker in workers {
+            for (at, read) in worker.join().expect("reading files does not panic") {
+                by_file[at] = Some(read);
+            }
+        }
     });
     let mut read = Read::default();
-    for run in runs {
-        read.append(run?);
+    for file in by_file.into_iter().flatten() {
+        read.append(file?);
     }
     Ok(read)
 }
