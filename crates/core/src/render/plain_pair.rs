@@ -153,119 +153,21 @@ impl Read {
         self.shared_cluster_kinds.extend(later.shared_cluster_kinds);
     }
 
-    /// Place every object in its namespace as each side's render would, given each
-    /// side's default namespace. `false` when a shared object lands in different places
-    /// on the two sides, or a key is there twice on a side with a shared object among
-    /// them: rendering each side whole is what says what that means.
-    fn place_namespaces(
-        &mut self,
-        (old_default, new_default): (Option<&str>, Option<&str>),
-    ) -> bool {
-        let paired = &mut self.paired;
-        let kinds_of = |side: &Rendered| {
-            let mut kinds = custom_cluster_kinds(&side.objects);
-            kinds.extend(self.shared_cluster_kinds.iter().cloned());
-            kinds
-        };
-        let (old_kinds, new_kinds) = (kinds_of(&paired.old), kinds_of(&paired.new));
-        for (side, default, kinds) in [
-            (&mut paired.old, old_default, &old_kinds),
-            (&mut paired.new, new_default, &new_kinds),
-        ] {
-            for object in &mut side.objects {
-                place(&mut object.key, default, kinds);
-            }
-        }
-        for shared in &mut paired.shared {
-            let mut on_old = shared.key.clone();
-            place(&mut on_old, old_default, &old_kinds);
-            place(&mut shared.key, new_default, &new_kinds);
-            if on_old != shared.key {
-                return false;
-            }
-        }
-        paired.shared.sort_unstable_by(|a, b| a.key.cmp(&b.key));
-        let twice = paired.shared.windows(2).any(|w| w[0].key == w[1].key);
-        let also_shared = |side: &Rendered| {
-            side.objects.iter().any(|o| {
-                paired
-                    .shared
-                    .binary_search_by(|s| s.key.cmp(&o.key))
-                    .is_ok()
-            })
-        };
-        !twice && !also_shared(&paired.old) && !also_shared(&paired.new)
-    }
-}
-
-/// Read `files` on a thread per core, each taking the next file not yet taken (their
-/// sizes differ by orders of magnitude: a CRD bundle beside a Service), and put what
-/// each gave back in the files' order.
-fn read_in_parallel(repo: &Repo, files: &[FilePair]) -> Result<Read, GitError> {
-    let threads = std::thread::available_parallelism()
-        .map_or(1, |n| n.get())
-        .min(files.len());
-    if threads <= 1 {
-        return read_files(repo, files);
-    }
-    let next = std::sync::atomic::AtomicUsize::new(0);
-    let mut by_file: Vec<Option<Result<Read, GitError>>> = Vec::new();
-    by_file.resize_with(files.len(), || None);
-    std::thread::scope(|scope| {
-        let workers: Vec<_> = (0..threads)
-            .map(|_| {
-                let (repo, next) = (repo.uncached_handle(), &next);
-                scope.spawn(move || {
-                    let mut read = Vec::new();
-                    loop {
-                        let at = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                        let Some(file) = files.get(at) else {
-                            return read;
-                        };
-                        read.push((at, read_files(&repo, std::slice::from_ref(file))));
-                    }
-                })
-            })
-            .collect();
-        for worker in workers {
-            for (at, read) in worker.join().expect("reading files does not panic") {
-                by_file[at] = Some(read);
-            }
-        }
-    });
-    let mut read = Read::default();
-    for file in by_file.into_iter().flatten() {
-        read.append(file?);
-    }
-    Ok(read)
-}
-
-/// Read a run of files, in order.
-fn read_files(repo: &Repo, files: &[FilePair]) -> Result<Read, GitError> {
-    let mut read = Read::default();
-    for file in files {
+    /// Read one file of the environment, as its sides have it.
+    fn file(&mut self, repo: &Repo, file: &FilePair) -> Result<(), GitError> {
         match (file.old, file.new) {
-            (Some(old), Some(new)) if old == new => read.same_file(&file.path, repo.blob(old)?),
+            (Some(old), Some(new)) if old == new => self.same_file(&file.path, repo.blob(old)?),
             (Some(old), Some(new)) => {
                 let (old, new) = (repo.blob(old)?, repo.blob(new)?);
-                read.changed_file(&file.path, old, new);
+                self.changed_file(&file.path, old, new);
             }
-            (Some(old), None) => read_one_side(&mut read.paired.old, &file.path, repo.blob(old)?),
-            (None, Some(new)) => read_one_side(&mut read.paired.new, &file.path, repo.blob(new)?),
+            (Some(old), None) => read_one_side(&mut self.paired.old, &file.path, repo.blob(old)?),
+            (None, Some(new)) => read_one_side(&mut self.paired.new, &file.path, repo.blob(new)?),
             (None, None) => {}
         }
+        Ok(())
     }
-    Ok(read)
-}
 
-/// A file that one side has as these bytes: as its own render reads it.
-fn read_one_side(side: &mut Rendered, path: &str, bytes: Vec<u8>) {
-    side.read_files
-        .push((path.to_string(), status::is_sops_encrypted(&bytes)));
-    side.extend(parse_file(path, bytes, Secrets::Redact));
-}
-
-impl Read {
     /// A file that is the same blob on both sides: every object is shared; what cannot
     /// be read of it is an issue on both sides, as each side's render would say.
     fn same_file(&mut self, path: &str, bytes: Vec<u8>) {
@@ -327,4 +229,113 @@ impl Read {
             }
         }
     }
+
+    /// Place every object in its namespace as each side's render would, given each
+    /// side's default namespace. `false` when a shared object lands in different places
+    /// on the two sides, or a key is there twice on a side with a shared object among
+    /// them: rendering each side whole is what says what that means.
+    fn place_namespaces(
+        &mut self,
+        (old_default, new_default): (Option<&str>, Option<&str>),
+    ) -> bool {
+        let paired = &mut self.paired;
+        let kinds_of = |side: &Rendered| {
+            let mut kinds = custom_cluster_kinds(&side.objects);
+            kinds.extend(self.shared_cluster_kinds.iter().cloned());
+            kinds
+        };
+        let (old_kinds, new_kinds) = (kinds_of(&paired.old), kinds_of(&paired.new));
+        for (side, default, kinds) in [
+            (&mut paired.old, old_default, &old_kinds),
+            (&mut paired.new, new_default, &new_kinds),
+        ] {
+            for object in &mut side.objects {
+                place(&mut object.key, default, kinds);
+            }
+        }
+        for shared in &mut paired.shared {
+            let mut on_old = shared.key.clone();
+            place(&mut on_old, old_default, &old_kinds);
+            place(&mut shared.key, new_default, &new_kinds);
+            if on_old != shared.key {
+                return false;
+            }
+        }
+        paired.shared.sort_unstable_by(|a, b| a.key.cmp(&b.key));
+        let twice = paired.shared.windows(2).any(|w| w[0].key == w[1].key);
+        let also_shared = |side: &Rendered| {
+            side.objects.iter().any(|o| {
+                paired
+                    .shared
+                    .binary_search_by(|s| s.key.cmp(&o.key))
+                    .is_ok()
+            })
+        };
+        !twice && !also_shared(&paired.old) && !also_shared(&paired.new)
+    }
+}
+
+/// Read `files` on a thread per core, each taking the next file not yet taken (their
+/// sizes differ by orders of magnitude: a CRD bundle beside a Service). What each file
+/// gave is appended in the files' order as it comes, so that a large environment's
+/// records are not held twice, once per file and once together.
+fn read_in_parallel(repo: &Repo, files: &[FilePair]) -> Result<Read, GitError> {
+    let threads = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .min(files.len());
+    if threads <= 1 {
+        return read_files(repo, files);
+    }
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let (sender, received) = std::sync::mpsc::channel::<(usize, Result<Read, GitError>)>();
+    std::thread::scope(|scope| {
+        for _ in 0..threads {
+            let (repo, next, sender) = (repo.uncached_handle(), &next, sender.clone());
+            scope.spawn(move || {
+                loop {
+                    let at = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    let Some(file) = files.get(at) else {
+                        return;
+                    };
+                    let mut one = Read::default();
+                    let read = one.file(&repo, file).map(|()| one);
+                    // After a failure no file is worth reading: the receiver stops at it
+                    // (every file before it was taken already, and is sent).
+                    let failed = read.is_err();
+                    if sender.send((at, read)).is_err() || failed {
+                        next.store(files.len(), std::sync::atomic::Ordering::Relaxed);
+                    }
+                }
+            });
+        }
+        drop(sender);
+        let mut read = Read::default();
+        let mut waiting = std::collections::BTreeMap::new();
+        let mut appended = 0;
+        for (at, one) in received {
+            waiting.insert(at, one);
+            while let Some(one) = waiting.remove(&appended) {
+                read.append(one?);
+                appended += 1;
+            }
+        }
+        debug_assert_eq!(appended, files.len(), "every file was read");
+        Ok(read)
+    })
+}
+
+/// Read `files`, in order, on this thread.
+fn read_files(repo: &Repo, files: &[FilePair]) -> Result<Read, GitError> {
+    let mut read = Read::default();
+    for file in files {
+        read.file(repo, file)?;
+    }
+    Ok(read)
+}
+
+/// A file that one side has as these bytes: as its own render reads it.
+fn read_one_side(side: &mut Rendered, path: &str, bytes: Vec<u8>) {
+    side.read_files
+        .push((path.to_string(), status::is_sops_encrypted(&bytes)));
+    side.extend(parse_file(path, bytes, Secrets::Redact));
 }
