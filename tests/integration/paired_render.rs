@@ -228,9 +228,11 @@ fn a_key_twice_with_a_shared_one_among_them_renders_each_side_whole() {
 fn documents_that_cannot_be_read_are_named_on_each_side_at_their_own_line() {
     let bad = "apiVersion: v1\nkind: [unclosed\n";
     let same = format!("{}---\n{bad}", config_map("s", "1"));
-    let moving = format!("{}---\n{bad}", config_map("m", "1"));
+    // Large enough to have its documents read on several threads.
+    let padding = config_map("padding", &"x".repeat(300 * 1024));
+    let moving = format!("{}---\n{bad}---\n{padding}", config_map("m", "1"));
     let moved = format!(
-        "{}---\n{}---\n{bad}",
+        "{}---\n{}---\n{bad}---\n{padding}",
         config_map("m", "1"),
         config_map("nn", "1")
     );

@@ -18,7 +18,7 @@ use crate::config::Renderer;
 use crate::environment::Environment;
 use crate::git::tree::TreeFile;
 use crate::git::{GitError, Repo};
-use crate::manifest::documents::split_documents;
+use crate::manifest::documents::{Document, split_documents};
 use crate::manifest::parse::{ParsedManifests, Secrets, parse_file, parse_own_document};
 use crate::manifest::scope::{ClusterKinds, cluster_kind_defined_by, custom_cluster_kinds, place};
 use crate::manifest::shared::{SharedObject, match_documents};
@@ -208,11 +208,20 @@ impl Read {
         };
         let (old_docs, new_docs) = (split_documents(&old_text), split_documents(&new_text));
         let partners = match_documents(&old_docs, &new_docs);
-        // An old document stays the old side's own unless its twin was shared.
-        let mut shared_old = vec![false; old_docs.len()];
-        for (doc, partner) in new_docs.iter().zip(&partners) {
+        // A CRD bundle or an install.yaml of megabytes is most of a render's work: its
+        // documents are read on a thread per core.
+        let parallel = old_text.len() + new_text.len() >= PARALLEL_FROM_BYTES;
+        let parse = |doc: &Document<'_>| {
             let mut parsed = ParsedManifests::default();
             parse_own_document(path, *doc, &mut parsed);
+            parsed
+        };
+        // An old document stays the old side's own unless its twin was shared.
+        let mut shared_old = vec![false; old_docs.len()];
+        for (parsed, partner) in map_in_order(&new_docs, parallel, parse)
+            .into_iter()
+            .zip(&partners)
+        {
             match partner {
                 // A document with something that cannot be read is each side's own, so
                 // that each side names its own line.
@@ -223,10 +232,13 @@ impl Read {
                 _ => self.paired.new.extend(parsed),
             }
         }
-        for (doc, shared) in old_docs.iter().zip(shared_old) {
-            if !shared {
-                parse_own_document(path, *doc, &mut self.paired.old);
-            }
+        let old_only: Vec<Document<'_>> = old_docs
+            .iter()
+            .zip(shared_old)
+            .filter_map(|(doc, shared)| (!shared).then_some(*doc))
+            .collect();
+        for parsed in map_in_order(&old_only, parallel, parse) {
+            self.paired.old.extend(parsed);
         }
     }
 
@@ -322,6 +334,52 @@ fn read_in_parallel(repo: &Repo, files: &[FilePair]) -> Result<Read, GitError> {
         debug_assert_eq!(appended, files.len(), "every file was read");
         Ok(read)
     })
+}
+
+/// A changed file at least this large has its documents read on a thread per core.
+const PARALLEL_FROM_BYTES: usize = 256 * 1024;
+
+/// `f` of each of `items`, in their order; when `parallel`, on a thread per core, each
+/// taking the next item not yet taken.
+fn map_in_order<T: Sync, R: Send>(
+    items: &[T],
+    parallel: bool,
+    f: impl Fn(&T) -> R + Sync,
+) -> Vec<R> {
+    let threads = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .min(items.len());
+    if !parallel || threads <= 1 {
+        return items.iter().map(f).collect();
+    }
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let mut out: Vec<Option<R>> = Vec::new();
+    out.resize_with(items.len(), || None);
+    std::thread::scope(|scope| {
+        let workers: Vec<_> = (0..threads)
+            .map(|_| {
+                let (next, f) = (&next, &f);
+                scope.spawn(move || {
+                    let mut done = Vec::new();
+                    loop {
+                        let at = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                        let Some(item) = items.get(at) else {
+                            return done;
+                        };
+                        done.push((at, f(item)));
+                    }
+                })
+            })
+            .collect();
+        for worker in workers {
+            for (at, result) in worker.join().expect("reading documents does not panic") {
+                out[at] = Some(result);
+            }
+        }
+    });
+    out.into_iter()
+        .map(|result| result.expect("every item was taken"))
+        .collect()
 }
 
 /// Read `files`, in order, on this thread.
