@@ -666,6 +666,31 @@ fn cutting_documents_by_indentation_changes_no_field_change() {
     );
 }
 
+/// The diff that `diff_versions` gave (`first`, its JSON) run again with an environment
+/// variable set, as JSON or as text.
+fn diff_again(
+    home: &TempDir,
+    first: &Value,
+    (variable, value): (&str, &str),
+    json: bool,
+) -> crate::common::Run {
+    let range = format!(
+        "{}..{}",
+        first["from"].as_str().expect("from"),
+        first["to"].as_str().expect("to")
+    );
+    let mut command = crate::common::tollgate(home.path());
+    command
+        .env(variable, value)
+        .arg("--config")
+        .arg(home.path().join("config.yaml"))
+        .args(["diff", &range, "--env", "corpus"]);
+    if json {
+        command.arg("--json");
+    }
+    crate::common::run(&mut command).ok()
+}
+
 #[test]
 fn rendering_both_sides_together_gives_the_diff_each_side_whole_gives() {
     if !corpus_available("rendering_both_sides_together_gives_the_diff_each_side_whole_gives") {
@@ -680,22 +705,8 @@ fn rendering_both_sides_together_gives_the_diff_each_side_whole_gives() {
         ("kubernetes-dashboard/v2.6.1", "kubernetes-dashboard/v2.7.0"),
     ] {
         let (together, home) = diff_versions(&files(old), &files(new), "plain");
-        let range = format!(
-            "{}..{}",
-            together["from"].as_str().expect("from"),
-            together["to"].as_str().expect("to")
-        );
         let diff = |paired: &str, json: bool| {
-            let mut command = crate::common::tollgate(home.path());
-            command
-                .env("TOLLGATE_PAIRED_RENDER", paired)
-                .arg("--config")
-                .arg(home.path().join("config.yaml"))
-                .args(["diff", &range, "--env", "corpus"]);
-            if json {
-                command.arg("--json");
-            }
-            crate::common::run(&mut command).ok()
+            diff_again(&home, &together, ("TOLLGATE_PAIRED_RENDER", paired), json)
         };
         assert_eq!(together, diff("off", true).json(), "{old} → {new}: JSON");
         assert_eq!(
@@ -721,20 +732,7 @@ fn turning_the_fast_yaml_path_off_gives_the_same_diff() {
         ("kube-prometheus/v0.15.0", "kube-prometheus/v0.16.0"),
     ] {
         let (fast, home) = diff_versions(&files(old), &files(new), "plain");
-        let range = format!(
-            "{}..{}",
-            fast["from"].as_str().expect("from"),
-            fast["to"].as_str().expect("to")
-        );
-        let whole = crate::common::run(
-            crate::common::tollgate(home.path())
-                .env("TOLLGATE_FAST_YAML", "off")
-                .arg("--config")
-                .arg(home.path().join("config.yaml"))
-                .args(["diff", &range, "--env", "corpus", "--json"]),
-        )
-        .ok()
-        .json();
+        let whole = diff_again(&home, &fast, ("TOLLGATE_FAST_YAML", "off"), true).json();
         assert_eq!(fast, whole, "{old} → {new}");
     }
 }
