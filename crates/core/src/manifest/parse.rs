@@ -117,8 +117,27 @@ fn parse_document_into(
     secrets: Secrets,
     out: &mut ParsedManifests,
 ) {
+    read_document(file, text, doc, secrets, Lists::AsItems, out);
+}
+
+/// Whether a `*List` document is cut into its items. Only the top one is: a list of
+/// lists nested as deep as its text allows must not be a recursion as deep.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Lists {
+    AsItems,
+    Whole,
+}
+
+fn read_document(
+    file: &str,
+    text: &std::sync::Arc<String>,
+    doc: Document<'_>,
+    secrets: Secrets,
+    lists: Lists,
+    out: &mut ParsedManifests,
+) {
     if secrets == Secrets::Redact && doc.text.len() <= MAX_TEXT_BYTES {
-        match unparsed_object(file, text, doc) {
+        match unparsed_object(file, text, doc, lists) {
             Some(AsText::Object(object)) => {
                 out.objects.push(*object);
                 return;
@@ -133,7 +152,7 @@ fn parse_document_into(
                         line: doc.line + offset,
                     };
                     let before = parsed.objects.len();
-                    parse_document_into(file, &own, item, secrets, &mut parsed);
+                    read_document(file, &own, item, secrets, Lists::Whole, &mut parsed);
                     each_an_object &= parsed.objects.len() > before;
                 }
                 // An item that cannot be read, or is nothing, is said as reading the
@@ -186,8 +205,14 @@ enum AsText {
 
 /// A plain document as an object kept as text, when its `apiVersion`, `kind` and
 /// `metadata` can be read on their own and it is not a Secret (whose values must be
-/// hidden at once); a list as its items; `None` sends it through the whole parse.
-fn unparsed_object(file: &str, text: &std::sync::Arc<String>, doc: Document<'_>) -> Option<AsText> {
+/// hidden at once); a list as its items (`lists` says whether); `None` sends it through the
+/// whole parse.
+fn unparsed_object(
+    file: &str,
+    text: &std::sync::Arc<String>,
+    doc: Document<'_>,
+    lists: Lists,
+) -> Option<AsText> {
     // Where the document sits in the file's text (it is a slice of it).
     let start = doc.text.as_ptr() as usize - text.as_ptr() as usize;
     let indexed = super::chunks::Indexed::within(text, start..start + doc.text.len())?;
@@ -197,7 +222,10 @@ fn unparsed_object(file: &str, text: &std::sync::Arc<String>, doc: Document<'_>)
         return None;
     }
     if kind.ends_with("List") {
-        return super::chunks::list_items(&indexed).map(AsText::Items);
+        return match lists {
+            Lists::AsItems => super::chunks::list_items(&indexed).map(AsText::Items),
+            Lists::Whole => None,
+        };
     }
     let object = object_from_value(file, doc.line, header, Secrets::Redact).ok()?;
     Some(AsText::Object(Box::new(ManifestObject::unparsed(
@@ -399,6 +427,17 @@ mod tests {
         assert_eq!(parsed.objects.len(), 2);
         assert_eq!(parsed.issues.len(), 1, "{:?}", parsed.issues);
         assert!(parsed.objects.iter().all(|o| o.origin.line == 1));
+    }
+
+    #[test]
+    fn a_list_in_a_list_is_read_whole_and_still_gives_its_items() {
+        let text = "apiVersion: v1\nkind: List\nitems:\n- apiVersion: v1\n  kind: ConfigMapList\n  items:\n  - apiVersion: v1\n    kind: ConfigMap\n    metadata: {name: inner}\n- apiVersion: v1\n  kind: ConfigMap\n  metadata: {name: outer}\n";
+        let parsed = parse_documents("l.yaml", text.as_bytes());
+        assert!(parsed.issues.is_empty(), "{:?}", parsed.issues);
+        let names: Vec<_> = parsed.objects.iter().map(|o| o.key.name.as_str()).collect();
+        assert_eq!(names, ["inner", "outer"]);
+        assert!(parsed.objects[0].source().is_none(), "the inner list is read whole");
+        assert!(parsed.objects[1].source().is_some(), "the outer items are kept as text");
     }
 
     #[test]
