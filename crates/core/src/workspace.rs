@@ -15,6 +15,7 @@ use crate::forge::local::LocalGit;
 use crate::git::promotions::PromotionBranch;
 use crate::git::{CommitInfo, GitError, Person, Repo};
 use crate::manifest::ManifestIssue;
+use crate::manifest::shared::SharedObject;
 use crate::manifest::{ChangeKind, ManifestObject, RenderedDiff, Summary, diff_objects};
 use crate::policy::POLICY_PATH;
 use crate::raw_diff::{FileDiff, raw_diff};
@@ -289,52 +290,7 @@ impl OpenRepo {
             old_envs.iter().find(|e| e.name == name),
             new_envs.iter().find(|e| e.name == name),
         );
-        // A plain environment on both sides: each file read once, only what changed
-        // kept whole (see `render::plain_pair`).
-        let paired = match (old_env, new_env) {
-            (Some(old_env), Some(new_env)) => {
-                match render_plain_pair(&self.repo, (old_tree, old_env), (new_tree, new_env)) {
-                    Ok(paired) => paired,
-                    Err(RenderError::Git(e)) => return Err(e.into()),
-                    // Rendering each side on its own says what is wrong.
-                    Err(_) => None,
-                }
-            }
-            _ => None,
-        };
-        let (old, new, shared) = match paired {
-            Some(paired) => (
-                Side::rendered(paired.old),
-                Side::rendered(paired.new),
-                paired.shared,
-            ),
-            None => {
-                let renders = &*self.renders;
-                let side = |repo: &Repo, env: Option<&Environment>, tree| match env {
-                    None => Ok(Side::default()),
-                    Some(env) => match render_cached(repo, tree, env, renders) {
-                        Ok(r) => Ok(Side::rendered(r)),
-                        Err(RenderError::Git(e)) => Err(WorkspaceError::from(e)),
-                        Err(e) => Ok(Side {
-                            error: Some(e.to_string()),
-                            ..Side::default()
-                        }),
-                    },
-                };
-                // Parsing YAML is most of a diff's time: render the two sides on two
-                // threads, each with its own handle on the repository (each object is
-                // read once).
-                let (old_repo, new_repo) =
-                    (self.repo.uncached_handle(), self.repo.uncached_handle());
-                let side = &side;
-                let (old, new) = std::thread::scope(|scope| {
-                    let old = scope.spawn(move || side(&old_repo, old_env, old_tree));
-                    let new = side(&new_repo, new_env, new_tree);
-                    (old.join().expect("rendering does not panic"), new)
-                });
-                (old?, new?, Vec::new())
-            }
-        };
+        let (old, new, shared) = self.render_sides((old_env, old_tree), (new_env, new_tree))?;
         let render_errors: Vec<String> = [old.error, new.error].into_iter().flatten().collect();
         let mut diff = if render_errors.is_empty() {
             diff_objects(old.objects, new.objects)
@@ -386,6 +342,60 @@ impl OpenRepo {
             render_errors,
             render,
             warnings,
+        })
+    }
+
+    /// Both sides of one environment rendered for a diff: together when they are plain
+    /// (see `render::plain_pair`: the objects of documents the same on both sides come
+    /// back as shared, not as objects), else each whole, on two threads.
+    fn render_sides(
+        &self,
+        (old_env, old_tree): (Option<&Environment>, ObjectId),
+        (new_env, new_tree): (Option<&Environment>, ObjectId),
+    ) -> Result<(Side, Side, Vec<SharedObject>), WorkspaceError> {
+        let paired = match (old_env, new_env) {
+            (Some(old_env), Some(new_env)) => {
+                match render_plain_pair(&self.repo, (old_tree, old_env), (new_tree, new_env)) {
+                    Ok(paired) => paired,
+                    Err(RenderError::Git(e)) => return Err(e.into()),
+                    // Rendering each side on its own says what is wrong.
+                    Err(_) => None,
+                }
+            }
+            _ => None,
+        };
+        Ok(match paired {
+            Some(paired) => (
+                Side::rendered(paired.old),
+                Side::rendered(paired.new),
+                paired.shared,
+            ),
+            None => {
+                let renders = &*self.renders;
+                let side = |repo: &Repo, env: Option<&Environment>, tree| match env {
+                    None => Ok(Side::default()),
+                    Some(env) => match render_cached(repo, tree, env, renders) {
+                        Ok(r) => Ok(Side::rendered(r)),
+                        Err(RenderError::Git(e)) => Err(WorkspaceError::from(e)),
+                        Err(e) => Ok(Side {
+                            error: Some(e.to_string()),
+                            ..Side::default()
+                        }),
+                    },
+                };
+                // Parsing YAML is most of a diff's time: render the two sides on two
+                // threads, each with its own handle on the repository (each object is
+                // read once).
+                let (old_repo, new_repo) =
+                    (self.repo.uncached_handle(), self.repo.uncached_handle());
+                let side = &side;
+                let (old, new) = std::thread::scope(|scope| {
+                    let old = scope.spawn(move || side(&old_repo, old_env, old_tree));
+                    let new = side(&new_repo, new_env, new_tree);
+                    (old.join().expect("rendering does not panic"), new)
+                });
+                (old?, new?, Vec::new())
+            }
         })
     }
 

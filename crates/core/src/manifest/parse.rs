@@ -436,8 +436,14 @@ mod tests {
         assert!(parsed.issues.is_empty(), "{:?}", parsed.issues);
         let names: Vec<_> = parsed.objects.iter().map(|o| o.key.name.as_str()).collect();
         assert_eq!(names, ["inner", "outer"]);
-        assert!(parsed.objects[0].source().is_none(), "the inner list is read whole");
-        assert!(parsed.objects[1].source().is_some(), "the outer items are kept as text");
+        assert!(
+            parsed.objects[0].source().is_none(),
+            "the inner list is read whole"
+        );
+        assert!(
+            parsed.objects[1].source().is_some(),
+            "the outer items are kept as text"
+        );
     }
 
     #[test]
