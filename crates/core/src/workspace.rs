@@ -322,7 +322,7 @@ impl OpenRepo {
                 }
             }
         }
-        let issues = issues.0;
+        let issues = issues.issues;
         let render = self.render_status(
             name,
             (old_envs, old_tree),
@@ -643,16 +643,23 @@ impl std::fmt::Display for SidedIssue {
     }
 }
 
-/// Issues gathered from both sides, each problem once.
+/// Issues gathered from both sides, each problem once (by an index: a set of thousands
+/// of broken documents is not compared each with each).
 #[derive(Default)]
-struct SidedIssues(Vec<SidedIssue>);
+struct SidedIssues {
+    issues: Vec<SidedIssue>,
+    at: std::collections::HashMap<ManifestIssue, usize>,
+}
 
 impl SidedIssues {
     fn add(&mut self, side: IssueSide, issue: ManifestIssue) {
-        match self.0.iter_mut().find(|known| known.issue == issue) {
-            Some(known) if known.side != side => known.side = IssueSide::Both,
+        match self.at.get(&issue) {
+            Some(&at) if self.issues[at].side != side => self.issues[at].side = IssueSide::Both,
             Some(_) => {}
-            None => self.0.push(SidedIssue { issue, side }),
+            None => {
+                self.at.insert(issue.clone(), self.issues.len());
+                self.issues.push(SidedIssue { issue, side });
+            }
         }
     }
 

@@ -4,7 +4,7 @@
 use serde::{Deserialize, Serialize};
 
 /// Something wrong with one document or file; the rest still parses.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct ManifestIssue {
     pub file: String,
     /// 1-based; 0 when the problem is with the whole file.
