@@ -11,6 +11,7 @@ mod list_keys;
 pub mod object;
 pub mod parse;
 pub mod redact;
+mod renames;
 pub mod scope;
 pub mod selectors;
 pub mod shared;
