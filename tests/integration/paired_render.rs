@@ -275,3 +275,31 @@ fn documents_that_cannot_be_read_are_named_on_each_side_at_their_own_line() {
         );
     }
 }
+
+#[test]
+fn warnings_come_in_the_order_of_their_objects_changed_or_not() {
+    // A Service in an unchanged file and a changed one, both left selecting nothing:
+    // each side rendered whole names them by key, so must the paired render.
+    let relabelled = DEPLOYMENT.replace("{app: api}", "{app: api-v2}");
+    let first = SERVICE.replace("name: api,", "name: a-first,");
+    let last = SERVICE.replace("name: api,", "name: z-last,");
+    let last_changed = last.replace("{app: api}", "{app: nothing}");
+    let both = diff_both_ways(
+        &[
+            ("envs/prod/deployment.yaml", DEPLOYMENT.as_bytes()),
+            ("envs/prod/first.yaml", first.as_bytes()),
+            ("envs/prod/last.yaml", last.as_bytes()),
+        ],
+        &[
+            ("envs/prod/deployment.yaml", Some(relabelled.as_bytes())),
+            ("envs/prod/last.yaml", Some(last_changed.as_bytes())),
+        ],
+    );
+    assert!(both.together);
+    let warnings = environment(&both.json)["warnings"].to_string();
+    let (a, z) = (
+        warnings.find("Service/shop/a-first"),
+        warnings.find("Service/shop/z-last"),
+    );
+    assert!(a.is_some() && z.is_some() && a < z, "{warnings}");
+}

@@ -103,7 +103,10 @@ fn selector_warnings(diff: &RenderedDiff, unchanged: &[SharedObject]) -> Vec<Str
                 let selectors = Cow::Borrowed(s.selectors.as_deref()?);
                 Some((&s.key, ChangeKind::Unchanged, selectors))
             });
-        in_diff.chain(shared).collect()
+        let mut selected: Vec<Selected<'_>> = in_diff.chain(shared).collect();
+        // In the order of their keys, changed or not, as the warnings come out.
+        selected.sort_by(|a, b| a.0.cmp(b.0));
+        selected
     };
     let (old, new) = (side(false), side(true));
     // Pod labels by namespace and label, and the old side by key: an environment of
