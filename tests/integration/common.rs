@@ -78,7 +78,6 @@ pub fn run(command: &mut Command) -> Run {
     }
 }
 
-/// Run tollgate with `--config config` and `args`.
 /// Feed `stream` to `git fast-import` in the repository at `repo`.
 pub fn fast_import(repo: &Path, stream: &str) {
     use std::io::Write;
@@ -112,6 +111,7 @@ pub fn history_shas(home: &Path, config: &Path, args: &[&str]) -> Vec<String> {
         .collect()
 }
 
+/// Run tollgate with `--config config` and `args`.
 pub fn tollgate_with(home: &Path, config: &Path, args: &[&str]) -> Run {
     run(tollgate(home).arg("--config").arg(config).args(args))
 }

@@ -354,29 +354,50 @@ fn render_plain(
     supplied: &[SuppliedFile],
     secrets: Secrets,
 ) -> Result<Rendered, RenderError> {
-    let read = |path: &str| {
-        is_manifest_file(path)
-            && path.starts_with(&format!("{}/", env.path))
-            && !(env.top_level_only && in_sub_folder(env, path))
-    };
     // (path, bytes, read from the repository)
     let mut files: Vec<(String, Vec<u8>, bool)> = Vec::new();
-    for file in repo.files_under(tree, &env.path)? {
-        if read(&file.path) && !supplied.iter().any(|s| s.path == file.path) {
+    for file in plain_files(repo, tree, env)? {
+        if !supplied.iter().any(|s| s.path == file.path) {
             files.push((file.path, repo.blob(file.id)?, true));
         }
     }
-    for file in supplied.iter().filter(|file| read(&file.path)) {
+    for file in supplied.iter().filter(|file| plain_reads(env, &file.path)) {
         files.push((file.path.clone(), file.bytes.clone(), false));
     }
     files.sort_by(|a, b| a.0.cmp(&b.0));
     let mut rendered = ParsedManifests::default();
     for (path, bytes, from_repository) in files {
         if from_repository {
-            let encrypted = status::is_sops_encrypted(&bytes);
-            rendered.read_files.push((path.clone(), encrypted));
+            note_read(&mut rendered, &path, &bytes);
         }
         rendered.extend(parse_file(&path, bytes, secrets));
     }
     Ok(rendered)
+}
+
+/// Whether a plain render of `env` reads the file at `path`: a manifest in its folder
+/// (at its top only, when it says so).
+fn plain_reads(env: &Environment, path: &str) -> bool {
+    is_manifest_file(path)
+        && path.starts_with(&format!("{}/", env.path))
+        && !(env.top_level_only && in_sub_folder(env, path))
+}
+
+/// The files of the repository a plain render of `env` reads at `tree`, sorted by path.
+pub(crate) fn plain_files(
+    repo: &Repo,
+    tree: ObjectId,
+    env: &Environment,
+) -> Result<Vec<crate::git::tree::TreeFile>, GitError> {
+    let mut files = repo.files_under(tree, &env.path)?;
+    files.retain(|file| plain_reads(env, &file.path));
+    Ok(files)
+}
+
+/// Say in `rendered` that the render read `path` from the repository, and whether it is
+/// encrypted with SOPS (see `ParsedManifests::read_files`).
+pub(crate) fn note_read(rendered: &mut Rendered, path: &str, bytes: &[u8]) {
+    rendered
+        .read_files
+        .push((path.to_string(), status::is_sops_encrypted(bytes)));
 }

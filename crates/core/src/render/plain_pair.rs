@@ -13,7 +13,7 @@
 
 use gix::ObjectId;
 
-use super::{RenderError, Rendered, in_sub_folder, is_manifest_file, status};
+use super::{RenderError, Rendered, note_read, plain_files};
 use crate::config::Renderer;
 use crate::environment::Environment;
 use crate::git::tree::TreeFile;
@@ -65,8 +65,8 @@ pub fn render_plain_pair(
         return Ok(None);
     }
     let (old_files, new_files) = (
-        manifest_files(repo, old_tree, &old_env)?,
-        manifest_files(repo, new_tree, &new_env)?,
+        plain_files(repo, old_tree, &old_env)?,
+        plain_files(repo, new_tree, &new_env)?,
     );
     let files = pair_files(old_files, new_files);
     let mut read = read_in_parallel(repo, &files)?;
@@ -83,22 +83,6 @@ pub fn render_plain_pair(
         "rendered both sides together"
     );
     Ok(Some(read.paired))
-}
-
-/// The manifest files a plain render of `env` reads at `tree`, sorted by path.
-fn manifest_files(
-    repo: &Repo,
-    tree: ObjectId,
-    env: &Environment,
-) -> Result<Vec<TreeFile>, GitError> {
-    let mut files = repo.files_under(tree, &env.path)?;
-    let folder = format!("{}/", env.path);
-    files.retain(|file| {
-        is_manifest_file(&file.path)
-            && file.path.starts_with(&folder)
-            && !(env.top_level_only && in_sub_folder(env, &file.path))
-    });
-    Ok(files)
 }
 
 /// A path and its blob on each side that has it.
@@ -190,10 +174,8 @@ impl Read {
     /// A file whose blob differs between the sides: its documents matched by text.
     fn changed_file(&mut self, path: &str, old: Vec<u8>, new: Vec<u8>) {
         let (old_side, new_side) = (&mut self.paired.old, &mut self.paired.new);
-        for (side, bytes) in [(&mut *old_side, &old), (&mut *new_side, &new)] {
-            side.read_files
-                .push((path.to_string(), status::is_sops_encrypted(bytes)));
-        }
+        note_read(old_side, path, &old);
+        note_read(new_side, path, &new);
         let (old_text, new_text) = match (String::from_utf8(old), String::from_utf8(new)) {
             (Ok(old), Ok(new)) => (old, new),
             // Not text on a side: each side says what its own render would.
@@ -393,7 +375,6 @@ fn read_files(repo: &Repo, files: &[FilePair]) -> Result<Read, GitError> {
 
 /// A file that one side has as these bytes: as its own render reads it.
 fn read_one_side(side: &mut Rendered, path: &str, bytes: Vec<u8>) {
-    side.read_files
-        .push((path.to_string(), status::is_sops_encrypted(&bytes)));
+    note_read(side, path, &bytes);
     side.extend(parse_file(path, bytes, Secrets::Redact));
 }
