@@ -3,6 +3,7 @@
 //! changes (`path`, old → new) and can produce the line diff of its normalised YAML.
 //! `null` and an absent key are the same value, as they are to the API server.
 
+use itertools::{EitherOrBoth, Itertools};
 use serde::Serialize;
 
 use super::fields::{FieldChange, field_changes};
@@ -122,26 +123,13 @@ pub fn diff_objects(old: Vec<ManifestObject>, new: Vec<ManifestObject>) -> Rende
     let mut objects = Vec::with_capacity(old.len().max(new.len()));
     let mut removed: Vec<ManifestObject> = Vec::new();
     let mut added: Vec<ManifestObject> = Vec::new();
-    let (mut old, mut new) = (old.into_iter().peekable(), new.into_iter().peekable());
-    loop {
-        let order = match (old.peek(), new.peek()) {
-            (Some(o), Some(n)) => o.key.cmp(&n.key),
-            (Some(_), None) => std::cmp::Ordering::Less,
-            (None, Some(_)) => std::cmp::Ordering::Greater,
-            (None, None) => break,
-        };
-        match order {
-            std::cmp::Ordering::Less => removed.extend(old.next()),
-            std::cmp::Ordering::Greater => added.extend(new.next()),
-            std::cmp::Ordering::Equal => {
-                if let (Some(o), Some(n)) = (old.next(), new.next()) {
-                    objects.push(compare(o, n));
-                }
-            }
+    for pair in old.into_iter().merge_join_by(new, |o, n| o.key.cmp(&n.key)) {
+        match pair {
+            EitherOrBoth::Left(o) => removed.push(o),
+            EitherOrBoth::Right(n) => added.push(n),
+            EitherOrBoth::Both(o, n) => objects.push(compare(o, n)),
         }
     }
-    // Both sides' lists are empty now, but hold their room until dropped.
-    drop((old, new));
 
     pair_up(&mut removed, &mut added, &mut objects, Rule::GroupAlias);
     pair_up(&mut removed, &mut added, &mut objects, Rule::GeneratedPart);

@@ -12,6 +12,7 @@
 //! each side whole. [`PAIRED_ENV`] turns it off.
 
 use gix::ObjectId;
+use itertools::{EitherOrBoth, Itertools};
 
 use super::{RenderError, Rendered, note_read, plain_files};
 use crate::config::Renderer;
@@ -94,31 +95,26 @@ struct FilePair {
 
 /// Both sides' files, joined by path (each list is sorted by path).
 fn pair_files(old: Vec<TreeFile>, new: Vec<TreeFile>) -> Vec<FilePair> {
-    let mut out = Vec::with_capacity(old.len().max(new.len()));
-    let (mut old, mut new) = (old.into_iter().peekable(), new.into_iter().peekable());
-    loop {
-        let order = match (old.peek(), new.peek()) {
-            (Some(o), Some(n)) => o.path.cmp(&n.path),
-            (Some(_), None) => std::cmp::Ordering::Less,
-            (None, Some(_)) => std::cmp::Ordering::Greater,
-            (None, None) => break,
-        };
-        let (o, n) = match order {
-            std::cmp::Ordering::Less => (old.next(), None),
-            std::cmp::Ordering::Greater => (None, new.next()),
-            std::cmp::Ordering::Equal => (old.next(), new.next()),
-        };
-        let path = match (&o, &n) {
-            (Some(file), _) | (None, Some(file)) => file.path.clone(),
-            (None, None) => break,
-        };
-        out.push(FilePair {
-            path,
-            old: o.map(|f| f.id),
-            new: n.map(|f| f.id),
-        });
-    }
-    out
+    old.into_iter()
+        .merge_join_by(new, |o, n| o.path.cmp(&n.path))
+        .map(|pair| match pair {
+            EitherOrBoth::Left(o) => FilePair {
+                path: o.path,
+                old: Some(o.id),
+                new: None,
+            },
+            EitherOrBoth::Right(n) => FilePair {
+                path: n.path,
+                old: None,
+                new: Some(n.id),
+            },
+            EitherOrBoth::Both(o, n) => FilePair {
+                path: o.path,
+                old: Some(o.id),
+                new: Some(n.id),
+            },
+        })
+        .collect()
 }
 
 /// What reading a run of files gave, before namespaces are placed.
