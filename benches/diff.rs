@@ -1,5 +1,5 @@
 //! The parts of a rendered diff, on argo-cd's install.yaml (../shared/corpus):
-//! parsing one version, diffing two parsed versions, and the summary; and pairing the
+//! parsing one version, indexing the lines of each document, diffing two parsed versions, and the summary; and pairing the
 //! renames of 3,000 ConfigMaps whose generated suffix changed.
 //! `cargo bench --bench diff`; figures in docs/performance.md.
 
@@ -7,6 +7,8 @@ use std::hint::black_box;
 use std::path::PathBuf;
 
 use criterion::{Criterion, criterion_group, criterion_main};
+use tollgate::manifest::chunks::Indexed;
+use tollgate::manifest::documents::split_documents;
 use tollgate::manifest::{Summary, diff_objects, parse_documents};
 
 fn corpus(path: &str) -> Vec<u8> {
@@ -23,6 +25,21 @@ fn argo_cd(c: &mut Criterion) {
     group.sample_size(20);
     group.bench_function("parse one version (1.4 MB)", |b| {
         b.iter(|| parse_documents("install.yaml", black_box(&old)))
+    });
+    let text = std::sync::Arc::new(String::from_utf8(new.clone()).expect("UTF-8"));
+    let docs: Vec<std::ops::Range<usize>> = split_documents(&text)
+        .iter()
+        .map(|doc| {
+            let start = doc.text.as_ptr() as usize - text.as_ptr() as usize;
+            start..start + doc.text.len()
+        })
+        .collect();
+    group.bench_function("index each document's lines (1.4 MB)", |b| {
+        b.iter(|| {
+            docs.iter()
+                .filter(|range| Indexed::within(black_box(&text), (*range).clone()).is_some())
+                .count()
+        })
     });
     let old_objects = parse_documents("install.yaml", &old).objects;
     let new_objects = parse_documents("install.yaml", &new).objects;

@@ -28,6 +28,7 @@ pub mod identity;
 pub mod init;
 pub mod manifest;
 pub mod outlook;
+pub mod parallel;
 pub mod policy;
 pub mod raw_diff;
 pub mod reconcile;

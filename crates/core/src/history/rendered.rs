@@ -43,7 +43,7 @@ pub(super) fn render_jobs() -> usize {
         .ok()
         .and_then(|v| v.parse::<usize>().ok())
         .filter(|n| *n > 0)
-        .unwrap_or_else(|| 2 * std::thread::available_parallelism().map_or(1, |n| n.get()))
+        .unwrap_or_else(|| 2 * crate::parallel::cores())
 }
 
 /// Run `produce`, which feeds candidates in walk order, render them on `jobs` threads,

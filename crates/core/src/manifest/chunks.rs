@@ -101,7 +101,7 @@ impl<'a> LineStart<'a> {
             Some(b'"' | b'\'') | None => None,
             Some(_) => memchr::memchr_iter(b':', content)
                 .find(|&i| matches!(content.get(i + 1), None | Some(b' ')))
-                .filter(|&i| memchr::memmem::find(&content[..i], b" #").is_none())
+                .filter(|&i| !starts_comment(&content[..i]))
                 .map(|i| content[i + 1..].trim_ascii_start()),
         };
         LineStart {
@@ -146,6 +146,12 @@ impl<'a> LineStart<'a> {
             None => (!structure(self.content)).then_some(self.column),
         }
     }
+}
+
+/// Whether `text` has a ` #`, which starts a comment. (`memmem` would build a searcher
+/// for each of a document's lines; a `#` is rare.)
+fn starts_comment(text: &[u8]) -> bool {
+    memchr::memchr_iter(b'#', text).any(|at| at > 0 && text[at - 1] == b' ')
 }
 
 /// The quote (`"` or `'`) of a quoted scalar that `content` opens and does not close: one
@@ -287,9 +293,11 @@ impl Indexed {
         let mut scalar_text_past: Option<usize> = None;
         // A quoted scalar left open, and the column its lines must stay right of.
         let mut open_quote: Option<(u8, usize)> = None;
-        for line in text.split_inclusive('\n') {
-            let bytes = line.as_bytes();
-            let indent = bytes.iter().position(|b| *b != b' ').unwrap_or(bytes.len());
+        let all = text.as_bytes();
+        while start < all.len() {
+            let end = memchr::memchr(b'\n', &all[start..]).map_or(all.len(), |at| start + at + 1);
+            let bytes = &all[start..end];
+            let indent = leading_spaces(bytes);
             let blank = matches!(bytes.get(indent), None | Some(b'\n' | b'\r'));
             let empty = blank || bytes.get(indent) == Some(&b'#');
             if let Some((quote, column)) = open_quote
@@ -330,7 +338,7 @@ impl Indexed {
                 indent: u16::try_from(indent).ok()?,
                 empty,
             });
-            start += line.len();
+            start = end;
         }
         link_next_lines(&mut lines);
         Some(Indexed {
@@ -350,6 +358,24 @@ impl Indexed {
             lines: &self.lines,
         }
     }
+}
+
+/// How many spaces `line` starts with. Manifests are indented deeply (a CRD's schema is
+/// twenty columns in), so the spaces are read a word at a time.
+fn leading_spaces(line: &[u8]) -> usize {
+    const SPACES: u64 = u64::from_ne_bytes([b' '; 8]);
+    let mut words = line.chunks_exact(8);
+    let mut at = 0;
+    for word in words.by_ref() {
+        let word = u64::from_le_bytes(word.try_into().expect("chunks of 8"));
+        let other = word ^ SPACES;
+        if other != 0 {
+            return at + (other.trailing_zeros() / 8) as usize;
+        }
+        at += 8;
+    }
+    let rest = words.remainder();
+    at + rest.iter().position(|b| *b != b' ').unwrap_or(rest.len())
 }
 
 /// Fill in each line's [`Line::next`], walking up from the last line with a stack of the
@@ -987,6 +1013,27 @@ mod differential;
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    proptest::proptest! {
+        /// Read a word at a time, the spaces a line starts with are those read one by one.
+        #[test]
+        fn leading_spaces_are_counted_as_one_by_one(
+            spaces in 0usize..40,
+            rest in proptest::collection::vec(proptest::sample::select(b" a-#\n\t".to_vec()), 0..20),
+        ) {
+            let line = [vec![b' '; spaces], rest].concat();
+            let one_by_one = line.iter().position(|b| *b != b' ').unwrap_or(line.len());
+            proptest::prop_assert_eq!(leading_spaces(&line), one_by_one);
+        }
+    }
+
+    #[test]
+    fn a_comment_starts_at_a_hash_after_a_space() {
+        assert!(starts_comment(b"key #note"));
+        assert!(!starts_comment(b"#key"));
+        assert!(!starts_comment(b"a#b"));
+        assert!(!starts_comment(b"plain"));
+    }
 
     /// The changes the whole parsed values give.
     fn whole(old: &str, new: &str) -> Vec<FieldChange> {

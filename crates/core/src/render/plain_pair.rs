@@ -23,6 +23,7 @@ use crate::manifest::documents::{Document, split_documents};
 use crate::manifest::parse::{ParsedManifests, Secrets, parse_file, parse_own_document};
 use crate::manifest::scope::{ClusterKinds, cluster_kind_defined_by, custom_cluster_kinds, place};
 use crate::manifest::shared::{SharedObject, match_documents};
+use crate::parallel::{cores, map_in_order};
 
 /// Set to `off`, a diff renders each side of a plain environment whole, as other
 /// environments are: for a diff that looks wrong (if it changes with this off, that is a
@@ -270,9 +271,7 @@ impl Read {
 /// gave is appended in the files' order as it comes, so that a large environment's
 /// records are not held twice, once per file and once together.
 fn read_in_parallel(repo: &Repo, files: &[FilePair]) -> Result<Read, GitError> {
-    let threads = std::thread::available_parallelism()
-        .map_or(1, |n| n.get())
-        .min(files.len());
+    let threads = cores().min(files.len());
     if threads <= 1 {
         return read_files(repo, files);
     }
@@ -316,49 +315,6 @@ fn read_in_parallel(repo: &Repo, files: &[FilePair]) -> Result<Read, GitError> {
 
 /// A changed file at least this large has its documents read on a thread per core.
 const PARALLEL_FROM_BYTES: usize = 256 * 1024;
-
-/// `f` of each of `items`, in their order; when `parallel`, on a thread per core, each
-/// taking the next item not yet taken.
-fn map_in_order<T: Sync, R: Send>(
-    items: &[T],
-    parallel: bool,
-    f: impl Fn(&T) -> R + Sync,
-) -> Vec<R> {
-    let threads = std::thread::available_parallelism()
-        .map_or(1, |n| n.get())
-        .min(items.len());
-    if !parallel || threads <= 1 {
-        return items.iter().map(f).collect();
-    }
-    let next = std::sync::atomic::AtomicUsize::new(0);
-    let mut out: Vec<Option<R>> = Vec::new();
-    out.resize_with(items.len(), || None);
-    std::thread::scope(|scope| {
-        let workers: Vec<_> = (0..threads)
-            .map(|_| {
-                let (next, f) = (&next, &f);
-                scope.spawn(move || {
-                    let mut done = Vec::new();
-                    loop {
-                        let at = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                        let Some(item) = items.get(at) else {
-                            return done;
-                        };
-                        done.push((at, f(item)));
-                    }
-                })
-            })
-            .collect();
-        for worker in workers {
-            for (at, result) in worker.join().expect("reading documents does not panic") {
-                out[at] = Some(result);
-            }
-        }
-    });
-    out.into_iter()
-        .map(|result| result.expect("every item was taken"))
-        .collect()
-}
 
 /// Read `files`, in order, on this thread.
 fn read_files(repo: &Repo, files: &[FilePair]) -> Result<Read, GitError> {
