@@ -272,6 +272,22 @@ impl Read {
 /// records are not held twice, once per file and once together.
 fn read_in_parallel(repo: &Repo, files: &[FilePair]) -> Result<Read, GitError> {
     let threads = cores().min(files.len());
+    if let [file] = files
+        && let (Some(old), Some(new)) = (file.old, file.new)
+        && old != new
+        && cores() > 1
+    {
+        // One changed file (an install.yaml of megabytes): its versions inflate at once.
+        let (old, new) = std::thread::scope(|scope| {
+            let other = repo.uncached_handle();
+            let old = scope.spawn(move || other.blob(old));
+            let new = repo.blob(new);
+            (old.join().expect("reading a blob does not panic"), new)
+        });
+        let mut read = Read::default();
+        read.changed_file(&file.path, old?, new?);
+        return Ok(read);
+    }
     if threads <= 1 {
         return read_files(repo, files);
     }
