@@ -9,6 +9,7 @@ use super::output::{Output, Style};
 use crate::config::Config;
 use crate::manifest::{ObjectDiff, Summary};
 use crate::outlook::{MergeOutlook, MergeState};
+use crate::parallel::map_in_order;
 use crate::raw_diff::FileDiff;
 use crate::render::RenderStatus;
 use crate::workspace::{ConfigExt, EnvironmentDiff, OpenRepo, SidedIssue, parse_promotion_id};
@@ -189,11 +190,24 @@ pub(super) fn environment_text(out: &Output, env: &EnvironmentDiff) -> String {
     for issue in &env.issues {
         text.push_str(&out.paint(Style::Warn, &format!("  ! {issue}\n")));
     }
-    for object in env.diff.changed() {
-        text.push_str(&object_text(out, object));
+    // A CRD bundle's line diffs are most of what the text costs over the JSON: they are
+    // drawn on a thread per core when there is enough text to share.
+    let changed: Vec<&ObjectDiff> = env.diff.changed().collect();
+    let source_bytes: usize = changed
+        .iter()
+        .flat_map(|o| [&o.old, &o.new])
+        .filter_map(|side| side.as_ref()?.source().map(str::len))
+        .sum();
+    let parallel = changed.len() > 1 && source_bytes >= PARALLEL_TEXT_FROM_BYTES;
+    for object in map_in_order(&changed, parallel, |object| object_text(out, object)) {
+        text.push_str(&object);
     }
     text
 }
+
+/// The changed objects' texts, both sides together, from which their line diffs are
+/// drawn on threads: below it, starting threads costs more than they save.
+const PARALLEL_TEXT_FROM_BYTES: usize = 128 * 1024;
 
 fn object_text(out: &Output, object: &ObjectDiff) -> String {
     let style = match object.change {
