@@ -535,13 +535,10 @@ fn mapping_entries<'a>(doc: &Doc<'a>, piece: &Piece) -> Option<Vec<Entry<'a>>> {
         }
         let inline = after.trim();
         let inline = if inline.starts_with('#') { "" } else { inline };
-        if !closes_on_its_line(inline) || entries.iter().any(|e| e.key == key) {
+        if !closes_on_its_line(inline) {
             return None;
         }
         if let Some(previous) = open.take() {
-            if previous.1 == key {
-                return None;
-            }
             entries.push(close(previous, index));
         }
         open = Some((index, key, inline));
@@ -549,7 +546,51 @@ fn mapping_entries<'a>(doc: &Doc<'a>, piece: &Piece) -> Option<Vec<Entry<'a>>> {
     if let Some(last) = open {
         entries.push(close(last, piece.lines.end));
     }
-    Some(entries)
+    // A key written twice is for the whole parse to judge.
+    (!EntriesByKey::new(&entries).has_a_key_twice()).then_some(entries)
+}
+
+/// A mapping's entries found by key: by a scan when they are few, as they nearly always
+/// are, and through a map when a mapping is large, so that a ConfigMap of 60,000 keys
+/// does not make a diff compare each key with each (30 s before).
+struct EntriesByKey<'e, 'a> {
+    entries: &'e [Entry<'a>],
+    map: Option<std::collections::HashMap<&'a str, usize>>,
+}
+
+impl<'e, 'a> EntriesByKey<'e, 'a> {
+    /// Up to this many entries, a scan is cheaper than building a map.
+    const SCANNED: usize = 16;
+
+    fn new(entries: &'e [Entry<'a>]) -> Self {
+        let map = (entries.len() > Self::SCANNED).then(|| {
+            let mut map = std::collections::HashMap::with_capacity(entries.len());
+            for (at, entry) in entries.iter().enumerate() {
+                // The first of a key written twice, as a scan finds it.
+                map.entry(entry.key).or_insert(at);
+            }
+            map
+        });
+        EntriesByKey { entries, map }
+    }
+
+    fn get(&self, key: &str) -> Option<&'e Entry<'a>> {
+        match &self.map {
+            Some(map) => map.get(key).map(|at| &self.entries[*at]),
+            None => self.entries.iter().find(|e| e.key == key),
+        }
+    }
+
+    fn has_a_key_twice(&self) -> bool {
+        match &self.map {
+            Some(map) => map.len() < self.entries.len(),
+            None => self
+                .entries
+                .iter()
+                .enumerate()
+                .any(|(at, e)| self.entries[..at].iter().any(|before| before.key == e.key)),
+        }
+    }
 }
 
 /// One item of a block sequence: its lines (from its dash), where its content starts on
@@ -857,10 +898,14 @@ impl Sides<'_, '_> {
     ) -> Option<()> {
         let old_entries = mapping_entries(self.old, old)?;
         let new_entries = mapping_entries(self.new, new)?;
+        let (old_by_key, new_by_key) = (
+            EntriesByKey::new(&old_entries),
+            EntriesByKey::new(&new_entries),
+        );
         let len = path.len();
         for a in &old_entries {
             push_key(path, a.key);
-            match new_entries.iter().find(|b| b.key == a.key) {
+            match new_by_key.get(a.key) {
                 Some(b) if b.text == a.text => {}
                 Some(b) => self.entry_changes(a, b, path, out)?,
                 None => field_changes(&entry_value(a)?, &Value::Null, path, out),
@@ -868,7 +913,7 @@ impl Sides<'_, '_> {
             path.truncate(len);
         }
         for b in &new_entries {
-            if !old_entries.iter().any(|a| a.key == b.key) {
+            if old_by_key.get(b.key).is_none() {
                 push_key(path, b.key);
                 field_changes(&Value::Null, &entry_value(b)?, path, out);
                 path.truncate(len);
@@ -1052,6 +1097,34 @@ mod tests {
             Some(whole(old, new)),
             "\n--- old\n{old}\n--- new\n{new}"
         );
+    }
+
+    #[test]
+    fn large_mappings_and_keyed_lists_compare_as_small_ones() {
+        let config_map = |changed: &str, extra: &str| {
+            let data: String = (0..200)
+                .map(|n| format!("  key{n}: {}\n", if n == 150 { changed } else { "same" }))
+                .collect();
+            format!("kind: ConfigMap\ndata:\n{data}{extra}")
+        };
+        same_as_whole(&config_map("a", ""), &config_map("b", "  added: x\n"));
+        // A key written twice, far apart: the cut gives up, as it does for few keys.
+        assert_eq!(
+            field_changes_of(&config_map("a", ""), &config_map("b", "  key3: again\n")),
+            None
+        );
+        let env = |changed: &str| {
+            let items: String = (0..200)
+                .map(|n| {
+                    format!(
+                        "    - name: K{n}\n      value: {}\n",
+                        if n == 99 { changed } else { "v" }
+                    )
+                })
+                .collect();
+            format!("kind: Pod\nspec:\n  containers:\n  - name: c\n    env:\n{items}")
+        };
+        same_as_whole(&env("a"), &env("b"));
     }
 
     #[test]

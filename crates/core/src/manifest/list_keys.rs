@@ -8,6 +8,8 @@
 //! ([`super::fields`]) and the text-cutting fast path ([`super::chunks`]), which must give
 //! the same changes in the same order.
 
+use std::collections::{HashMap, HashSet};
+
 use serde_json::Value;
 
 /// The merge keys to try, in order, for a list held under the field `field`.
@@ -91,9 +93,10 @@ impl Pairing {
         'candidates: for &key in candidates(field) {
             let mut sides = [Vec::new(), Vec::new()];
             for (side, len, keys) in [(Side::Old, old_len, 0), (Side::New, new_len, 1)] {
+                let mut seen = HashSet::with_capacity(len);
                 for index in 0..len {
                     match key_of(side, index, key)? {
-                        Some(value) if !sides[keys].contains(&value) => sides[keys].push(value),
+                        Some(value) if seen.insert(KeyOf::value(&value)) => sides[keys].push(value),
                         _ => continue 'candidates,
                     }
                 }
@@ -135,11 +138,50 @@ fn reads_plainly(s: &str) -> bool {
         && !matches!(s, "true" | "false" | "null")
 }
 
+/// An item's key as a map key: equal exactly when the values are equal (`Value`'s own
+/// `==`: `1` and `1.0` differ, `0.0` and `-0.0` do not). Lists of 60,000 env entries are
+/// paired by look-ups, not by comparing each key with each (41 s before).
+#[derive(Debug, PartialEq, Eq, Hash)]
+enum KeyOf {
+    Text(String),
+    Bool(bool),
+    Unsigned(u64),
+    Signed(i64),
+    Float(u64),
+    /// Not a scalar: never the key of a paired list ([`super::fields::key_value`]).
+    Other(String),
+}
+
+impl KeyOf {
+    fn value(value: &Value) -> KeyOf {
+        match value {
+            Value::String(text) => KeyOf::Text(text.clone()),
+            Value::Bool(b) => KeyOf::Bool(*b),
+            Value::Number(n) => match (n.as_u64(), n.as_i64(), n.as_f64()) {
+                (Some(u), _, _) => KeyOf::Unsigned(u),
+                (None, Some(i), _) => KeyOf::Signed(i),
+                // -0.0 == 0.0, though their bits differ.
+                (None, None, Some(f)) => KeyOf::Float(if f == 0.0 { 0.0 } else { f }.to_bits()),
+                (None, None, None) => KeyOf::Other(n.to_string()),
+            },
+            other => KeyOf::Other(other.to_string()),
+        }
+    }
+}
+
 fn steps(old_keys: &[Value], new_keys: &[Value]) -> Vec<Step> {
+    // Each side's keys are unique (`Pairing::new` checks), so a key has one position.
+    let position = |keys: &[Value]| -> HashMap<KeyOf, usize> {
+        keys.iter()
+            .enumerate()
+            .map(|(at, key)| (KeyOf::value(key), at))
+            .collect()
+    };
+    let (old_at, new_at) = (position(old_keys), position(new_keys));
     let mut steps = Vec::new();
     let mut kept = Vec::new();
     for (old, key) in old_keys.iter().enumerate() {
-        match new_keys.iter().position(|k| k == key) {
+        match new_at.get(&KeyOf::value(key)).copied() {
             Some(new) => {
                 steps.push(Step::Kept { old, new });
                 kept.push((old, new));
@@ -148,7 +190,7 @@ fn steps(old_keys: &[Value], new_keys: &[Value]) -> Vec<Step> {
         }
     }
     for (new, key) in new_keys.iter().enumerate() {
-        if !old_keys.contains(key) {
+        if !old_at.contains_key(&KeyOf::value(key)) {
             steps.push(Step::Added { new });
         }
     }
@@ -209,6 +251,83 @@ mod tests {
             },
         )
         .unwrap_or_else(|never| match never {})
+    }
+
+    proptest::proptest! {
+        /// Keys looked up in a map are equal exactly when `Value`'s `==` says so.
+        #[test]
+        fn a_key_is_equal_exactly_when_its_value_is(
+            a in scalar(), b in scalar(),
+        ) {
+            proptest::prop_assert_eq!(KeyOf::value(&a) == KeyOf::value(&b), a == b, "{} {}", a, b);
+            proptest::prop_assert!(KeyOf::value(&a) == KeyOf::value(&a.clone()));
+        }
+    }
+
+    #[test]
+    fn keys_that_look_alike_are_told_apart_as_values_are() {
+        for (a, b) in [
+            (json!(0.0), json!(-0.0)),
+            (json!(1), json!(1.0)),
+            (json!(1), json!("1")),
+            (json!(true), json!("true")),
+            (json!(u64::MAX), json!(-1)),
+        ] {
+            assert_eq!(KeyOf::value(&a) == KeyOf::value(&b), a == b, "{a} {b}");
+        }
+    }
+
+    fn scalar() -> impl proptest::strategy::Strategy<Value = Value> {
+        use proptest::prelude::*;
+        prop_oneof![
+            (0u64..4).prop_map(Value::from),
+            (-3i64..0).prop_map(Value::from),
+            prop::sample::select(vec![0.0, -0.0, 1.0, 1.5, -1.0, 2.0]).prop_map(Value::from),
+            prop::sample::select(vec!["1", "a", "", "true", "1.0"]).prop_map(Value::from),
+            any::<bool>().prop_map(Value::from),
+            Just(Value::from(u64::MAX)),
+        ]
+    }
+
+    #[test]
+    fn thousands_of_items_pair_by_key_as_few_do() {
+        let old: Vec<String> = (0..3000).map(|n| format!("K{n}")).collect();
+        let mut new = old.clone();
+        new.swap(10, 2000);
+        new.remove(5);
+        new.push("added".into());
+        fn refs(v: &[String]) -> Vec<&str> {
+            v.iter().map(String::as_str).collect()
+        }
+        let pairing = pair("env", &named(&refs(&old)), &named(&refs(&new))).expect("keyed");
+        let removed: Vec<_> = pairing
+            .steps
+            .iter()
+            .filter(|s| matches!(s, Step::Removed { .. }))
+            .collect();
+        assert_eq!(removed, [&Step::Removed { old: 5 }]);
+        assert!(pairing.steps.contains(&Step::Added { new: 2999 }));
+        let moved = pairing
+            .steps
+            .iter()
+            .filter(|s| matches!(s, Step::Moved { .. }))
+            .count();
+        assert_eq!(
+            moved,
+            2,
+            "{:?}",
+            pairing
+                .steps
+                .iter()
+                .filter(|s| matches!(s, Step::Moved { .. }))
+                .collect::<Vec<_>>()
+        );
+        let mut twice = named(&refs(&old));
+        twice.push(json!({"name": "K7"}));
+        assert!(
+            pair("env", &twice, &named(&refs(&new))).is_none(),
+            "a key twice is compared by position"
+        );
     }
 
     fn named(names: &[&str]) -> Vec<Value> {
