@@ -248,7 +248,7 @@ pub fn fast_path_enabled() -> bool {
 
 /// Parse a piece of YAML on its own.
 fn parse(text: &str) -> Option<Value> {
-    serde_saphyr::from_str::<Value>(text).ok()
+    super::parse::parse_document(text).ok()
 }
 
 /// A document's text and its lines, indexed once when it is read: a diff cuts the same

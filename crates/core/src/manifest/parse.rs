@@ -236,8 +236,27 @@ fn unparsed_object(
     ))))
 }
 
-fn parse_document(text: &str) -> Result<Value, serde_saphyr::Error> {
-    serde_saphyr::from_str::<Value>(text)
+/// Parse a manifest's YAML (a whole document, an object's value or a piece `chunks` cut
+/// out: all meet the same limits, or a document would read one way with the fast path and
+/// another without it) with serde-saphyr's budget, its counts of nodes and events grown
+/// with the text. Read in pieces, a document never reaches the default counts (250,000
+/// nodes, 1,000,000 events) that its whole parse would breach: a Deployment whose `env`
+/// has 60,000 entries diffed with the fast path and was "cannot be read" without it.
+/// Without aliases (their own limits stay) a node or an event takes at least a byte of
+/// text, so twice the text's length keeps the work linear in it. The depth limit stays:
+/// it guards the stack.
+pub(crate) fn parse_document(text: &str) -> Result<Value, serde_saphyr::Error> {
+    let grown = text.len().saturating_mul(2).saturating_add(16);
+    let mut budget = serde_saphyr::budget::Budget::default();
+    if grown <= budget.max_nodes.min(budget.max_events) {
+        // The default counts are out of reach: nearly every document and piece.
+        return serde_saphyr::from_str(text);
+    }
+    budget.max_nodes = budget.max_nodes.max(grown);
+    budget.max_events = budget.max_events.max(grown);
+    let mut options = serde_saphyr::Options::default();
+    options.budget = Some(budget);
+    serde_saphyr::from_str_with_options(text, options)
 }
 
 fn add_objects(file: &str, line: usize, value: Value, secrets: Secrets, out: &mut ParsedManifests) {
@@ -351,6 +370,29 @@ fn not_base64(secret: &Value) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_document_of_more_nodes_than_the_default_budget_parses_whole() {
+        let items: String = (0..60_000)
+            .map(|n| format!("- name: K{n}\n  value: v{n}\n"))
+            .collect();
+        let text = format!("env:\n{items}");
+        assert!(
+            serde_saphyr::from_str::<Value>(&text).is_err(),
+            "the default budget refuses it"
+        );
+        let value = parse_document(&text).expect("parses with the grown budget");
+        assert_eq!(value["env"].as_array().map(Vec::len), Some(60_000));
+    }
+
+    #[test]
+    fn nesting_past_the_depth_limit_is_still_refused() {
+        let text: String = (0..100)
+            .map(|d| format!("{}k{d}:\n", " ".repeat(d)))
+            .collect();
+        let error = parse_document(&text).expect_err("too deep").to_string();
+        assert!(error.contains("Depth"), "{error}");
+    }
 
     #[test]
     fn an_object_named_at_creation_is_kept_by_its_prefix() {
