@@ -246,9 +246,11 @@ pub fn fast_path_enabled() -> bool {
     *ENABLED.get_or_init(|| !crate::text::switched_off(FAST_YAML_ENV))
 }
 
-/// Parse a piece of YAML on its own.
-fn parse(text: &str) -> Option<Value> {
-    super::parse::parse_document(text).ok()
+/// Parse a piece of YAML on its own, as it reads `nesting` collections deep in its
+/// document (so that nesting a promotion adds inside it meets the depth limit as the
+/// whole document's parse would).
+fn parse(text: &str, nesting: usize) -> Option<Value> {
+    super::parse::parse_nested(text, nesting).ok()
 }
 
 /// A document's text and its lines, indexed once when it is read: a diff cuts the same
@@ -260,6 +262,8 @@ pub struct Indexed {
     file: std::sync::Arc<String>,
     range: Range<usize>,
     lines: Vec<Line>,
+    /// The collections the document sits in (two for an item of a `*List`).
+    nesting: usize,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -345,7 +349,19 @@ impl Indexed {
             file: std::sync::Arc::clone(file),
             range,
             lines,
+            nesting: 0,
         })
+    }
+
+    /// The same document, read as sitting `nesting` collections deep (a `*List`'s item
+    /// in its list): its pieces meet the depth limit as they do there.
+    pub fn nested(self, nesting: usize) -> Indexed {
+        Indexed { nesting, ..self }
+    }
+
+    /// The collections the document sits in.
+    pub fn nesting(&self) -> usize {
+        self.nesting
     }
 
     pub fn text(&self) -> &str {
@@ -356,6 +372,7 @@ impl Indexed {
         Doc {
             text: self.text(),
             lines: &self.lines,
+            nesting: self.nesting,
         }
     }
 }
@@ -408,6 +425,7 @@ fn link_next_lines(lines: &mut [Line]) {
 struct Doc<'a> {
     text: &'a str,
     lines: &'a [Line],
+    nesting: usize,
 }
 
 impl<'a> Doc<'a> {
@@ -463,14 +481,19 @@ struct Entry<'a> {
     cut: usize,
     /// The value's lines after the key line.
     rest: Range<usize>,
+    /// The depth of the mapping the entry is part of (the document's own is 1).
+    depth: usize,
 }
 
 /// A piece of a document to cut: lines `lines`, keys at `column`; the first line's key
-/// may sit further in than its indentation says (after a sequence item's dash).
+/// may sit further in than its indentation says (after a sequence item's dash). `depth`
+/// is the depth its content has in the document when it is a collection (the document's
+/// top mapping is at 1): the parser's depth limit counts from there.
 #[derive(Debug, Clone)]
 struct Piece {
     lines: Range<usize>,
     column: usize,
+    depth: usize,
 }
 
 /// The entries of the block mapping `piece`; `None` when it is not plainly one.
@@ -492,6 +515,7 @@ fn mapping_entries<'a>(doc: &Doc<'a>, piece: &Piece) -> Option<Vec<Entry<'a>>> {
             text: &text[skip..],
             cut: skip,
             rest: first + 1..end,
+            depth: piece.depth,
         }
     };
     let mut entries: Vec<Entry<'a>> = Vec::new();
@@ -600,8 +624,9 @@ struct Item<'a> {
     text: &'a str,
 }
 
-/// The items of the block sequence on `lines`; `None` when they are not plainly one.
-fn sequence_items<'a>(doc: &Doc<'a>, lines: &Range<usize>) -> Option<Vec<Item<'a>>> {
+/// The items of the block sequence `sequence`; `None` when they are not plainly one.
+fn sequence_items<'a>(doc: &Doc<'a>, sequence: &Sequence) -> Option<Vec<Item<'a>>> {
+    let lines = &sequence.lines;
     let mut starts = Vec::new();
     let mut column = None;
     let mut next = lines.start;
@@ -630,6 +655,7 @@ fn sequence_items<'a>(doc: &Doc<'a>, lines: &Range<usize>) -> Option<Vec<Item<'a
             piece: Piece {
                 lines: *start..end,
                 column: key_column,
+                depth: sequence.depth + 1,
             },
             text: doc.text(&(*start..end)),
         });
@@ -647,15 +673,16 @@ fn entry_value(entry: &Entry<'_>) -> Option<Value> {
     } else {
         entry.text
     };
-    match parse(text)? {
+    match parse(text, entry.depth - 1)? {
         Value::Object(mut map) if map.len() == 1 => map.remove(entry.key),
         _ => None,
     }
 }
 
-/// The value of a sequence item, parsed from the item alone.
+/// The value of a sequence item, parsed from the item alone (in a sequence of its own,
+/// where its sequence was).
 fn item_value(item: &Item<'_>) -> Option<Value> {
-    match parse(item.text)? {
+    match parse(item.text, item.piece.depth - 2)? {
         Value::Array(mut items) if items.len() == 1 => items.pop(),
         _ => None,
     }
@@ -665,6 +692,7 @@ fn whole(doc: &Doc<'_>) -> Piece {
     Piece {
         lines: 0..doc.lines.len(),
         column: 0,
+        depth: doc.nesting + 1,
     }
 }
 
@@ -695,7 +723,7 @@ fn selected_entries(doc: &Doc<'_>, piece: &Piece, keys: &[&str]) -> Option<Value
     if text.is_empty() {
         return Some(Value::Object(serde_json::Map::new()));
     }
-    match parse(&text)? {
+    match parse(&text, piece.depth - 1)? {
         map @ Value::Object(_) => Some(map),
         _ => None,
     }
@@ -756,10 +784,10 @@ pub fn list_items(indexed: &Indexed) -> Option<Vec<(usize, String)>> {
     let doc = indexed.doc();
     let entries = mapping_entries(&doc, &whole(&doc))?;
     let items = entries.iter().find(|e| e.key == "items")?;
-    let Shape::Sequence(lines) = shape(&doc, items) else {
+    let Shape::Sequence(sequence) = shape(&doc, items) else {
         return None;
     };
-    sequence_items(&doc, &lines)?
+    sequence_items(&doc, &sequence)?
         .iter()
         .map(|item| {
             let (lines, column) = (item.piece.lines.clone(), item.piece.column);
@@ -811,9 +839,9 @@ fn mapping_images(
         }
         match shape(doc, &entry) {
             Shape::Mapping(inner) => mapping_images(doc, &inner, out)?,
-            Shape::Sequence(lines) => {
+            Shape::Sequence(sequence) => {
                 let holds_containers = CONTAINER_LISTS.contains(&entry.key);
-                for item in sequence_items(doc, &lines)? {
+                for item in sequence_items(doc, &sequence)? {
                     if holds_containers {
                         let container = selected_entries(doc, &item.piece, &["name", "image"])?;
                         if let (Some(name), Some(image)) = (
@@ -858,10 +886,16 @@ pub fn field_changes_between(old: &Indexed, new: &Indexed) -> Option<Vec<FieldCh
 enum Shape {
     /// A block mapping.
     Mapping(Piece),
-    /// A block sequence on these lines.
-    Sequence(Range<usize>),
+    /// A block sequence.
+    Sequence(Sequence),
     /// Anything else: a scalar, a flow collection, nothing.
     Other,
+}
+
+/// A block sequence: its lines, and its depth in the document.
+struct Sequence {
+    lines: Range<usize>,
+    depth: usize,
 }
 
 fn shape(doc: &Doc<'_>, entry: &Entry<'_>) -> Shape {
@@ -872,12 +906,14 @@ fn shape(doc: &Doc<'_>, entry: &Entry<'_>) -> Shape {
         return Shape::Other;
     };
     let indent = doc.indent(first);
+    let (lines, depth) = (entry.rest.clone(), entry.depth + 1);
     if is_sequence_item(doc.content(first, indent)) {
-        Shape::Sequence(entry.rest.clone())
+        Shape::Sequence(Sequence { lines, depth })
     } else {
         Shape::Mapping(Piece {
-            lines: entry.rest.clone(),
+            lines,
             column: indent,
+            depth,
         })
     }
 }
@@ -946,9 +982,9 @@ impl Sides<'_, '_> {
     fn sequence_changes(
         &self,
         a: &Entry<'_>,
-        old: &Range<usize>,
+        old: &Sequence,
         b: &Entry<'_>,
-        new: &Range<usize>,
+        new: &Sequence,
         path: &mut String,
         out: &mut Vec<FieldChange>,
     ) -> Option<()> {
@@ -1083,8 +1119,8 @@ mod tests {
     /// The changes the whole parsed values give.
     fn whole(old: &str, new: &str) -> Vec<FieldChange> {
         let (a, b) = (
-            parse(old).expect("old parses"),
-            parse(new).expect("new parses"),
+            parse(old, 0).expect("old parses"),
+            parse(new, 0).expect("new parses"),
         );
         let mut out = Vec::new();
         field_changes(&a, &b, &mut String::new(), &mut out);
@@ -1097,6 +1133,69 @@ mod tests {
             Some(whole(old, new)),
             "\n--- old\n{old}\n--- new\n{new}"
         );
+    }
+
+    /// `levels` mappings nested one in another at `column`, each one key, a scalar last.
+    fn nested_mappings(levels: usize, column: usize) -> String {
+        (0..levels)
+            .map(|level| {
+                let value = if level + 1 == levels { " deepest" } else { "" };
+                format!("{}n{level}:{value}\n", " ".repeat(column + 2 * level))
+            })
+            .collect()
+    }
+
+    /// Whether `text` is within the parser's depth limit as a document.
+    fn parses_whole(text: &str) -> bool {
+        parse(text, 0).is_some()
+    }
+
+    #[test]
+    fn nesting_added_inside_a_piece_counts_from_where_the_piece_sits() {
+        // The change sits ten mappings deep; what it adds is as deep as the limit allows,
+        // or one level more. The document's own mapping is depth 1.
+        let above: String = (0..10)
+            .map(|d| format!("{}a{d}:\n", " ".repeat(2 * d)))
+            .collect();
+        let document = |value: &str| format!("kind: ConfigMap\ndata:\n  x: 1\n{above}{value}");
+        let old = document(&format!("{}leaf: plain\n", " ".repeat(20)));
+        for (added, fits) in [(53, true), (54, false)] {
+            let new = document(&format!(
+                "{}leaf:\n{}",
+                " ".repeat(20),
+                nested_mappings(added, 22)
+            ));
+            assert_eq!(parses_whole(&new), fits, "{added} levels added");
+            if fits {
+                same_as_whole(&old, &new);
+            } else {
+                assert_eq!(field_changes_of(&old, &new), None, "{added} levels added");
+            }
+        }
+    }
+
+    #[test]
+    fn nesting_added_in_a_new_list_item_counts_from_the_list() {
+        // A container added to a keyed list is parsed as an item on its own.
+        let document = |extra: &str| {
+            format!("kind: Pod\nspec:\n  containers:\n  - name: app\n    image: a\n{extra}")
+        };
+        for (levels, fits) in [(60, true), (61, false)] {
+            let new = document(&format!(
+                "  - name: added\n    deep:\n{}",
+                nested_mappings(levels, 6)
+            ));
+            assert_eq!(parses_whole(&new), fits, "{levels} levels");
+            if fits {
+                same_as_whole(&document(""), &new);
+            } else {
+                assert_eq!(
+                    field_changes_of(&document(""), &new),
+                    None,
+                    "{levels} levels"
+                );
+            }
+        }
     }
 
     #[test]
@@ -1144,7 +1243,7 @@ mod tests {
             &["spec"],
         ];
         for doc in docs {
-            let whole = parse(doc).expect("parses");
+            let whole = parse(doc, 0).expect("parses");
             let indexed = Indexed::new(doc).expect("plain block YAML");
             for path in paths {
                 let expected = path.iter().fold(&whole, |value, key| &value[*key]);
@@ -1331,7 +1430,7 @@ spec:
     fn what_looks_like_structure_in_a_scalars_text_is_text() {
         // CRD descriptions and CEL rules: bullets, code, questions, negations.
         let text = "spec:\n  description: |-\n    * a bullet, *bold*\n    `code` and <br>\n    ? a question\n    @param !x &y\n  rule: |\n    !has(self.x) || true\n  check: self.all(k, !k.contains(\"*\"))\n  summary: runs on\n    * over lines\n    ? like this\n  items:\n  - plain item\n    `continued`\n  - >\n    * folded\nafter: 1\n";
-        assert!(parse(text).is_some(), "the example is YAML");
+        assert!(parse(text, 0).is_some(), "the example is YAML");
         assert!(is_plain_block_yaml(text));
         same_as_whole(text, &text.replace("* over lines", "* over two lines"));
     }

@@ -129,7 +129,7 @@ impl ManifestObject {
         match &self.body {
             Body::Parsed(value) => value,
             Body::Text { text, value } => match value.get_or_init(|| {
-                super::parse::parse_document(text.text()).map_err(|e| {
+                super::parse::parse_nested(text.text(), text.nesting()).map_err(|e| {
                     Box::new(Unparsed {
                         line: e.location().map_or(1, |l| l.line() as usize),
                         message: super::issue::bare_message(&e.to_string()).to_string(),

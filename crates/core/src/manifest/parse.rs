@@ -117,15 +117,27 @@ fn parse_document_into(
     secrets: Secrets,
     out: &mut ParsedManifests,
 ) {
-    read_document(file, text, doc, secrets, Lists::AsItems, out);
+    read_document(file, text, doc, secrets, Place::File, out);
 }
 
-/// Whether a `*List` document is cut into its items. Only the top one is: a list of
-/// lists nested as deep as its text allows must not be a recursion as deep.
+/// Where a document being read sits: in a file, or as an item of a `*List` document.
+/// Only a document of the file is cut into its items: a list of lists nested as deep as
+/// its text allows must not be a recursion as deep.
 #[derive(Clone, Copy, PartialEq, Eq)]
-enum Lists {
-    AsItems,
-    Whole,
+enum Place {
+    File,
+    ListItem,
+}
+
+impl Place {
+    /// The collections around the document: an item sits in its list's mapping and in
+    /// its `items`, and counts them against the depth limit as the whole list does.
+    fn nesting(self) -> usize {
+        match self {
+            Place::File => 0,
+            Place::ListItem => 2,
+        }
+    }
 }
 
 fn read_document(
@@ -133,11 +145,11 @@ fn read_document(
     text: &std::sync::Arc<String>,
     doc: Document<'_>,
     secrets: Secrets,
-    lists: Lists,
+    place: Place,
     out: &mut ParsedManifests,
 ) {
     if secrets == Secrets::Redact && doc.text.len() <= MAX_TEXT_BYTES {
-        match unparsed_object(file, text, doc, lists) {
+        match unparsed_object(file, text, doc, place) {
             Some(AsText::Object(object)) => {
                 out.objects.push(*object);
                 return;
@@ -152,7 +164,7 @@ fn read_document(
                         line: doc.line + offset,
                     };
                     let before = parsed.objects.len();
-                    read_document(file, &own, item, secrets, Lists::Whole, &mut parsed);
+                    read_document(file, &own, item, secrets, Place::ListItem, &mut parsed);
                     each_an_object &= parsed.objects.len() > before;
                 }
                 // An item that cannot be read, or is nothing, is said as reading the
@@ -165,7 +177,7 @@ fn read_document(
             None => {}
         }
     }
-    match parse_document(doc.text) {
+    match parse_nested(doc.text, place.nesting()) {
         Ok(Value::Null) => {}
         Ok(value) => add_objects(file, doc.line, value, secrets, out),
         Err(e) => {
@@ -205,26 +217,26 @@ enum AsText {
 
 /// A plain document as an object kept as text, when its `apiVersion`, `kind` and
 /// `metadata` can be read on their own and it is not a Secret (whose values must be
-/// hidden at once); a list as its items (`lists` says whether); `None` sends it through the
-/// whole parse.
+/// hidden at once); a list in a file as its items; `None` sends it through the whole parse.
 fn unparsed_object(
     file: &str,
     text: &std::sync::Arc<String>,
     doc: Document<'_>,
-    lists: Lists,
+    place: Place,
 ) -> Option<AsText> {
     // Where the document sits in the file's text (it is a slice of it).
     let start = doc.text.as_ptr() as usize - text.as_ptr() as usize;
-    let indexed = super::chunks::Indexed::within(text, start..start + doc.text.len())?;
+    let indexed = super::chunks::Indexed::within(text, start..start + doc.text.len())?
+        .nested(place.nesting());
     let header = super::object::header_of(&indexed)?;
     let kind = header.get("kind").and_then(Value::as_str).unwrap_or("");
     if kind == "Secret" {
         return None;
     }
     if kind.ends_with("List") {
-        return match lists {
-            Lists::AsItems => super::chunks::list_items(&indexed).map(AsText::Items),
-            Lists::Whole => None,
+        return match place {
+            Place::File => super::chunks::list_items(&indexed).map(AsText::Items),
+            Place::ListItem => None,
         };
     }
     let object = object_from_value(file, doc.line, header, Secrets::Redact).ok()?;
@@ -236,22 +248,27 @@ fn unparsed_object(
     ))))
 }
 
+/// The nesting a whole document may reach (serde-saphyr's default): mappings and
+/// sequences, flow or block, one level each. It guards the stack.
+const MAX_DEPTH: usize = 64;
+
 /// Parse a manifest's YAML (a whole document, an object's value or a piece `chunks` cut
 /// out: all meet the same limits, or a document would read one way with the fast path and
-/// another without it) with serde-saphyr's budget, its counts of nodes and events grown
-/// with the text. Read in pieces, a document never reaches the default counts (250,000
-/// nodes, 1,000,000 events) that its whole parse would breach: a Deployment whose `env`
-/// has 60,000 entries diffed with the fast path and was "cannot be read" without it.
-/// Without aliases (their own limits stay) a node or an event takes at least a byte of
-/// text, so twice the text's length keeps the work linear in it. The depth limit stays:
-/// it guards the stack.
-pub(crate) fn parse_document(text: &str) -> Result<Value, serde_saphyr::Error> {
+/// another without it) that sits `nesting` collections deep in its document: 0 for a
+/// document, more for a piece or a `*List`'s item, so that levels a promotion adds inside
+/// a piece cut out at depth 10 count from 10 against the depth limit, as the whole parse
+/// counts them.
+///
+/// serde-saphyr's counts of nodes and events are grown with the text. Read in pieces, a
+/// document never reaches the default counts (250,000 nodes, 1,000,000 events) that its
+/// whole parse would breach: a Deployment whose `env` has 60,000 entries diffed with the
+/// fast path and was "cannot be read" without it. Without aliases (their own limits stay)
+/// a node or an event takes at least a byte of text, so twice the text's length keeps the
+/// work linear in it.
+pub(crate) fn parse_nested(text: &str, nesting: usize) -> Result<Value, serde_saphyr::Error> {
     let grown = text.len().saturating_mul(2).saturating_add(16);
     let mut budget = serde_saphyr::budget::Budget::default();
-    if grown <= budget.max_nodes.min(budget.max_events) {
-        // The default counts are out of reach: nearly every document and piece.
-        return serde_saphyr::from_str(text);
-    }
+    budget.max_depth = MAX_DEPTH.saturating_sub(nesting);
     budget.max_nodes = budget.max_nodes.max(grown);
     budget.max_events = budget.max_events.max(grown);
     let mut options = serde_saphyr::Options::default();
@@ -381,7 +398,7 @@ mod tests {
             serde_saphyr::from_str::<Value>(&text).is_err(),
             "the default budget refuses it"
         );
-        let value = parse_document(&text).expect("parses with the grown budget");
+        let value = parse_nested(&text, 0).expect("parses with the grown budget");
         assert_eq!(value["env"].as_array().map(Vec::len), Some(60_000));
     }
 
@@ -390,7 +407,7 @@ mod tests {
         let text: String = (0..100)
             .map(|d| format!("{}k{d}:\n", " ".repeat(d)))
             .collect();
-        let error = parse_document(&text).expect_err("too deep").to_string();
+        let error = parse_nested(&text, 0).expect_err("too deep").to_string();
         assert!(error.contains("Depth"), "{error}");
     }
 
@@ -441,6 +458,56 @@ mod tests {
         assert_eq!(parsed.issues.len(), 1);
         assert_eq!(parsed.issues[0].file, "envs/x/cm.yaml");
         assert_eq!(parsed.issues[0].line, 10, "{}", parsed.issues[0]);
+    }
+
+    /// A `List` of one ConfigMap whose `data` holds `levels` mappings one in another.
+    fn list_nested(levels: usize) -> String {
+        let nested: String = (0..levels)
+            .map(|l| {
+                format!(
+                    "{}n{l}:{}\n",
+                    " ".repeat(4 + 2 * l),
+                    if l + 1 == levels { " x" } else { "" }
+                )
+            })
+            .collect();
+        format!(
+            "apiVersion: v1\nkind: List\nitems:\n- apiVersion: v1\n  kind: ConfigMap\n  metadata:\n    name: deep\n  data:\n{nested}"
+        )
+    }
+
+    #[test]
+    fn a_list_item_meets_the_depth_limit_as_the_whole_list_does() {
+        // The list's mapping, `items` and the item are three levels; `data` and each `n` above
+        // the last hold one more.
+        for (levels, fits) in [(61, true), (62, false)] {
+            let text = list_nested(levels);
+            assert_eq!(
+                parse_nested(&text, 0).is_ok(),
+                fits,
+                "{levels} levels whole"
+            );
+            let mut parsed = parse_documents("l.yaml", text.as_bytes());
+            assert!(parsed.objects[0].source().is_some(), "kept as text");
+            // And so it stays in a render's cache.
+            let stored = serde_json::to_string(&super::super::stored::StoredManifests::of(&parsed))
+                .expect("serialises");
+            let mut back = serde_json::from_str::<super::super::stored::StoredManifests>(&stored)
+                .expect("reads back")
+                .into_manifests()
+                .expect("indexes");
+            parsed.parse_all();
+            back.parse_all();
+            for parsed in [parsed, back] {
+                assert_eq!(
+                    parsed.issues.is_empty(),
+                    fits,
+                    "{levels}: {:?}",
+                    parsed.issues
+                );
+                assert_eq!(parsed.objects.len(), usize::from(fits));
+            }
+        }
     }
 
     #[test]

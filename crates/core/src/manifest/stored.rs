@@ -40,6 +40,9 @@ enum StoredBody {
         text: String,
         #[serde(default)]
         header: Value,
+        /// The collections the document sat in (a `*List`'s item: 2).
+        #[serde(default)]
+        nesting: usize,
     },
     Parsed(Value),
 }
@@ -58,10 +61,11 @@ impl StoredManifests {
                 api_version: object.api_version.clone(),
                 file: object.origin.file.clone(),
                 line: object.origin.line,
-                body: match (object.source(), object.header()) {
-                    (Some(text), Some(header)) => StoredBody::Text {
-                        text: text.to_string(),
+                body: match (object.indexed(), object.header()) {
+                    (Some(indexed), Some(header)) => StoredBody::Text {
+                        text: indexed.text().to_string(),
                         header,
+                        nesting: indexed.nesting(),
                     },
                     _ => StoredBody::Parsed(object.value().clone()),
                 },
@@ -94,9 +98,12 @@ impl StoredManifests {
                 line: stored.line,
             };
             parsed.objects.push(match stored.body {
-                StoredBody::Text { text, .. } => {
-                    ManifestObject::unparsed(key, stored.api_version, origin, Indexed::new(&text)?)
-                }
+                StoredBody::Text { text, nesting, .. } => ManifestObject::unparsed(
+                    key,
+                    stored.api_version,
+                    origin,
+                    Indexed::new(&text)?.nested(nesting),
+                ),
                 StoredBody::Parsed(value) => {
                     ManifestObject::new(key, stored.api_version, origin, value)
                 }

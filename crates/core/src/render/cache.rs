@@ -37,7 +37,7 @@ impl KeyBuilder {
         let mut hasher = Sha256::new();
         // Another tollgate may parse or lay out objects differently.
         hasher.update(concat!(
-            "tollgate-render 1 ",
+            "tollgate-render 2 ",
             env!("CARGO_PKG_VERSION"),
             "\n"
         ));

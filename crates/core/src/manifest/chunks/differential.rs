@@ -191,7 +191,7 @@ fn swap_items(lines: &mut [String], from: usize) {
 
 /// The changes the whole parsed values give, when both sides parse.
 fn whole(old: &str, new: &str) -> Option<Vec<crate::manifest::fields::FieldChange>> {
-    let (a, b) = (parse(old)?, parse(new)?);
+    let (a, b) = (parse(old, 0)?, parse(new, 0)?);
     let mut out = Vec::new();
     field_changes(&a, &b, &mut String::new(), &mut out);
     Some(out)
@@ -218,9 +218,9 @@ fn as_list() -> String {
 /// The items `list_items` cuts out of `text`, each parsed alone, and the whole parse's
 /// items; `None` when either cannot be had.
 fn items_both_ways(text: &str) -> Option<(Vec<Option<Value>>, Vec<Value>)> {
-    let whole = parse(text)?.get("items")?.as_array()?.clone();
+    let whole = parse(text, 0)?.get("items")?.as_array()?.clone();
     let cut = list_items(&Indexed::new(text)?)?;
-    Some((cut.iter().map(|(_, item)| parse(item)).collect(), whole))
+    Some((cut.iter().map(|(_, item)| parse(item, 2)).collect(), whole))
 }
 
 #[test]
@@ -233,7 +233,7 @@ fn the_seeds_as_a_list_are_cut_into_their_items() {
 #[test]
 fn the_seeds_parse_whole() {
     for seed in SEEDS {
-        assert!(parse(seed).is_some(), "{seed}");
+        assert!(parse(seed, 0).is_some(), "{seed}");
     }
 }
 
