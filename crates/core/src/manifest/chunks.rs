@@ -359,6 +359,20 @@ impl Indexed {
         Indexed { nesting, ..self }
     }
 
+    /// The same index over a copy of the document's own text, holding nothing else of
+    /// the file it was read from.
+    pub fn into_own(self) -> Indexed {
+        if self.range == (0..self.file.len()) {
+            return self;
+        }
+        let own = self.text().to_string();
+        Indexed {
+            range: 0..own.len(),
+            file: std::sync::Arc::new(own),
+            ..self
+        }
+    }
+
     /// The collections the document sits in.
     pub fn nesting(&self) -> usize {
         self.nesting
@@ -796,11 +810,13 @@ pub fn list_items(indexed: &Indexed) -> Option<Vec<(usize, String)>> {
             text.push_str(doc.text(&(lines.start..lines.start + 1)).get(column..)?);
             for index in lines.start + 1..lines.end {
                 let line = doc.text(&(index..index + 1));
-                let rest = line.trim_start_matches(' ');
-                if line.len() - rest.len() >= column {
+                // The index knows how far in each line is: a dashboard's thousands of
+                // lines are not scanned again for their spaces.
+                let indent = doc.indent(index);
+                if indent >= column {
                     text.push_str(&line[column..]);
-                } else if matches!(rest, "" | "\n" | "\r\n") {
-                    text.push_str(rest);
+                } else if matches!(&line[indent..], "" | "\n" | "\r\n") {
+                    text.push_str(&line[indent..]);
                 } else {
                     return None;
                 }

@@ -70,7 +70,7 @@ pub fn parse_file(file: &str, bytes: Vec<u8>, secrets: Secrets) -> ParsedManifes
     match file_text(file, bytes) {
         Ok(text) => {
             for doc in split_documents(&text) {
-                parse_document_into(file, &text, doc, secrets, &mut out);
+                read_document(file, &text, doc, secrets, Place::File, Keep::File, &mut out);
             }
         }
         Err(issue) => out.issues.push(issue),
@@ -97,27 +97,28 @@ fn file_text(file: &str, bytes: Vec<u8>) -> Result<std::sync::Arc<String>, Manif
         })
 }
 
-/// The objects of `doc`, a document of `file`, copied out of the file's text: what they
-/// keep of it is their own document, not the whole file.
-pub(crate) fn parse_own_document(file: &str, doc: Document<'_>, out: &mut ParsedManifests) {
-    let own = std::sync::Arc::new(doc.text.to_string());
-    let doc = Document {
-        text: own.as_str(),
-        line: doc.line,
-    };
-    parse_document_into(file, &own, doc, Secrets::Redact, out);
+/// What an object kept as text keeps of its file's text.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub(crate) enum Keep {
+    /// The file's text, shared by its documents: a render holds each file once.
+    File,
+    /// A copy of its own document: a diff that keeps a few changed objects of a large
+    /// file does not hold the whole file for them.
+    OwnDocument,
 }
 
-/// The objects of `doc`, a slice of `text` (its file), into `out`; what cannot be read
-/// of it into `out.issues`.
-fn parse_document_into(
+/// The objects of `doc`, a slice of `text` (the text of `file`), into `out`, Secret
+/// values redacted; what cannot be read of it into `out.issues`. Only objects kept as
+/// text hold any of `text`, as `keep` says: a document read into values, or cut into a
+/// list's items (each copied), holds none of it.
+pub(crate) fn parse_document_of(
     file: &str,
     text: &std::sync::Arc<String>,
     doc: Document<'_>,
-    secrets: Secrets,
+    keep: Keep,
     out: &mut ParsedManifests,
 ) {
-    read_document(file, text, doc, secrets, Place::File, out);
+    read_document(file, text, doc, Secrets::Redact, Place::File, keep, out);
 }
 
 /// Where a document being read sits: in a file, or as an item of a `*List` document.
@@ -146,10 +147,11 @@ fn read_document(
     doc: Document<'_>,
     secrets: Secrets,
     place: Place,
+    keep: Keep,
     out: &mut ParsedManifests,
 ) {
     if secrets == Secrets::Redact && doc.text.len() <= MAX_TEXT_BYTES {
-        match unparsed_object(file, text, doc, place) {
+        match unparsed_object(file, text, doc, place, keep) {
             Some(AsText::Object(object)) => {
                 out.objects.push(*object);
                 return;
@@ -164,7 +166,15 @@ fn read_document(
                         line: doc.line + offset,
                     };
                     let before = parsed.objects.len();
-                    read_document(file, &own, item, secrets, Place::ListItem, &mut parsed);
+                    read_document(
+                        file,
+                        &own,
+                        item,
+                        secrets,
+                        Place::ListItem,
+                        keep,
+                        &mut parsed,
+                    );
                     each_an_object &= parsed.objects.len() > before;
                 }
                 // An item that cannot be read, or is nothing, is said as reading the
@@ -223,6 +233,7 @@ fn unparsed_object(
     text: &std::sync::Arc<String>,
     doc: Document<'_>,
     place: Place,
+    keep: Keep,
 ) -> Option<AsText> {
     // Where the document sits in the file's text (it is a slice of it).
     let start = doc.text.as_ptr() as usize - text.as_ptr() as usize;
@@ -240,6 +251,10 @@ fn unparsed_object(
         };
     }
     let object = object_from_value(file, doc.line, header, Secrets::Redact).ok()?;
+    let indexed = match keep {
+        Keep::File => indexed,
+        Keep::OwnDocument => indexed.into_own(),
+    };
     Some(AsText::Object(Box::new(ManifestObject::unparsed(
         object.key,
         object.api_version,
@@ -458,6 +473,33 @@ mod tests {
         assert_eq!(parsed.issues.len(), 1);
         assert_eq!(parsed.issues[0].file, "envs/x/cm.yaml");
         assert_eq!(parsed.issues[0].line, 10, "{}", parsed.issues[0]);
+    }
+
+    #[test]
+    fn an_object_keeps_its_files_text_or_a_copy_of_its_own_document_as_asked() {
+        let text = std::sync::Arc::new(
+            "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: a\ndata:\n  k: v\n---\napiVersion: v1\nkind: List\nitems:\n- apiVersion: v1\n  kind: ConfigMap\n  metadata:\n    name: b\n"
+                .to_string(),
+        );
+        for keep in [Keep::File, Keep::OwnDocument] {
+            let mut parsed = ParsedManifests::default();
+            for doc in split_documents(&text) {
+                parse_document_of("f.yaml", &text, doc, keep, &mut parsed);
+            }
+            let sources: Vec<_> = parsed.objects.iter().map(|o| o.source()).collect();
+            assert_eq!(
+                sources,
+                [
+                    Some("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: a\ndata:\n  k: v\n"),
+                    Some("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: b\n"),
+                ]
+            );
+            // A list's item is always its own copy; the first object holds the file's
+            // text only when asked to.
+            let holders = std::sync::Arc::strong_count(&text) - 1;
+            assert_eq!(holders, usize::from(keep == Keep::File), "{keep:?}");
+            assert_eq!(parsed.objects[0].value()["data"]["k"], "v");
+        }
     }
 
     /// A `List` of one ConfigMap whose `data` holds `levels` mappings one in another.

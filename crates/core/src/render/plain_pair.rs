@@ -20,7 +20,7 @@ use crate::environment::Environment;
 use crate::git::tree::TreeFile;
 use crate::git::{GitError, Repo};
 use crate::manifest::documents::{Document, split_documents};
-use crate::manifest::parse::{ParsedManifests, Secrets, parse_file, parse_own_document};
+use crate::manifest::parse::{Keep, ParsedManifests, Secrets, parse_document_of, parse_file};
 use crate::manifest::scope::{ClusterKinds, cluster_kind_defined_by, custom_cluster_kinds, place};
 use crate::manifest::shared::{SharedObject, match_documents};
 use crate::parallel::{cores, map_in_order};
@@ -174,7 +174,7 @@ impl Read {
         note_read(old_side, path, &old);
         note_read(new_side, path, &new);
         let (old_text, new_text) = match (String::from_utf8(old), String::from_utf8(new)) {
-            (Ok(old), Ok(new)) => (old, new),
+            (Ok(old), Ok(new)) => (std::sync::Arc::new(old), std::sync::Arc::new(new)),
             // Not text on a side: each side says what its own render would.
             (old, new) => {
                 let bytes = |text: Result<String, std::string::FromUtf8Error>| {
@@ -190,14 +190,25 @@ impl Read {
         // A CRD bundle or an install.yaml of megabytes is most of a render's work: its
         // documents are read on a thread per core.
         let parallel = old_text.len() + new_text.len() >= PARALLEL_FROM_BYTES;
-        let parse = |doc: &Document<'_>| {
+        // A document the diff keeps holds a copy of its own text, not the whole file; one
+        // on both sides is dropped once its identity is read, and is not copied. (A
+        // document with something that cannot be read keeps no text: it is read whole.)
+        let parse = |text: &std::sync::Arc<String>, (doc, keep): &(Document<'_>, Keep)| {
             let mut parsed = ParsedManifests::default();
-            parse_own_document(path, *doc, &mut parsed);
+            parse_document_of(path, text, *doc, *keep, &mut parsed);
             parsed
         };
+        let new_docs: Vec<_> = new_docs
+            .into_iter()
+            .zip(&partners)
+            .map(|(doc, partner)| match partner {
+                Some(_) => (doc, Keep::File),
+                None => (doc, Keep::OwnDocument),
+            })
+            .collect();
         // An old document stays the old side's own unless its twin was shared.
         let mut shared_old = vec![false; old_docs.len()];
-        for (parsed, partner) in map_in_order(&new_docs, parallel, parse)
+        for (parsed, partner) in map_in_order(&new_docs, parallel, |doc| parse(&new_text, doc))
             .into_iter()
             .zip(&partners)
         {
@@ -211,12 +222,12 @@ impl Read {
                 _ => self.paired.new.extend(parsed),
             }
         }
-        let old_only: Vec<Document<'_>> = old_docs
+        let old_only: Vec<_> = old_docs
             .iter()
             .zip(shared_old)
-            .filter_map(|(doc, shared)| (!shared).then_some(*doc))
+            .filter_map(|(doc, shared)| (!shared).then_some((*doc, Keep::OwnDocument)))
             .collect();
-        for parsed in map_in_order(&old_only, parallel, parse) {
+        for parsed in map_in_order(&old_only, parallel, |doc| parse(&old_text, doc)) {
             self.paired.old.extend(parsed);
         }
     }
