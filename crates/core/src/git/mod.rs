@@ -6,6 +6,7 @@
 pub mod commit;
 pub mod commit_graph;
 pub mod fetch;
+mod loose;
 mod packs;
 pub mod promotions;
 mod tips;

@@ -159,6 +159,9 @@ impl Repo {
 
     /// The bytes of a blob.
     pub fn blob(&self, id: ObjectId) -> Result<Vec<u8>, GitError> {
+        if let Some(bytes) = super::loose::loose_blob(self.inner.objects.store_ref().path(), &id) {
+            return Ok(bytes);
+        }
         let blob = self
             .inner
             .find_blob(id)
