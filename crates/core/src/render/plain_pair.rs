@@ -190,20 +190,24 @@ impl Read {
         // A CRD bundle or an install.yaml of megabytes is most of a render's work: its
         // documents are read on a thread per core.
         let parallel = old_text.len() + new_text.len() >= PARALLEL_FROM_BYTES;
-        // A document the diff keeps holds a copy of its own text, not the whole file; one
-        // on both sides is dropped once its identity is read, and is not copied. (A
-        // document with something that cannot be read keeps no text: it is read whole.)
+        // A document on both sides is dropped once its identity is read: it holds the
+        // file's text. (A document with something that cannot be read keeps no text: it
+        // is read whole.)
         let parse = |text: &std::sync::Arc<String>, (doc, keep): &(Document<'_>, Keep)| {
             let mut parsed = ParsedManifests::default();
             parse_document_of(path, text, *doc, *keep, &mut parsed);
             parsed
         };
+        let new_keep = keep_for(
+            &new_text,
+            new_docs.iter().zip(&partners).filter(|(_, p)| p.is_none()),
+        );
         let new_docs: Vec<_> = new_docs
             .into_iter()
             .zip(&partners)
             .map(|(doc, partner)| match partner {
                 Some(_) => (doc, Keep::File),
-                None => (doc, Keep::OwnDocument),
+                None => (doc, new_keep),
             })
             .collect();
         // An old document stays the old side's own unless its twin was shared.
@@ -222,10 +226,17 @@ impl Read {
                 _ => self.paired.new.extend(parsed),
             }
         }
+        let old_keep = keep_for(
+            &old_text,
+            old_docs
+                .iter()
+                .zip(&shared_old)
+                .filter(|(_, shared)| !**shared),
+        );
         let old_only: Vec<_> = old_docs
             .iter()
             .zip(shared_old)
-            .filter_map(|(doc, shared)| (!shared).then_some((*doc, Keep::OwnDocument)))
+            .filter_map(|(doc, shared)| (!shared).then_some((*doc, old_keep)))
             .collect();
         for parsed in map_in_order(&old_only, parallel, |doc| parse(&old_text, doc)) {
             self.paired.old.extend(parsed);
@@ -340,6 +351,19 @@ fn read_in_parallel(repo: &Repo, files: &[FilePair]) -> Result<Read, GitError> {
     })
 }
 
+/// What the documents a diff keeps of a file hold of its text: a copy of their own when
+/// they are a small part of it (a few changed objects of a large file), else the file's
+/// text itself, which is then at most twice what copies would hold and costs no copying
+/// (every CRD of an install.yaml changed: copying them was 6% of the diff).
+fn keep_for<'d, T>(text: &str, kept: impl Iterator<Item = (&'d Document<'d>, T)>) -> Keep {
+    let kept_bytes: usize = kept.map(|(doc, _)| doc.text.len()).sum();
+    if kept_bytes.saturating_mul(2) >= text.len() {
+        Keep::File
+    } else {
+        Keep::OwnDocument
+    }
+}
+
 /// A changed file at least this large has its documents read on a thread per core.
 const PARALLEL_FROM_BYTES: usize = 256 * 1024;
 
@@ -356,4 +380,23 @@ fn read_files(repo: &Repo, files: &[FilePair]) -> Result<Read, GitError> {
 fn read_one_side(side: &mut Rendered, path: &str, bytes: Vec<u8>) {
     note_read(side, path, &bytes);
     side.extend(parse_file(path, bytes, Secrets::Redact));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn kept_documents_copy_their_text_only_when_they_are_a_small_part_of_the_file() {
+        let text: String = (0..10)
+            .map(|n| format!("kind: ConfigMap\nmetadata: {{name: c{n}}}\n---\n"))
+            .collect();
+        let docs = split_documents(&text);
+        let keep = |changed: usize| keep_for(&text, docs.iter().take(changed).map(|d| (d, ())));
+        assert_eq!(keep(1), Keep::OwnDocument);
+        assert_eq!(keep(4), Keep::OwnDocument);
+        // Half the file, less the separators, and more.
+        assert_eq!(keep(6), Keep::File);
+        assert_eq!(keep(10), Keep::File);
+    }
 }
