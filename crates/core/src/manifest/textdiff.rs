@@ -96,7 +96,8 @@ pub fn side_by_side_rows(lines: &[DiffLine]) -> Vec<Row> {
 pub fn unified(old: &str, new: &str, context: usize) -> Vec<DiffLine> {
     let (old_lines, new_lines) = (lines_of(old), lines_of(new));
     let mut lines = Vec::new();
-    for group in similar::group_diff_ops(changed_lines(old, new), context) {
+    let ops = changed_lines_within(old, &old_lines, new, &new_lines, WINDOW_MARGIN);
+    for group in similar::group_diff_ops(ops, context) {
         let (Some(first), Some(last)) = (group.first(), group.last()) else {
             continue;
         };
@@ -156,10 +157,161 @@ pub fn unified(old: &str, new: &str, context: usize) -> Vec<DiffLine> {
     lines
 }
 
+/// Lines of common beginning and end kept around the lines that differ when the rest is
+/// left out of the line diff (see [`changed_lines_within`]).
+const WINDOW_MARGIN: usize = 64;
+
+/// How far from a window's edge a hunk must be able to slide, at most, for its
+/// placement to be the one the whole texts give: git's indent heuristic looks up to 20
+/// lines above and below where it would place a hunk.
+const SLIDE_CLEARANCE: usize = 22;
+
+/// [`changed_lines`] of `old` and `new` (whose line starts are `old_lines` and
+/// `new_lines`), without interning and comparing the lines they begin and end with in
+/// common beyond `margin` lines: a CRD of a megabyte whose description changed in one
+/// place is diffed over the lines around it. The diff of the window is the diff of the
+/// whole (the histogram diff strips common ends itself) unless a hunk could slide to
+/// within [`SLIDE_CLEARANCE`] lines of a window edge that is not a text's edge, where
+/// git's placement could look past it; then the whole texts are diffed.
+fn changed_lines_within(
+    old: &str,
+    old_lines: &[usize],
+    new: &str,
+    new_lines: &[usize],
+    margin: usize,
+) -> Vec<DiffOp> {
+    let (old_count, new_count) = (old_lines.len() - 1, new_lines.len() - 1);
+    let line = |text, starts, at: usize| span(text, starts, at..at + 1);
+    let shorter = old_count.min(new_count);
+    let prefix = (0..shorter)
+        .find(|&at| line(old, old_lines, at) != line(new, new_lines, at))
+        .unwrap_or(shorter);
+    let suffix = (0..shorter - prefix)
+        .find(|&back| {
+            line(old, old_lines, old_count - 1 - back) != line(new, new_lines, new_count - 1 - back)
+        })
+        .unwrap_or(shorter - prefix);
+    let (front, back) = (prefix.saturating_sub(margin), suffix.saturating_sub(margin));
+    if front == 0 && back == 0 {
+        return changed_lines(old, new).0;
+    }
+    let old_window = span(old, old_lines, front..old_count - back);
+    let new_window = span(new, new_lines, front..new_count - back);
+    let (window_ops, clear) = changed_lines(old_window, new_window);
+    if !clear(front > 0, back > 0) {
+        return changed_lines(old, new).0;
+    }
+    let mut ops: Vec<DiffOp> = Vec::with_capacity(window_ops.len() + 2);
+    let cut_front = DiffOp::Equal {
+        old_index: 0,
+        new_index: 0,
+        len: front,
+    };
+    let cut_back = DiffOp::Equal {
+        old_index: old_count - back,
+        new_index: new_count - back,
+        len: back,
+    };
+    let window = window_ops.into_iter().map(|op| shifted(op, front));
+    for op in std::iter::once(cut_front).chain(window).chain([cut_back]) {
+        match (ops.last_mut(), op) {
+            (_, DiffOp::Equal { len: 0, .. }) => {}
+            // The whole texts' diff has one run of equal lines where the cut meets the
+            // window's equal lines.
+            (Some(DiffOp::Equal { len, .. }), DiffOp::Equal { len: more, .. }) => *len += more,
+            (_, op) => ops.push(op),
+        }
+    }
+    ops
+}
+
+/// `op` with both its indexes moved `by` lines down.
+fn shifted(op: DiffOp, by: usize) -> DiffOp {
+    match op {
+        DiffOp::Equal {
+            old_index,
+            new_index,
+            len,
+        } => DiffOp::Equal {
+            old_index: old_index + by,
+            new_index: new_index + by,
+            len,
+        },
+        DiffOp::Delete {
+            old_index,
+            old_len,
+            new_index,
+        } => DiffOp::Delete {
+            old_index: old_index + by,
+            old_len,
+            new_index: new_index + by,
+        },
+        DiffOp::Insert {
+            old_index,
+            new_index,
+            new_len,
+        } => DiffOp::Insert {
+            old_index: old_index + by,
+            new_index: new_index + by,
+            new_len,
+        },
+        DiffOp::Replace {
+            old_index,
+            old_len,
+            new_index,
+            new_len,
+        } => DiffOp::Replace {
+            old_index: old_index + by,
+            old_len,
+            new_index: new_index + by,
+            new_len,
+        },
+    }
+}
+
+/// Whether every run of changed lines of `changed` (one side's marks over its
+/// `tokens`) stays, wherever it could slide, [`SLIDE_CLEARANCE`] lines clear of the
+/// start (when `top`) and of the end (when `bottom`). A run slides up while the line
+/// above it equals its last line, and down while the line below it equals its first;
+/// other runs are slid through as lines, so that a run that could merge with another on
+/// the way is judged by the farther reach.
+fn slides_clear(
+    tokens: &[gix_imara_diff::Token],
+    changed: impl Fn(usize) -> bool,
+    top: bool,
+    bottom: bool,
+) -> bool {
+    let len = tokens.len();
+    let mut at = 0;
+    while at < len {
+        if !changed(at) {
+            at += 1;
+            continue;
+        }
+        let start = at;
+        while at < len && changed(at) {
+            at += 1;
+        }
+        let (mut up, mut up_end) = (start, at);
+        while up > 0 && tokens[up - 1] == tokens[up_end - 1] {
+            (up, up_end) = (up - 1, up_end - 1);
+        }
+        let (mut down, mut down_end) = (start, at);
+        while down_end < len && tokens[down] == tokens[down_end] {
+            (down, down_end) = (down + 1, down_end + 1);
+        }
+        if (top && up < SLIDE_CLEARANCE) || (bottom && down_end + SLIDE_CLEARANCE > len) {
+            return false;
+        }
+    }
+    true
+}
+
 /// Which lines differ between `old` and `new`, as similar's operations over all of
 /// them: git's histogram algorithm (by gitoxide), with git's placement of a hunk that
-/// could slide.
-fn changed_lines(old: &str, new: &str) -> Vec<DiffOp> {
+/// could slide. Also whether every hunk stays clear of the texts' start and end
+/// wherever it could slide (see [`slides_clear`]), asked for each.
+fn changed_lines(old: &str, new: &str) -> (Vec<DiffOp>, impl Fn(bool, bool) -> bool) {
     use gix_imara_diff::{Algorithm, Diff, InternedInput};
     let input = InternedInput::new(old, new);
     let mut diff = Diff::compute(Algorithm::Histogram, &input);
@@ -202,7 +354,11 @@ fn changed_lines(old: &str, new: &str) -> Vec<DiffOp> {
         (old_at, new_at) = (before.end, after.end);
     }
     equal_to(&mut ops, input.before.len(), old_at, new_at);
-    ops
+    let clear = move |top: bool, bottom: bool| {
+        slides_clear(&input.before, |at| diff.is_removed(at as u32), top, bottom)
+            && slides_clear(&input.after, |at| diff.is_added(at as u32), top, bottom)
+    };
+    (ops, clear)
 }
 
 /// Where each line of `text` starts, and its end.
@@ -299,6 +455,37 @@ mod tests {
                 proptest::prop_assert!(old_numbers.iter().copied().eq(1..=old_numbers.len()));
                 proptest::prop_assert!(new_numbers.iter().copied().eq(1..=new_numbers.len()));
             }
+        }
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig {
+            cases: std::env::var("PROPTEST_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(2048),
+            ..proptest::prelude::ProptestConfig::default()
+        })]
+        /// Leaving common beginnings and ends out of the line diff changes nothing: the
+        /// same operations as the whole texts' diff, hunks slid as git slides them. Few
+        /// distinct lines, blank ones and indented ones, so that hunks can slide far and
+        /// the indent heuristic has something to weigh; small margins, so that slides
+        /// reach the window's edges.
+        #[test]
+        fn a_windowed_line_diff_is_the_whole_texts_diff(
+            prefix in proptest::collection::vec(0usize..6, 0..80),
+            old in proptest::collection::vec(0usize..6, 0..12),
+            new in proptest::collection::vec(0usize..6, 0..12),
+            suffix in proptest::collection::vec(0usize..6, 0..80),
+            margin in 0usize..30,
+        ) {
+            const LINES: [&str; 6] = ["a\n", "  b\n", "\n", "    c\n", "a\n  b\n", "}\n"];
+            let text = |middle: &[usize]| -> String {
+                prefix.iter().chain(middle).chain(&suffix).map(|n| LINES[*n]).collect()
+            };
+            let (old, new) = (text(&old), text(&new));
+            let (old_lines, new_lines) = (lines_of(&old), lines_of(&new));
+            proptest::prop_assert_eq!(
+                changed_lines_within(&old, &old_lines, &new, &new_lines, margin),
+                changed_lines(&old, &new).0
+            );
         }
     }
 
