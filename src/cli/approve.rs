@@ -7,7 +7,7 @@ use crate::forge::github::open::PullDetail;
 use crate::git::commit::rfc3339;
 use crate::identity::Identity;
 use crate::verdict::{ApprovalStatus, Verdict};
-use crate::workspace::{ConfigExt, OpenRepo, Promotion, parse_promotion_id};
+use crate::workspace::{ConfigExt, EnvironmentDiff, OpenRepo, Promotion, parse_promotion_id};
 
 /// The promotion `id` names, opened.
 pub(super) fn open_promotion(config: &Config, id: &str) -> anyhow::Result<(OpenRepo, Promotion)> {
@@ -78,7 +78,7 @@ pub fn show(config: &Config, id: &str, out: &Output) -> anyhow::Result<()> {
             json["github"] = serde_json::to_value(detail)?;
         }
         out.print_json(&json)?;
-        return super::diff::fail_unless_rendered(&envs);
+        return fail_unless_reviewed_whole(&envs, &verdict);
     }
     let mut text = verdict_text(out, &promotion, &me, &verdict);
     if !warnings.is_empty() {
@@ -91,7 +91,22 @@ pub fn show(config: &Config, id: &str, out: &Output) -> anyhow::Result<()> {
         text.push_str(&pull_text(detail));
     }
     out.print(&text)?;
-    super::diff::fail_unless_rendered(&envs)
+    fail_unless_reviewed_whole(&envs, &verdict)
+}
+
+/// An error, for `show` to exit non-zero after printing, when the review is not the whole
+/// change: its diff left something out, or the head does not read whole where the diff
+/// compared only the parts that differ (a value broken before the promotion, in a
+/// document it changes elsewhere, is the verdict's news even when not the diff's).
+fn fail_unless_reviewed_whole(envs: &[EnvironmentDiff], verdict: &Verdict) -> anyhow::Result<()> {
+    super::diff::fail_unless_rendered(envs)?;
+    if !verdict.unrendered.is_empty() {
+        anyhow::bail!(
+            "the review is not the whole change: {}",
+            verdict.unrendered.join("; ")
+        );
+    }
+    Ok(())
 }
 
 /// What GitHub says beyond the verdict.

@@ -624,6 +624,53 @@ fn a_promotion_that_cannot_be_read_is_flagged_and_merges_only_with_break_glass()
     assert_ne!(repo.repo.branch_head("main").expect("main"), before);
 }
 
+#[test]
+fn yaml_broken_before_the_promotion_still_blocks_its_merge() {
+    // The protected branch already holds a value nobody can read (an invalid escape);
+    // the promotion changes another key of the same document. The diff compares only
+    // the parts that differ, but the merge gate reads the head's documents whole.
+    let document = |k: &str| {
+        format!(
+            "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: esc\ndata:\n  bad: \"a \\q b\"\n  k: {k}\n"
+        )
+    };
+    let home = TempDir::new().expect("temp dir");
+    let mut repo = EnvRepoBuilder::new(&home.path().join("env.git"));
+    let policy = "environments:\n  prod:\n    approvals: 1\n";
+    repo.commit_files(
+        &[
+            (".tollgate/policy.yaml", policy),
+            ("envs/prod/esc.yaml", &document("a")),
+        ],
+        "Alice",
+        "start",
+    );
+    repo.branch(
+        "promote/k",
+        &[("envs/prod/esc.yaml", &document("b"))],
+        "Bob",
+        "Change k",
+    );
+    let config = repo.write_config(home.path(), "");
+    let id = "test:promote/k";
+    let as_who = |who: &str, args: &[&str]| crate::common::as_who(home.path(), &config, who, args);
+
+    let verdict = as_who("Dana", &["show", id, "--json"]).incomplete().json();
+    assert_eq!(verdict["can_merge"], false, "{verdict:#}");
+    let problem = verdict["render_problems"][0].as_str().unwrap_or_default();
+    assert!(
+        problem.contains("cannot be read") && problem.contains("envs/prod/esc.yaml"),
+        "{verdict:#}"
+    );
+    as_who("Alice", &["approve", id, "--acknowledge-unrendered"]).ok();
+    let before = repo.repo.branch_head("main").expect("main");
+    refused_with(
+        as_who("Dana", &["merge", id]),
+        "does not render cleanly at the head",
+    );
+    assert_eq!(repo.repo.branch_head("main").expect("main"), before);
+}
+
 /// A repository whose second commit writes `files`, whose `diff --json` must say the
 /// environment was not rendered (exit 1) for a reason that contains `reason`.
 fn not_rendered_because(files: &[(&str, &str)], reason: &str) -> (TempDir, std::path::PathBuf) {
