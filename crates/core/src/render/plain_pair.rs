@@ -200,7 +200,10 @@ impl Read {
         };
         let new_keep = keep_for(
             &new_text,
-            new_docs.iter().zip(&partners).filter(|(_, p)| p.is_none()),
+            new_docs
+                .iter()
+                .zip(&partners)
+                .filter_map(|(doc, partner)| partner.is_none().then_some(doc)),
         );
         let new_docs: Vec<_> = new_docs
             .into_iter()
@@ -231,7 +234,7 @@ impl Read {
             old_docs
                 .iter()
                 .zip(&shared_old)
-                .filter(|(_, shared)| !**shared),
+                .filter_map(|(doc, shared)| (!shared).then_some(doc)),
         );
         let old_only: Vec<_> = old_docs
             .iter()
@@ -355,8 +358,8 @@ fn read_in_parallel(repo: &Repo, files: &[FilePair]) -> Result<Read, GitError> {
 /// they are a small part of it (a few changed objects of a large file), else the file's
 /// text itself, which is then at most twice what copies would hold and costs no copying
 /// (every CRD of an install.yaml changed: copying them was 6% of the diff).
-fn keep_for<'d, T>(text: &str, kept: impl Iterator<Item = (&'d Document<'d>, T)>) -> Keep {
-    let kept_bytes: usize = kept.map(|(doc, _)| doc.text.len()).sum();
+fn keep_for<'d>(text: &str, kept: impl Iterator<Item = &'d Document<'d>>) -> Keep {
+    let kept_bytes: usize = kept.map(|doc| doc.text.len()).sum();
     if kept_bytes.saturating_mul(2) >= text.len() {
         Keep::File
     } else {
@@ -392,7 +395,7 @@ mod tests {
             .map(|n| format!("kind: ConfigMap\nmetadata: {{name: c{n}}}\n---\n"))
             .collect();
         let docs = split_documents(&text);
-        let keep = |changed: usize| keep_for(&text, docs.iter().take(changed).map(|d| (d, ())));
+        let keep = |changed: usize| keep_for(&text, docs.iter().take(changed));
         assert_eq!(keep(1), Keep::OwnDocument);
         assert_eq!(keep(4), Keep::OwnDocument);
         // Half the file, less the separators, and more.
